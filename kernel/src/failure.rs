@@ -1,0 +1,256 @@
+//! Outcomes and errors: what a finished task holds and what `get` reports.
+
+use std::any::Any;
+use std::error::Error as StdError;
+use std::fmt;
+
+/// Why a task completed exceptionally: its closure panicked, a promise was failed with an error,
+/// or a promise was dropped without being completed.
+///
+/// A `Failure` is shared by every reader of the task (`get` hands out `&Failure`), so it is `Sync`;
+/// the original panic payload (which is only `Send`) is reachable only through an owned `Failure`
+/// ([`Failure::into_panic_payload`], [`Failure::resume`]).
+pub struct Failure {
+    kind: Kind,
+}
+
+enum Kind {
+    Panic { message: Option<String>, payload: PanicPayload },
+    Error(Box<dyn StdError + Send + Sync + 'static>),
+    BrokenPromise,
+}
+
+/// A panic payload that is only ever accessed by value, which makes sharing `&PanicPayload`
+/// across threads sound even though `dyn Any + Send` is not `Sync`.
+struct PanicPayload(Box<dyn Any + Send + 'static>);
+
+// SAFETY: no method hands out `&PanicPayload.0`; the payload is reachable only by moving the
+// owning `Failure` (`into_panic_payload`, `resume`), so no two threads can access it at once.
+unsafe impl Sync for PanicPayload {}
+
+impl Failure {
+    /// A failure from a caught panic payload.
+    pub fn from_panic(payload: Box<dyn Any + Send + 'static>) -> Self {
+        let message = if let Some(s) = payload.downcast_ref::<&'static str>() {
+            Some((*s).to_owned())
+        } else {
+            payload.downcast_ref::<String>().cloned()
+        };
+        Failure { kind: Kind::Panic { message, payload: PanicPayload(payload) } }
+    }
+
+    /// A failure carrying an error value (promise-style `fail`, Python's `set_exception`).
+    pub fn from_error(err: impl Into<Box<dyn StdError + Send + Sync + 'static>>) -> Self {
+        Failure { kind: Kind::Error(err.into()) }
+    }
+
+    pub(crate) fn broken_promise() -> Self {
+        Failure { kind: Kind::BrokenPromise }
+    }
+
+    /// The task's closure panicked.
+    pub fn is_panic(&self) -> bool {
+        matches!(self.kind, Kind::Panic { .. })
+    }
+
+    /// The promise was dropped without being completed.
+    pub fn is_broken_promise(&self) -> bool {
+        matches!(self.kind, Kind::BrokenPromise)
+    }
+
+    /// The panic message (`&str` or `String` payloads), if the failure is a panic with one.
+    pub fn panic_message(&self) -> Option<&str> {
+        match &self.kind {
+            Kind::Panic { message, .. } => message.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The error value, if the failure was set with one.
+    pub fn error(&self) -> Option<&(dyn StdError + Send + Sync + 'static)> {
+        match &self.kind {
+            Kind::Error(e) => Some(&**e),
+            _ => None,
+        }
+    }
+
+    /// The original panic payload, if the failure is a panic.
+    pub fn into_panic_payload(self) -> Result<Box<dyn Any + Send + 'static>, Failure> {
+        match self.kind {
+            Kind::Panic { payload, .. } => Ok(payload.0),
+            kind => Err(Failure { kind }),
+        }
+    }
+
+    /// Re-raise: resume the original panic (payload intact), or panic with this failure's message.
+    pub fn resume(self) -> ! {
+        match self.kind {
+            Kind::Panic { payload, .. } => std::panic::resume_unwind(payload.0),
+            kind => panic!("{}", Failure { kind }),
+        }
+    }
+
+    /// Re-raise from a shared reference: panic with this failure's message (the original payload
+    /// stays in the task; use [`Failure::resume`] on an owned failure to keep it).
+    pub fn rethrow(&self) -> ! {
+        panic!("{}", self)
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            Kind::Panic { message: Some(m), .. } => write!(f, "task panicked: {m}"),
+            Kind::Panic { message: None, .. } => f.write_str("task panicked (non-string payload)"),
+            Kind::Error(e) => write!(f, "task failed: {e}"),
+            Kind::BrokenPromise => f.write_str("promise dropped without being completed"),
+        }
+    }
+}
+
+impl fmt::Debug for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Failure").field(&format_args!("{self}")).finish()
+    }
+}
+
+impl StdError for Failure {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        match &self.kind {
+            Kind::Error(e) => Some(&**e),
+            _ => None,
+        }
+    }
+}
+
+/// Why `get` returned no value.
+#[derive(Debug, Clone, Copy)]
+pub enum GetError<'a> {
+    /// The task was cancelled before it completed.
+    Cancelled,
+    /// The task completed exceptionally.
+    Failed(&'a Failure),
+}
+
+/// Why a timed `get` returned no value.
+#[derive(Debug, Clone, Copy)]
+pub enum WaitError<'a> {
+    /// The task was cancelled before it completed.
+    Cancelled,
+    /// The task completed exceptionally.
+    Failed(&'a Failure),
+    /// The deadline passed while the task was still pending.
+    TimedOut,
+}
+
+impl<'a> From<GetError<'a>> for WaitError<'a> {
+    fn from(e: GetError<'a>) -> Self {
+        match e {
+            GetError::Cancelled => WaitError::Cancelled,
+            GetError::Failed(f) => WaitError::Failed(f),
+        }
+    }
+}
+
+impl fmt::Display for GetError<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GetError::Cancelled => f.write_str("task was cancelled"),
+            GetError::Failed(e) => fmt::Display::fmt(e, f),
+        }
+    }
+}
+
+impl fmt::Display for WaitError<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WaitError::Cancelled => f.write_str("task was cancelled"),
+            WaitError::Failed(e) => fmt::Display::fmt(e, f),
+            WaitError::TimedOut => f.write_str("timed out waiting for the task"),
+        }
+    }
+}
+
+impl StdError for GetError<'_> {}
+impl StdError for WaitError<'_> {}
+
+/// The owned outcome of a finished task (for the last holder).
+#[derive(Debug)]
+pub enum Outcome<T> {
+    /// Completed with a value.
+    Success(T),
+    /// Completed exceptionally.
+    Failed(Failure),
+    /// Cancelled before completion.
+    Cancelled,
+}
+
+impl<T> Outcome<T> {
+    /// `Ok(value)`, or the reason there is none.
+    pub fn into_result(self) -> Result<T, OutcomeError> {
+        match self {
+            Outcome::Success(v) => Ok(v),
+            Outcome::Failed(f) => Err(OutcomeError::Failed(f)),
+            Outcome::Cancelled => Err(OutcomeError::Cancelled),
+        }
+    }
+}
+
+/// The owned counterpart of [`GetError`].
+#[derive(Debug)]
+pub enum OutcomeError {
+    /// The task was cancelled before it completed.
+    Cancelled,
+    /// The task completed exceptionally.
+    Failed(Failure),
+}
+
+impl fmt::Display for OutcomeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OutcomeError::Cancelled => f.write_str("task was cancelled"),
+            OutcomeError::Failed(e) => fmt::Display::fmt(e, f),
+        }
+    }
+}
+
+impl StdError for OutcomeError {}
+
+/// A completion (`set`/`fail`) that lost: the task was already completed or cancelled. The value
+/// is handed back, never silently dropped or overwritten.
+pub struct AlreadyCompleted<V> {
+    /// The value that was not stored.
+    pub value: V,
+    /// The task's state at the time of the attempt.
+    pub state: State,
+}
+
+impl<V> fmt::Debug for AlreadyCompleted<V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AlreadyCompleted").field("state", &self.state).finish_non_exhaustive()
+    }
+}
+
+impl<V> fmt::Display for AlreadyCompleted<V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "task already completed (state: {:?})", self.state)
+    }
+}
+
+impl<V> StdError for AlreadyCompleted<V> {}
+
+/// A snapshot of a task's state (Java 19's `Future.State`, plus whether the closure started).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum State {
+    /// Not completed and not cancelled; the closure has not been claimed by `run`.
+    Pending,
+    /// Not completed and not cancelled; `run` has claimed the closure (it is running, or has just
+    /// returned and is completing).
+    Running,
+    /// Completed with a value.
+    Success,
+    /// Completed exceptionally.
+    Failed,
+    /// Cancelled (with or without interrupt).
+    Cancelled,
+}

@@ -1,0 +1,158 @@
+//! `std::future::Future` support: an async waiter keeps its node inside the (pinned) future, on
+//! the same waiter stack as blocked threads. Re-polling with a new waker replaces the stored one
+//! (I8); dropping a pending future unlinks its node before the memory goes away (I6).
+
+use crate::failure::GetError;
+use crate::protocol as p;
+use crate::sync::Ordering::{Acquire, Release};
+use crate::task::{FutureTask, Job};
+use crate::waiters::{Node, Payload, Push};
+use std::future::Future;
+use std::marker::PhantomPinned;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+/// The node of one async waiter and whether it is linked.
+struct AsyncWaiter<T> {
+    node: Node<T>,
+    linked: bool,
+    _pin: PhantomPinned,
+}
+
+impl<T> AsyncWaiter<T> {
+    fn new() -> Self {
+        AsyncWaiter { node: Node::waiter(Payload::Empty), linked: false, _pin: PhantomPinned }
+    }
+
+    /// Ready once the task is done.
+    ///
+    /// # Safety
+    /// `self` is pinned (it is not moved again while `linked`), and is always polled against the
+    /// same task.
+    unsafe fn poll_done<J: ?Sized + Job<T>>(&mut self, task: &FutureTask<T, J>, cx: &mut Context<'_>) -> Poll<()> {
+        if p::is_done(task.state_word()) {
+            return Poll::Ready(());
+        }
+        if !self.linked {
+            // SAFETY: unpublished node: exclusively ours.
+            unsafe { self.node.set_payload(Payload::Waker(cx.waker().clone())) };
+            // SAFETY: pinned; `Drop` unlinks it before the memory is released (I6).
+            return match unsafe { task.stack().push(&self.node) } {
+                Push::Closed => Poll::Ready(()),
+                Push::Linked => {
+                    self.linked = true;
+                    Poll::Pending
+                }
+            };
+        }
+        if self.node.is_done() {
+            return Poll::Ready(());
+        }
+        // Re-poll: take the node back for a moment to compare / replace the waker (I8).
+        match self.node.state.compare_exchange(p::NODE_WAITING, p::NODE_UPDATING, Acquire, Acquire) {
+            Ok(_) => {
+                // SAFETY: UPDATING gives the owner exclusive access to the payload (I6).
+                let same = unsafe { self.node.waker_will_wake(cx.waker()) };
+                let old = if same || cfg!(ft_mutant = "waker_not_replaced") {
+                    None
+                } else {
+                    // SAFETY: as above.
+                    Some(unsafe { self.node.set_payload(Payload::Waker(cx.waker().clone())) })
+                };
+                self.node.state.store(p::NODE_WAITING, Release);
+                drop(old); // user code (the old waker's drop) runs outside the exclusive section
+                Poll::Pending
+            }
+            // NOTIFYING or DONE: a completer is releasing the node, the task is done.
+            Err(_) => Poll::Ready(()),
+        }
+    }
+
+    /// Unlink before the node's memory goes away.
+    fn detach<J: ?Sized + Job<T>>(&mut self, task: &FutureTask<T, J>) {
+        if self.linked && !self.node.is_done() {
+            // SAFETY: our own linked node, still in place (pinned) (I6).
+            unsafe { task.stack().abandon_and_wait(&self.node, false) };
+        }
+        self.linked = false;
+    }
+}
+
+/// Future returned by [`FutureTask::wait_async`]: resolves to the task's outcome.
+#[must_use = "futures do nothing unless polled"]
+pub struct Wait<'a, T, J: ?Sized + Job<T> = dyn Job<T>> {
+    task: &'a FutureTask<T, J>,
+    waiter: AsyncWaiter<T>,
+}
+
+impl<'a, T, J: ?Sized + Job<T>> Future for Wait<'a, T, J> {
+    type Output = Result<&'a T, GetError<'a>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // SAFETY: we never move out of the pinned future; the node stays in place.
+        let this = unsafe { self.get_unchecked_mut() };
+        let task = this.task;
+        // SAFETY: pinned, always the same task.
+        match unsafe { this.waiter.poll_done(task, cx) } {
+            Poll::Ready(()) => Poll::Ready(task.report(task.state_word())),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<T, J: ?Sized + Job<T>> Drop for Wait<'_, T, J> {
+    fn drop(&mut self) {
+        let task = self.task;
+        self.waiter.detach(task);
+    }
+}
+
+/// Future returned by [`FutureTask::done`]: owns a handle to the task and resolves to it once it
+/// is done (so it can be `'static`, e.g. moved into `tokio::spawn`). `get` on the result never
+/// blocks.
+#[must_use = "futures do nothing unless polled"]
+pub struct Done<T, J: ?Sized + Job<T> = dyn Job<T>> {
+    task: Option<Arc<FutureTask<T, J>>>,
+    waiter: AsyncWaiter<T>,
+}
+
+impl<T, J: ?Sized + Job<T>> Future for Done<T, J> {
+    type Output = Arc<FutureTask<T, J>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // SAFETY: we never move out of the pinned future; the node stays in place.
+        let this = unsafe { self.get_unchecked_mut() };
+        let task = this.task.as_ref().expect("`Done` polled after completion");
+        // SAFETY: pinned, always the same task.
+        match unsafe { this.waiter.poll_done(task, cx) } {
+            Poll::Ready(()) => {
+                this.waiter.detach(task);
+                Poll::Ready(this.task.take().expect("checked above"))
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<T, J: ?Sized + Job<T>> Drop for Done<T, J> {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            self.waiter.detach(&task);
+        }
+    }
+}
+
+impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
+    /// Wait asynchronously: a future that resolves to the outcome. Wakers live on the same waiter
+    /// stack as blocked threads; re-polling with a new waker replaces the old one; dropping the
+    /// future unlinks it.
+    pub fn wait_async(&self) -> Wait<'_, T, J> {
+        Wait { task: self, waiter: AsyncWaiter::new() }
+    }
+
+    /// An owning future that resolves to this task once it is done.
+    pub fn done(self: Arc<Self>) -> Done<T, J> {
+        Done { task: Some(self), waiter: AsyncWaiter::new() }
+    }
+}

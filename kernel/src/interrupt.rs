@@ -1,0 +1,63 @@
+//! Cooperative interruption. Rust cannot interrupt a thread, so `cancel(true)` (I5):
+//! 1. moves the task to INTERRUPTING, which the running closure observes through
+//!    [`interrupted()`] (a thread-local pointer to the state word of the task this thread is
+//!    running), and
+//! 2. unparks the runner thread, so a closure parked in a `while !interrupted() { park() }` loop
+//!    wakes up.
+//!
+//! The signal is the task's own state, scoped to the run: the thread-local is restored when the
+//! closure returns, and `run` does not return while the canceller is still between its CAS and
+//! INTERRUPTED, so nothing of the interrupt reaches the next task the thread runs.
+
+use crate::protocol as p;
+use crate::sync::{thread_local, AtomicUsize, Ordering::Acquire};
+use std::cell::Cell;
+use std::ptr;
+
+thread_local! {
+    #[allow(clippy::missing_const_for_thread_local)]
+    static CURRENT: Cell<*const AtomicUsize> = Cell::new(ptr::null());
+}
+
+/// Whether the task this thread is running was cancelled with `cancel(true)`.
+///
+/// Returns `false` outside of a task's closure. A closure that blocks should poll this, or park in
+/// a loop that checks it (the canceller unparks the runner).
+pub fn interrupted() -> bool {
+    current_state().is_some_and(p::is_interrupted)
+}
+
+/// Whether the task this thread is running was cancelled in any way (with or without interrupt);
+/// its result will be discarded, so a cooperative closure may stop early.
+pub fn cancelled() -> bool {
+    current_state().is_some_and(p::is_cancelled)
+}
+
+fn current_state() -> Option<usize> {
+    let cur = CURRENT.with(Cell::get);
+    // SAFETY: CURRENT points at the state word of the task whose `run` is on this thread's stack
+    // (set by `Scope::enter`, restored by its drop before `run` returns), so the task is alive (I5).
+    (!cur.is_null()).then(|| unsafe { (*cur).load(Acquire) })
+}
+
+/// Marks this thread as running a task for the duration of the closure call.
+pub(crate) struct Scope {
+    prev: *const AtomicUsize,
+}
+
+impl Scope {
+    pub(crate) fn enter(state: &AtomicUsize) -> Scope {
+        let prev = CURRENT.with(|c| c.replace(state));
+        Scope { prev }
+    }
+}
+
+impl Drop for Scope {
+    fn drop(&mut self) {
+        if cfg!(ft_mutant = "interrupt_scope_leaks") {
+            // MUTANT: leave the finished task's state visible to whatever runs next.
+            return;
+        }
+        CURRENT.with(|c| c.set(self.prev));
+    }
+}

@@ -1,0 +1,362 @@
+//! The FutureTask protocol as pure data: the encoding of the state word, the encoding of the
+//! waiter-stack head word, the per-node hand-off states, and the transition rules.
+//!
+//! This file is deliberately free of atomics, `std` and `unsafe`: the kernel executes exactly these
+//! functions inside its CAS loops, and the protocol models in `proofs/` import the same file, so a
+//! change to the protocol here changes the kernel and the models together (no drift).
+//!
+//! # State word
+//!
+//! ```text
+//!   bits 0..=2  phase       NEW=0 COMPLETING=1 NORMAL=2 EXCEPTIONAL=3
+//!                           CANCELLED=4 INTERRUPTING=5 INTERRUPTED=6
+//!   bit  3      STARTED     the closure was claimed by `run` (set once, never cleared)
+//!
+//!          run claims            set / fail / run finishes
+//!   NEW ───────────────▶ NEW|STARTED ──────────────────▶ COMPLETING ──▶ NORMAL
+//!    │                       │                                     └──▶ EXCEPTIONAL
+//!    │ cancel(false)         │ cancel(false)
+//!    ├──────────────────────┴──────────────▶ CANCELLED
+//!    │ cancel(true)
+//!    └──────────────────────────────────────▶ INTERRUPTING ──▶ INTERRUPTED
+//! ```
+//!
+//! `STARTED` rides along every later transition, so `state()` can say whether a cancelled task had
+//! started. Every transition out of NEW is a CAS (I1); COMPLETING → NORMAL/EXCEPTIONAL and
+//! INTERRUPTING → INTERRUPTED are plain release stores by the unique winner.
+//!
+//! # Waiter-stack head word
+//!
+//! ```text
+//!   bits 4..    pointer to the most recently pushed node (nodes are 16-byte aligned), or null
+//!   bit  0      LOCKED    a remover holds the exclusive right to unlink abandoned nodes
+//!   bit  1      DIRTY     a node was abandoned while LOCKED was held: the holder must sweep again
+//!   bit  2      DRAINING  the completer has detached at least one batch and is still running
+//!   bit  3      CLOSED    terminal: every node ever pushed has been handed off; pushes fail
+//! ```
+//!
+//! # Node hand-off states
+//!
+//! `WAITING → UPDATING → WAITING` (an async waiter replaces its waker), `WAITING → ABANDONED`
+//! (a timed-out waiter or a dropped future gives up), `WAITING|ABANDONED → NOTIFYING → DONE` (a
+//! completer or a remover takes the node's payload, then releases the node). After a node reaches
+//! `DONE` no thread but its owner touches it again (I6).
+
+// ---- state word -------------------------------------------------------------------------------
+
+/// Mask of the phase bits of the state word.
+pub const PHASE_MASK: usize = 0b0111;
+/// Not completed, not cancelled (the closure may or may not have started, see [`STARTED`]).
+pub const NEW: usize = 0;
+/// A completion won the race and is writing the outcome (transient).
+pub const COMPLETING: usize = 1;
+/// Completed with a value.
+pub const NORMAL: usize = 2;
+/// Completed with a failure (panic in the closure, or `fail`).
+pub const EXCEPTIONAL: usize = 3;
+/// Cancelled without interrupting.
+pub const CANCELLED: usize = 4;
+/// Cancelled with interrupt; the canceller is signalling the runner (transient).
+pub const INTERRUPTING: usize = 5;
+/// Cancelled with interrupt; the signal has been delivered.
+pub const INTERRUPTED: usize = 6;
+/// Flag: `run` claimed the closure.
+pub const STARTED: usize = 0b1000;
+
+/// The phase of a state word.
+#[inline(always)]
+pub const fn phase(s: usize) -> usize {
+    s & PHASE_MASK
+}
+
+/// `run` may claim the closure: the task is NEW and nobody claimed it yet.
+/// Returns the state to CAS in.
+#[inline(always)]
+pub const fn try_start(s: usize) -> Option<usize> {
+    if s == NEW {
+        Some(NEW | STARTED)
+    } else {
+        None
+    }
+}
+
+/// A completion (run finishing, `set`, `fail`) may win: the task is still NEW.
+/// Returns the state to CAS in (COMPLETING, keeping STARTED).
+#[inline(always)]
+pub const fn try_begin_complete(s: usize) -> Option<usize> {
+    if phase(s) == NEW {
+        Some((s & STARTED) | COMPLETING)
+    } else {
+        None
+    }
+}
+
+/// The state the unique completer stores after writing the outcome.
+#[inline(always)]
+pub const fn finish_complete(s: usize, success: bool) -> usize {
+    (s & STARTED) | if success { NORMAL } else { EXCEPTIONAL }
+}
+
+/// `cancel(interrupt)` may win: the task is still NEW (started or not).
+/// Returns the state to CAS in.
+#[inline(always)]
+pub const fn try_cancel(s: usize, interrupt: bool) -> Option<usize> {
+    if phase(s) == NEW {
+        Some((s & STARTED) | if interrupt { INTERRUPTING } else { CANCELLED })
+    } else {
+        None
+    }
+}
+
+/// The state the interrupting canceller stores after signalling the runner.
+#[inline(always)]
+pub const fn finish_interrupt(s: usize) -> usize {
+    (s & STARTED) | INTERRUPTED
+}
+
+/// Java's `isDone`: anything but NEW (COMPLETING and INTERRUPTING included; I9).
+#[inline(always)]
+pub const fn is_done(s: usize) -> bool {
+    phase(s) != NEW
+}
+
+/// Cancelled, with or without interrupt.
+#[inline(always)]
+pub const fn is_cancelled(s: usize) -> bool {
+    phase(s) >= CANCELLED
+}
+
+/// The outcome can be reported without waiting: everything but NEW and COMPLETING.
+#[inline(always)]
+pub const fn is_settled(s: usize) -> bool {
+    let p = phase(s);
+    p != NEW && p != COMPLETING
+}
+
+/// The closure's run was asked to stop (cancel with interrupt won).
+#[inline(always)]
+pub const fn is_interrupted(s: usize) -> bool {
+    let p = phase(s);
+    p == INTERRUPTING || p == INTERRUPTED
+}
+
+/// Whether the closure was claimed by `run`.
+#[inline(always)]
+pub const fn is_started(s: usize) -> bool {
+    s & STARTED != 0
+}
+
+/// Every transition the protocol allows between two *distinct* phases (I9: observers only ever
+/// see phases move forward along these edges).
+pub const fn phase_edge_allowed(from: usize, to: usize) -> bool {
+    matches!(
+        (from, to),
+        (NEW, COMPLETING)
+            | (NEW, CANCELLED)
+            | (NEW, INTERRUPTING)
+            | (COMPLETING, NORMAL)
+            | (COMPLETING, EXCEPTIONAL)
+            | (INTERRUPTING, INTERRUPTED)
+    )
+}
+
+/// `from` can reach `to` along allowed edges (reflexive).
+pub const fn phase_reachable(from: usize, to: usize) -> bool {
+    if from == to {
+        return true;
+    }
+    match from {
+        NEW => true,
+        COMPLETING => matches!(to, NORMAL | EXCEPTIONAL),
+        INTERRUPTING => to == INTERRUPTED,
+        _ => false,
+    }
+}
+
+// ---- waiter-stack head word --------------------------------------------------------------------
+
+/// A remover holds the exclusive right to unlink abandoned nodes.
+pub const LOCKED: usize = 0b0001;
+/// A node was abandoned while LOCKED was held.
+pub const DIRTY: usize = 0b0010;
+/// The completer is draining batches.
+pub const DRAINING: usize = 0b0100;
+/// Every node ever pushed has been handed off; pushes fail.
+pub const CLOSED: usize = 0b1000;
+/// Mask of the flag bits of the head word.
+pub const HEAD_FLAGS: usize = 0b1111;
+/// Required alignment of waiter nodes so their addresses leave the flag bits free.
+pub const NODE_ALIGN: usize = 16;
+
+/// The pointer part of a head word.
+#[inline(always)]
+pub const fn head_ptr(h: usize) -> usize {
+    h & !HEAD_FLAGS
+}
+
+/// Push `node` (an address with the flag bits clear): the head word to CAS in, or `None` when
+/// the stack is closed (the caller must read the outcome instead of waiting).
+#[inline(always)]
+pub const fn try_push(h: usize, node: usize) -> Option<usize> {
+    if h & CLOSED != 0 {
+        None
+    } else {
+        Some(node | (h & (LOCKED | DIRTY | DRAINING)))
+    }
+}
+
+/// What the completer does with head word `h` in its drain loop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DrainStep {
+    /// A remover holds LOCKED: wait for it (its critical section is bounded and runs no user code).
+    WaitForRemover,
+    /// CAS `h` → the given word (DRAINING, empty) and hand off the detached batch at `head_ptr(h)`.
+    Detach(usize),
+    /// Nothing left: CAS `h` → the given word (CLOSED) and stop.
+    Close(usize),
+}
+
+/// The completer's decision for head word `h`.
+#[inline(always)]
+pub const fn drain_step(h: usize) -> DrainStep {
+    if h & LOCKED != 0 {
+        DrainStep::WaitForRemover
+    } else if head_ptr(h) == 0 {
+        DrainStep::Close(CLOSED)
+    } else {
+        DrainStep::Detach(DRAINING)
+    }
+}
+
+/// What a waiter that has just abandoned its node does with head word `h`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RemoveStep {
+    /// The stack is closed: the completer has handed off (or is handing off) the node; wait for
+    /// the node to reach DONE.
+    AwaitHandOff,
+    /// Another remover holds LOCKED and DIRTY is already set: it will sweep again; wait for DONE.
+    AwaitSweeper,
+    /// CAS `h` → the given word (set DIRTY), then wait for DONE.
+    MarkDirty(usize),
+    /// CAS `h` → the given word (set LOCKED) and sweep.
+    Lock(usize),
+}
+
+/// The remover's decision for head word `h`.
+#[inline(always)]
+pub const fn remove_step(h: usize) -> RemoveStep {
+    if h & CLOSED != 0 {
+        RemoveStep::AwaitHandOff
+    } else if h & LOCKED != 0 {
+        if h & DIRTY != 0 {
+            RemoveStep::AwaitSweeper
+        } else {
+            RemoveStep::MarkDirty(h | DIRTY)
+        }
+    } else {
+        RemoveStep::Lock(h | LOCKED)
+    }
+}
+
+/// What the lock holder does with head word `h` after a sweep.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnlockStep {
+    /// DIRTY was set: CAS `h` → the given word (clear DIRTY) and sweep again.
+    SweepAgain(usize),
+    /// CAS `h` → the given word (clear LOCKED) and leave.
+    Release(usize),
+}
+
+/// The lock holder's decision after a sweep. CLOSED cannot be set while LOCKED is held, because
+/// the completer waits for LOCKED to clear before detaching or closing.
+#[inline(always)]
+pub const fn unlock_step(h: usize) -> UnlockStep {
+    if h & DIRTY != 0 {
+        UnlockStep::SweepAgain(h & !DIRTY)
+    } else {
+        UnlockStep::Release(h & !LOCKED)
+    }
+}
+
+// ---- node hand-off -----------------------------------------------------------------------------
+
+/// The owner is waiting; the node is linked (or about to be).
+pub const NODE_WAITING: usize = 0;
+/// An async owner is replacing its waker (short exclusive section, no user code inside).
+pub const NODE_UPDATING: usize = 1;
+/// The owner gave up (timeout or drop) and waits for a completer or remover to release the node.
+pub const NODE_ABANDONED: usize = 2;
+/// A completer or remover took exclusive access and is taking the payload out.
+pub const NODE_NOTIFYING: usize = 3;
+/// Released: nobody but the owner touches the node again.
+pub const NODE_DONE: usize = 4;
+
+/// A handler (completer or remover) may take exclusive access from node state `n`.
+#[inline(always)]
+pub const fn node_try_notify(n: usize) -> Option<usize> {
+    match n {
+        NODE_WAITING | NODE_ABANDONED => Some(NODE_NOTIFYING),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn single_winner_from_new() {
+        for s in [NEW, NEW | STARTED] {
+            assert!(try_begin_complete(s).is_some());
+            assert!(try_cancel(s, true).is_some());
+            assert!(try_cancel(s, false).is_some());
+        }
+        for p in [COMPLETING, NORMAL, EXCEPTIONAL, CANCELLED, INTERRUPTING, INTERRUPTED] {
+            for s in [p, p | STARTED] {
+                assert!(try_begin_complete(s).is_none());
+                assert!(try_cancel(s, true).is_none());
+                assert!(try_cancel(s, false).is_none());
+                assert!(try_start(s).is_none());
+            }
+        }
+        assert!(try_start(NEW | STARTED).is_none());
+    }
+
+    #[test]
+    fn started_rides_along() {
+        let s = try_start(NEW).unwrap();
+        assert!(is_started(finish_complete(try_begin_complete(s).unwrap(), true)));
+        assert!(is_started(finish_interrupt(try_cancel(s, true).unwrap())));
+        assert!(!is_started(try_cancel(NEW, false).unwrap()));
+    }
+
+    #[test]
+    fn head_word_steps() {
+        let node = 0x1000;
+        assert_eq!(try_push(0, node), Some(node));
+        assert_eq!(try_push(LOCKED | DIRTY, node), Some(node | LOCKED | DIRTY));
+        assert_eq!(try_push(CLOSED, node), None);
+        assert_eq!(drain_step(node | LOCKED), DrainStep::WaitForRemover);
+        assert_eq!(drain_step(DRAINING), DrainStep::Close(CLOSED));
+        assert_eq!(drain_step(node), DrainStep::Detach(DRAINING));
+        assert_eq!(remove_step(CLOSED), RemoveStep::AwaitHandOff);
+        assert_eq!(remove_step(node | LOCKED), RemoveStep::MarkDirty(node | LOCKED | DIRTY));
+        assert_eq!(remove_step(node | LOCKED | DIRTY), RemoveStep::AwaitSweeper);
+        assert_eq!(remove_step(node), RemoveStep::Lock(node | LOCKED));
+        assert_eq!(unlock_step(node | LOCKED | DIRTY), UnlockStep::SweepAgain(node | LOCKED));
+        assert_eq!(unlock_step(node | LOCKED), UnlockStep::Release(node));
+    }
+
+    #[test]
+    fn reachability_matches_edges() {
+        for a in 0..=6 {
+            for b in 0..=6 {
+                if phase_edge_allowed(a, b) {
+                    assert!(phase_reachable(a, b));
+                }
+            }
+        }
+        assert!(!phase_reachable(NORMAL, CANCELLED));
+        assert!(!phase_reachable(CANCELLED, NORMAL));
+    }
+}

@@ -1,0 +1,216 @@
+//! The one sync facade of the kernel: every atomic, cell, thread and clock operation of the kernel
+//! goes through here, so the identical kernel code runs on `std`, under loom (`--cfg loom`) and
+//! under shuttle (feature `shuttle`). Nothing else in the kernel imports `std::sync` or
+//! `std::thread` directly.
+//!
+//! loom and shuttle do not model time. Under them the clock is a **mock clock**: a per-execution
+//! counter that only moves when a model calls [`mock_clock::advance`]. A timed wait re-checks the
+//! mock clock after a yield instead of sleeping, so "the deadline passed" is just another event
+//! the checker interleaves with completion (the timeout × completion race is explored, not
+//! skipped).
+
+#![allow(dead_code)]
+
+#[cfg(loom)]
+mod imp {
+    pub(crate) use loom::cell::UnsafeCell;
+    pub(crate) use loom::hint::spin_loop;
+    pub(crate) use loom::sync::atomic::{fence, AtomicPtr, AtomicUsize, Ordering};
+    pub(crate) use loom::thread::{current, park, yield_now, Thread};
+    pub(crate) use loom::thread_local;
+    pub(crate) const MOCK_TIME: bool = true;
+    pub(crate) const CHECKER: bool = true;
+
+    loom::lazy_static! {
+        static ref CLOCK: loom::sync::atomic::AtomicU64 = loom::sync::atomic::AtomicU64::new(0);
+    }
+    pub(crate) fn clock_now() -> u64 {
+        CLOCK.load(Ordering::Acquire)
+    }
+    pub(crate) fn clock_advance(ticks: u64) {
+        CLOCK.fetch_add(ticks, Ordering::AcqRel);
+    }
+}
+
+#[cfg(all(not(loom), feature = "shuttle"))]
+mod imp {
+    pub(crate) use super::std_cell::UnsafeCell;
+    pub(crate) use shuttle::hint::spin_loop;
+    pub(crate) use shuttle::sync::atomic::{fence, AtomicPtr, AtomicUsize, Ordering};
+    pub(crate) use shuttle::thread::{current, park, yield_now, Thread};
+    pub(crate) use shuttle::thread_local;
+    pub(crate) const MOCK_TIME: bool = true;
+    pub(crate) const CHECKER: bool = true;
+
+    shuttle::lazy_static! {
+        static ref CLOCK: shuttle::sync::atomic::AtomicU64 = shuttle::sync::atomic::AtomicU64::new(0);
+    }
+    pub(crate) fn clock_now() -> u64 {
+        CLOCK.load(Ordering::Acquire)
+    }
+    pub(crate) fn clock_advance(ticks: u64) {
+        CLOCK.fetch_add(ticks, Ordering::AcqRel);
+    }
+}
+
+#[cfg(all(not(loom), not(feature = "shuttle")))]
+mod imp {
+    pub(crate) use super::std_cell::UnsafeCell;
+    pub(crate) use std::hint::spin_loop;
+    pub(crate) use std::sync::atomic::{fence, AtomicPtr, AtomicUsize, Ordering};
+    pub(crate) use std::thread::{current, park, yield_now, Thread};
+    pub(crate) use std::thread_local;
+    pub(crate) const MOCK_TIME: bool = false;
+    pub(crate) const CHECKER: bool = false;
+}
+
+pub(crate) use imp::*;
+
+/// `std`'s `UnsafeCell` with loom's closure API, so the kernel's cell accesses read the same in
+/// every build (and loom can check each of them for causality).
+#[cfg(not(loom))]
+mod std_cell {
+    #[derive(Debug)]
+    pub(crate) struct UnsafeCell<T>(core::cell::UnsafeCell<T>);
+
+    impl<T> UnsafeCell<T> {
+        #[inline(always)]
+        pub(crate) const fn new(v: T) -> Self {
+            Self(core::cell::UnsafeCell::new(v))
+        }
+        #[inline(always)]
+        pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+            f(self.0.get())
+        }
+        #[inline(always)]
+        pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+            f(self.0.get())
+        }
+    }
+}
+
+/// The clock the kernel reads for deadlines: `std::time::Instant`, or the mock clock under a
+/// checker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Deadline(DeadlineRepr);
+
+#[cfg(not(any(loom, feature = "shuttle")))]
+type DeadlineRepr = std::time::Instant;
+#[cfg(any(loom, feature = "shuttle"))]
+type DeadlineRepr = u64;
+
+impl Deadline {
+    /// `now + timeout`, or `None` when it does not fit (a huge timeout waits without a deadline).
+    #[inline]
+    pub(crate) fn after(timeout: std::time::Duration) -> Option<Self> {
+        #[cfg(not(any(loom, feature = "shuttle")))]
+        {
+            std::time::Instant::now().checked_add(timeout).map(Deadline)
+        }
+        #[cfg(any(loom, feature = "shuttle"))]
+        {
+            // One mock tick per nanosecond of timeout, saturating.
+            let t = u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX);
+            clock_now().checked_add(t).map(Deadline)
+        }
+    }
+
+    /// A deadline from a caller's `Instant`. Under a checker an `Instant` cannot be mapped onto the
+    /// mock clock, so it is taken as "already passed" when it is not in the future of the real
+    /// clock and as one tick away otherwise.
+    #[inline]
+    pub(crate) fn from_instant(at: std::time::Instant) -> Self {
+        #[cfg(not(any(loom, feature = "shuttle")))]
+        {
+            Deadline(at)
+        }
+        #[cfg(any(loom, feature = "shuttle"))]
+        {
+            if at <= std::time::Instant::now() {
+                Deadline(clock_now())
+            } else {
+                Deadline(clock_now().saturating_add(1))
+            }
+        }
+    }
+
+    /// Time left, or `None` once the deadline has passed.
+    #[inline]
+    pub(crate) fn remaining(&self) -> Option<std::time::Duration> {
+        #[cfg(not(any(loom, feature = "shuttle")))]
+        {
+            let left = self.0.saturating_duration_since(std::time::Instant::now());
+            (!left.is_zero()).then_some(left)
+        }
+        #[cfg(any(loom, feature = "shuttle"))]
+        {
+            let now = clock_now();
+            (now < self.0).then(|| std::time::Duration::from_nanos(self.0 - now))
+        }
+    }
+}
+
+/// Park the current thread for at most `d`. Under a checker, time does not pass by itself: this
+/// yields so that other threads (including a model's clock thread) run, and the caller re-checks
+/// its node and the mock clock — a spurious wakeup, which every caller must tolerate anyway.
+#[inline]
+pub(crate) fn park_timeout(d: std::time::Duration) {
+    #[cfg(not(any(loom, feature = "shuttle")))]
+    std::thread::park_timeout(d);
+    #[cfg(any(loom, feature = "shuttle"))]
+    {
+        let _ = d;
+        yield_now();
+    }
+}
+
+/// Consume a pending park permit of the current thread, if any, without blocking (used by `run`
+/// after an interrupting cancel so the canceller's unpark does not linger; I5). A no-op under the
+/// checkers, which have no non-blocking way to take a permit.
+#[inline]
+pub(crate) fn absorb_park_permit() {
+    #[cfg(not(any(loom, feature = "shuttle")))]
+    std::thread::park_timeout(std::time::Duration::ZERO);
+}
+
+/// Whether a bounded spin before parking can pay off (more than one CPU; never under a checker,
+/// where spinning only multiplies interleavings).
+#[inline]
+pub(crate) fn spin_allowed() -> bool {
+    #[cfg(not(any(loom, feature = "shuttle")))]
+    {
+        use std::sync::atomic::AtomicU8;
+        static MULTI_CPU: AtomicU8 = AtomicU8::new(0);
+        match MULTI_CPU.load(std::sync::atomic::Ordering::Relaxed) {
+            1 => false,
+            2 => true,
+            _ => {
+                let multi = std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
+                MULTI_CPU.store(if multi { 2 } else { 1 }, std::sync::atomic::Ordering::Relaxed);
+                multi
+            }
+        }
+    }
+    #[cfg(any(loom, feature = "shuttle"))]
+    {
+        false
+    }
+}
+
+/// The mock clock of the loom and shuttle builds.
+#[cfg(any(loom, feature = "shuttle"))]
+pub mod mock_clock {
+    /// Current mock time in ticks (one tick is one nanosecond of timeout).
+    pub fn now() -> u64 {
+        super::clock_now()
+    }
+    /// Move the mock clock forward; every timed wait whose deadline is now in the past times out
+    /// at its next check.
+    pub fn advance(ticks: u64) {
+        super::clock_advance(ticks)
+    }
+    /// Move the mock clock past every deadline.
+    pub fn expire_all() {
+        super::clock_advance(u64::MAX / 4)
+    }
+}

@@ -1,0 +1,572 @@
+//! [`FutureTask`]: the state word, the outcome cell, run / complete / cancel / get.
+//! Step labels (R1, K1, C1, G1, …) refer to `proofs/ALGORITHM.md`.
+
+use crate::failure::{AlreadyCompleted, Failure, GetError, Outcome, State, WaitError};
+use crate::interrupt;
+use crate::protocol as p;
+use crate::sync::{self, fence, AtomicPtr, AtomicUsize, Deadline, Ordering::*, Thread, UnsafeCell};
+use crate::waiters::{Callback, Node, Payload, Push, WaiterStack};
+use std::fmt;
+use std::mem::{ManuallyDrop, MaybeUninit};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::ptr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// The work a [`FutureTask`] runs: a closure ([`Closure`]) or nothing ([`NoJob`], a promise).
+///
+/// `FutureTask<T>` is `FutureTask<T, dyn Job<T>>`: an `Arc<FutureTask<T, Closure<F>>>` coerces to
+/// `Arc<FutureTask<T>>`, so the closure lives inside the task's one allocation.
+pub trait Job<T>: sealed::Sealed + Send + Sync {
+    /// Move the closure out and call it.
+    ///
+    /// # Safety
+    /// Called at most once, by the unique winner of the STARTED claim (I4).
+    #[doc(hidden)]
+    unsafe fn call(&self) -> T;
+    /// Drop the closure in place.
+    ///
+    /// # Safety
+    /// Called at most once, only if `call` never was (the task is being dropped, STARTED unset).
+    #[doc(hidden)]
+    unsafe fn drop_unclaimed(&self);
+    /// Whether there is a closure to run.
+    #[doc(hidden)]
+    fn runnable(&self) -> bool;
+}
+
+/// A closure stored inline in a [`FutureTask`].
+pub struct Closure<F>(UnsafeCell<ManuallyDrop<F>>);
+
+// SAFETY: the closure is only touched by the unique STARTED claimer or by `Drop` (I4), so sharing
+// the task never shares the closure; it only has to be sendable to the runner's thread.
+unsafe impl<F: Send> Sync for Closure<F> {}
+
+impl<F> sealed::Sealed for Closure<F> {}
+
+impl<T, F: FnOnce() -> T + Send> Job<T> for Closure<F> {
+    unsafe fn call(&self) -> T {
+        // SAFETY: unique STARTED claimer, at most once (I4): nobody else reads the closure.
+        let f = self.0.with_mut(|f| unsafe { ManuallyDrop::take(&mut *f) });
+        f()
+    }
+    unsafe fn drop_unclaimed(&self) {
+        // SAFETY: never claimed and the task is being dropped: exclusive (I4).
+        self.0.with_mut(|f| unsafe { ManuallyDrop::drop(&mut *f) })
+    }
+    fn runnable(&self) -> bool {
+        true
+    }
+}
+
+/// No closure: the task is completed by [`FutureTask::set`] / [`FutureTask::fail`] (a promise).
+pub struct NoJob;
+
+impl sealed::Sealed for NoJob {}
+
+impl<T> Job<T> for NoJob {
+    unsafe fn call(&self) -> T {
+        unreachable!("a promise has no closure to run")
+    }
+    unsafe fn drop_unclaimed(&self) {}
+    fn runnable(&self) -> bool {
+        false
+    }
+}
+
+/// A computation that runs at most once and whose outcome any number of threads (and async
+/// tasks) can wait for. See the [crate docs](crate) for the state diagram and the contract table.
+pub struct FutureTask<T, J: ?Sized + Job<T> = dyn Job<T>> {
+    /// The state word (`protocol`): NEW → COMPLETING → NORMAL|EXCEPTIONAL, NEW → CANCELLED,
+    /// NEW → INTERRUPTING → INTERRUPTED, plus the STARTED flag.
+    state: AtomicUsize,
+    /// Waiters and done-callbacks.
+    head: WaiterStack<T>,
+    /// The running thread's handle (on `run`'s stack), published for `cancel(true)` (I5).
+    runner: AtomicPtr<Thread>,
+    /// Written once by the COMPLETING winner, read after an Acquire load of NORMAL/EXCEPTIONAL (I2).
+    outcome: UnsafeCell<MaybeUninit<Result<T, Failure>>>,
+    job: J,
+}
+
+// SAFETY: the outcome is written once by the COMPLETING winner and only read (shared) after it is
+// published (I1, I2): readers on any thread get `&T`, so `T: Sync`; the value is produced on the
+// runner's thread and dropped wherever the last owner is, so `T: Send`. Waiter payloads are handed
+// between threads only under the node protocol (I6); the closure is `Send` (`Job: Send + Sync`).
+unsafe impl<T: Send + Sync, J: ?Sized + Job<T>> Sync for FutureTask<T, J> {}
+// SAFETY: as above; moving the task moves a `T` (if present) and the closure.
+unsafe impl<T: Send, J: ?Sized + Job<T>> Send for FutureTask<T, J> {}
+
+impl<T, F: FnOnce() -> T + Send> FutureTask<T, Closure<F>> {
+    /// A task that will run `f` when [`run`](FutureTask::run) is called.
+    pub fn new(f: F) -> Self {
+        Self::with_job(Closure(UnsafeCell::new(ManuallyDrop::new(f))))
+    }
+}
+
+impl<T> FutureTask<T, NoJob> {
+    /// A task with no closure, completed by [`set`](FutureTask::set) or
+    /// [`fail`](FutureTask::fail) (Python's `Future()`, Spring's `DeferredResult`). For a writer
+    /// whose drop fails the task instead of leaving waiters hanging, use [`crate::promise`].
+    pub fn pending() -> Self {
+        Self::with_job(NoJob)
+    }
+}
+
+impl<T: Send + Sync + 'static> FutureTask<T> {
+    /// `Arc::new(FutureTask::new(f))`, as the type-erased `Arc<FutureTask<T>>` (one allocation
+    /// holds the state, the outcome and the closure).
+    pub fn arc<F: FnOnce() -> T + Send + 'static>(f: F) -> Arc<FutureTask<T>> {
+        Arc::new(FutureTask::new(f))
+    }
+}
+
+impl<T, J: Job<T>> FutureTask<T, J> {
+    fn with_job(job: J) -> Self {
+        FutureTask {
+            state: AtomicUsize::new(p::NEW),
+            head: WaiterStack::new(),
+            runner: AtomicPtr::new(ptr::null_mut()),
+            outcome: UnsafeCell::new(MaybeUninit::uninit()),
+            job,
+        }
+    }
+
+    /// The owned outcome, for the last holder; `None` while the task is pending.
+    pub fn into_outcome(self) -> Option<Outcome<T>> {
+        let s = self.state.load(Acquire);
+        let out = match p::phase(s) {
+            p::NORMAL | p::EXCEPTIONAL => {
+                // SAFETY: settled and we own the task: the outcome is initialised and ours to
+                // move out; the state is rewritten below so `Drop` does not drop it again (I2).
+                let r = self.outcome.with(|o| unsafe { (*o).assume_init_read() });
+                self.state.store((s & p::STARTED) | p::CANCELLED, Relaxed);
+                Some(match r {
+                    Ok(v) => Outcome::Success(v),
+                    Err(f) => Outcome::Failed(f),
+                })
+            }
+            p::CANCELLED | p::INTERRUPTED | p::INTERRUPTING => Some(Outcome::Cancelled),
+            _ => None,
+        };
+        drop(self);
+        out
+    }
+}
+
+impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
+    // ---- run / complete / cancel ---------------------------------------------------------------
+
+    /// Run the closure, if this call is the first to claim it and the task is not cancelled or
+    /// completed. Returns whether this call ran the closure. A panic in the closure is caught and
+    /// becomes the task's failure. (Java's `run`.)
+    pub fn run(&self) -> bool {
+        if !self.job.runnable() {
+            return false;
+        }
+        // R1/R2: claim the closure (I4).
+        let mut s = self.state.load(Acquire);
+        loop {
+            let Some(n) = p::try_start(s) else { return false };
+            if cfg!(ft_mutant = "start_without_cas") {
+                // MUTANT: check-then-store; two runners can both claim.
+                sync::yield_now();
+                self.state.store(n, Release);
+                break;
+            }
+            match self.state.compare_exchange_weak(s, n, AcqRel, Acquire) {
+                Ok(_) => break,
+                Err(actual) => s = actual,
+            }
+        }
+        // R3: publish the runner for cancel(true); the SeqCst fences pair with C2 so that either
+        // the canceller sees us (and unparks) or the closure sees INTERRUPTING (I5).
+        let me = sync::current();
+        self.runner.store(&me as *const Thread as *mut Thread, Release);
+        if !cfg!(ft_mutant = "no_dekker_fence") {
+            fence(SeqCst);
+        }
+        // R4
+        let result = {
+            let _scope = interrupt::Scope::enter(&self.state);
+            // SAFETY: we won the STARTED claim above (I4).
+            catch_unwind(AssertUnwindSafe(|| unsafe { self.job.call() }))
+        };
+        // R5: a lost completion (a cancel won) discards the late result.
+        let won = self.complete(result.map_err(Failure::from_panic)).is_ok();
+        // R6/R7: the canceller may be dereferencing `me` between C1 and C5; wait it out (I5).
+        self.runner.store(ptr::null_mut(), Release);
+        if !won && !cfg!(ft_mutant = "runner_skips_interrupt_wait") {
+            loop {
+                let s = self.state.load(Acquire);
+                if p::phase(s) != p::INTERRUPTING {
+                    if p::is_interrupted(s) {
+                        // R8: the canceller's unpark must not wake whatever this thread parks on next.
+                        sync::absorb_park_permit();
+                    }
+                    break;
+                }
+                sync::yield_now();
+            }
+        }
+        true
+    }
+
+    /// K1..K4: try to complete with `v`; hands it back if another completion or a cancel won.
+    fn complete(&self, v: Result<T, Failure>) -> Result<(), Result<T, Failure>> {
+        let mut s = self.state.load(Acquire);
+        let n = loop {
+            let Some(n) = p::try_begin_complete(s) else { return Err(v) };
+            match self.state.compare_exchange_weak(s, n, AcqRel, Acquire) {
+                Ok(_) => break n,
+                Err(actual) => s = actual,
+            }
+        };
+        let ok = v.is_ok();
+        // K2 SAFETY: only the unique COMPLETING winner writes the outcome, before publishing (I1, I2).
+        self.outcome.with_mut(|o| unsafe { (*o).write(v) });
+        // K3: publication point (I2).
+        let order = if cfg!(ft_mutant = "publish_relaxed") { Relaxed } else { Release };
+        self.state.store(p::finish_complete(n, ok), order);
+        // K4
+        self.finish_completion();
+        Ok(())
+    }
+
+    /// Complete with a value (promise-style; Python's `set_result`). A second completion, or one
+    /// after a cancel, is an error that hands the value back.
+    pub fn set(&self, value: T) -> Result<(), AlreadyCompleted<T>> {
+        self.complete(Ok(value)).map_err(|v| AlreadyCompleted {
+            value: match v {
+                Ok(v) => v,
+                Err(_) => unreachable!("set passes a value"),
+            },
+            state: self.state(),
+        })
+    }
+
+    /// Complete exceptionally with an error (Python's `set_exception`).
+    pub fn fail(
+        &self,
+        err: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    ) -> Result<(), AlreadyCompleted<Failure>> {
+        self.fail_with(Failure::from_error(err))
+    }
+
+    pub(crate) fn fail_with(&self, failure: Failure) -> Result<(), AlreadyCompleted<Failure>> {
+        self.complete(Err(failure)).map_err(|v| AlreadyCompleted {
+            value: match v {
+                Err(f) => f,
+                Ok(_) => unreachable!("fail passes a failure"),
+            },
+            state: self.state(),
+        })
+    }
+
+    /// Cancel the task if it has not completed (Java's `cancel(mayInterruptIfRunning)`): succeeds
+    /// while the task is pending *or running*; a late result is discarded. With
+    /// `may_interrupt`, a running closure observes [`crate::interrupted()`] and its thread is
+    /// unparked. Returns whether this call cancelled the task.
+    pub fn cancel(&self, may_interrupt: bool) -> bool {
+        // C1
+        let mut s = self.state.load(Acquire);
+        let n = loop {
+            let Some(n) = p::try_cancel(s, may_interrupt) else { return false };
+            match self.state.compare_exchange_weak(s, n, AcqRel, Acquire) {
+                Ok(_) => break n,
+                Err(actual) => s = actual,
+            }
+        };
+        if may_interrupt {
+            // C2/C3: read the runner only after winning (Java's 2011 fix).
+            if !cfg!(ft_mutant = "no_dekker_fence") {
+                fence(SeqCst);
+            }
+            let t = self.runner.load(Acquire);
+            if !t.is_null() {
+                // C4 SAFETY: the runner does not leave `run` (dropping its handle) while the state
+                // is INTERRUPTING, which it stays until our store below (I5).
+                unsafe { (*t).unpark() };
+            }
+            // C5
+            self.state.store(p::finish_interrupt(n), Release);
+        }
+        // C6
+        if !cfg!(ft_mutant = "cancel_no_wake") {
+            self.finish_completion();
+        }
+        true
+    }
+
+    /// F1..: wake every waiter, run every callback (I3, I7). Called once, by the winner.
+    fn finish_completion(&self) {
+        self.head.close_and_drain(&|cb| self.run_callback(cb));
+    }
+
+    fn run_callback(&self, cb: Callback<T>) {
+        let outcome = self.report_settled();
+        // A panicking callback must not stop the others or the waiters; the panic hook has
+        // already reported it (I7).
+        let _ = catch_unwind(AssertUnwindSafe(move || cb(outcome)));
+    }
+
+    // ---- queries -------------------------------------------------------------------------------
+
+    /// Whether the task completed or was cancelled (Java's `isDone`). Once true, no `get`
+    /// blocks or times out (I9).
+    #[inline]
+    pub fn is_done(&self) -> bool {
+        p::is_done(self.state.load(Acquire))
+    }
+
+    /// Whether the task was cancelled.
+    #[inline]
+    pub fn is_cancelled(&self) -> bool {
+        p::is_cancelled(self.state.load(Acquire))
+    }
+
+    /// The task's state (Java 19's `Future.state()`, plus whether `run` has claimed the closure).
+    pub fn state(&self) -> State {
+        loop {
+            let s = self.state.load(Acquire);
+            return match p::phase(s) {
+                p::NEW if p::is_started(s) => State::Running,
+                p::NEW => State::Pending,
+                p::COMPLETING => {
+                    sync::yield_now();
+                    continue;
+                }
+                p::NORMAL => State::Success,
+                p::EXCEPTIONAL => State::Failed,
+                _ => State::Cancelled,
+            };
+        }
+    }
+
+    /// The outcome if the task is done, without blocking (`None` while pending).
+    #[inline]
+    pub fn try_get(&self) -> Option<Result<&T, GetError<'_>>> {
+        let s = self.state.load(Acquire);
+        p::is_done(s).then(|| self.report(s))
+    }
+
+    // ---- get -----------------------------------------------------------------------------------
+
+    /// Wait for the task and return its value (Java's `get`). Any number of threads may wait.
+    #[inline]
+    pub fn get(&self) -> Result<&T, GetError<'_>> {
+        // G1: one Acquire load and a branch when the task is already done.
+        let s = self.state.load(Acquire);
+        if p::phase(s) == p::NORMAL {
+            // SAFETY: NORMAL observed with Acquire: the outcome is initialised and immutable (I2).
+            return Ok(unsafe { self.value_unchecked() });
+        }
+        self.get_slow(s, None).map_err(|e| match e {
+            WaitError::Cancelled => GetError::Cancelled,
+            WaitError::Failed(f) => GetError::Failed(f),
+            WaitError::TimedOut => unreachable!("untimed wait timed out"),
+        })
+    }
+
+    /// Wait at most `timeout`. A zero timeout answers at once (no clock read, no allocation); a
+    /// timeout too large for the clock waits without a deadline.
+    #[inline]
+    pub fn get_timeout(&self, timeout: Duration) -> Result<&T, WaitError<'_>> {
+        let s = self.state.load(Acquire);
+        if p::phase(s) == p::NORMAL {
+            // SAFETY: as in `get` (I2).
+            return Ok(unsafe { self.value_unchecked() });
+        }
+        if p::is_done(s) {
+            return self.report(s).map_err(Into::into);
+        }
+        if timeout.is_zero() {
+            return Err(WaitError::TimedOut);
+        }
+        self.get_slow(s, Some(Deadline::after(timeout)))
+    }
+
+    /// Wait until `deadline` at most. A deadline in the past answers at once.
+    pub fn get_deadline(&self, deadline: Instant) -> Result<&T, WaitError<'_>> {
+        let s = self.state.load(Acquire);
+        if p::is_done(s) {
+            return self.report(s).map_err(Into::into);
+        }
+        self.get_slow(s, Some(Some(Deadline::from_instant(deadline))))
+    }
+
+    /// `deadline`: `None` untimed; `Some(None)` a deadline beyond the clock's range (untimed).
+    #[cold]
+    fn get_slow(&self, s: usize, deadline: Option<Option<Deadline>>) -> Result<&T, WaitError<'_>> {
+        if !p::is_done(s) && !self.await_done(deadline.flatten()) {
+            return Err(WaitError::TimedOut);
+        }
+        self.report(self.state.load(Acquire)).map_err(Into::into)
+    }
+
+    /// G4..G10: block until the task is done (true) or the deadline passes (false).
+    fn await_done(&self, deadline: Option<Deadline>) -> bool {
+        // G4: a short spin pays off when the completer runs on another CPU right now.
+        if sync::spin_allowed() {
+            for i in 0..SPIN_ROUNDS {
+                if p::is_done(self.state.load(Acquire)) {
+                    return true;
+                }
+                for _ in 0..(1u32 << i.min(6)) {
+                    sync::spin_loop();
+                }
+            }
+        }
+        if let Some(d) = deadline {
+            if d.remaining().is_none() {
+                return p::is_done(self.state.load(Acquire));
+            }
+        }
+        // G5/G6: the node lives on this stack frame and is not moved until it is DONE (I6).
+        let node = Node::waiter(Payload::Thread(sync::current()));
+        // SAFETY: `node` outlives its linkage: every exit below waits for DONE first (I6).
+        if unsafe { self.head.push(&node) } == Push::Closed {
+            return true;
+        }
+        loop {
+            if node.is_done() {
+                return true;
+            }
+            match deadline {
+                None => sync::park(),
+                Some(d) => match d.remaining() {
+                    Some(left) => sync::park_timeout(left),
+                    None => {
+                        // G8/G9: give up; returns once the node is released (I6).
+                        // SAFETY: our own linked node.
+                        if !unsafe { self.head.abandon_and_wait(&node, true) } {
+                            return true; // a completer got to it first
+                        }
+                        // G10: done means done — report a completion that raced the timeout.
+                        return p::is_done(self.state.load(Acquire));
+                    }
+                },
+            }
+        }
+    }
+
+    /// The outcome of a done task (COMPLETING is waited out: it is never reported as pending).
+    pub(crate) fn report(&self, mut s: usize) -> Result<&T, GetError<'_>> {
+        loop {
+            match p::phase(s) {
+                p::NORMAL => {
+                    // SAFETY: NORMAL observed with Acquire (I2).
+                    return Ok(unsafe { self.value_unchecked() });
+                }
+                p::EXCEPTIONAL => {
+                    // SAFETY: EXCEPTIONAL observed with Acquire: initialised, immutable (I2).
+                    return Err(GetError::Failed(unsafe { self.failure_unchecked() }));
+                }
+                p::CANCELLED | p::INTERRUPTING | p::INTERRUPTED => return Err(GetError::Cancelled),
+                p::COMPLETING if !cfg!(ft_mutant = "completing_is_settled") => {
+                    // The winner is between K1 and K3 (no user code): wait it out (I9).
+                    sync::yield_now();
+                    s = self.state.load(Acquire);
+                }
+                p::COMPLETING => {
+                    // MUTANT: read the outcome before it is published.
+                    // SAFETY: none — planted read of an unpublished outcome (I2).
+                    return Ok(unsafe { self.value_unchecked() });
+                }
+                _ => unreachable!("report on a pending task"),
+            }
+        }
+    }
+
+    fn report_settled(&self) -> Result<&T, GetError<'_>> {
+        self.report(self.state.load(Acquire))
+    }
+
+    /// # Safety
+    /// The state was observed NORMAL with Acquire ordering.
+    #[inline(always)]
+    unsafe fn value_unchecked(&self) -> &T {
+        // SAFETY: per the contract the outcome is an initialised `Ok` that is never written again
+        // (I1, I2).
+        self.outcome.with(|o| match unsafe { (*o).assume_init_ref() } {
+            Ok(v) => unsafe { &*(v as *const T) },
+            Err(_) => unreachable!("NORMAL with a failure"),
+        })
+    }
+
+    /// # Safety
+    /// The state was observed EXCEPTIONAL with Acquire ordering.
+    unsafe fn failure_unchecked(&self) -> &Failure {
+        // SAFETY: per the contract, an initialised, immutable `Err` (I1, I2).
+        self.outcome.with(|o| match unsafe { (*o).assume_init_ref() } {
+            Err(f) => unsafe { &*(f as *const Failure) },
+            Ok(_) => unreachable!("EXCEPTIONAL with a value"),
+        })
+    }
+
+    // ---- callbacks -----------------------------------------------------------------------------
+
+    /// Register a callback that runs exactly once with the outcome, after it is visible: on the
+    /// completing thread, in registration order, or at once on this thread if every earlier
+    /// callback has already run. A panicking callback does not stop the others (I7).
+    pub fn add_done_callback<F>(&self, f: F)
+    where
+        F: for<'a> FnOnce(Result<&'a T, GetError<'a>>) + Send + 'static,
+    {
+        if self.head.is_closed() {
+            self.run_callback(Box::new(f));
+            return;
+        }
+        if let Err(cb) = self.head.push_callback(Box::new(f)) {
+            if !cfg!(ft_mutant = "closed_callback_dropped") {
+                self.run_callback(cb);
+            }
+        }
+    }
+
+    // ---- internals for the async waiters and diagnostics ---------------------------------------
+
+    pub(crate) fn stack(&self) -> &WaiterStack<T> {
+        &self.head
+    }
+
+    pub(crate) fn state_word(&self) -> usize {
+        self.state.load(Acquire)
+    }
+
+    /// Number of nodes on the waiter stack (waiters and pending callbacks). Diagnostics and tests:
+    /// shows that timed-out and dropped waiters leave nothing behind.
+    #[doc(hidden)]
+    pub fn waiter_stack_len(&self) -> usize {
+        self.head.len()
+    }
+}
+
+/// Bounded spin before parking (G4): 2^0 + … + 2^6 + 2·2^6 ≈ 250 spin hints, about a
+/// microsecond — shorter than a park/unpark round trip, long enough to catch a completer that is
+/// already running on another CPU.
+const SPIN_ROUNDS: u32 = 9;
+
+impl<T, J: ?Sized + Job<T>> Drop for FutureTask<T, J> {
+    fn drop(&mut self) {
+        let s = self.state.load(Acquire);
+        if matches!(p::phase(s), p::NORMAL | p::EXCEPTIONAL) {
+            // SAFETY: settled and exclusively ours: drop the outcome once (I2).
+            self.outcome.with_mut(|o| unsafe { (*o).assume_init_drop() });
+        }
+        if !p::is_started(s) {
+            // SAFETY: never claimed, so the closure is still in place; dropped once (I4).
+            unsafe { self.job.drop_unclaimed() };
+        }
+    }
+}
+
+impl<T, J: ?Sized + Job<T>> fmt::Debug for FutureTask<T, J> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FutureTask").field("state", &self.state()).finish_non_exhaustive()
+    }
+}

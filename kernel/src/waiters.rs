@@ -1,0 +1,468 @@
+//! The waiter stack: a Treiber stack of waiter nodes (blocked threads, async wakers) and callback
+//! nodes, hung off one head word (see [`crate::protocol`] for its encoding).
+//!
+//! * push is lock-free (one CAS; fails once the stack is CLOSED);
+//! * completion detaches whole batches with one CAS each, wakes every waiter of a batch, then runs
+//!   the batch's callbacks in registration order, until it can CAS the empty stack to CLOSED;
+//! * a waiter that gives up (timeout, dropped future) marks its node ABANDONED and one remover at a
+//!   time (the LOCKED bit; late arrivals set DIRTY and leave) unlinks every abandoned node and
+//!   releases it. The completer waits for LOCKED to clear, so no `next` pointer is ever written
+//!   while another thread walks it.
+//!
+//! Waiter nodes live on the waiting thread's stack or inside a pinned future: no allocation per
+//! wait. Another thread touches a node only between its push and its release to DONE (I6).
+
+use crate::failure::GetError;
+use crate::protocol::{self as p, DrainStep, RemoveStep, UnlockStep};
+use crate::sync::{self, AtomicUsize, Ordering::*, Thread, UnsafeCell};
+use std::ptr;
+use std::task::Waker;
+
+/// A done-callback: called once with the outcome.
+pub(crate) type Callback<T> = Box<dyn for<'a> FnOnce(Result<&'a T, GetError<'a>>) + Send + 'static>;
+
+/// What a node carries for whoever releases it.
+pub(crate) enum Payload<T> {
+    /// Taken by the releaser.
+    Empty,
+    /// A blocked thread: unparked on release.
+    Thread(Thread),
+    /// An async waiter: woken on release (dropped without waking if the future was abandoned).
+    Waker(Waker),
+    /// A done-callback: run by the completer after the batch's waiters are woken.
+    Callback(Callback<T>),
+}
+
+/// One entry of the waiter stack. 16-byte aligned so the head word's flag bits stay free.
+#[repr(C, align(16))]
+pub(crate) struct Node<T> {
+    /// Next (older) node. Written by the owner before the node is published, and by the lock
+    /// holder while unlinking; read by the completer and the lock holder.
+    next: AtomicUsize,
+    /// Hand-off state (`protocol::NODE_*`).
+    pub(crate) state: AtomicUsize,
+    /// Immutable after construction: callback nodes are owned by the stack, waiter nodes by the
+    /// waiting thread or future.
+    is_callback: bool,
+    payload: UnsafeCell<Payload<T>>,
+}
+
+const _: () = assert!(std::mem::align_of::<Node<()>>() >= p::NODE_ALIGN);
+
+impl<T> Node<T> {
+    pub(crate) fn waiter(payload: Payload<T>) -> Self {
+        Node {
+            next: AtomicUsize::new(0),
+            state: AtomicUsize::new(p::NODE_WAITING),
+            is_callback: false,
+            payload: UnsafeCell::new(payload),
+        }
+    }
+
+    fn callback(cb: Callback<T>) -> Box<Self> {
+        Box::new(Node {
+            next: AtomicUsize::new(0),
+            state: AtomicUsize::new(p::NODE_WAITING),
+            is_callback: true,
+            payload: UnsafeCell::new(Payload::Callback(cb)),
+        })
+    }
+
+    #[inline]
+    pub(crate) fn is_done(&self) -> bool {
+        self.state.load(Acquire) == p::NODE_DONE
+    }
+
+    /// Owner only, before the node is pushed or while it holds UPDATING: replace the payload.
+    ///
+    /// # Safety
+    /// The caller has exclusive access to the payload: the node is unpublished, or the caller
+    /// moved its state WAITING → UPDATING (I6).
+    pub(crate) unsafe fn set_payload(&self, new: Payload<T>) -> Payload<T> {
+        // SAFETY: exclusive access per the function contract (I6).
+        self.payload.with_mut(|slot| unsafe { std::mem::replace(&mut *slot, new) })
+    }
+
+    /// Owner only, with the same exclusive access as `set_payload`: whether the stored waker
+    /// would wake the same task as `w`.
+    ///
+    /// # Safety
+    /// As for `set_payload`, or the node is WAITING and the caller is its owner: releasers only
+    /// take the payload after moving the state to NOTIFYING, which the owner then observes.
+    pub(crate) unsafe fn waker_will_wake(&self, w: &Waker) -> bool {
+        // SAFETY: per the function contract; the read races with no write (I6).
+        self.payload.with(|slot| match unsafe { &*slot } {
+            Payload::Waker(old) => old.will_wake(w),
+            _ => false,
+        })
+    }
+}
+
+/// Release a waiter node (H2..H5): take exclusive access, take the payload, mark DONE, then wake
+/// the owner — in that order, so the owner can never free the node while we still touch it.
+///
+/// # Safety
+/// `node` is a waiter node that the caller reached through the stack (completer with a detached
+/// batch, or lock holder after unlinking it), so it is alive until it is marked DONE (I6).
+unsafe fn release<T>(node: *const Node<T>, own: *const Node<T>) {
+    // SAFETY: alive until DONE per the function contract (I6).
+    let n = unsafe { &*node };
+    let mut s = n.state.load(Acquire);
+    let was = loop {
+        match p::node_try_notify(s) {
+            Some(next) => match n.state.compare_exchange_weak(s, next, Acquire, Acquire) {
+                Ok(_) => break s,
+                Err(actual) => s = actual,
+            },
+            // UPDATING: the owner is swapping its waker (no user code inside); wait it out.
+            None => {
+                debug_assert_eq!(s, p::NODE_UPDATING, "node released twice");
+                sync::spin_loop();
+                s = n.state.load(Acquire);
+            }
+        }
+    };
+    let payload = if cfg!(ft_mutant = "release_before_take") {
+        // MUTANT: mark DONE first, then read the payload of a node the owner may have freed.
+        n.state.store(p::NODE_DONE, Release);
+        // SAFETY: none — this is the planted use-after-free (I6).
+        n.payload.with_mut(|slot| unsafe { std::mem::replace(&mut *slot, Payload::Empty) })
+    } else {
+        // SAFETY: NOTIFYING gives us exclusive access to the payload (I6).
+        let payload = n.payload.with_mut(|slot| unsafe { std::mem::replace(&mut *slot, Payload::Empty) });
+        n.state.store(p::NODE_DONE, Release);
+        payload
+    };
+    // From here on `node` may be freed by its owner: only the taken payload is used.
+    if node == own {
+        return;
+    }
+    match payload {
+        Payload::Thread(t) => t.unpark(),
+        Payload::Waker(w) if was == p::NODE_WAITING => w.wake(),
+        // An abandoned future's waker: the future is being dropped, waking it is pointless.
+        Payload::Waker(w) => drop(w),
+        Payload::Empty | Payload::Callback(_) => {}
+    }
+}
+
+/// The head word of a task's waiter stack.
+pub(crate) struct WaiterStack<T> {
+    head: AtomicUsize,
+    _marker: std::marker::PhantomData<Node<T>>,
+}
+
+/// Result of a push.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Push {
+    /// Linked: a completer or remover will release the node.
+    Linked,
+    /// The stack is CLOSED: the task is settled and the node was not linked.
+    Closed,
+}
+
+impl<T> WaiterStack<T> {
+    pub(crate) fn new() -> Self {
+        WaiterStack { head: AtomicUsize::new(0), _marker: std::marker::PhantomData }
+    }
+
+    /// P1..P3: link `node` (lock-free).
+    ///
+    /// # Safety
+    /// `node` stays alive and unmoved until it is released to DONE (waiter) or freed by the
+    /// completer (callback node, which the caller hands over by pushing it).
+    pub(crate) unsafe fn push(&self, node: *const Node<T>) -> Push {
+        let addr = node as usize;
+        debug_assert_eq!(addr & p::HEAD_FLAGS, 0);
+        let mut h = self.head.load(Acquire);
+        loop {
+            let w = match p::try_push(h, addr) {
+                Some(w) => w,
+                None if cfg!(ft_mutant = "push_ignores_closed") => addr | (h & p::HEAD_FLAGS),
+                None => return Push::Closed,
+            };
+            // SAFETY: the node is not yet published; we are its only accessor (I6).
+            unsafe { (*node).next.store(p::head_ptr(h), Relaxed) };
+            match self.head.compare_exchange_weak(h, w, AcqRel, Acquire) {
+                Ok(_) => return Push::Linked,
+                Err(actual) => h = actual,
+            }
+        }
+    }
+
+    /// D1/D2: register a done-callback. Returns it back when the stack is already closed (every
+    /// earlier callback has run), so the caller runs it at once.
+    pub(crate) fn push_callback(&self, cb: Callback<T>) -> Result<(), Callback<T>> {
+        let node = Box::into_raw(Node::callback(cb));
+        // SAFETY: a fresh boxed node, handed to the stack on success (I7).
+        match unsafe { self.push(node) } {
+            Push::Linked => Ok(()),
+            Push::Closed => {
+                // SAFETY: not linked, so still exclusively ours.
+                let node = unsafe { Box::from_raw(node) };
+                match node.payload.with_mut(|slot| unsafe { std::mem::replace(&mut *slot, Payload::Empty) }) {
+                    Payload::Callback(cb) => Err(cb),
+                    _ => unreachable!("callback node without a callback"),
+                }
+            }
+        }
+    }
+
+    /// F1/F2: the completer's drain loop. Called exactly once, by the unique winner of the state
+    /// CAS, after the outcome is published. `run_callback` runs one callback (the caller catches
+    /// its panics).
+    pub(crate) fn close_and_drain(&self, run_callback: &dyn Fn(Callback<T>)) {
+        let mut h = self.head.load(Acquire);
+        loop {
+            match p::drain_step(h) {
+                DrainStep::WaitForRemover => {
+                    sync::yield_now();
+                    h = self.head.load(Acquire);
+                }
+                DrainStep::Close(w) => match self.head.compare_exchange(h, w, AcqRel, Acquire) {
+                    Ok(_) => return,
+                    Err(actual) => h = actual,
+                },
+                DrainStep::Detach(w) => {
+                    let w = if cfg!(ft_mutant = "drain_closes_early") { p::CLOSED } else { w };
+                    match self.head.compare_exchange(h, w, AcqRel, Acquire) {
+                        Ok(_) => {
+                            // SAFETY: the batch is detached: only we can reach its nodes (I6, I7).
+                            unsafe { self.hand_off_batch(p::head_ptr(h) as *const Node<T>, run_callback) };
+                            if cfg!(ft_mutant = "drain_closes_early") {
+                                return;
+                            }
+                            h = self.head.load(Acquire);
+                        }
+                        Err(actual) => h = actual,
+                    }
+                }
+            }
+        }
+    }
+
+    /// Wake every waiter of a detached batch, then run its callbacks oldest first.
+    ///
+    /// # Safety
+    /// `list` was detached from the head by the caller, so no other thread reaches these nodes
+    /// through the stack; waiter nodes stay alive until released (I6), callback nodes are owned
+    /// by the stack and now by us (I7).
+    unsafe fn hand_off_batch(&self, mut cur: *const Node<T>, run_callback: &dyn Fn(Callback<T>)) {
+        let mut callbacks: *mut Node<T> = ptr::null_mut(); // reversed: oldest first
+        while !cur.is_null() {
+            // SAFETY: alive until released (waiters) or freed by us (callbacks) (I6, I7).
+            let n = unsafe { &*cur };
+            let next = n.next.load(Relaxed) as *const Node<T>;
+            if n.is_callback {
+                n.next.store(callbacks as usize, Relaxed);
+                callbacks = cur as *mut Node<T>;
+            } else {
+                // SAFETY: a waiter node of our detached batch (I6).
+                unsafe { release(cur, ptr::null()) };
+            }
+            cur = next;
+        }
+        while !callbacks.is_null() {
+            // SAFETY: callback nodes were boxed by `push_callback` and are exclusively ours (I7).
+            let node = unsafe { Box::from_raw(callbacks) };
+            callbacks = node.next.load(Relaxed) as *mut Node<T>;
+            // SAFETY: exclusively ours (I7).
+            let payload = node.payload.with_mut(|slot| unsafe { std::mem::replace(&mut *slot, Payload::Empty) });
+            drop(node);
+            if let Payload::Callback(cb) = payload {
+                run_callback(cb);
+            }
+        }
+    }
+
+    /// A1/A2: after the caller moved its node WAITING → ABANDONED, make sure some remover unlinks
+    /// and releases it. Returns once that is arranged; the caller then waits for its node to reach
+    /// DONE.
+    ///
+    /// # Safety
+    /// `own` is the caller's abandoned node, alive until DONE.
+    pub(crate) unsafe fn remove_abandoned(&self, own: *const Node<T>) {
+        let mut h = self.head.load(Acquire);
+        loop {
+            match p::remove_step(h) {
+                RemoveStep::AwaitHandOff | RemoveStep::AwaitSweeper => return,
+                RemoveStep::MarkDirty(w) => match self.head.compare_exchange(h, w, AcqRel, Acquire) {
+                    Ok(_) => return,
+                    Err(actual) => h = actual,
+                },
+                RemoveStep::Lock(w) => match self.head.compare_exchange(h, w, AcqRel, Acquire) {
+                    Ok(_) => break,
+                    Err(actual) => h = actual,
+                },
+            }
+        }
+        // We hold LOCKED.
+        // SAFETY: LOCKED is held (I6).
+        unsafe {
+            self.sweep(own);
+            self.unlock(own);
+        }
+    }
+
+    /// S2: leave the remover's section, sweeping again for every DIRTY mark set meanwhile.
+    ///
+    /// # Safety
+    /// The caller holds LOCKED.
+    unsafe fn unlock(&self, own: *const Node<T>) {
+        let mut h = self.head.load(Acquire);
+        loop {
+            match p::unlock_step(h) {
+                UnlockStep::SweepAgain(w) if !cfg!(ft_mutant = "sweeper_ignores_dirty") => {
+                    if self.head.compare_exchange(h, w, AcqRel, Acquire).is_ok() {
+                        // SAFETY: LOCKED is still held (I6).
+                        unsafe { self.sweep(own) };
+                    }
+                    h = self.head.load(Acquire);
+                }
+                UnlockStep::SweepAgain(_) | UnlockStep::Release(_) => {
+                    let w = h & !(p::LOCKED | p::DIRTY);
+                    match self.head.compare_exchange(h, w, AcqRel, Acquire) {
+                        Ok(_) => return,
+                        Err(actual) => h = actual,
+                    }
+                }
+            }
+        }
+    }
+
+    /// S1: unlink and release every ABANDONED waiter node.
+    ///
+    /// # Safety
+    /// The caller holds LOCKED: no other thread writes a `next` pointer or releases a linked node
+    /// until it clears (the completer waits for it), so every node reachable from the head is alive.
+    unsafe fn sweep(&self, own: *const Node<T>) {
+        'restart: loop {
+            let h = self.head.load(Acquire);
+            let mut pred: *const Node<T> = ptr::null();
+            let mut cur = p::head_ptr(h) as *const Node<T>;
+            while !cur.is_null() {
+                // SAFETY: reachable under LOCKED, hence alive (I6).
+                let n = unsafe { &*cur };
+                let next = n.next.load(Relaxed);
+                if !n.is_callback && n.state.load(Acquire) == p::NODE_ABANDONED {
+                    if cfg!(ft_mutant = "release_before_unlink") {
+                        // MUTANT: release first; the owner may free the node before we unlink it.
+                        // SAFETY: none — planted use-after-free (I6).
+                        unsafe { release(cur, own) };
+                    }
+                    if pred.is_null() {
+                        let cur_h = self.head.load(Acquire);
+                        if p::head_ptr(cur_h) != cur as usize {
+                            continue 'restart; // a push landed in front of it
+                        }
+                        let w = next | (cur_h & p::HEAD_FLAGS);
+                        if self.head.compare_exchange(cur_h, w, AcqRel, Acquire).is_err() {
+                            continue 'restart;
+                        }
+                    } else {
+                        // SAFETY: `pred` is linked and alive under LOCKED (I6).
+                        unsafe { (*pred).next.store(next, Relaxed) };
+                    }
+                    if !cfg!(ft_mutant = "release_before_unlink") {
+                        // SAFETY: unlinked under LOCKED: we are the only thread that can reach it (I6).
+                        unsafe { release(cur, own) };
+                    }
+                } else {
+                    pred = cur;
+                }
+                cur = next as *const Node<T>;
+            }
+            return;
+        }
+    }
+
+    /// Number of linked nodes, counted under LOCKED (for tests and diagnostics: shows that
+    /// abandoned waiters leave no garbage behind). Returns 0 once the stack is closed.
+    pub(crate) fn len(&self) -> usize {
+        let mut h = self.head.load(Acquire);
+        loop {
+            if h & p::CLOSED != 0 {
+                return 0;
+            }
+            if h & p::LOCKED != 0 {
+                sync::yield_now();
+                h = self.head.load(Acquire);
+                continue;
+            }
+            match self.head.compare_exchange(h, h | p::LOCKED, AcqRel, Acquire) {
+                Ok(_) => break,
+                Err(actual) => h = actual,
+            }
+        }
+        let mut count = 0;
+        let mut cur = p::head_ptr(self.head.load(Acquire)) as *const Node<T>;
+        while !cur.is_null() {
+            count += 1;
+            // SAFETY: reachable under LOCKED, hence alive (I6).
+            cur = unsafe { (*cur).next.load(Relaxed) } as *const Node<T>;
+        }
+        // SAFETY: LOCKED is held; sweeps for whoever marked DIRTY meanwhile.
+        unsafe { self.unlock(ptr::null()) };
+        count
+    }
+}
+
+impl<T> Drop for WaiterStack<T> {
+    fn drop(&mut self) {
+        // Only callback nodes can remain (waiters hold a reference to the task, so none is linked
+        // when the task drops); a task dropped without completing frees its callbacks unrun.
+        let mut cur = p::head_ptr(self.head.load(Acquire)) as *const Node<T>;
+        while !cur.is_null() {
+            // SAFETY: `&mut self`: no other thread can reach the stack (I6, I7).
+            let n = unsafe { &*cur };
+            let next = n.next.load(Relaxed) as *const Node<T>;
+            debug_assert!(n.is_callback, "waiter node linked on a dropped task");
+            if n.is_callback {
+                // SAFETY: callback nodes are boxed and owned by the stack (I7).
+                drop(unsafe { Box::from_raw(cur as *mut Node<T>) });
+            }
+            cur = next;
+        }
+    }
+}
+
+impl<T> WaiterStack<T> {
+    /// Whether the stack is CLOSED: the task is settled and every callback registered so far has
+    /// run, so a new callback may run at once without breaking registration order.
+    #[inline]
+    pub(crate) fn is_closed(&self) -> bool {
+        self.head.load(Acquire) & p::CLOSED != 0
+    }
+
+    /// Owner side of G8/G9: give up on a linked node (timeout, dropped future) and return once it
+    /// is released, so the caller may free it. Returns `true` when the node was abandoned, `false`
+    /// when a completer was already releasing it (the task settled first).
+    ///
+    /// `park` selects how to wait for the release: park (the node's payload is this thread, which
+    /// the releaser unparks) or yield (an async owner, whose waker the releaser only drops).
+    ///
+    /// # Safety
+    /// `node` is the caller's own node, linked by `push`, alive and unmoved until this returns.
+    pub(crate) unsafe fn abandon_and_wait(&self, node: &Node<T>, park: bool) -> bool {
+        let abandoned = node
+            .state
+            .compare_exchange(p::NODE_WAITING, p::NODE_ABANDONED, AcqRel, Acquire)
+            .is_ok();
+        if abandoned {
+            if cfg!(ft_mutant = "timeout_no_unlink") {
+                // MUTANT: leave the node linked and let the caller free it.
+                return true;
+            }
+            // SAFETY: our node, abandoned just now (I6).
+            unsafe { self.remove_abandoned(node) };
+        }
+        while !node.is_done() {
+            if park {
+                sync::park();
+            } else {
+                sync::yield_now();
+            }
+        }
+        abandoned
+    }
+}
