@@ -15,7 +15,10 @@ pub struct Failure {
 }
 
 enum Kind {
-    Panic { message: Option<String>, payload: PanicPayload },
+    Panic {
+        message: Option<String>,
+        payload: PanicPayload,
+    },
     Error(Box<dyn StdError + Send + Sync + 'static>),
     BrokenPromise,
 }
@@ -36,16 +39,25 @@ impl Failure {
         } else {
             payload.downcast_ref::<String>().cloned()
         };
-        Failure { kind: Kind::Panic { message, payload: PanicPayload(payload) } }
+        Failure {
+            kind: Kind::Panic {
+                message,
+                payload: PanicPayload(payload),
+            },
+        }
     }
 
     /// A failure carrying an error value (promise-style `fail`, Python's `set_exception`).
     pub fn from_error(err: impl Into<Box<dyn StdError + Send + Sync + 'static>>) -> Self {
-        Failure { kind: Kind::Error(err.into()) }
+        Failure {
+            kind: Kind::Error(err.into()),
+        }
     }
 
     pub(crate) fn broken_promise() -> Self {
-        Failure { kind: Kind::BrokenPromise }
+        Failure {
+            kind: Kind::BrokenPromise,
+        }
     }
 
     /// The task's closure panicked.
@@ -100,7 +112,9 @@ impl Failure {
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
-            Kind::Panic { message: Some(m), .. } => write!(f, "task panicked: {m}"),
+            Kind::Panic {
+                message: Some(m), ..
+            } => write!(f, "task panicked: {m}"),
             Kind::Panic { message: None, .. } => f.write_str("task panicked (non-string payload)"),
             Kind::Error(e) => write!(f, "task failed: {e}"),
             Kind::BrokenPromise => f.write_str("promise dropped without being completed"),
@@ -110,7 +124,9 @@ impl fmt::Display for Failure {
 
 impl fmt::Debug for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Failure").field(&format_args!("{self}")).finish()
+        f.debug_tuple("Failure")
+            .field(&format_args!("{self}"))
+            .finish()
     }
 }
 
@@ -227,7 +243,9 @@ pub struct AlreadyCompleted<V> {
 
 impl<V> fmt::Debug for AlreadyCompleted<V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AlreadyCompleted").field("state", &self.state).finish_non_exhaustive()
+        f.debug_struct("AlreadyCompleted")
+            .field("state", &self.state)
+            .finish_non_exhaustive()
     }
 }
 

@@ -3,6 +3,7 @@
 //! (I8); dropping a pending future unlinks its node before the memory goes away (I6).
 
 use crate::failure::GetError;
+use crate::mutant::mutant;
 use crate::protocol as p;
 use crate::sync::Ordering::{Acquire, Release};
 use crate::task::{FutureTask, Job};
@@ -22,7 +23,11 @@ struct AsyncWaiter<T> {
 
 impl<T> AsyncWaiter<T> {
     fn new() -> Self {
-        AsyncWaiter { node: Node::waiter(Payload::Empty), linked: false, _pin: PhantomPinned }
+        AsyncWaiter {
+            node: Node::waiter(Payload::Empty),
+            linked: false,
+            _pin: PhantomPinned,
+        }
     }
 
     /// Ready once the task is done.
@@ -30,7 +35,11 @@ impl<T> AsyncWaiter<T> {
     /// # Safety
     /// `self` is pinned (it is not moved again while `linked`), and is always polled against the
     /// same task.
-    unsafe fn poll_done<J: ?Sized + Job<T>>(&mut self, task: &FutureTask<T, J>, cx: &mut Context<'_>) -> Poll<()> {
+    unsafe fn poll_done<J: ?Sized + Job<T>>(
+        &mut self,
+        task: &FutureTask<T, J>,
+        cx: &mut Context<'_>,
+    ) -> Poll<()> {
         if p::is_done(task.state_word()) {
             return Poll::Ready(());
         }
@@ -50,11 +59,15 @@ impl<T> AsyncWaiter<T> {
             return Poll::Ready(());
         }
         // Re-poll: take the node back for a moment to compare / replace the waker (I8).
-        match self.node.state.compare_exchange(p::NODE_WAITING, p::NODE_UPDATING, Acquire, Acquire) {
+        match self
+            .node
+            .state
+            .compare_exchange(p::NODE_WAITING, p::NODE_UPDATING, Acquire, Acquire)
+        {
             Ok(_) => {
                 // SAFETY: UPDATING gives the owner exclusive access to the payload (I6).
                 let same = unsafe { self.node.waker_will_wake(cx.waker()) };
-                let old = if same || cfg!(ft_mutant = "waker_not_replaced") {
+                let old = if same || mutant("waker_not_replaced") {
                     None
                 } else {
                     // SAFETY: as above.
@@ -148,11 +161,17 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
     /// stack as blocked threads; re-polling with a new waker replaces the old one; dropping the
     /// future unlinks it.
     pub fn wait_async(&self) -> Wait<'_, T, J> {
-        Wait { task: self, waiter: AsyncWaiter::new() }
+        Wait {
+            task: self,
+            waiter: AsyncWaiter::new(),
+        }
     }
 
     /// An owning future that resolves to this task once it is done.
     pub fn done(self: Arc<Self>) -> Done<T, J> {
-        Done { task: Some(self), waiter: AsyncWaiter::new() }
+        Done {
+            task: Some(self),
+            waiter: AsyncWaiter::new(),
+        }
     }
 }

@@ -60,6 +60,8 @@
 mod failure;
 mod future;
 mod interrupt;
+#[doc(hidden)]
+pub mod mutant;
 mod promise;
 pub mod protocol;
 mod sync;

@@ -15,7 +15,12 @@ pub struct Promise<T> {
 /// A promise and the task its waiters read.
 pub fn promise<T>() -> (Promise<T>, Arc<FutureTask<T, NoJob>>) {
     let task = Arc::new(FutureTask::pending());
-    (Promise { task: Arc::clone(&task) }, task)
+    (
+        Promise {
+            task: Arc::clone(&task),
+        },
+        task,
+    )
 }
 
 impl<T> Promise<T> {

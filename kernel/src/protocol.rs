@@ -311,7 +311,14 @@ mod tests {
             assert!(try_cancel(s, true).is_some());
             assert!(try_cancel(s, false).is_some());
         }
-        for p in [COMPLETING, NORMAL, EXCEPTIONAL, CANCELLED, INTERRUPTING, INTERRUPTED] {
+        for p in [
+            COMPLETING,
+            NORMAL,
+            EXCEPTIONAL,
+            CANCELLED,
+            INTERRUPTING,
+            INTERRUPTED,
+        ] {
             for s in [p, p | STARTED] {
                 assert!(try_begin_complete(s).is_none());
                 assert!(try_cancel(s, true).is_none());
@@ -325,7 +332,10 @@ mod tests {
     #[test]
     fn started_rides_along() {
         let s = try_start(NEW).unwrap();
-        assert!(is_started(finish_complete(try_begin_complete(s).unwrap(), true)));
+        assert!(is_started(finish_complete(
+            try_begin_complete(s).unwrap(),
+            true
+        )));
         assert!(is_started(finish_interrupt(try_cancel(s, true).unwrap())));
         assert!(!is_started(try_cancel(NEW, false).unwrap()));
     }
@@ -340,10 +350,16 @@ mod tests {
         assert_eq!(drain_step(DRAINING), DrainStep::Close(CLOSED));
         assert_eq!(drain_step(node), DrainStep::Detach(DRAINING));
         assert_eq!(remove_step(CLOSED), RemoveStep::AwaitHandOff);
-        assert_eq!(remove_step(node | LOCKED), RemoveStep::MarkDirty(node | LOCKED | DIRTY));
+        assert_eq!(
+            remove_step(node | LOCKED),
+            RemoveStep::MarkDirty(node | LOCKED | DIRTY)
+        );
         assert_eq!(remove_step(node | LOCKED | DIRTY), RemoveStep::AwaitSweeper);
         assert_eq!(remove_step(node), RemoveStep::Lock(node | LOCKED));
-        assert_eq!(unlock_step(node | LOCKED | DIRTY), UnlockStep::SweepAgain(node | LOCKED));
+        assert_eq!(
+            unlock_step(node | LOCKED | DIRTY),
+            UnlockStep::SweepAgain(node | LOCKED)
+        );
         assert_eq!(unlock_step(node | LOCKED), UnlockStep::Release(node));
     }
 

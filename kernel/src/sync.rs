@@ -186,7 +186,10 @@ pub(crate) fn spin_allowed() -> bool {
             2 => true,
             _ => {
                 let multi = std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
-                MULTI_CPU.store(if multi { 2 } else { 1 }, std::sync::atomic::Ordering::Relaxed);
+                MULTI_CPU.store(
+                    if multi { 2 } else { 1 },
+                    std::sync::atomic::Ordering::Relaxed,
+                );
                 multi
             }
         }

@@ -3,6 +3,7 @@
 
 use crate::failure::{AlreadyCompleted, Failure, GetError, Outcome, State, WaitError};
 use crate::interrupt;
+use crate::mutant::mutant;
 use crate::protocol as p;
 use crate::sync::{self, fence, AtomicPtr, AtomicUsize, Deadline, Ordering::*, Thread, UnsafeCell};
 use crate::waiters::{Callback, Node, Payload, Push, WaiterStack};
@@ -171,8 +172,10 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
         // R1/R2: claim the closure (I4).
         let mut s = self.state.load(Acquire);
         loop {
-            let Some(n) = p::try_start(s) else { return false };
-            if cfg!(ft_mutant = "start_without_cas") {
+            let Some(n) = p::try_start(s) else {
+                return false;
+            };
+            if mutant("start_without_cas") {
                 // MUTANT: check-then-store; two runners can both claim.
                 sync::yield_now();
                 self.state.store(n, Release);
@@ -186,8 +189,9 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
         // R3: publish the runner for cancel(true); the SeqCst fences pair with C2 so that either
         // the canceller sees us (and unparks) or the closure sees INTERRUPTING (I5).
         let me = sync::current();
-        self.runner.store(&me as *const Thread as *mut Thread, Release);
-        if !cfg!(ft_mutant = "no_dekker_fence") {
+        self.runner
+            .store(&me as *const Thread as *mut Thread, Release);
+        if !mutant("no_dekker_fence") {
             fence(SeqCst);
         }
         // R4
@@ -200,7 +204,7 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
         let won = self.complete(result.map_err(Failure::from_panic)).is_ok();
         // R6/R7: the canceller may be dereferencing `me` between C1 and C5; wait it out (I5).
         self.runner.store(ptr::null_mut(), Release);
-        if !won && !cfg!(ft_mutant = "runner_skips_interrupt_wait") {
+        if !won && !mutant("runner_skips_interrupt_wait") {
             loop {
                 let s = self.state.load(Acquire);
                 if p::phase(s) != p::INTERRUPTING {
@@ -220,7 +224,9 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
     fn complete(&self, v: Result<T, Failure>) -> Result<(), Result<T, Failure>> {
         let mut s = self.state.load(Acquire);
         let n = loop {
-            let Some(n) = p::try_begin_complete(s) else { return Err(v) };
+            let Some(n) = p::try_begin_complete(s) else {
+                return Err(v);
+            };
             match self.state.compare_exchange_weak(s, n, AcqRel, Acquire) {
                 Ok(_) => break n,
                 Err(actual) => s = actual,
@@ -230,7 +236,11 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
         // K2 SAFETY: only the unique COMPLETING winner writes the outcome, before publishing (I1, I2).
         self.outcome.with_mut(|o| unsafe { (*o).write(v) });
         // K3: publication point (I2).
-        let order = if cfg!(ft_mutant = "publish_relaxed") { Relaxed } else { Release };
+        let order = if mutant("publish_relaxed") {
+            Relaxed
+        } else {
+            Release
+        };
         self.state.store(p::finish_complete(n, ok), order);
         // K4
         self.finish_completion();
@@ -275,7 +285,9 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
         // C1
         let mut s = self.state.load(Acquire);
         let n = loop {
-            let Some(n) = p::try_cancel(s, may_interrupt) else { return false };
+            let Some(n) = p::try_cancel(s, may_interrupt) else {
+                return false;
+            };
             match self.state.compare_exchange_weak(s, n, AcqRel, Acquire) {
                 Ok(_) => break n,
                 Err(actual) => s = actual,
@@ -283,7 +295,7 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
         };
         if may_interrupt {
             // C2/C3: read the runner only after winning (Java's 2011 fix).
-            if !cfg!(ft_mutant = "no_dekker_fence") {
+            if !mutant("no_dekker_fence") {
                 fence(SeqCst);
             }
             let t = self.runner.load(Acquire);
@@ -296,7 +308,7 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
             self.state.store(p::finish_interrupt(n), Release);
         }
         // C6
-        if !cfg!(ft_mutant = "cancel_no_wake") {
+        if !mutant("cancel_no_wake") {
             self.finish_completion();
         }
         true
@@ -467,7 +479,7 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
                     return Err(GetError::Failed(unsafe { self.failure_unchecked() }));
                 }
                 p::CANCELLED | p::INTERRUPTING | p::INTERRUPTED => return Err(GetError::Cancelled),
-                p::COMPLETING if !cfg!(ft_mutant = "completing_is_settled") => {
+                p::COMPLETING if !mutant("completing_is_settled") => {
                     // The winner is between K1 and K3 (no user code): wait it out (I9).
                     sync::yield_now();
                     s = self.state.load(Acquire);
@@ -492,20 +504,22 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
     unsafe fn value_unchecked(&self) -> &T {
         // SAFETY: per the contract the outcome is an initialised `Ok` that is never written again
         // (I1, I2).
-        self.outcome.with(|o| match unsafe { (*o).assume_init_ref() } {
-            Ok(v) => unsafe { &*(v as *const T) },
-            Err(_) => unreachable!("NORMAL with a failure"),
-        })
+        self.outcome
+            .with(|o| match unsafe { (*o).assume_init_ref() } {
+                Ok(v) => unsafe { &*(v as *const T) },
+                Err(_) => unreachable!("NORMAL with a failure"),
+            })
     }
 
     /// # Safety
     /// The state was observed EXCEPTIONAL with Acquire ordering.
     unsafe fn failure_unchecked(&self) -> &Failure {
         // SAFETY: per the contract, an initialised, immutable `Err` (I1, I2).
-        self.outcome.with(|o| match unsafe { (*o).assume_init_ref() } {
-            Err(f) => unsafe { &*(f as *const Failure) },
-            Ok(_) => unreachable!("EXCEPTIONAL with a value"),
-        })
+        self.outcome
+            .with(|o| match unsafe { (*o).assume_init_ref() } {
+                Err(f) => unsafe { &*(f as *const Failure) },
+                Ok(_) => unreachable!("EXCEPTIONAL with a value"),
+            })
     }
 
     // ---- callbacks -----------------------------------------------------------------------------
@@ -522,7 +536,7 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
             return;
         }
         if let Err(cb) = self.head.push_callback(Box::new(f)) {
-            if !cfg!(ft_mutant = "closed_callback_dropped") {
+            if !mutant("closed_callback_dropped") {
                 self.run_callback(cb);
             }
         }
@@ -556,7 +570,8 @@ impl<T, J: ?Sized + Job<T>> Drop for FutureTask<T, J> {
         let s = self.state.load(Acquire);
         if matches!(p::phase(s), p::NORMAL | p::EXCEPTIONAL) {
             // SAFETY: settled and exclusively ours: drop the outcome once (I2).
-            self.outcome.with_mut(|o| unsafe { (*o).assume_init_drop() });
+            self.outcome
+                .with_mut(|o| unsafe { (*o).assume_init_drop() });
         }
         if !p::is_started(s) {
             // SAFETY: never claimed, so the closure is still in place; dropped once (I4).
@@ -567,6 +582,8 @@ impl<T, J: ?Sized + Job<T>> Drop for FutureTask<T, J> {
 
 impl<T, J: ?Sized + Job<T>> fmt::Debug for FutureTask<T, J> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FutureTask").field("state", &self.state()).finish_non_exhaustive()
+        f.debug_struct("FutureTask")
+            .field("state", &self.state())
+            .finish_non_exhaustive()
     }
 }

@@ -13,6 +13,7 @@
 //! wait. Another thread touches a node only between its push and its release to DONE (I6).
 
 use crate::failure::GetError;
+use crate::mutant::mutant;
 use crate::protocol::{self as p, DrainStep, RemoveStep, UnlockStep};
 use crate::sync::{self, AtomicUsize, Ordering::*, Thread, UnsafeCell};
 use std::ptr;
@@ -80,7 +81,8 @@ impl<T> Node<T> {
     /// moved its state WAITING → UPDATING (I6).
     pub(crate) unsafe fn set_payload(&self, new: Payload<T>) -> Payload<T> {
         // SAFETY: exclusive access per the function contract (I6).
-        self.payload.with_mut(|slot| unsafe { std::mem::replace(&mut *slot, new) })
+        self.payload
+            .with_mut(|slot| unsafe { std::mem::replace(&mut *slot, new) })
     }
 
     /// Owner only, with the same exclusive access as `set_payload`: whether the stored waker
@@ -122,14 +124,17 @@ unsafe fn release<T>(node: *const Node<T>, own: *const Node<T>) {
             }
         }
     };
-    let payload = if cfg!(ft_mutant = "release_before_take") {
+    let payload = if mutant("release_before_take") {
         // MUTANT: mark DONE first, then read the payload of a node the owner may have freed.
         n.state.store(p::NODE_DONE, Release);
         // SAFETY: none — this is the planted use-after-free (I6).
-        n.payload.with_mut(|slot| unsafe { std::mem::replace(&mut *slot, Payload::Empty) })
+        n.payload
+            .with_mut(|slot| unsafe { std::mem::replace(&mut *slot, Payload::Empty) })
     } else {
         // SAFETY: NOTIFYING gives us exclusive access to the payload (I6).
-        let payload = n.payload.with_mut(|slot| unsafe { std::mem::replace(&mut *slot, Payload::Empty) });
+        let payload = n
+            .payload
+            .with_mut(|slot| unsafe { std::mem::replace(&mut *slot, Payload::Empty) });
         n.state.store(p::NODE_DONE, Release);
         payload
     };
@@ -163,7 +168,10 @@ pub(crate) enum Push {
 
 impl<T> WaiterStack<T> {
     pub(crate) fn new() -> Self {
-        WaiterStack { head: AtomicUsize::new(0), _marker: std::marker::PhantomData }
+        WaiterStack {
+            head: AtomicUsize::new(0),
+            _marker: std::marker::PhantomData,
+        }
     }
 
     /// P1..P3: link `node` (lock-free).
@@ -178,7 +186,7 @@ impl<T> WaiterStack<T> {
         loop {
             let w = match p::try_push(h, addr) {
                 Some(w) => w,
-                None if cfg!(ft_mutant = "push_ignores_closed") => addr | (h & p::HEAD_FLAGS),
+                None if mutant("push_ignores_closed") => addr | (h & p::HEAD_FLAGS),
                 None => return Push::Closed,
             };
             // SAFETY: the node is not yet published; we are its only accessor (I6).
@@ -200,7 +208,10 @@ impl<T> WaiterStack<T> {
             Push::Closed => {
                 // SAFETY: not linked, so still exclusively ours.
                 let node = unsafe { Box::from_raw(node) };
-                match node.payload.with_mut(|slot| unsafe { std::mem::replace(&mut *slot, Payload::Empty) }) {
+                match node
+                    .payload
+                    .with_mut(|slot| unsafe { std::mem::replace(&mut *slot, Payload::Empty) })
+                {
                     Payload::Callback(cb) => Err(cb),
                     _ => unreachable!("callback node without a callback"),
                 }
@@ -224,12 +235,18 @@ impl<T> WaiterStack<T> {
                     Err(actual) => h = actual,
                 },
                 DrainStep::Detach(w) => {
-                    let w = if cfg!(ft_mutant = "drain_closes_early") { p::CLOSED } else { w };
+                    let w = if mutant("drain_closes_early") {
+                        p::CLOSED
+                    } else {
+                        w
+                    };
                     match self.head.compare_exchange(h, w, AcqRel, Acquire) {
                         Ok(_) => {
                             // SAFETY: the batch is detached: only we can reach its nodes (I6, I7).
-                            unsafe { self.hand_off_batch(p::head_ptr(h) as *const Node<T>, run_callback) };
-                            if cfg!(ft_mutant = "drain_closes_early") {
+                            unsafe {
+                                self.hand_off_batch(p::head_ptr(h) as *const Node<T>, run_callback)
+                            };
+                            if mutant("drain_closes_early") {
                                 return;
                             }
                             h = self.head.load(Acquire);
@@ -267,7 +284,9 @@ impl<T> WaiterStack<T> {
             let node = unsafe { Box::from_raw(callbacks) };
             callbacks = node.next.load(Relaxed) as *mut Node<T>;
             // SAFETY: exclusively ours (I7).
-            let payload = node.payload.with_mut(|slot| unsafe { std::mem::replace(&mut *slot, Payload::Empty) });
+            let payload = node
+                .payload
+                .with_mut(|slot| unsafe { std::mem::replace(&mut *slot, Payload::Empty) });
             drop(node);
             if let Payload::Callback(cb) = payload {
                 run_callback(cb);
@@ -286,7 +305,8 @@ impl<T> WaiterStack<T> {
         loop {
             match p::remove_step(h) {
                 RemoveStep::AwaitHandOff | RemoveStep::AwaitSweeper => return,
-                RemoveStep::MarkDirty(w) => match self.head.compare_exchange(h, w, AcqRel, Acquire) {
+                RemoveStep::MarkDirty(w) => match self.head.compare_exchange(h, w, AcqRel, Acquire)
+                {
                     Ok(_) => return,
                     Err(actual) => h = actual,
                 },
@@ -312,7 +332,7 @@ impl<T> WaiterStack<T> {
         let mut h = self.head.load(Acquire);
         loop {
             match p::unlock_step(h) {
-                UnlockStep::SweepAgain(w) if !cfg!(ft_mutant = "sweeper_ignores_dirty") => {
+                UnlockStep::SweepAgain(w) if !mutant("sweeper_ignores_dirty") => {
                     if self.head.compare_exchange(h, w, AcqRel, Acquire).is_ok() {
                         // SAFETY: LOCKED is still held (I6).
                         unsafe { self.sweep(own) };
@@ -345,7 +365,7 @@ impl<T> WaiterStack<T> {
                 let n = unsafe { &*cur };
                 let next = n.next.load(Relaxed);
                 if !n.is_callback && n.state.load(Acquire) == p::NODE_ABANDONED {
-                    if cfg!(ft_mutant = "release_before_unlink") {
+                    if mutant("release_before_unlink") {
                         // MUTANT: release first; the owner may free the node before we unlink it.
                         // SAFETY: none — planted use-after-free (I6).
                         unsafe { release(cur, own) };
@@ -356,14 +376,18 @@ impl<T> WaiterStack<T> {
                             continue 'restart; // a push landed in front of it
                         }
                         let w = next | (cur_h & p::HEAD_FLAGS);
-                        if self.head.compare_exchange(cur_h, w, AcqRel, Acquire).is_err() {
+                        if self
+                            .head
+                            .compare_exchange(cur_h, w, AcqRel, Acquire)
+                            .is_err()
+                        {
                             continue 'restart;
                         }
                     } else {
                         // SAFETY: `pred` is linked and alive under LOCKED (I6).
                         unsafe { (*pred).next.store(next, Relaxed) };
                     }
-                    if !cfg!(ft_mutant = "release_before_unlink") {
+                    if !mutant("release_before_unlink") {
                         // SAFETY: unlinked under LOCKED: we are the only thread that can reach it (I6).
                         unsafe { release(cur, own) };
                     }
@@ -389,7 +413,10 @@ impl<T> WaiterStack<T> {
                 h = self.head.load(Acquire);
                 continue;
             }
-            match self.head.compare_exchange(h, h | p::LOCKED, AcqRel, Acquire) {
+            match self
+                .head
+                .compare_exchange(h, h | p::LOCKED, AcqRel, Acquire)
+            {
                 Ok(_) => break,
                 Err(actual) => h = actual,
             }
@@ -449,7 +476,7 @@ impl<T> WaiterStack<T> {
             .compare_exchange(p::NODE_WAITING, p::NODE_ABANDONED, AcqRel, Acquire)
             .is_ok();
         if abandoned {
-            if cfg!(ft_mutant = "timeout_no_unlink") {
+            if mutant("timeout_no_unlink") {
                 // MUTANT: leave the node linked and let the caller free it.
                 return true;
             }

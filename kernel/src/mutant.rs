@@ -1,0 +1,108 @@
+//! Planted bugs for the mutation harness (`models/` and `cargo xtask verify`): each site in the
+//! kernel guarded by `mutant("name")` switches to a deliberately broken variant when the kernel is
+//! compiled with the environment variable `FT_MUTANT=name`. Without it every guard is the constant
+//! `false` and the broken code is removed at compile time, so nothing of it ships.
+//!
+//! An environment variable (not a `--cfg`) keeps a mutant rebuild to this crate and its
+//! dependents: cargo tracks `option_env!` and leaves the rest of the dependency graph cached.
+
+/// The mutant selected at compile time, if any.
+pub const ACTIVE: Option<&str> = option_env!("FT_MUTANT");
+
+/// Every mutant the kernel knows, with the invariant it breaks.
+pub const ALL: &[(&str, &str)] = &[
+    (
+        "publish_relaxed",
+        "I2: outcome published with a Relaxed store",
+    ),
+    (
+        "completing_is_settled",
+        "I2/I9: a reader treats COMPLETING as settled and reads the outcome early",
+    ),
+    (
+        "start_without_cas",
+        "I4: run claims the closure with load+store instead of CAS",
+    ),
+    (
+        "push_ignores_closed",
+        "I3: a waiter links onto a CLOSED stack and is never woken",
+    ),
+    (
+        "drain_closes_early",
+        "I3/I7: the completer closes after one batch, losing pushes made meanwhile",
+    ),
+    (
+        "cancel_no_wake",
+        "I3: cancel does not drain the waiter stack",
+    ),
+    (
+        "no_dekker_fence",
+        "I5: no SeqCst fences between publishing the runner and reading the state",
+    ),
+    (
+        "runner_skips_interrupt_wait",
+        "I5: run returns while the canceller still uses its thread handle",
+    ),
+    (
+        "interrupt_scope_leaks",
+        "I5: the interrupt scope outlives the run",
+    ),
+    (
+        "release_before_take",
+        "I6: a node is marked DONE before its payload is taken",
+    ),
+    (
+        "release_before_unlink",
+        "I6: a swept node is released before it is unlinked",
+    ),
+    (
+        "timeout_no_unlink",
+        "I6: a timed-out waiter leaves its node linked",
+    ),
+    (
+        "sweeper_ignores_dirty",
+        "I6: the lock holder ignores DIRTY and strands an abandoned waiter",
+    ),
+    (
+        "closed_callback_dropped",
+        "I7: a callback registered on a closed stack is dropped",
+    ),
+    ("waker_not_replaced", "I8: a re-poll keeps the old waker"),
+];
+
+/// Whether the mutant `name` is compiled in.
+#[inline(always)]
+pub const fn mutant(name: &str) -> bool {
+    match ACTIVE {
+        Some(active) => str_eq(active, name),
+        None => false,
+    }
+}
+
+const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn active_mutant_is_known() {
+        if let Some(m) = super::ACTIVE {
+            assert!(
+                super::ALL.iter().any(|(n, _)| *n == m),
+                "unknown FT_MUTANT {m}"
+            );
+        }
+    }
+}
