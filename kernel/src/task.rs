@@ -200,8 +200,10 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
             // SAFETY: we won the STARTED claim above (I4).
             catch_unwind(AssertUnwindSafe(|| unsafe { self.job.call() }))
         };
-        // R5: a lost completion (a cancel won) discards the late result.
-        let won = self.complete(result.map_err(Failure::from_panic)).is_ok();
+        // R5: a lost completion (a cancel won) discards the late result — after R7, so that a
+        // panicking `Drop` of the value cannot unwind past the wait below.
+        let lost = self.complete(result.map_err(Failure::from_panic)).err();
+        let won = lost.is_none();
         // R6/R7: the canceller may be dereferencing `me` between C1 and C5; wait it out (I5).
         self.runner.store(ptr::null_mut(), Release);
         if !won && !mutant("runner_skips_interrupt_wait") {
@@ -217,6 +219,7 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
                 sync::yield_now();
             }
         }
+        drop(lost);
         true
     }
 

@@ -1,0 +1,256 @@
+//! The gate's plan: every check, in tier order, with what it covers and how to reproduce it.
+
+use crate::Options;
+use std::path::{Path, PathBuf};
+
+/// How a check's output is turned into a count (and into extra failure conditions).
+#[derive(Debug, Clone)]
+pub enum Count {
+    /// Formatting / lint: no count.
+    None,
+    /// `cargo test` summary lines: tests passed.
+    CargoTests,
+    /// `FT-MODEL checker=… name=… iterations=…` lines, checked against `models/MANIFEST.txt`
+    /// entries whose checker starts with the prefix.
+    Models {
+        /// Checker prefix (`loom`, `shuttle`, `miri`).
+        prefix: &'static str,
+        /// The manifest of expected models.
+        manifest: PathBuf,
+    },
+    /// stateright: unique states reported by the proofs crate, plus its tests.
+    Stateright,
+    /// SPIN: states stored, summed over the runs; any `errors: N>0` fails.
+    Spin,
+    /// Mutation harness: mutants killed; a surviving one fails.
+    Mutants,
+    /// Benchmarks: ratio rows.
+    Bench,
+}
+
+/// One check of the gate.
+#[derive(Debug, Clone)]
+pub struct Check {
+    /// Tier number (1..=8).
+    pub tier: u8,
+    /// Tier name.
+    pub tier_name: &'static str,
+    /// Check name.
+    pub name: String,
+    /// Invariant ids (or area) the check covers.
+    pub covers: String,
+    /// Program and arguments.
+    pub cmd: Vec<String>,
+    /// Extra environment.
+    pub env: Vec<(String, String)>,
+    /// How to count.
+    pub count: Count,
+    /// Why the check cannot run here, if it cannot.
+    pub skip: Option<String>,
+    /// Rough expected duration in seconds (for the ETA and the watchdog).
+    pub budget_s: u64,
+}
+
+impl Check {
+    /// The command as a shell line, environment included (this is the reproduction command).
+    pub fn display_cmd(&self) -> String {
+        let env: Vec<String> = self.env.iter().map(|(k, v)| format!("{k}={}", shell_quote(v))).collect();
+        let cmd: Vec<String> = self.cmd.iter().map(|a| shell_quote(a)).collect();
+        if env.is_empty() {
+            cmd.join(" ")
+        } else {
+            format!("{} {}", env.join(" "), cmd.join(" "))
+        }
+    }
+}
+
+fn shell_quote(s: &str) -> String {
+    if s.chars().all(|c| c.is_ascii_alphanumeric() || "-_=./:,+@".contains(c)) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+fn cargo(args: &[&str]) -> Vec<String> {
+    std::iter::once("cargo").chain(args.iter().copied()).map(String::from).collect()
+}
+
+fn bash(script: &str, args: &[&str]) -> Vec<String> {
+    ["bash", script].into_iter().chain(args.iter().copied()).map(String::from).collect()
+}
+
+fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+fn missing(root: &Path, rel: &str) -> Option<String> {
+    (!root.join(rel).exists()).then(|| format!("{rel} does not exist in this checkout"))
+}
+
+/// Tier names by number.
+pub const TIERS: [&str; 8] = ["lint", "tests", "loom", "shuttle", "miri", "proofs", "mutants", "bench"];
+
+/// The checks to run for these options.
+pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
+    let tier_env = if o.quick { "quick" } else { "full" };
+    let manifest = root.join("models/MANIFEST.txt");
+    let target = root.join("target");
+    let t = |sub: &str| target.join(sub).display().to_string();
+    let mut v = vec![
+        Check {
+            tier: 1,
+            tier_name: "lint",
+            name: "rustfmt".into(),
+            covers: "style".into(),
+            cmd: cargo(&["fmt", "--all", "--check"]),
+            env: vec![],
+            count: Count::None,
+            skip: None,
+            budget_s: 10,
+        },
+        Check {
+            tier: 1,
+            tier_name: "lint",
+            name: "clippy -D warnings".into(),
+            covers: "lints, missing_docs".into(),
+            cmd: cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),
+            env: vec![],
+            count: Count::None,
+            skip: None,
+            budget_s: 240,
+        },
+        Check {
+            tier: 2,
+            tier_name: "tests",
+            name: "unit, integration, property, linearizability, acceptance".into(),
+            covers: "I1-I10 (contract)".into(),
+            cmd: if o.quick {
+                cargo(&["test", "--workspace", "--exclude", "futuretask-proofs"])
+            } else {
+                cargo(&["test", "--workspace", "--exclude", "futuretask-proofs", "--release", "--", "--include-ignored"])
+            },
+            env: env(&[("FT_TIER", tier_env)]).into_iter().chain((!o.quick).then(|| ("FT_FULL".into(), "1".into()))).collect(),
+            count: Count::CargoTests,
+            skip: None,
+            budget_s: if o.quick { 420 } else { 1500 },
+        },
+    ];
+    for ex in ["fanout", "primes", "pipeline"] {
+        v.push(Check {
+            tier: 2,
+            tier_name: "tests",
+            name: format!("example {ex}"),
+            covers: "executor, I10".into(),
+            cmd: cargo(&["run", "--quiet", "-p", "futuretask", "--release", "--example", ex]),
+            env: env(&[("FT_EXAMPLE_FAST", if o.quick { "1" } else { "0" })]),
+            count: Count::None,
+            skip: missing(root, &format!("kernel/examples/{ex}.rs")),
+            budget_s: 60,
+        });
+    }
+    v.push(Check {
+        tier: 3,
+        tier_name: "loom",
+        name: "loom models (exhaustive unless stated)".into(),
+        covers: "I1-I9".into(),
+        cmd: cargo(&["test", "-p", "futuretask-models", "--release", "--", "--nocapture", "--test-threads=1"]),
+        env: vec![
+            ("RUSTFLAGS".into(), "--cfg loom".into()),
+            ("CARGO_TARGET_DIR".into(), t("loom")),
+            ("FT_TIER".into(), tier_env.into()),
+        ],
+        count: Count::Models { prefix: "loom", manifest: manifest.clone() },
+        skip: missing(root, "models/Cargo.toml"),
+        budget_s: if o.quick { 600 } else { 1800 },
+    });
+    v.push(Check {
+        tier: 4,
+        tier_name: "shuttle",
+        name: "shuttle models (PCT + random)".into(),
+        covers: "I1-I9".into(),
+        cmd: cargo(&["test", "-p", "futuretask-models", "--features", "shuttle", "--release", "--", "--nocapture"]),
+        env: vec![("CARGO_TARGET_DIR".into(), t("shuttle")), ("FT_TIER".into(), tier_env.into())],
+        count: Count::Models { prefix: "shuttle", manifest: manifest.clone() },
+        skip: missing(root, "models/Cargo.toml"),
+        budget_s: if o.quick { 300 } else { 1200 },
+    });
+    v.push(Check {
+        tier: 5,
+        tier_name: "miri",
+        name: format!("miri races, {} seeds", if o.quick { 8 } else { 64 }),
+        covers: "I2, I6 (UB, use-after-free, data races)".into(),
+        cmd: bash("models/run-miri.sh", &[if o.quick { "8" } else { "64" }]),
+        env: vec![("CARGO_TARGET_DIR".into(), t("miri")), ("FT_TIER".into(), tier_env.into())],
+        count: Count::Models { prefix: "miri", manifest: manifest.clone() },
+        skip: missing(root, "models/run-miri.sh"),
+        budget_s: if o.quick { 600 } else { 2400 },
+    });
+    v.push(Check {
+        tier: 6,
+        tier_name: "proofs",
+        name: "stateright exhaustive + linearizability".into(),
+        covers: "I1, I2, I4-I7, I9".into(),
+        cmd: if o.quick {
+            cargo(&["test", "-p", "futuretask-proofs", "--release", "--", "--nocapture"])
+        } else {
+            cargo(&["test", "-p", "futuretask-proofs", "--release", "--", "--nocapture", "--include-ignored"])
+        },
+        env: vec![("FT_TIER".into(), tier_env.into())],
+        count: Count::Stateright,
+        skip: missing(root, "proofs/Cargo.toml"),
+        budget_s: if o.quick { 300 } else { 1200 },
+    });
+    v.push(Check {
+        tier: 6,
+        tier_name: "proofs",
+        name: "SPIN safety + LTL under weak fairness".into(),
+        covers: "I1, I3, I5 (liveness)".into(),
+        cmd: bash("proofs/run-spin.sh", &[]),
+        env: vec![],
+        count: Count::Spin,
+        skip: missing(root, "proofs/run-spin.sh"),
+        budget_s: 300,
+    });
+    v.push(Check {
+        tier: 6,
+        tier_name: "proofs",
+        name: "SPIN mutants (must be caught)".into(),
+        covers: "model sensitivity".into(),
+        cmd: bash("proofs/run-spin.sh", &["--mutants"]),
+        env: vec![],
+        count: Count::Spin,
+        skip: missing(root, "proofs/run-spin.sh"),
+        budget_s: 300,
+    });
+    v.push(Check {
+        tier: 7,
+        tier_name: "mutants",
+        name: "mutation harness (every mutant killed)".into(),
+        covers: "checker sensitivity, I1-I9".into(),
+        cmd: bash("models/run-mutants.sh", if o.quick { &["--quick"] } else { &[] }),
+        env: vec![("FT_TIER".into(), tier_env.into())],
+        count: Count::Mutants,
+        skip: missing(root, "models/run-mutants.sh"),
+        budget_s: if o.quick { 900 } else { 2400 },
+    });
+    if o.bench {
+        v.push(Check {
+            tier: 8,
+            tier_name: "bench",
+            name: "criterion vs peers (ratios)".into(),
+            covers: "P1-P8".into(),
+            cmd: bash("benches/run.sh", if o.quick { &["--quick"] } else { &[] }),
+            env: vec![],
+            count: Count::Bench,
+            skip: missing(root, "benches/run.sh"),
+            budget_s: if o.quick { 600 } else { 1800 },
+        });
+    }
+    if !o.only.is_empty() {
+        v.retain(|c| {
+            o.only.iter().any(|sel| sel == c.tier_name || sel.parse::<u8>().is_ok_and(|n| n == c.tier))
+        });
+    }
+    v
+}

@@ -1,0 +1,181 @@
+//! The gate's final table (terminal, markdown, JSON).
+
+use crate::run::{CheckResult, Status};
+use std::fs;
+use std::path::Path;
+use std::time::Duration;
+
+/// The report of one gate run.
+pub struct Report<'a> {
+    mode: &'a str,
+    strict: bool,
+    results: &'a [CheckResult],
+    total: Duration,
+}
+
+fn status_text(s: &Status) -> String {
+    match s {
+        Status::Pass => "PASS".into(),
+        Status::Fail(_) => "FAIL".into(),
+        Status::Skipped(why) => format!("SKIPPED({why})"),
+        Status::NotRun => "NOT RUN".into(),
+    }
+}
+
+fn json_str(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for ch in s.chars() {
+        match ch {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+impl<'a> Report<'a> {
+    /// A report over these results.
+    pub fn new(mode: &'a str, strict: bool, results: &'a [CheckResult], total: Duration) -> Self {
+        Report { mode, strict, results, total }
+    }
+
+    /// Whether the gate passed: every check passed, or was skipped without `--strict`.
+    pub fn passed(&self) -> bool {
+        self.results.iter().all(|r| match r.status {
+            Status::Pass => true,
+            Status::Skipped(_) => !self.strict,
+            Status::Fail(_) | Status::NotRun => false,
+        })
+    }
+
+    fn markdown(&self) -> String {
+        let mut s = String::new();
+        s.push_str(&format!(
+            "# futuretask verify — {} gate{}\n\nTotal time: {:.0} s. Result: **{}**.\n\n",
+            self.mode,
+            if self.strict { " (strict)" } else { "" },
+            self.total.as_secs_f64(),
+            if self.passed() { "PASS" } else { "FAIL" }
+        ));
+        s.push_str("| tier | check | covers | count | time | status |\n|---|---|---|---|---|---|\n");
+        for r in self.results {
+            s.push_str(&format!(
+                "| {} {} | {} | {} | {} | {:.1} s | {} |\n",
+                r.check.tier,
+                r.check.tier_name,
+                r.check.name,
+                r.check.covers,
+                r.count,
+                r.secs,
+                status_text(&r.status)
+            ));
+        }
+        let models: Vec<_> = self.results.iter().flat_map(|r| r.models.iter()).collect();
+        if !models.is_empty() {
+            s.push_str("\n## Models\n\n| checker | model | invariants | interleavings / iterations | bound | time (s) |\n|---|---|---|---|---|---|\n");
+            for m in models {
+                s.push_str(&format!(
+                    "| {} | {} | {} | {} | {} | {} |\n",
+                    m.checker, m.name, m.invariants, m.iterations, m.bound, m.secs
+                ));
+            }
+        }
+        let failures: Vec<_> = self.results.iter().filter(|r| matches!(r.status, Status::Fail(_))).collect();
+        if !failures.is_empty() {
+            s.push_str("\n## Failures and how to reproduce them\n");
+            for r in failures {
+                if let Status::Fail(why) = &r.status {
+                    s.push_str(&format!("\n### {} — {}\n\n{why}\n\nlog: `{}`\n\n", r.check.tier_name, r.check.name, r.log.display()));
+                    for h in &r.hints {
+                        s.push_str(&format!("    {h}\n"));
+                    }
+                }
+            }
+        }
+        s
+    }
+
+    fn json(&self) -> String {
+        let rows: Vec<String> = self
+            .results
+            .iter()
+            .map(|r| {
+                let models: Vec<String> = r
+                    .models
+                    .iter()
+                    .map(|m| {
+                        format!(
+                            "{{\"checker\":{},\"name\":{},\"invariants\":{},\"iterations\":{},\"bound\":{},\"secs\":{}}}",
+                            json_str(&m.checker),
+                            json_str(&m.name),
+                            json_str(&m.invariants),
+                            m.iterations,
+                            json_str(&m.bound),
+                            json_str(&m.secs)
+                        )
+                    })
+                    .collect();
+                let hints: Vec<String> = r.hints.iter().map(|h| json_str(h)).collect();
+                let (status, reason) = match &r.status {
+                    Status::Pass => ("PASS", String::new()),
+                    Status::Fail(w) => ("FAIL", w.clone()),
+                    Status::Skipped(w) => ("SKIPPED", w.clone()),
+                    Status::NotRun => ("NOT_RUN", String::new()),
+                };
+                format!(
+                    "{{\"tier\":{},\"tier_name\":{},\"check\":{},\"covers\":{},\"count\":{},\"secs\":{:.2},\"status\":{},\"reason\":{},\"command\":{},\"log\":{},\"models\":[{}],\"hints\":[{}]}}",
+                    r.check.tier,
+                    json_str(r.check.tier_name),
+                    json_str(&r.check.name),
+                    json_str(&r.check.covers),
+                    json_str(&r.count),
+                    r.secs,
+                    json_str(status),
+                    json_str(&reason),
+                    json_str(&r.check.display_cmd()),
+                    json_str(&r.log.display().to_string()),
+                    models.join(","),
+                    hints.join(",")
+                )
+            })
+            .collect();
+        format!(
+            "{{\"mode\":{},\"strict\":{},\"passed\":{},\"total_secs\":{:.1},\"checks\":[\n{}\n]}}\n",
+            json_str(self.mode),
+            self.strict,
+            self.passed(),
+            self.total.as_secs_f64(),
+            rows.join(",\n")
+        )
+    }
+
+    /// Print the table (and the reproduction hints of failures) to the terminal.
+    pub fn print(&self) {
+        println!("\n{}", self.markdown());
+    }
+
+    /// Write `report.md` and `report.json` under `dir`.
+    pub fn write(&self, dir: &Path) -> std::io::Result<Vec<String>> {
+        fs::create_dir_all(dir)?;
+        let md = dir.join("report.md");
+        let js = dir.join("report.json");
+        fs::write(&md, self.markdown())?;
+        fs::write(&js, self.json())?;
+        Ok(vec![md.display().to_string(), js.display().to_string()])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_escapes() {
+        assert_eq!(json_str("a\"b\\c\nd"), "\"a\\\"b\\\\c\\nd\"");
+    }
+}
