@@ -1,0 +1,257 @@
+//! Small shared pieces: translating the kernel's results into the specification's vocabulary,
+//! test tiers, a seeded RNG, a panic hook that keeps planted panics quiet, a minimal `block_on`.
+
+use crate::model::{Fail, Outcome, Value, Wait};
+use futuretask::{Failure, GetError, WaitError};
+use std::future::Future;
+use std::pin::pin;
+use std::sync::{Arc, Once};
+use std::task::{Context, Poll, Wake, Waker};
+use std::thread::{self, Thread};
+
+/// Prefix of every panic message the suites plant on purpose.
+pub const PLANTED: &str = "ft-planted";
+
+/// The panic message of planted closure panic `n`.
+pub fn panic_message(n: u32) -> String {
+    format!("{PLANTED} panic {n}")
+}
+
+/// The error message of failure `n` (`fail(err)`).
+pub fn error_message(n: u32) -> String {
+    format!("ft-error {n}")
+}
+
+/// The error value the suites pass to `fail`.
+pub fn error(n: u32) -> Box<dyn std::error::Error + Send + Sync> {
+    error_message(n).into()
+}
+
+/// Which [`Fail`] a kernel failure is. Panics on a failure the suites never plant.
+pub fn observe_failure(f: &Failure) -> Fail {
+    if f.is_broken_promise() {
+        return Fail::BrokenPromise;
+    }
+    if f.is_panic() {
+        let m = f.panic_message().unwrap_or_default();
+        if let Some(n) = m
+            .strip_prefix(PLANTED)
+            .and_then(|r| r.strip_prefix(" panic "))
+        {
+            return Fail::Panic(n.parse().expect("planted panic number"));
+        }
+        panic!("unexpected panic failure: {f}");
+    }
+    if let Some(e) = f.error() {
+        let m = e.to_string();
+        if let Some(n) = m.strip_prefix("ft-error ") {
+            return Fail::Error(n.parse().expect("error number"));
+        }
+    }
+    panic!("unexpected failure: {f}")
+}
+
+/// A `get`/callback result in the specification's vocabulary.
+pub fn observe_get(r: Result<&Value, GetError<'_>>) -> Outcome {
+    match r {
+        Ok(v) => Outcome::Value(*v),
+        Err(GetError::Cancelled) => Outcome::Cancelled,
+        Err(GetError::Failed(f)) => Outcome::Failed(observe_failure(f)),
+    }
+}
+
+/// A timed-get result in the specification's vocabulary.
+pub fn observe_wait(r: Result<&Value, WaitError<'_>>) -> Wait {
+    match r {
+        Ok(v) => Wait::Out(Outcome::Value(*v)),
+        Err(WaitError::Cancelled) => Wait::Out(Outcome::Cancelled),
+        Err(WaitError::Failed(f)) => Wait::Out(Outcome::Failed(observe_failure(f))),
+        Err(WaitError::TimedOut) => Wait::TimedOut,
+    }
+}
+
+/// A non-string panic payload the suites plant (`std::panic::panic_any(PlantedPayload(n))`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlantedPayload(pub u32);
+
+/// Install (once per process) a panic hook that stays silent for planted panics
+/// (messages containing `ft-planted`, [`PlantedPayload`]) and defers to the previous hook for everything else, so real assertion
+/// failures still print.
+pub fn quiet_planted_panics() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let prev = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let p = info.payload();
+            let msg = p
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| p.downcast_ref::<String>().map(String::as_str));
+            if msg.is_some_and(|m| m.contains(PLANTED)) || p.is::<PlantedPayload>() {
+                return;
+            }
+            prev(info);
+        }));
+    });
+}
+
+/// The test tier: `Quick` by default, `Full` with `FT_FULL=1`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tier {
+    /// The default: fast enough for every `cargo test --workspace`.
+    Quick,
+    /// `FT_FULL=1`: the long runs.
+    Full,
+}
+
+impl Tier {
+    /// The tier selected by the environment.
+    pub fn current() -> Tier {
+        match std::env::var("FT_FULL") {
+            Ok(v) if !v.is_empty() && v != "0" => Tier::Full,
+            _ => Tier::Quick,
+        }
+    }
+
+    /// `quick` or `full`, overridden by the environment variable `var` when it is set to a
+    /// number.
+    pub fn count(self, var: &str, quick: u64, full: u64) -> u64 {
+        if let Some(n) = std::env::var(var).ok().and_then(|v| v.parse().ok()) {
+            return n;
+        }
+        match self {
+            Tier::Quick => quick,
+            Tier::Full => full,
+        }
+    }
+
+    /// Print which tier a suite runs. Written to the process's stderr directly, so it shows even
+    /// when the test harness captures the test's output.
+    pub fn announce(self, suite: &str, what: &str) {
+        report(&format!("{suite}: tier {self:?}: {what}"));
+    }
+}
+
+/// Print one `[futuretask-tests] …` line on the process's stderr, bypassing the test harness's
+/// output capture (so tiers, counts and timings show in every `cargo test` run).
+pub fn report(line: &str) {
+    use std::io::Write;
+    // One write, so the line is not interleaved with the harness's own output.
+    let line = format!("[futuretask-tests] {line}\n");
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
+}
+
+/// SplitMix64: a tiny seeded generator (replayable: every suite prints its seed).
+#[derive(Clone, Debug)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator from a seed.
+    pub fn new(seed: u64) -> Self {
+        Rng(seed)
+    }
+
+    /// A seed from `var` if set, else from the clock.
+    pub fn seed_from_env(var: &str) -> u64 {
+        std::env::var(var)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0x5eed, |d| d.as_nanos() as u64)
+            })
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (`n > 0`).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+
+    /// True with probability `num/den`.
+    pub fn chance(&mut self, num: u64, den: u64) -> bool {
+        self.below(den) < num
+    }
+}
+
+struct ThreadWaker(Thread);
+
+impl Wake for ThreadWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// Drive a future to completion on this thread (park between polls).
+pub fn block_on<F: Future>(f: F) -> F::Output {
+    let waker = Waker::from(Arc::new(ThreadWaker(thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut f = pin!(f);
+    loop {
+        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+        thread::park();
+    }
+}
+
+/// Counts creations and drops of [`Token`]s: proves that every value and every closure a suite
+/// hands to the kernel is dropped exactly once.
+#[derive(Debug, Default)]
+pub struct Tracker {
+    created: std::sync::atomic::AtomicUsize,
+    dropped: std::sync::atomic::AtomicUsize,
+}
+
+impl Tracker {
+    /// A new tracker.
+    pub fn new() -> Arc<Tracker> {
+        Arc::new(Tracker::default())
+    }
+
+    /// A new token counted by this tracker.
+    pub fn token(self: &Arc<Self>) -> Token {
+        self.created
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Token(Arc::clone(self))
+    }
+
+    /// Tokens created so far.
+    pub fn created(&self) -> usize {
+        self.created.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Tokens dropped so far.
+    pub fn dropped(&self) -> usize {
+        self.dropped.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Tokens alive (created and not yet dropped).
+    pub fn alive(&self) -> usize {
+        self.created() - self.dropped()
+    }
+}
+
+/// A value whose drop is counted by its [`Tracker`].
+#[derive(Debug)]
+pub struct Token(Arc<Tracker>);
+
+impl Drop for Token {
+    fn drop(&mut self) {
+        self.0
+            .dropped
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
