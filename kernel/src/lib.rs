@@ -57,6 +57,7 @@
 #![warn(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod executor;
 mod failure;
 mod future;
 mod interrupt;

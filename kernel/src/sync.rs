@@ -18,6 +18,9 @@ mod imp {
     pub(crate) use loom::sync::atomic::{fence, AtomicPtr, AtomicUsize, Ordering};
     pub(crate) use loom::thread::{current, park, yield_now, Thread};
     pub(crate) use loom::thread_local;
+    // Executor (I10): blocking queue, worker threads.
+    pub(crate) use loom::sync::{Condvar, Mutex, MutexGuard};
+    pub(crate) use loom::thread::{Builder as ThreadBuilder, JoinHandle};
     pub(crate) const MOCK_TIME: bool = true;
     pub(crate) const CHECKER: bool = true;
 
@@ -39,6 +42,9 @@ mod imp {
     pub(crate) use shuttle::sync::atomic::{fence, AtomicPtr, AtomicUsize, Ordering};
     pub(crate) use shuttle::thread::{current, park, yield_now, Thread};
     pub(crate) use shuttle::thread_local;
+    // Executor (I10): blocking queue, worker threads.
+    pub(crate) use shuttle::sync::{Condvar, Mutex, MutexGuard};
+    pub(crate) use shuttle::thread::{Builder as ThreadBuilder, JoinHandle};
     pub(crate) const MOCK_TIME: bool = true;
     pub(crate) const CHECKER: bool = true;
 
@@ -60,6 +66,9 @@ mod imp {
     pub(crate) use std::sync::atomic::{fence, AtomicPtr, AtomicUsize, Ordering};
     pub(crate) use std::thread::{current, park, yield_now, Thread};
     pub(crate) use std::thread_local;
+    // Executor (I10): blocking queue, worker threads.
+    pub(crate) use std::sync::{Condvar, Mutex, MutexGuard};
+    pub(crate) use std::thread::{Builder as ThreadBuilder, JoinHandle};
     pub(crate) const MOCK_TIME: bool = false;
     pub(crate) const CHECKER: bool = false;
 }
@@ -173,6 +182,121 @@ pub(crate) fn absorb_park_permit() {
     std::thread::park_timeout(std::time::Duration::ZERO);
 }
 
+/// A pointer to the calling thread's handle that stays valid until the thread exits (it lives in
+/// a thread-local), so `run` can publish its runner without cloning the handle (R3). `None` once
+/// that thread-local is destroyed (a `run` from a TLS destructor) and under the checkers: the
+/// caller then clones.
+#[inline]
+pub(crate) fn current_ref() -> Option<*const Thread> {
+    #[cfg(not(any(loom, feature = "shuttle")))]
+    {
+        std::thread_local! {
+            static ME: Thread = std::thread::current();
+        }
+        ME.try_with(|t| t as *const Thread).ok()
+    }
+    #[cfg(any(loom, feature = "shuttle"))]
+    {
+        None
+    }
+}
+
+/// How long G4 spins at most before yielding: well under one park/unpark hand-off on the
+/// machines measured (a futex wake plus a context switch, 3–6 µs in a VM), and long enough for a
+/// completer that is running on another CPU right now (a round trip between two spinning threads
+/// is a few hundred ns).
+#[cfg(not(any(loom, feature = "shuttle")))]
+const SPIN_BUDGET: std::time::Duration = std::time::Duration::from_micros(2);
+/// `yield_now` calls after the spin: on a CPU shared with the completer (pinned threads, or more
+/// runnable threads than CPUs) the completer runs in our place and no futex is touched; on an idle
+/// CPU a yield is a cheap syscall.
+#[cfg(not(any(loom, feature = "shuttle")))]
+const YIELDS: u32 = 2;
+/// Spin credit of a thread (see `wait_before_park`).
+#[cfg(not(any(loom, feature = "shuttle")))]
+const SPIN_CREDIT: u32 = 4;
+/// With no credit left, one wait in this many still spins (a probe), so a thread whose
+/// completers moved to another CPU starts spinning again.
+#[cfg(not(any(loom, feature = "shuttle")))]
+const SPIN_PROBE_EVERY: u32 = 256;
+
+/// G4, before a waiter publishes a node and parks: re-check `done` while spinning for at most
+/// [`SPIN_BUDGET`] (bounded in time, not in `spin_loop` calls — a PAUSE costs 1 to 140 cycles
+/// depending on the CPU, about 25 ns on the AMD EPYC this was tuned on), then while yielding
+/// [`YIELDS`] times. Returns whether `done` became true. Never past `deadline`.
+///
+/// Spinning is adaptive per thread: a spin that ends in parking costs the thread one credit, a
+/// spin that sees the completion restores them all; at zero credit the thread skips the spin
+/// (but for one probe in [`SPIN_PROBE_EVERY`] waits). So a thread whose completer shares its CPU
+/// — where spinning only delays the completer — stops spinning after a few waits, while
+/// ping-pong partners on two CPUs keep spinning. No spin on a single-CPU machine, none under the
+/// checkers (where it would only multiply interleavings); no allocation, no user code.
+#[inline]
+pub(crate) fn wait_before_park(done: impl Fn() -> bool, deadline: Option<Deadline>) -> bool {
+    #[cfg(not(any(loom, feature = "shuttle")))]
+    {
+        use std::cell::Cell;
+        use std::time::Instant;
+        std::thread_local! {
+            static CREDIT: Cell<u32> = const { Cell::new(SPIN_CREDIT) };
+            static SKIPPED: Cell<u32> = const { Cell::new(0) };
+        }
+        let start = Instant::now();
+        let end = match deadline {
+            Some(Deadline(d)) => d.min(start + SPIN_BUDGET),
+            None => start + SPIN_BUDGET,
+        };
+        if spin_allowed() {
+            let credit = CREDIT.try_with(Cell::get).unwrap_or(0);
+            let probe = credit == 0
+                && SKIPPED
+                    .try_with(|s| {
+                        let n = s.get().wrapping_add(1) % SPIN_PROBE_EVERY;
+                        s.set(n);
+                        n == 0
+                    })
+                    .unwrap_or(false);
+            if credit > 0 || probe {
+                let won = 'spin: loop {
+                    for _ in 0..4 {
+                        if done() {
+                            break 'spin true;
+                        }
+                        spin_loop();
+                    }
+                    if Instant::now() >= end {
+                        break false;
+                    }
+                };
+                let credit = if won {
+                    SPIN_CREDIT
+                } else {
+                    credit.saturating_sub(1)
+                };
+                let _ = CREDIT.try_with(|c| c.set(credit));
+                if won {
+                    return true;
+                }
+            }
+        }
+        for _ in 0..YIELDS {
+            if done() {
+                return true;
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d.0) {
+                break;
+            }
+            yield_now();
+        }
+        done()
+    }
+    #[cfg(any(loom, feature = "shuttle"))]
+    {
+        let _ = (done, deadline);
+        false
+    }
+}
+
 /// Whether a bounded spin before parking can pay off (more than one CPU; never under a checker,
 /// where spinning only multiplies interleavings).
 #[inline]
@@ -197,6 +321,46 @@ pub(crate) fn spin_allowed() -> bool {
     #[cfg(any(loom, feature = "shuttle"))]
     {
         false
+    }
+}
+
+/// Lock a facade mutex. Poisoning is ignored: the executor never runs user code while holding one
+/// of its locks, so a poisoned lock still guards consistent data.
+#[inline]
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Block on a facade condition variable (spurious wakeups possible; callers re-check).
+#[inline]
+pub(crate) fn wait<'a, T>(cv: &Condvar, g: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
+    cv.wait(g).unwrap_or_else(|e| e.into_inner())
+}
+
+/// Block on `cv` for at most `d`. Under a checker time does not pass by itself (and the mock
+/// condition variables never time out): release the lock, yield, take it again — a spurious
+/// wakeup after which the caller re-checks its condition and the mock clock.
+#[inline]
+pub(crate) fn wait_timeout<'a, T>(
+    cv: &Condvar,
+    m: &'a Mutex<T>,
+    g: MutexGuard<'a, T>,
+    d: std::time::Duration,
+) -> MutexGuard<'a, T> {
+    #[cfg(not(any(loom, feature = "shuttle")))]
+    {
+        let _ = m;
+        match cv.wait_timeout(g, d) {
+            Ok((g, _)) => g,
+            Err(e) => e.into_inner().0,
+        }
+    }
+    #[cfg(any(loom, feature = "shuttle"))]
+    {
+        let _ = (cv, d);
+        drop(g);
+        yield_now();
+        lock(m)
     }
 }
 

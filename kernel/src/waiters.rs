@@ -112,7 +112,10 @@ unsafe fn release<T>(node: *const Node<T>, own: *const Node<T>) {
     let mut s = n.state.load(Acquire);
     let was = loop {
         match p::node_try_notify(s) {
-            Some(next) => match n.state.compare_exchange_weak(s, next, Acquire, Acquire) {
+            // AcqRel, not Acquire: an async owner that observes NOTIFYING (its re-poll's CAS
+            // fails) returns Ready and reads the task state at once; the Release half orders
+            // the completer's publication (K3) before that observation (I2, I8).
+            Some(next) => match n.state.compare_exchange_weak(s, next, AcqRel, Acquire) {
                 Ok(_) => break s,
                 Err(actual) => s = actual,
             },

@@ -1,0 +1,157 @@
+//! [`ThreadPool::invoke_all`] and [`ThreadPool::invoke_any`] (Java's `invokeAll` / `invokeAny`).
+
+use super::pool::{Rejected, TaskHandle, ThreadPool};
+use super::wait::{deadline_after, Inbox};
+use crate::failure::{State, WaitError};
+use std::fmt;
+use std::time::Duration;
+
+/// Why [`ThreadPool::invoke_any`] has no successful task to return.
+#[non_exhaustive]
+pub enum InvokeAnyError<T, F> {
+    /// No tasks were given.
+    Empty,
+    /// The deadline passed before any task succeeded; every task was cancelled.
+    TimedOut,
+    /// Every task failed or was cancelled; this is the last one to finish (its `get` reports
+    /// the error).
+    AllFailed(TaskHandle<T>),
+    /// The pool refused a task (it is handed back); the tasks already submitted were cancelled.
+    Rejected(Rejected<F>),
+}
+
+impl<T, F> fmt::Debug for InvokeAnyError<T, F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InvokeAnyError::Empty => f.write_str("Empty"),
+            InvokeAnyError::TimedOut => f.write_str("TimedOut"),
+            InvokeAnyError::AllFailed(t) => f.debug_tuple("AllFailed").field(&t.state()).finish(),
+            InvokeAnyError::Rejected(r) => f.debug_tuple("Rejected").field(r).finish(),
+        }
+    }
+}
+
+impl<T, F> fmt::Display for InvokeAnyError<T, F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InvokeAnyError::Empty => f.write_str("invoke_any: no tasks"),
+            InvokeAnyError::TimedOut => f.write_str("invoke_any: no task succeeded in time"),
+            InvokeAnyError::AllFailed(t) => match t.try_get() {
+                Some(Err(e)) => write!(f, "invoke_any: every task failed; the last: {e}"),
+                _ => f.write_str("invoke_any: every task failed"),
+            },
+            InvokeAnyError::Rejected(r) => write!(f, "invoke_any: {r}"),
+        }
+    }
+}
+
+impl<T, F> std::error::Error for InvokeAnyError<T, F> {}
+
+impl ThreadPool {
+    /// Submit every task and wait for all of them (Java's `invokeAll`). With `timeout`, the tasks
+    /// not finished when it passes are cancelled with interrupt. Every returned handle is done,
+    /// in input order; each reports its own value, failure or cancellation.
+    ///
+    /// If the pool refuses a task, the ones already submitted are cancelled and the refused
+    /// closure comes back in the error. Do not call this from one of the pool's own tasks with
+    /// every worker busy.
+    pub fn invoke_all<I, F, T>(
+        &self,
+        tasks: I,
+        timeout: Option<Duration>,
+    ) -> Result<Vec<TaskHandle<T>>, Rejected<F>>
+    where
+        I: IntoIterator<Item = F>,
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + Sync + 'static,
+    {
+        let deadline = deadline_after(timeout);
+        let handles = self.submit_all(tasks)?;
+        for h in &handles {
+            let finished = match deadline {
+                None => {
+                    let _ = h.get();
+                    true
+                }
+                Some(d) => !matches!(
+                    h.get_timeout(d.remaining().unwrap_or(Duration::ZERO)),
+                    Err(WaitError::TimedOut)
+                ),
+            };
+            if !finished {
+                for h in &handles {
+                    h.cancel(true);
+                }
+                break;
+            }
+        }
+        Ok(handles)
+    }
+
+    /// Submit every task and return the first to succeed (Java's `invokeAny`); the others are
+    /// cancelled with interrupt. If all fail (or are cancelled), the last to finish is returned
+    /// in [`InvokeAnyError::AllFailed`]; with `timeout`, everything is cancelled when it passes.
+    pub fn invoke_any<I, F, T>(
+        &self,
+        tasks: I,
+        timeout: Option<Duration>,
+    ) -> Result<TaskHandle<T>, InvokeAnyError<T, F>>
+    where
+        I: IntoIterator<Item = F>,
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + Sync + 'static,
+    {
+        let deadline = deadline_after(timeout);
+        let handles = self.submit_all(tasks).map_err(InvokeAnyError::Rejected)?;
+        if handles.is_empty() {
+            return Err(InvokeAnyError::Empty);
+        }
+        let inbox = Inbox::new();
+        for (i, h) in handles.iter().enumerate() {
+            inbox.watch(h, i);
+        }
+        let cancel_all = || {
+            for h in &handles {
+                h.cancel(true);
+            }
+        };
+        let mut left = handles.len();
+        loop {
+            let Some(i) = inbox.recv(deadline) else {
+                cancel_all();
+                return Err(InvokeAnyError::TimedOut);
+            };
+            left -= 1;
+            if handles[i].state() == State::Success {
+                cancel_all();
+                return Ok(handles[i].clone());
+            }
+            if left == 0 {
+                return Err(InvokeAnyError::AllFailed(handles[i].clone()));
+            }
+        }
+    }
+
+    /// Submit each task; on a refusal cancel the submitted ones and hand the refused one back.
+    fn submit_all<I, F, T>(&self, tasks: I) -> Result<Vec<TaskHandle<T>>, Rejected<F>>
+    where
+        I: IntoIterator<Item = F>,
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + Sync + 'static,
+    {
+        let tasks = tasks.into_iter();
+        let mut handles = Vec::with_capacity(tasks.size_hint().0);
+        for f in tasks {
+            match self.submit(f) {
+                Ok(h) => handles.push(h),
+                Err(r) => {
+                    for h in &handles {
+                        h.cancel(true);
+                    }
+                    return Err(r);
+                }
+            }
+        }
+        Ok(handles)
+    }
+}

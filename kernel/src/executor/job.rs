@@ -1,0 +1,126 @@
+//! The queue's view of a task: a type-erased, runnable, cancellable `FutureTask`, and the queue
+//! entry whose drop cancels a task that never ran (I10).
+
+use crate::failure::State;
+use crate::protocol as p;
+use crate::task::{FutureTask, Job};
+use std::sync::Arc;
+
+/// What a worker needs from a queued task, whatever its result type and closure. Implemented by
+/// every `FutureTask`, so an `Arc<FutureTask<T, Closure<F>>>` coerces to `Arc<dyn Runnable>`
+/// without a second allocation.
+pub(crate) trait Runnable: Send + Sync {
+    /// Run the task's closure (at most once; a cancelled task does not start).
+    fn run_task(&self);
+    /// Cancel it (Java's `cancel(mayInterruptIfRunning)`); whether this call won.
+    fn cancel_task(&self, interrupt: bool) -> bool;
+    /// Its current state.
+    fn task_state(&self) -> State;
+    /// Whether `run` has claimed the closure. Frozen once the task is cancelled (a claim after a
+    /// cancel fails, I4), so after winning a cancel this says whether the closure ever starts.
+    fn started(&self) -> bool;
+}
+
+impl<T, J> Runnable for FutureTask<T, J>
+where
+    T: Send + Sync,
+    J: ?Sized + Job<T>,
+{
+    #[inline]
+    fn run_task(&self) {
+        self.run();
+    }
+    #[inline]
+    fn cancel_task(&self, interrupt: bool) -> bool {
+        self.cancel(interrupt)
+    }
+    fn task_state(&self) -> State {
+        self.state()
+    }
+    fn started(&self) -> bool {
+        p::is_started(self.state_word())
+    }
+}
+
+/// One queue entry: the task's own `Arc` (a fat pointer, no allocation of its own).
+///
+/// Drop guard (I10): an entry dropped without being run cancels its task, so a waiter never hangs
+/// on a task that left the queue unrun. After a run, the cancel is a no-op (one load of the
+/// terminal state).
+pub(crate) struct QueuedJob(Option<Arc<dyn Runnable>>);
+
+impl QueuedJob {
+    #[inline]
+    pub(crate) fn new(task: Arc<dyn Runnable>) -> Self {
+        QueuedJob(Some(task))
+    }
+
+    /// The task, for the pool's registry of running tasks.
+    #[inline]
+    pub(crate) fn task(&self) -> &Arc<dyn Runnable> {
+        self.0
+            .as_ref()
+            .expect("a queued job holds its task until consumed")
+    }
+
+    /// Run the task; the entry is consumed (its drop finds the task done).
+    #[inline]
+    pub(crate) fn run(self) {
+        self.task().run_task();
+    }
+
+    /// Take the task out without the drop guard firing (the caller reports or cancels it).
+    pub(crate) fn into_task(mut self) -> Arc<dyn Runnable> {
+        self.0
+            .take()
+            .expect("a queued job holds its task until consumed")
+    }
+}
+
+impl Drop for QueuedJob {
+    fn drop(&mut self) {
+        if let Some(task) = self.0.take() {
+            // I10: never strand a waiter on a task that will not run. Losing (the task already
+            // ran, or someone else cancelled it) is the normal case after `run`.
+            task.cancel_task(false);
+        }
+    }
+}
+
+#[cfg(all(test, not(loom), not(feature = "shuttle")))]
+mod tests {
+    use super::*;
+    use crate::failure::GetError;
+    use std::thread;
+    use std::time::Duration;
+
+    #[test]
+    fn a_queue_entry_dropped_unrun_cancels_its_task_and_wakes_waiters() {
+        let task = Arc::new(FutureTask::new(|| 1));
+        let waiter = {
+            let t = Arc::clone(&task);
+            thread::spawn(move || matches!(t.get(), Err(GetError::Cancelled)))
+        };
+        thread::sleep(Duration::from_millis(10));
+        let job = QueuedJob::new(Arc::new(FutureTask::new(|| ())));
+        drop(job);
+        let job = QueuedJob::new(Arc::clone(&task) as Arc<dyn Runnable>);
+        drop(job); // I10: never run, so cancelled
+        assert!(waiter.join().unwrap());
+        assert_eq!(task.state(), State::Cancelled);
+        assert!(!task.started());
+    }
+
+    #[test]
+    fn a_queue_entry_that_ran_leaves_the_outcome_alone() {
+        let task = Arc::new(FutureTask::new(|| 2));
+        QueuedJob::new(Arc::clone(&task) as Arc<dyn Runnable>).run();
+        assert_eq!(*task.get().unwrap(), 2);
+        let unrun = Arc::new(FutureTask::new(|| 3));
+        let t = QueuedJob::new(Arc::clone(&unrun) as Arc<dyn Runnable>).into_task();
+        assert_eq!(unrun.state(), State::Pending, "into_task disarms the guard");
+        t.run_task();
+        assert_eq!(*unrun.get().unwrap(), 3);
+        assert!(unrun.started());
+    }
+}

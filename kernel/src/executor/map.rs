@@ -1,0 +1,257 @@
+//! [`ThreadPool::map`]: apply a function to every item of an iterator on the pool, results in
+//! input order, lazily, with a bounded number of tasks in flight.
+
+use super::pool::{BuildError, RejectReason, TaskHandle, ThreadPool};
+use crate::failure::{Failure, WaitError};
+use crate::sync::{self, Deadline, Mutex};
+use std::collections::VecDeque;
+use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Why [`Map`] yielded no value for an item.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum MapError {
+    /// The function panicked on this item (the panic is the [`Failure`]).
+    Failed(Failure),
+    /// The item's task was cancelled (through the pool's `shutdown_now`).
+    Cancelled,
+    /// The map's deadline passed while this item was still running; it and every later item in
+    /// flight were cancelled, and the iterator ends.
+    TimedOut,
+    /// The pool refused the item (shut down, or full under [`super::Policy::Reject`]); the
+    /// iterator ends.
+    Rejected(RejectReason),
+}
+
+impl fmt::Display for MapError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MapError::Failed(e) => fmt::Display::fmt(e, f),
+            MapError::Cancelled => f.write_str("map item was cancelled"),
+            MapError::TimedOut => f.write_str("map deadline passed"),
+            MapError::Rejected(RejectReason::Shutdown) => {
+                f.write_str("map item rejected: the pool is shut down")
+            }
+            MapError::Rejected(RejectReason::QueueFull) => {
+                f.write_str("map item rejected: the queue is full")
+            }
+        }
+    }
+}
+
+impl std::error::Error for MapError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            MapError::Failed(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// The result cell of one map task: the task's value is shared (`&Slot`), the map takes the
+/// owned result out of it exactly once.
+struct Slot<R>(Mutex<Option<Result<R, Failure>>>);
+
+impl<R> Slot<R> {
+    fn take(&self) -> Result<R, MapError> {
+        match sync::lock(&self.0).take() {
+            Some(Ok(v)) => Ok(v),
+            Some(Err(f)) => Err(MapError::Failed(f)),
+            None => unreachable!("a map result is taken once"),
+        }
+    }
+}
+
+enum Entry<R> {
+    Task(TaskHandle<Slot<R>>),
+    Rejected(RejectReason),
+}
+
+/// Iterator returned by [`ThreadPool::map`]: `Ok(value)` or `Err(MapError)` for each input item,
+/// in input order.
+///
+/// Lazy: nothing is submitted before the first `next`. At most [`window`](Map::window) items are
+/// in flight (submitted and not yet yielded); the input is pulled only when one of them is
+/// yielded. Dropping the iterator cancels the items in flight: those that have not started never
+/// will; those already running finish (they are not interrupted) and their results are dropped.
+#[must_use = "iterators are lazy: nothing runs until the map is iterated"]
+pub struct Map<'p, I: Iterator, F, R> {
+    pool: &'p ThreadPool,
+    input: Option<I>,
+    f: Arc<F>,
+    window: usize,
+    /// `None`: no deadline; `Some(None)`: a timeout too large for the clock (no deadline either).
+    deadline: Option<Option<Deadline>>,
+    in_flight: VecDeque<Entry<R>>,
+    done: bool,
+}
+
+impl<'p, I, F, R> Map<'p, I, F, R>
+where
+    I: Iterator,
+    I::Item: Send + 'static,
+    F: Fn(I::Item) -> R + Send + Sync + 'static,
+    R: Send + 'static,
+{
+    /// At most `n` items in flight (default: twice the number of workers). Zero is refused.
+    pub fn window(mut self, n: usize) -> Result<Self, BuildError> {
+        if n == 0 {
+            return Err(BuildError::ZeroWindow);
+        }
+        self.window = n;
+        Ok(self)
+    }
+
+    /// A deadline `timeout` from now (Python's `map(..., timeout=)`): an item not finished by
+    /// then yields [`MapError::TimedOut`], everything in flight is cancelled with interrupt, and
+    /// the iterator ends.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.deadline = Some(Deadline::after(timeout));
+        self
+    }
+
+    fn fill(&mut self) {
+        while self.in_flight.len() < self.window {
+            let Some(item) = self.input.as_mut().and_then(Iterator::next) else {
+                self.input = None;
+                return;
+            };
+            let f = Arc::clone(&self.f);
+            let submitted = self.pool.submit(move || {
+                let r = catch_unwind(AssertUnwindSafe(|| f(item))).map_err(Failure::from_panic);
+                Slot(Mutex::new(Some(r)))
+            });
+            match submitted {
+                Ok(h) => self.in_flight.push_back(Entry::Task(h)),
+                Err(rejected) => {
+                    // The item's error is reported in place; the closure (and the item) is
+                    // dropped here, and no more input is pulled.
+                    self.in_flight.push_back(Entry::Rejected(rejected.reason));
+                    self.input = None;
+                    return;
+                }
+            }
+        }
+    }
+
+    fn cancel_in_flight(&mut self, interrupt: bool) {
+        for e in self.in_flight.drain(..) {
+            if let Entry::Task(h) = e {
+                h.cancel(interrupt);
+            }
+        }
+        self.input = None;
+        self.done = true;
+    }
+}
+
+impl<I, F, R> Iterator for Map<'_, I, F, R>
+where
+    I: Iterator,
+    I::Item: Send + 'static,
+    F: Fn(I::Item) -> R + Send + Sync + 'static,
+    R: Send + 'static,
+{
+    type Item = Result<R, MapError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        self.fill();
+        let Some(front) = self.in_flight.pop_front() else {
+            self.done = true;
+            return None;
+        };
+        let task = match front {
+            Entry::Task(t) => t,
+            Entry::Rejected(reason) => {
+                self.cancel_in_flight(false);
+                return Some(Err(MapError::Rejected(reason)));
+            }
+        };
+        let res = match self.deadline {
+            Some(Some(d)) => task.get_timeout(d.remaining().unwrap_or(Duration::ZERO)),
+            None | Some(None) => task.get().map_err(WaitError::from),
+        };
+        Some(match res {
+            Ok(slot) => slot.take(),
+            Err(WaitError::Cancelled) => Err(MapError::Cancelled),
+            // The task's closure catches the function's panic itself, so its task cannot fail;
+            // report it anyway rather than assume.
+            Err(WaitError::Failed(f)) => Err(MapError::Failed(Failure::from_error(f.to_string()))),
+            Err(WaitError::TimedOut) => {
+                task.cancel(true);
+                self.cancel_in_flight(true);
+                Err(MapError::TimedOut)
+            }
+        })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        if self.done {
+            return (0, Some(0));
+        }
+        let n = self.in_flight.len();
+        let (lo, hi) = match &self.input {
+            None => (0, Some(0)),
+            Some(i) => i.size_hint(),
+        };
+        // A deadline or a rejection may end the iteration early, but the next item is always
+        // yielded (as a value or an error).
+        (
+            usize::from(n > 0 || lo > 0),
+            hi.and_then(|h| h.checked_add(n)),
+        )
+    }
+}
+
+impl<I: Iterator, F, R> Drop for Map<'_, I, F, R> {
+    fn drop(&mut self) {
+        for e in self.in_flight.drain(..) {
+            if let Entry::Task(h) = e {
+                h.cancel(false);
+            }
+        }
+    }
+}
+
+impl<I: Iterator, F, R> fmt::Debug for Map<'_, I, F, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Map")
+            .field("window", &self.window)
+            .field("in_flight", &self.in_flight.len())
+            .field("done", &self.done)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ThreadPool {
+    /// Apply `f` to every item on the pool; results come back in input order, lazily, as
+    /// `Result<R, MapError>` (a panic on one item is that item's error; the others go on).
+    /// Options: [`Map::window`] (tasks in flight, default twice the workers) and
+    /// [`Map::timeout`].
+    ///
+    /// Do not call this from one of the pool's own tasks with every worker busy: the items would
+    /// queue behind the caller.
+    pub fn map<I, F, R>(&self, items: I, f: F) -> Map<'_, I::IntoIter, F, R>
+    where
+        I: IntoIterator,
+        I::Item: Send + 'static,
+        F: Fn(I::Item) -> R + Send + Sync + 'static,
+        R: Send + 'static,
+    {
+        Map {
+            pool: self,
+            input: Some(items.into_iter()),
+            f: Arc::new(f),
+            window: self.workers().saturating_mul(2),
+            deadline: None,
+            in_flight: VecDeque::new(),
+            done: false,
+        }
+    }
+}
