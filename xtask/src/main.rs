@@ -69,7 +69,9 @@ fn parse(args: &[String]) -> Result<Options, String> {
     }
     for sel in &o.only {
         let known = plan::TIERS.contains(&sel.as_str())
-            || sel.parse::<usize>().is_ok_and(|n| (1..=plan::TIERS.len()).contains(&n));
+            || sel
+                .parse::<usize>()
+                .is_ok_and(|n| (1..=plan::TIERS.len()).contains(&n));
         if !known {
             return Err(format!("unknown tier `{sel}`\n{}", usage()));
         }
@@ -100,7 +102,14 @@ fn main() -> ExitCode {
     }
     if opts.list {
         for c in &checks {
-            println!("tier {} {:<8} {:<28} covers {:<22} $ {}", c.tier, c.tier_name, c.name, c.covers, c.display_cmd());
+            println!(
+                "tier {} {:<8} {:<28} covers {:<22} $ {}",
+                c.tier,
+                c.tier_name,
+                c.name,
+                c.covers,
+                c.display_cmd()
+            );
         }
         return ExitCode::SUCCESS;
     }

@@ -54,7 +54,11 @@ pub struct Check {
 impl Check {
     /// The command as a shell line, environment included (this is the reproduction command).
     pub fn display_cmd(&self) -> String {
-        let env: Vec<String> = self.env.iter().map(|(k, v)| format!("{k}={}", shell_quote(v))).collect();
+        let env: Vec<String> = self
+            .env
+            .iter()
+            .map(|(k, v)| format!("{k}={}", shell_quote(v)))
+            .collect();
         let cmd: Vec<String> = self.cmd.iter().map(|a| shell_quote(a)).collect();
         if env.is_empty() {
             cmd.join(" ")
@@ -65,7 +69,9 @@ impl Check {
 }
 
 fn shell_quote(s: &str) -> String {
-    if s.chars().all(|c| c.is_ascii_alphanumeric() || "-_=./:,+@".contains(c)) {
+    if s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-_=./:,+@".contains(c))
+    {
         s.to_string()
     } else {
         format!("'{}'", s.replace('\'', "'\\''"))
@@ -73,15 +79,25 @@ fn shell_quote(s: &str) -> String {
 }
 
 fn cargo(args: &[&str]) -> Vec<String> {
-    std::iter::once("cargo").chain(args.iter().copied()).map(String::from).collect()
+    std::iter::once("cargo")
+        .chain(args.iter().copied())
+        .map(String::from)
+        .collect()
 }
 
 fn bash(script: &str, args: &[&str]) -> Vec<String> {
-    ["bash", script].into_iter().chain(args.iter().copied()).map(String::from).collect()
+    ["bash", script]
+        .into_iter()
+        .chain(args.iter().copied())
+        .map(String::from)
+        .collect()
 }
 
 fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 fn missing(root: &Path, rel: &str) -> Option<String> {
@@ -89,7 +105,9 @@ fn missing(root: &Path, rel: &str) -> Option<String> {
 }
 
 /// Tier names by number.
-pub const TIERS: [&str; 8] = ["lint", "tests", "loom", "shuttle", "miri", "proofs", "mutants", "bench"];
+pub const TIERS: [&str; 8] = [
+    "lint", "tests", "loom", "shuttle", "miri", "proofs", "mutants", "bench",
+];
 
 /// The checks to run for these options.
 pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
@@ -114,7 +132,14 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
             tier_name: "lint",
             name: "clippy -D warnings".into(),
             covers: "lints, missing_docs".into(),
-            cmd: cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),
+            cmd: cargo(&[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ]),
             env: vec![],
             count: Count::None,
             skip: None,
@@ -128,9 +153,20 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
             cmd: if o.quick {
                 cargo(&["test", "--workspace", "--exclude", "futuretask-proofs"])
             } else {
-                cargo(&["test", "--workspace", "--exclude", "futuretask-proofs", "--release", "--", "--include-ignored"])
+                cargo(&[
+                    "test",
+                    "--workspace",
+                    "--exclude",
+                    "futuretask-proofs",
+                    "--release",
+                    "--",
+                    "--include-ignored",
+                ])
             },
-            env: env(&[("FT_TIER", tier_env)]).into_iter().chain((!o.quick).then(|| ("FT_FULL".into(), "1".into()))).collect(),
+            env: env(&[("FT_TIER", tier_env)])
+                .into_iter()
+                .chain((!o.quick).then(|| ("FT_FULL".into(), "1".into())))
+                .collect(),
             count: Count::CargoTests,
             skip: None,
             budget_s: if o.quick { 420 } else { 1500 },
@@ -142,7 +178,15 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
             tier_name: "tests",
             name: format!("example {ex}"),
             covers: "executor, I10".into(),
-            cmd: cargo(&["run", "--quiet", "-p", "futuretask", "--release", "--example", ex]),
+            cmd: cargo(&[
+                "run",
+                "--quiet",
+                "-p",
+                "futuretask",
+                "--release",
+                "--example",
+                ex,
+            ]),
             env: env(&[("FT_EXAMPLE_FAST", if o.quick { "1" } else { "0" })]),
             count: Count::None,
             skip: missing(root, &format!("kernel/examples/{ex}.rs")),
@@ -154,13 +198,24 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
         tier_name: "loom",
         name: "loom models (exhaustive unless stated)".into(),
         covers: "I1-I9".into(),
-        cmd: cargo(&["test", "-p", "futuretask-models", "--release", "--", "--nocapture", "--test-threads=1"]),
+        cmd: cargo(&[
+            "test",
+            "-p",
+            "futuretask-models",
+            "--release",
+            "--",
+            "--nocapture",
+            "--test-threads=1",
+        ]),
         env: vec![
             ("RUSTFLAGS".into(), "--cfg loom".into()),
             ("CARGO_TARGET_DIR".into(), t("loom")),
             ("FT_TIER".into(), tier_env.into()),
         ],
-        count: Count::Models { prefix: "loom", manifest: manifest.clone() },
+        count: Count::Models {
+            prefix: "loom",
+            manifest: manifest.clone(),
+        },
         skip: missing(root, "models/Cargo.toml"),
         budget_s: if o.quick { 600 } else { 1800 },
     });
@@ -169,9 +224,24 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
         tier_name: "shuttle",
         name: "shuttle models (PCT + random)".into(),
         covers: "I1-I9".into(),
-        cmd: cargo(&["test", "-p", "futuretask-models", "--features", "shuttle", "--release", "--", "--nocapture"]),
-        env: vec![("CARGO_TARGET_DIR".into(), t("shuttle")), ("FT_TIER".into(), tier_env.into())],
-        count: Count::Models { prefix: "shuttle", manifest: manifest.clone() },
+        cmd: cargo(&[
+            "test",
+            "-p",
+            "futuretask-models",
+            "--features",
+            "shuttle",
+            "--release",
+            "--",
+            "--nocapture",
+        ]),
+        env: vec![
+            ("CARGO_TARGET_DIR".into(), t("shuttle")),
+            ("FT_TIER".into(), tier_env.into()),
+        ],
+        count: Count::Models {
+            prefix: "shuttle",
+            manifest: manifest.clone(),
+        },
         skip: missing(root, "models/Cargo.toml"),
         budget_s: if o.quick { 300 } else { 1200 },
     });
@@ -181,8 +251,14 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
         name: format!("miri races, {} seeds", if o.quick { 8 } else { 64 }),
         covers: "I2, I6 (UB, use-after-free, data races)".into(),
         cmd: bash("models/run-miri.sh", &[if o.quick { "8" } else { "64" }]),
-        env: vec![("CARGO_TARGET_DIR".into(), t("miri")), ("FT_TIER".into(), tier_env.into())],
-        count: Count::Models { prefix: "miri", manifest: manifest.clone() },
+        env: vec![
+            ("CARGO_TARGET_DIR".into(), t("miri")),
+            ("FT_TIER".into(), tier_env.into()),
+        ],
+        count: Count::Models {
+            prefix: "miri",
+            manifest: manifest.clone(),
+        },
         skip: missing(root, "models/run-miri.sh"),
         budget_s: if o.quick { 600 } else { 2400 },
     });
@@ -192,9 +268,24 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
         name: "stateright exhaustive + linearizability".into(),
         covers: "I1, I2, I4-I7, I9".into(),
         cmd: if o.quick {
-            cargo(&["test", "-p", "futuretask-proofs", "--release", "--", "--nocapture"])
+            cargo(&[
+                "test",
+                "-p",
+                "futuretask-proofs",
+                "--release",
+                "--",
+                "--nocapture",
+            ])
         } else {
-            cargo(&["test", "-p", "futuretask-proofs", "--release", "--", "--nocapture", "--include-ignored"])
+            cargo(&[
+                "test",
+                "-p",
+                "futuretask-proofs",
+                "--release",
+                "--",
+                "--nocapture",
+                "--include-ignored",
+            ])
         },
         env: vec![("FT_TIER".into(), tier_env.into())],
         count: Count::Stateright,
@@ -228,7 +319,10 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
         tier_name: "mutants",
         name: "mutation harness (every mutant killed)".into(),
         covers: "checker sensitivity, I1-I9".into(),
-        cmd: bash("models/run-mutants.sh", if o.quick { &["--quick"] } else { &[] }),
+        cmd: bash(
+            "models/run-mutants.sh",
+            if o.quick { &["--quick"] } else { &[] },
+        ),
         env: vec![("FT_TIER".into(), tier_env.into())],
         count: Count::Mutants,
         skip: missing(root, "models/run-mutants.sh"),
@@ -249,7 +343,9 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
     }
     if !o.only.is_empty() {
         v.retain(|c| {
-            o.only.iter().any(|sel| sel == c.tier_name || sel.parse::<u8>().is_ok_and(|n| n == c.tier))
+            o.only
+                .iter()
+                .any(|sel| sel == c.tier_name || sel.parse::<u8>().is_ok_and(|n| n == c.tier))
         });
     }
     v

@@ -41,7 +41,12 @@ fn json_str(s: &str) -> String {
 impl<'a> Report<'a> {
     /// A report over these results.
     pub fn new(mode: &'a str, strict: bool, results: &'a [CheckResult], total: Duration) -> Self {
-        Report { mode, strict, results, total }
+        Report {
+            mode,
+            strict,
+            results,
+            total,
+        }
     }
 
     /// Whether the gate passed: every check passed, or was skipped without `--strict`.
@@ -62,7 +67,9 @@ impl<'a> Report<'a> {
             self.total.as_secs_f64(),
             if self.passed() { "PASS" } else { "FAIL" }
         ));
-        s.push_str("| tier | check | covers | count | time | status |\n|---|---|---|---|---|---|\n");
+        s.push_str(
+            "| tier | check | covers | count | time | status |\n|---|---|---|---|---|---|\n",
+        );
         for r in self.results {
             s.push_str(&format!(
                 "| {} {} | {} | {} | {} | {:.1} s | {} |\n",
@@ -85,12 +92,21 @@ impl<'a> Report<'a> {
                 ));
             }
         }
-        let failures: Vec<_> = self.results.iter().filter(|r| matches!(r.status, Status::Fail(_))).collect();
+        let failures: Vec<_> = self
+            .results
+            .iter()
+            .filter(|r| matches!(r.status, Status::Fail(_)))
+            .collect();
         if !failures.is_empty() {
             s.push_str("\n## Failures and how to reproduce them\n");
             for r in failures {
                 if let Status::Fail(why) = &r.status {
-                    s.push_str(&format!("\n### {} — {}\n\n{why}\n\nlog: `{}`\n\n", r.check.tier_name, r.check.name, r.log.display()));
+                    s.push_str(&format!(
+                        "\n### {} — {}\n\n{why}\n\nlog: `{}`\n\n",
+                        r.check.tier_name,
+                        r.check.name,
+                        r.log.display()
+                    ));
                     for h in &r.hints {
                         s.push_str(&format!("    {h}\n"));
                     }

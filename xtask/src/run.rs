@@ -124,7 +124,11 @@ pub fn run_all(root: &Path, checks: &[Check], o: &Options, started: Instant) -> 
         match &r.status {
             Status::Pass => println!("    PASS · {} · {:.1}s", r.count, r.secs),
             Status::Fail(why) => {
-                println!("    FAIL · {why} · {:.1}s · log: {}", r.secs, r.log.display());
+                println!(
+                    "    FAIL · {why} · {:.1}s · log: {}",
+                    r.secs,
+                    r.log.display()
+                );
                 failed = true;
             }
             _ => {}
@@ -137,7 +141,11 @@ pub fn run_all(root: &Path, checks: &[Check], o: &Options, started: Instant) -> 
 fn run_one(root: &Path, c: &Check, log_path: &Path, started: Instant) -> CheckResult {
     let t0 = Instant::now();
     let mut cmd = Command::new(&c.cmd[0]);
-    cmd.args(&c.cmd[1..]).current_dir(root).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.args(&c.cmd[1..])
+        .current_dir(root)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     for (k, v) in &c.env {
         cmd.env(k, v);
     }
@@ -193,7 +201,9 @@ fn run_one(root: &Path, c: &Check, log_path: &Path, started: Instant) -> CheckRe
             while !done.load(Ordering::Acquire) {
                 if start.elapsed() > limit {
                     killed.store(true, Ordering::Release);
-                    let _ = Command::new("kill").args(["-KILL", &format!("-{pid}")]).status();
+                    let _ = Command::new("kill")
+                        .args(["-KILL", &format!("-{pid}")])
+                        .status();
                     return;
                 }
                 thread::sleep(Duration::from_millis(200));
@@ -211,7 +221,11 @@ fn run_one(root: &Path, c: &Check, log_path: &Path, started: Instant) -> CheckRe
             println!("    | {}", line.trim());
             last_progress = Instant::now();
         } else if last_progress.elapsed() > Duration::from_secs(60) {
-            println!("    | … still running ({} elapsed in check, {} total)", fmt_dur(t0.elapsed()), fmt_dur(started.elapsed()));
+            println!(
+                "    | … still running ({} elapsed in check, {} total)",
+                fmt_dur(t0.elapsed()),
+                fmt_dur(started.elapsed())
+            );
             last_progress = Instant::now();
         }
         lines.push(line);
@@ -260,7 +274,8 @@ fn is_progress(line: &str) -> bool {
 
 /// Parse `key=value` fields of a line.
 fn field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
-    line.split_whitespace().find_map(|tok| tok.strip_prefix(key).and_then(|r| r.strip_prefix('=')))
+    line.split_whitespace()
+        .find_map(|tok| tok.strip_prefix(key).and_then(|r| r.strip_prefix('=')))
 }
 
 fn cargo_tests(lines: &[String]) -> (u64, u64, u64) {
@@ -270,7 +285,13 @@ fn cargo_tests(lines: &[String]) -> (u64, u64, u64) {
             runs += 1;
             let nums: Vec<u64> = rest
                 .split(';')
-                .filter_map(|part| part.split_whitespace().rev().nth(1).and_then(|n| n.parse().ok()).or_else(|| part.split_whitespace().find_map(|w| w.parse().ok())))
+                .filter_map(|part| {
+                    part.split_whitespace()
+                        .rev()
+                        .nth(1)
+                        .and_then(|n| n.parse().ok())
+                        .or_else(|| part.split_whitespace().find_map(|w| w.parse().ok()))
+                })
                 .collect();
             if let Some(p) = nums.first() {
                 passed += p;
@@ -284,7 +305,8 @@ fn cargo_tests(lines: &[String]) -> (u64, u64, u64) {
 }
 
 fn manifest_entries(path: &Path, prefix: &str) -> Result<BTreeSet<(String, String)>, String> {
-    let text = fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text =
+        fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let mut set = BTreeSet::new();
     for line in text.lines() {
         let l = line.trim();
@@ -292,10 +314,18 @@ fn manifest_entries(path: &Path, prefix: &str) -> Result<BTreeSet<(String, Strin
             continue;
         }
         let (checker, name) = if l.contains("checker=") {
-            (field(l, "checker").unwrap_or("").to_string(), field(l, "name").unwrap_or("").to_string())
+            (
+                field(l, "checker").unwrap_or("").to_string(),
+                field(l, "name").unwrap_or("").to_string(),
+            )
         } else {
-            let mut it = l.split(|c: char| c.is_whitespace() || c == ',' || c == '|').filter(|s| !s.is_empty());
-            (it.next().unwrap_or("").to_string(), it.next().unwrap_or("").to_string())
+            let mut it = l
+                .split(|c: char| c.is_whitespace() || c == ',' || c == '|')
+                .filter(|s| !s.is_empty());
+            (
+                it.next().unwrap_or("").to_string(),
+                it.next().unwrap_or("").to_string(),
+            )
         };
         if checker.starts_with(prefix) && !name.is_empty() {
             set.insert((checker, name));
@@ -330,7 +360,10 @@ fn count(c: &Check, lines: &[String], r: &mut CheckResult, problems: &mut Vec<St
             }
         }
         Count::Models { prefix, manifest } => {
-            for l in lines.iter().filter(|l| l.trim_start().starts_with("FT-MODEL")) {
+            for l in lines
+                .iter()
+                .filter(|l| l.trim_start().starts_with("FT-MODEL"))
+            {
                 let checker = field(l, "checker").unwrap_or("?");
                 if !checker.starts_with(prefix) {
                     continue;
@@ -339,13 +372,19 @@ fn count(c: &Check, lines: &[String], r: &mut CheckResult, problems: &mut Vec<St
                     checker: checker.into(),
                     name: field(l, "name").unwrap_or("?").into(),
                     invariants: field(l, "invariants").unwrap_or("?").into(),
-                    iterations: field(l, "iterations").and_then(|n| n.parse().ok()).unwrap_or(0),
+                    iterations: field(l, "iterations")
+                        .and_then(|n| n.parse().ok())
+                        .unwrap_or(0),
                     bound: field(l, "bound").unwrap_or("?").into(),
                     secs: field(l, "secs").unwrap_or("?").into(),
                 });
             }
             let total: u64 = r.models.iter().map(|m| m.iterations).sum();
-            let unit = if *prefix == "loom" { "interleavings" } else { "iterations" };
+            let unit = if *prefix == "loom" {
+                "interleavings"
+            } else {
+                "iterations"
+            };
             r.count = format!("{} {unit}, {} models", thousands(total), r.models.len());
             if r.models.is_empty() {
                 problems.push("no model reported (a model binary that did not run passes silently: failing instead)".into());
@@ -358,12 +397,20 @@ fn count(c: &Check, lines: &[String], r: &mut CheckResult, problems: &mut Vec<St
             }
             match manifest_entries(manifest, prefix) {
                 Ok(expected) => {
-                    let seen: BTreeSet<(String, String)> =
-                        r.models.iter().map(|m| (m.checker.clone(), m.name.clone())).collect();
-                    let missing: Vec<String> =
-                        expected.difference(&seen).map(|(c, n)| format!("{c}/{n}")).collect();
+                    let seen: BTreeSet<(String, String)> = r
+                        .models
+                        .iter()
+                        .map(|m| (m.checker.clone(), m.name.clone()))
+                        .collect();
+                    let missing: Vec<String> = expected
+                        .difference(&seen)
+                        .map(|(c, n)| format!("{c}/{n}"))
+                        .collect();
                     if !missing.is_empty() {
-                        problems.push(format!("models in the manifest did not report: {}", missing.join(", ")));
+                        problems.push(format!(
+                            "models in the manifest did not report: {}",
+                            missing.join(", ")
+                        ));
                     }
                     if expected.is_empty() {
                         problems.push(format!("manifest lists no {prefix} model"));
@@ -395,8 +442,16 @@ fn count(c: &Check, lines: &[String], r: &mut CheckResult, problems: &mut Vec<St
             let mut runs = 0;
             for l in lines {
                 let t = l.trim();
-                if let Some(n) = t.strip_suffix("states, stored").or_else(|| t.split("states, stored").next().filter(|_| t.contains("states, stored"))) {
-                    if let Some(v) = n.split_whitespace().last().and_then(|x| x.parse::<f64>().ok()) {
+                if let Some(n) = t.strip_suffix("states, stored").or_else(|| {
+                    t.split("states, stored")
+                        .next()
+                        .filter(|_| t.contains("states, stored"))
+                }) {
+                    if let Some(v) = n
+                        .split_whitespace()
+                        .last()
+                        .and_then(|x| x.parse::<f64>().ok())
+                    {
                         stored += v as u64;
                         runs += 1;
                     }
@@ -415,7 +470,10 @@ fn count(c: &Check, lines: &[String], r: &mut CheckResult, problems: &mut Vec<St
             }
         }
         Count::Bench => {
-            let rows = lines.iter().filter(|l| l.trim_start().starts_with("| P")).count();
+            let rows = lines
+                .iter()
+                .filter(|l| l.trim_start().starts_with("| P"))
+                .count();
             r.count = format!("{rows} ratio rows");
         }
     }
