@@ -323,7 +323,12 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
             "models/run-mutants.sh",
             if o.quick { &["--quick"] } else { &[] },
         ),
-        env: vec![("FT_TIER".into(), tier_env.into())],
+        // Reuse the model tiers' target directories (target/loom, target/shuttle, target/miri):
+        // a mutant only rebuilds the kernel and the models, never the dependencies.
+        env: vec![
+            ("FT_TIER".into(), tier_env.into()),
+            ("FT_MUTANT_TARGET".into(), target.display().to_string()),
+        ],
         count: Count::Mutants,
         skip: missing(root, "models/run-mutants.sh"),
         budget_s: if o.quick { 900 } else { 2400 },
