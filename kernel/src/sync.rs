@@ -201,12 +201,13 @@ pub(crate) fn current_ref() -> Option<*const Thread> {
     }
 }
 
-/// How long G4 spins at most before yielding: well under one park/unpark hand-off on the
-/// machines measured (a futex wake plus a context switch, 3–6 µs in a VM), and long enough for a
-/// completer that is running on another CPU right now (a round trip between two spinning threads
-/// is a few hundred ns).
+/// How long G4 spins at most before yielding: about one park/unpark hand-off on the machine it was
+/// tuned on (a futex wake plus a cross-CPU wake-up, ~5 µs in a 2-vCPU VM), so a spin that fails
+/// costs at most what blocking costs (2-competitive). 2 µs was too short there: one side of a
+/// two-thread ping-pong (two allocations, a completion, cross-CPU cache misses, a free into the
+/// other thread's arena) often takes 1–3 µs, and every missed spin then paid a full wake-up.
 #[cfg(not(any(loom, feature = "shuttle")))]
-const SPIN_BUDGET: std::time::Duration = std::time::Duration::from_micros(2);
+const SPIN_BUDGET: std::time::Duration = std::time::Duration::from_micros(5);
 /// `yield_now` calls after the spin: on a CPU shared with the completer (pinned threads, or more
 /// runnable threads than CPUs) the completer runs in our place and no futex is touched; on an idle
 /// CPU a yield is a cheap syscall.
@@ -216,9 +217,10 @@ const YIELDS: u32 = 2;
 #[cfg(not(any(loom, feature = "shuttle")))]
 const SPIN_CREDIT: u32 = 4;
 /// With no credit left, one wait in this many still spins (a probe), so a thread whose
-/// completers moved to another CPU starts spinning again.
+/// completers moved to another CPU starts spinning again; rare enough that a thread whose
+/// completer shares its CPU pays < 10 ns per wait on average for it.
 #[cfg(not(any(loom, feature = "shuttle")))]
-const SPIN_PROBE_EVERY: u32 = 256;
+const SPIN_PROBE_EVERY: u32 = 512;
 
 /// G4, before a waiter publishes a node and parks: re-check `done` while spinning for at most
 /// [`SPIN_BUDGET`] (bounded in time, not in `spin_loop` calls — a PAUSE costs 1 to 140 cycles

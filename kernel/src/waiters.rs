@@ -15,7 +15,7 @@
 use crate::failure::GetError;
 use crate::mutant::mutant;
 use crate::protocol::{self as p, DrainStep, RemoveStep, UnlockStep};
-use crate::sync::{self, AtomicUsize, Ordering::*, Thread, UnsafeCell};
+use crate::sync::{self, AtomicPtr, AtomicUsize, Ordering::*, Thread, UnsafeCell};
 use std::ptr;
 use std::task::Waker;
 
@@ -39,7 +39,7 @@ pub(crate) enum Payload<T> {
 pub(crate) struct Node<T> {
     /// Next (older) node. Written by the owner before the node is published, and by the lock
     /// holder while unlinking; read by the completer and the lock holder.
-    next: AtomicUsize,
+    next: AtomicPtr<Node<T>>,
     /// Hand-off state (`protocol::NODE_*`).
     pub(crate) state: AtomicUsize,
     /// Immutable after construction: callback nodes are owned by the stack, waiter nodes by the
@@ -53,7 +53,7 @@ const _: () = assert!(std::mem::align_of::<Node<()>>() >= p::NODE_ALIGN);
 impl<T> Node<T> {
     pub(crate) fn waiter(payload: Payload<T>) -> Self {
         Node {
-            next: AtomicUsize::new(0),
+            next: AtomicPtr::new(ptr::null_mut()),
             state: AtomicUsize::new(p::NODE_WAITING),
             is_callback: false,
             payload: UnsafeCell::new(payload),
@@ -62,7 +62,7 @@ impl<T> Node<T> {
 
     fn callback(cb: Callback<T>) -> Box<Self> {
         Box::new(Node {
-            next: AtomicUsize::new(0),
+            next: AtomicPtr::new(ptr::null_mut()),
             state: AtomicUsize::new(p::NODE_WAITING),
             is_callback: true,
             payload: UnsafeCell::new(Payload::Callback(cb)),
@@ -154,9 +154,37 @@ unsafe fn release<T>(node: *const Node<T>, own: *const Node<T>) {
     }
 }
 
+// ---- head words as pointers (strict provenance) --------------------------------------------------
+//
+// The head word is a node pointer with the `protocol` flag bits in its low bits. It is kept as a
+// pointer (`AtomicPtr`), never rebuilt from an integer: the pure protocol functions work on its
+// address, and the result is put back onto a pointer that carries the right provenance with
+// `with_addr` (a `wrapping_byte_offset`, the strict-provenance polyfill; stable since 1.75 so the
+// crate's MSRV holds). Miri runs with `-Zmiri-strict-provenance`.
+
+/// The address of a (possibly tagged) node pointer.
+#[inline(always)]
+fn addr<T>(p: *mut Node<T>) -> usize {
+    p as usize
+}
+
+/// `p` moved to address `a`, keeping `p`'s provenance (`<*mut T>::with_addr`).
+#[inline(always)]
+fn with_addr<T>(p: *mut Node<T>, a: usize) -> *mut Node<T> {
+    p.cast::<u8>()
+        .wrapping_offset((a as isize).wrapping_sub(p as isize))
+        .cast::<Node<T>>()
+}
+
+/// The node pointer of head word `h` (flag bits cleared).
+#[inline(always)]
+fn untagged<T>(h: *mut Node<T>) -> *mut Node<T> {
+    with_addr(h, p::head_ptr(addr(h)))
+}
+
 /// The head word of a task's waiter stack.
 pub(crate) struct WaiterStack<T> {
-    head: AtomicUsize,
+    head: AtomicPtr<Node<T>>,
     _marker: std::marker::PhantomData<Node<T>>,
 }
 
@@ -172,7 +200,7 @@ pub(crate) enum Push {
 impl<T> WaiterStack<T> {
     pub(crate) fn new() -> Self {
         WaiterStack {
-            head: AtomicUsize::new(0),
+            head: AtomicPtr::new(ptr::null_mut()),
             _marker: std::marker::PhantomData,
         }
     }
@@ -183,17 +211,19 @@ impl<T> WaiterStack<T> {
     /// `node` stays alive and unmoved until it is released to DONE (waiter) or freed by the
     /// completer (callback node, which the caller hands over by pushing it).
     pub(crate) unsafe fn push(&self, node: *const Node<T>) -> Push {
-        let addr = node as usize;
-        debug_assert_eq!(addr & p::HEAD_FLAGS, 0);
+        let node = node as *mut Node<T>;
+        let node_addr = addr(node);
+        debug_assert_eq!(node_addr & p::HEAD_FLAGS, 0);
         let mut h = self.head.load(Acquire);
         loop {
-            let w = match p::try_push(h, addr) {
+            let w = match p::try_push(addr(h), node_addr) {
                 Some(w) => w,
-                None if mutant("push_ignores_closed") => addr | (h & p::HEAD_FLAGS),
+                None if mutant("push_ignores_closed") => node_addr | (addr(h) & p::HEAD_FLAGS),
                 None => return Push::Closed,
             };
+            let w = with_addr(node, w);
             // SAFETY: the node is not yet published; we are its only accessor (I6).
-            unsafe { (*node).next.store(p::head_ptr(h), Relaxed) };
+            unsafe { (*node).next.store(untagged(h), Relaxed) };
             match self.head.compare_exchange_weak(h, w, AcqRel, Acquire) {
                 Ok(_) => return Push::Linked,
                 Err(actual) => h = actual,
@@ -228,12 +258,17 @@ impl<T> WaiterStack<T> {
     pub(crate) fn close_and_drain(&self, run_callback: &dyn Fn(Callback<T>)) {
         let mut h = self.head.load(Acquire);
         loop {
-            match p::drain_step(h) {
+            match p::drain_step(addr(h)) {
                 DrainStep::WaitForRemover => {
                     sync::yield_now();
                     h = self.head.load(Acquire);
                 }
-                DrainStep::Close(w) => match self.head.compare_exchange(h, w, AcqRel, Acquire) {
+                DrainStep::Close(w) => match self.head.compare_exchange(
+                    h,
+                    with_addr(ptr::null_mut(), w),
+                    AcqRel,
+                    Acquire,
+                ) {
                     Ok(_) => return,
                     Err(actual) => h = actual,
                 },
@@ -243,12 +278,11 @@ impl<T> WaiterStack<T> {
                     } else {
                         w
                     };
+                    let w = with_addr(ptr::null_mut(), w);
                     match self.head.compare_exchange(h, w, AcqRel, Acquire) {
                         Ok(_) => {
                             // SAFETY: the batch is detached: only we can reach its nodes (I6, I7).
-                            unsafe {
-                                self.hand_off_batch(p::head_ptr(h) as *const Node<T>, run_callback)
-                            };
+                            unsafe { self.hand_off_batch(untagged(h), run_callback) };
                             if mutant("drain_closes_early") {
                                 return;
                             }
@@ -267,15 +301,15 @@ impl<T> WaiterStack<T> {
     /// `list` was detached from the head by the caller, so no other thread reaches these nodes
     /// through the stack; waiter nodes stay alive until released (I6), callback nodes are owned
     /// by the stack and now by us (I7).
-    unsafe fn hand_off_batch(&self, mut cur: *const Node<T>, run_callback: &dyn Fn(Callback<T>)) {
+    unsafe fn hand_off_batch(&self, mut cur: *mut Node<T>, run_callback: &dyn Fn(Callback<T>)) {
         let mut callbacks: *mut Node<T> = ptr::null_mut(); // reversed: oldest first
         while !cur.is_null() {
             // SAFETY: alive until released (waiters) or freed by us (callbacks) (I6, I7).
             let n = unsafe { &*cur };
-            let next = n.next.load(Relaxed) as *const Node<T>;
+            let next = n.next.load(Relaxed);
             if n.is_callback {
-                n.next.store(callbacks as usize, Relaxed);
-                callbacks = cur as *mut Node<T>;
+                n.next.store(callbacks, Relaxed);
+                callbacks = cur;
             } else {
                 // SAFETY: a waiter node of our detached batch (I6).
                 unsafe { release(cur, ptr::null()) };
@@ -285,7 +319,7 @@ impl<T> WaiterStack<T> {
         while !callbacks.is_null() {
             // SAFETY: callback nodes were boxed by `push_callback` and are exclusively ours (I7).
             let node = unsafe { Box::from_raw(callbacks) };
-            callbacks = node.next.load(Relaxed) as *mut Node<T>;
+            callbacks = node.next.load(Relaxed);
             // SAFETY: exclusively ours (I7).
             let payload = node
                 .payload
@@ -306,17 +340,26 @@ impl<T> WaiterStack<T> {
     pub(crate) unsafe fn remove_abandoned(&self, own: *const Node<T>) {
         let mut h = self.head.load(Acquire);
         loop {
-            match p::remove_step(h) {
+            match p::remove_step(addr(h)) {
                 RemoveStep::AwaitHandOff | RemoveStep::AwaitSweeper => return,
-                RemoveStep::MarkDirty(w) => match self.head.compare_exchange(h, w, AcqRel, Acquire)
-                {
-                    Ok(_) => return,
-                    Err(actual) => h = actual,
-                },
-                RemoveStep::Lock(w) => match self.head.compare_exchange(h, w, AcqRel, Acquire) {
-                    Ok(_) => break,
-                    Err(actual) => h = actual,
-                },
+                RemoveStep::MarkDirty(w) => {
+                    match self
+                        .head
+                        .compare_exchange(h, with_addr(h, w), AcqRel, Acquire)
+                    {
+                        Ok(_) => return,
+                        Err(actual) => h = actual,
+                    }
+                }
+                RemoveStep::Lock(w) => {
+                    match self
+                        .head
+                        .compare_exchange(h, with_addr(h, w), AcqRel, Acquire)
+                    {
+                        Ok(_) => break,
+                        Err(actual) => h = actual,
+                    }
+                }
             }
         }
         // We hold LOCKED.
@@ -334,16 +377,20 @@ impl<T> WaiterStack<T> {
     unsafe fn unlock(&self, own: *const Node<T>) {
         let mut h = self.head.load(Acquire);
         loop {
-            match p::unlock_step(h) {
+            match p::unlock_step(addr(h)) {
                 UnlockStep::SweepAgain(w) if !mutant("sweeper_ignores_dirty") => {
-                    if self.head.compare_exchange(h, w, AcqRel, Acquire).is_ok() {
+                    if self
+                        .head
+                        .compare_exchange(h, with_addr(h, w), AcqRel, Acquire)
+                        .is_ok()
+                    {
                         // SAFETY: LOCKED is still held (I6).
                         unsafe { self.sweep(own) };
                     }
                     h = self.head.load(Acquire);
                 }
                 UnlockStep::SweepAgain(_) | UnlockStep::Release(_) => {
-                    let w = h & !(p::LOCKED | p::DIRTY);
+                    let w = with_addr(h, addr(h) & !(p::LOCKED | p::DIRTY));
                     match self.head.compare_exchange(h, w, AcqRel, Acquire) {
                         Ok(_) => return,
                         Err(actual) => h = actual,
@@ -362,7 +409,7 @@ impl<T> WaiterStack<T> {
         'restart: loop {
             let h = self.head.load(Acquire);
             let mut pred: *const Node<T> = ptr::null();
-            let mut cur = p::head_ptr(h) as *const Node<T>;
+            let mut cur = untagged(h);
             while !cur.is_null() {
                 // SAFETY: reachable under LOCKED, hence alive (I6).
                 let n = unsafe { &*cur };
@@ -375,10 +422,10 @@ impl<T> WaiterStack<T> {
                     }
                     if pred.is_null() {
                         let cur_h = self.head.load(Acquire);
-                        if p::head_ptr(cur_h) != cur as usize {
+                        if untagged(cur_h) != cur {
                             continue 'restart; // a push landed in front of it
                         }
-                        let w = next | (cur_h & p::HEAD_FLAGS);
+                        let w = with_addr(next, addr(next) | (addr(cur_h) & p::HEAD_FLAGS));
                         if self
                             .head
                             .compare_exchange(cur_h, w, AcqRel, Acquire)
@@ -397,7 +444,7 @@ impl<T> WaiterStack<T> {
                 } else {
                     pred = cur;
                 }
-                cur = next as *const Node<T>;
+                cur = next;
             }
             return;
         }
@@ -408,28 +455,28 @@ impl<T> WaiterStack<T> {
     pub(crate) fn len(&self) -> usize {
         let mut h = self.head.load(Acquire);
         loop {
-            if h & p::CLOSED != 0 {
+            if addr(h) & p::CLOSED != 0 {
                 return 0;
             }
-            if h & p::LOCKED != 0 {
+            if addr(h) & p::LOCKED != 0 {
                 sync::yield_now();
                 h = self.head.load(Acquire);
                 continue;
             }
             match self
                 .head
-                .compare_exchange(h, h | p::LOCKED, AcqRel, Acquire)
+                .compare_exchange(h, with_addr(h, addr(h) | p::LOCKED), AcqRel, Acquire)
             {
                 Ok(_) => break,
                 Err(actual) => h = actual,
             }
         }
         let mut count = 0;
-        let mut cur = p::head_ptr(self.head.load(Acquire)) as *const Node<T>;
+        let mut cur = untagged(self.head.load(Acquire));
         while !cur.is_null() {
             count += 1;
             // SAFETY: reachable under LOCKED, hence alive (I6).
-            cur = unsafe { (*cur).next.load(Relaxed) } as *const Node<T>;
+            cur = unsafe { (*cur).next.load(Relaxed) };
         }
         // SAFETY: LOCKED is held; sweeps for whoever marked DIRTY meanwhile.
         unsafe { self.unlock(ptr::null()) };
@@ -441,15 +488,15 @@ impl<T> Drop for WaiterStack<T> {
     fn drop(&mut self) {
         // Only callback nodes can remain (waiters hold a reference to the task, so none is linked
         // when the task drops); a task dropped without completing frees its callbacks unrun.
-        let mut cur = p::head_ptr(self.head.load(Acquire)) as *const Node<T>;
+        let mut cur = untagged(self.head.load(Acquire));
         while !cur.is_null() {
             // SAFETY: `&mut self`: no other thread can reach the stack (I6, I7).
             let n = unsafe { &*cur };
-            let next = n.next.load(Relaxed) as *const Node<T>;
+            let next = n.next.load(Relaxed);
             debug_assert!(n.is_callback, "waiter node linked on a dropped task");
             if n.is_callback {
                 // SAFETY: callback nodes are boxed and owned by the stack (I7).
-                drop(unsafe { Box::from_raw(cur as *mut Node<T>) });
+                drop(unsafe { Box::from_raw(cur) });
             }
             cur = next;
         }
@@ -461,7 +508,7 @@ impl<T> WaiterStack<T> {
     /// run, so a new callback may run at once without breaking registration order.
     #[inline]
     pub(crate) fn is_closed(&self) -> bool {
-        self.head.load(Acquire) & p::CLOSED != 0
+        addr(self.head.load(Acquire)) & p::CLOSED != 0
     }
 
     /// Owner side of G8/G9: give up on a linked node (timeout, dropped future) and return once it

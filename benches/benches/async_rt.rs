@@ -1,0 +1,186 @@
+//! P7 `async_roundtrip`: the P4/P5 ping-pong between two tasks of one current-thread tokio
+//! runtime: the bench future (in `block_on`) and a spawned partner task. Each round trip makes
+//! two fresh cells (the partner's next request and this response), completes both and awaits
+//! both — so it measures cell creation, completion, waker registration and wake-up, with no
+//! thread ever parking.
+
+// The group macro generates an undocumented `pub fn`.
+#![allow(missing_docs)]
+
+mod common;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use futuretask::{FutureTask, NoJob};
+use std::future::Future;
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::runtime::{Builder, Runtime};
+
+const WARM: u64 = 64;
+
+/// An async one-shot cell: `pair`, `send`, awaitable `recv`.
+trait AsyncOneShot: 'static {
+    type Tx<T: Send + 'static>: Send;
+    type Rx<T: Send + 'static>: Send;
+    fn pair<T: Send + 'static>() -> (Self::Tx<T>, Self::Rx<T>);
+    fn send<T: Send + 'static>(tx: Self::Tx<T>, v: T);
+    fn recv<T: Send + 'static>(rx: Self::Rx<T>) -> impl Future<Output = T> + Send;
+}
+
+struct Oneshot;
+impl AsyncOneShot for Oneshot {
+    type Tx<T: Send + 'static> = oneshot::Sender<T>;
+    type Rx<T: Send + 'static> = oneshot::Receiver<T>;
+    fn pair<T: Send + 'static>() -> (Self::Tx<T>, Self::Rx<T>) {
+        oneshot::channel()
+    }
+    fn send<T: Send + 'static>(tx: Self::Tx<T>, v: T) {
+        assert!(tx.send(v).is_ok());
+    }
+    async fn recv<T: Send + 'static>(rx: Self::Rx<T>) -> T {
+        rx.await.unwrap()
+    }
+}
+
+struct TokioOneshot;
+impl AsyncOneShot for TokioOneshot {
+    type Tx<T: Send + 'static> = tokio::sync::oneshot::Sender<T>;
+    type Rx<T: Send + 'static> = tokio::sync::oneshot::Receiver<T>;
+    fn pair<T: Send + 'static>() -> (Self::Tx<T>, Self::Rx<T>) {
+        tokio::sync::oneshot::channel()
+    }
+    fn send<T: Send + 'static>(tx: Self::Tx<T>, v: T) {
+        assert!(tx.send(v).is_ok());
+    }
+    async fn recv<T: Send + 'static>(rx: Self::Rx<T>) -> T {
+        rx.await.unwrap()
+    }
+}
+
+struct FuturesOneshot;
+impl AsyncOneShot for FuturesOneshot {
+    type Tx<T: Send + 'static> = futures::channel::oneshot::Sender<T>;
+    type Rx<T: Send + 'static> = futures::channel::oneshot::Receiver<T>;
+    fn pair<T: Send + 'static>() -> (Self::Tx<T>, Self::Rx<T>) {
+        futures::channel::oneshot::channel()
+    }
+    fn send<T: Send + 'static>(tx: Self::Tx<T>, v: T) {
+        assert!(tx.send(v).is_ok());
+    }
+    async fn recv<T: Send + 'static>(rx: Self::Rx<T>) -> T {
+        rx.await.unwrap()
+    }
+}
+
+struct Req<C: AsyncOneShot> {
+    next: C::Rx<Req<C>>,
+    resp: C::Tx<u64>,
+}
+
+async fn roundtrip<C: AsyncOneShot>(iters: u64) -> Duration
+where
+    Req<C>: Send,
+{
+    let (mut tx, rx) = C::pair::<Req<C>>();
+    let total = WARM + iters;
+    let partner = tokio::spawn(async move {
+        let mut rx = rx;
+        for i in 0..total {
+            let Req { next, resp } = C::recv(rx).await;
+            C::send(resp, i);
+            rx = next;
+        }
+    });
+    let mut start = Instant::now();
+    for i in 0..total {
+        if i == WARM {
+            start = Instant::now();
+        }
+        let (next_tx, next_rx) = C::pair::<Req<C>>();
+        let (resp_tx, resp_rx) = C::pair::<u64>();
+        C::send(
+            tx,
+            Req {
+                next: next_rx,
+                resp: resp_tx,
+            },
+        );
+        black_box(C::recv(resp_rx).await);
+        tx = next_tx;
+    }
+    let elapsed = start.elapsed();
+    partner.await.unwrap();
+    elapsed
+}
+
+/// The kernel: `Arc<FutureTask<_, NoJob>>` cells awaited with `wait_async`.
+async fn roundtrip_futuretask(iters: u64) -> Duration {
+    type Cell<T> = Arc<FutureTask<T, NoJob>>;
+    struct FtReq {
+        next: Cell<FtReq>,
+        resp: Cell<u64>,
+    }
+    let first: Cell<FtReq> = Arc::new(FutureTask::pending());
+    let mut req = Arc::clone(&first);
+    let total = WARM + iters;
+    let partner = tokio::spawn(async move {
+        let mut req = first;
+        for i in 0..total {
+            let next = {
+                let r = req.wait_async().await.ok().unwrap();
+                r.resp.set(i).ok().unwrap();
+                Arc::clone(&r.next)
+            };
+            req = next;
+        }
+    });
+    let mut start = Instant::now();
+    for i in 0..total {
+        if i == WARM {
+            start = Instant::now();
+        }
+        let next: Cell<FtReq> = Arc::new(FutureTask::pending());
+        let resp: Cell<u64> = Arc::new(FutureTask::pending());
+        req.set(FtReq {
+            next: Arc::clone(&next),
+            resp: Arc::clone(&resp),
+        })
+        .ok()
+        .unwrap();
+        black_box(*resp.wait_async().await.ok().unwrap());
+        req = next;
+    }
+    let elapsed = start.elapsed();
+    partner.await.unwrap();
+    elapsed
+}
+
+fn current_thread() -> Runtime {
+    Builder::new_current_thread().build().unwrap()
+}
+
+fn p7_async_roundtrip(c: &mut Criterion) {
+    let mut g = c.benchmark_group("P7_async_roundtrip");
+    let rt = current_thread();
+    g.bench_function("futuretask", |b| {
+        b.iter_custom(|n| rt.block_on(roundtrip_futuretask(n)))
+    });
+    g.bench_function("oneshot", |b| {
+        b.iter_custom(|n| rt.block_on(roundtrip::<Oneshot>(n)))
+    });
+    g.bench_function("tokio_oneshot", |b| {
+        b.iter_custom(|n| rt.block_on(roundtrip::<TokioOneshot>(n)))
+    });
+    g.bench_function("futures_oneshot", |b| {
+        b.iter_custom(|n| rt.block_on(roundtrip::<FuturesOneshot>(n)))
+    });
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = common::criterion();
+    targets = p7_async_roundtrip
+}
+criterion_main!(benches);

@@ -1,0 +1,86 @@
+//! `ratios`: turn criterion's `estimates.json` files into the markdown ratio table of issue 8.
+//!
+//! ```text
+//! cargo run -p futuretask-benches --bin ratios --release [-- [--check] [--java FILE] [CRITERION_DIR]]
+//! ```
+//!
+//! Reads `CRITERION_DIR` (default `$CARGO_TARGET_DIR/criterion`, else `target/criterion`), prints
+//! the table and writes it to `bench-ratios.md` next to that `criterion/` directory. `--java FILE`
+//! appends the Java comparison written by `benches/java/run.sh`. With `--check` the exit status
+//! is 1 when a measured target is missed.
+
+#![warn(missing_docs)]
+
+use futuretask_benches::{all_measured_pass, criterion_dir, load, render};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+fn machine_lines() -> Vec<String> {
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_string());
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".to_string());
+    vec![
+        format!("Machine: {model}, {cpus} CPUs available to this process"),
+        format!("Load average when the table was made (1/5/15 min): {load}"),
+    ]
+}
+
+fn main() -> ExitCode {
+    let mut check = false;
+    let mut java: Option<PathBuf> = None;
+    let mut dir: Option<PathBuf> = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--check" => check = true,
+            "--java" => java = args.next().map(PathBuf::from),
+            "-h" | "--help" => {
+                println!("usage: ratios [--check] [--java FILE] [CRITERION_DIR]");
+                return ExitCode::SUCCESS;
+            }
+            _ => dir = Some(PathBuf::from(a)),
+        }
+    }
+    let dir = dir.unwrap_or_else(criterion_dir);
+    let results = load(&dir);
+    if results.is_empty() {
+        eprintln!(
+            "no criterion estimates under {} (run `bash benches/run.sh` first)",
+            dir.display()
+        );
+        return ExitCode::FAILURE;
+    }
+    let mut md = render(&results, &machine_lines());
+    if let Some(j) = java {
+        match std::fs::read_to_string(&j) {
+            Ok(text) => {
+                md.push_str("\n### Java 17 (plain harness, medians; `benches/java/run.sh`)\n\n");
+                md.push_str(&text);
+            }
+            Err(e) => eprintln!("cannot read {}: {e}", j.display()),
+        }
+    }
+    print!("{md}");
+    let out = dir.parent().map_or_else(
+        || PathBuf::from("bench-ratios.md"),
+        |p| p.join("bench-ratios.md"),
+    );
+    match std::fs::write(&out, &md) {
+        Ok(()) => eprintln!("wrote {}", out.display()),
+        Err(e) => eprintln!("cannot write {}: {e}", out.display()),
+    }
+    if check && !all_measured_pass(&results) {
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}

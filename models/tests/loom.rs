@@ -1,0 +1,676 @@
+//! loom models of the kernel (run with `RUSTFLAGS="--cfg loom" cargo test -p futuretask-models
+//! --release`). Each model runs the kernel's own code (through its loom facade) and states, in its
+//! doc comment, the threads it uses, what it checks and how much of the interleaving space it
+//! explores. Every model prints an `FT-MODEL checker=loom ...` line when it finishes.
+//!
+//! loom sees every interleaving up to the bound and the C11 weak-memory behaviours of the
+//! atomics (a read of the outcome that is not ordered after its write is a "causality violation"),
+//! and reports deadlocks. It does not see freed memory: the use-after-free mutants are Miri's.
+//! Time is the kernel's mock clock: a model's clock thread calls `mock_clock::advance` /
+//! `expire_all`, so "the deadline passed" is one more interleaved event.
+//!
+//! **One spinner at a time.** The kernel waits out its transient states by yielding (a reader
+//! during COMPLETING, the runner during INTERRUPTING, the completer while a remover holds LOCKED,
+//! a dropped future until its node is released, a timed wait on the mock clock). loom 0.7 cannot
+//! explore two threads that yield-spin on a condition a third, preempted thread will set: its
+//! DPOR keeps scheduling the spinners against each other and every such execution runs into the
+//! branch limit ("Model exceeded maximum number of branches"), with or without a preemption bound.
+//! Each model below is therefore built so that at most one of its threads can be spinning at any
+//! moment (its doc comment says which); scenarios with several concurrent spinners (many timed
+//! waiters, several readers racing COMPLETING) are the shuttle models' job.
+//!
+//! **loom's DPOR is incomplete** (tokio-rs/loom#166, #392): it remembers only the *last* access
+//! to an atomic, so when thread A loads X and thread B then loads X and CASes X (the kernel's
+//! load-then-CAS loops), B's CAS is compared with B's own load and the schedule "B's CAS before
+//! A's load" is never tried — a 2-thread `set` × `is_done` model explores 1 interleaving. It does
+//! reliably move a load *earlier* than a store. So models whose point is what an observer sees
+//! start the observer with `thread::yield_now()`, which makes loom's first schedule run the
+//! writers first; DPOR then slides the observer's loads back before each write. "exhaustive"
+//! below means loom's unbounded mode, with this caveat; Miri and shuttle sample the rest.
+
+#![cfg(loom)]
+
+use futuretask::{cancelled, interrupted, mock_clock, FutureTask, GetError, State, WaitError};
+use futuretask_models::loom_driver::{check, Bound};
+use futuretask_models::{drop_and_poison, poll_once, WakeProbe};
+use loom::thread;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Mutex};
+use std::task::Poll;
+use std::time::Duration;
+
+/// One mock-clock tick: a timed wait with this timeout expires at the first `advance`.
+const TICK: Duration = Duration::from_nanos(1);
+
+fn rank(s: State) -> u8 {
+    match s {
+        State::Pending => 0,
+        State::Running => 1,
+        _ => 2,
+    }
+}
+
+/// **run × run × cancel(false)** (I1, I4). Threads: 2 runners + main (cancels, then tries to run).
+/// Checks: the closure runs at most once and only for a `run` that returned true; exactly one of
+/// completion and cancel wins and `get` reports it; a `run` after a winning cancel never runs the
+/// closure. Bound: exhaustive.
+#[test]
+fn run_cancel() {
+    check("run_cancel", "I1,I4", Bound::Exhaustive, || {
+        let runs = Arc::new(AtomicUsize::new(0));
+        let r = Arc::clone(&runs);
+        let task = FutureTask::arc(move || {
+            r.fetch_add(1, SeqCst);
+            42u32
+        });
+        let runners: Vec<_> = (0..2)
+            .map(|_| {
+                let t = Arc::clone(&task);
+                thread::spawn(move || t.run())
+            })
+            .collect();
+        let won = task.cancel(false);
+        if won {
+            assert!(
+                !task.run(),
+                "I4: run claimed the closure after a cancel won"
+            );
+        }
+        let claimed: usize = runners
+            .into_iter()
+            .map(|h| h.join().unwrap() as usize)
+            .sum();
+        let n = runs.load(SeqCst);
+        assert!(n <= 1, "I4: the closure ran {n} times");
+        assert_eq!(
+            n, claimed,
+            "I4: run() returned true without running (or vice versa)"
+        );
+        match task.get() {
+            Ok(v) => {
+                assert!(!won, "I1: cancel won but the value was published");
+                assert_eq!((*v, n), (42, 1));
+                assert_eq!(task.state(), State::Success);
+            }
+            Err(GetError::Cancelled) => {
+                assert!(won, "I1: cancelled but cancel() reported a loss");
+                assert!(task.is_cancelled());
+            }
+            Err(e) => panic!("unexpected {e:?}"),
+        }
+    });
+}
+
+/// **set × fail × cancel(false)** on a promise-style task (I1, I2). Threads: setter, failer,
+/// main (cancels). Checks: exactly one completion wins, the losers get their value back, `get`
+/// reports the winner's outcome. Bound: exhaustive.
+#[test]
+fn set_cancel() {
+    check("set_cancel", "I1,I2", Bound::Exhaustive, || {
+        let task = Arc::new(FutureTask::<String, _>::pending());
+        let t = Arc::clone(&task);
+        let setter = thread::spawn(move || t.set("v".to_owned()).map_err(|e| e.value));
+        let t = Arc::clone(&task);
+        let failer = thread::spawn(move || t.fail("boom").is_ok());
+        let cancel_won = task.cancel(false);
+        let set_won = match setter.join().unwrap() {
+            Ok(()) => true,
+            Err(v) => {
+                assert_eq!(v, "v", "a losing set must hand its value back");
+                false
+            }
+        };
+        let fail_won = failer.join().unwrap();
+        assert_eq!(
+            set_won as u8 + fail_won as u8 + cancel_won as u8,
+            1,
+            "I1: not exactly one winner (set {set_won}, fail {fail_won}, cancel {cancel_won})"
+        );
+        match task.get() {
+            Ok(v) => assert!(set_won && v == "v"),
+            Err(GetError::Failed(f)) => {
+                assert!(fail_won);
+                assert_eq!(f.error().map(|e| e.to_string()).as_deref(), Some("boom"));
+            }
+            Err(GetError::Cancelled) => assert!(cancel_won),
+        }
+    });
+}
+
+/// **publication**: a reader that is not joined with the writer (I2). Threads: setter, main
+/// (`try_get`, then a zero-timeout `get_timeout`, then `state()`). Checks: whoever observes a
+/// settled state reads the complete value; loom flags any outcome read that is not ordered after
+/// the outcome write (causality violation) — a Relaxed publication or a read during COMPLETING.
+/// Only main can spin (on COMPLETING). Bound: exhaustive.
+#[test]
+fn publication() {
+    check("publication", "I2", Bound::Exhaustive, || {
+        let task = Arc::new(FutureTask::<String, _>::pending());
+        let t = Arc::clone(&task);
+        let setter = thread::spawn(move || t.set("published".to_owned()).unwrap());
+        // Writer first in loom's initial schedule (see the module docs on loom's DPOR).
+        thread::yield_now();
+        if let Some(r) = task.try_get() {
+            assert_eq!(r.unwrap(), "published");
+        }
+        match task.get_timeout(Duration::ZERO) {
+            Ok(v) => assert_eq!(v, "published"),
+            Err(WaitError::TimedOut) => {}
+            Err(e) => panic!("unexpected {e:?}"),
+        }
+        let s = task.state();
+        assert!(matches!(s, State::Pending | State::Success), "{s:?}");
+        setter.join().unwrap();
+    });
+}
+
+/// **done means done / monotonic observation** (I9) while run and cancel(true) race. Threads:
+/// runner, interrupting canceller, main (observer). Checks: once `is_done()` was seen, a
+/// zero-timeout `get_timeout` never times out, `try_get` is `Some`, `state()` is terminal; the
+/// observed `state()` sequence never moves backwards and a terminal state never changes.
+/// Only main can spin (COMPLETING) and only the runner (INTERRUPTING), never both: the two
+/// transient states exclude each other. Bound: preemption=4 (68k interleavings, ~12 s): the
+/// writers-first schedule (main yields before observing) makes the unbounded space run for more
+/// than 10 minutes.
+#[test]
+fn done_means_done() {
+    check("done_means_done", "I9", Bound::Preemption(4), || {
+        let task = FutureTask::arc(|| 5u32);
+        let t = Arc::clone(&task);
+        let runner = thread::spawn(move || {
+            t.run();
+        });
+        let t = Arc::clone(&task);
+        let canceller = thread::spawn(move || t.cancel(true));
+        // Writers first in loom's initial schedule (see the module docs on loom's DPOR).
+        thread::yield_now();
+        let s1 = task.state();
+        let d1 = task.is_done();
+        if d1 {
+            assert!(
+                !matches!(task.get_timeout(Duration::ZERO), Err(WaitError::TimedOut)),
+                "I9: done, yet a zero-timeout get timed out"
+            );
+            assert!(task.try_get().is_some(), "I9: done, yet try_get is None");
+        }
+        let s2 = task.state();
+        if d1 {
+            assert_eq!(rank(s2), 2, "I9: done, yet state() is {s2:?}");
+        }
+        assert!(rank(s1) <= rank(s2), "I9: state went back {s1:?} -> {s2:?}");
+        runner.join().unwrap();
+        let c = canceller.join().unwrap();
+        let s3 = task.state();
+        if rank(s2) == 2 {
+            assert_eq!(s2, s3, "I9: a terminal state changed");
+        }
+        assert_eq!(s3 == State::Cancelled, c);
+    });
+}
+
+/// **push × complete** (I3, I8). Threads: a blocking waiter, a completer, main (an async waiter
+/// registered before the completer starts, then parked until its waker fires). Checks: both
+/// waiters get the value (a waiter that links after the stack closed is never woken: loom reports
+/// the deadlock); the waker fires exactly once and is dropped; nothing is left on the stack.
+/// Only the blocking waiter can spin (on COMPLETING). Bound: exhaustive.
+#[test]
+fn push_complete() {
+    check("push_complete", "I3,I8", Bound::Exhaustive, || {
+        let task = Arc::new(FutureTask::<u32, _>::pending());
+        let probe = WakeProbe::for_current_thread();
+        let mut fut = Box::pin(task.wait_async());
+        assert!(poll_once(fut.as_mut(), &probe.waker()).is_pending());
+        let t = Arc::clone(&task);
+        let waiter = thread::spawn(move || *t.get().unwrap());
+        let t = Arc::clone(&task);
+        let completer = thread::spawn(move || t.set(7).unwrap());
+        while probe.wakes() == 0 {
+            thread::park();
+        }
+        match poll_once(fut.as_mut(), &probe.waker()) {
+            Poll::Ready(r) => assert_eq!(*r.unwrap(), 7),
+            Poll::Pending => panic!("I3: woken, yet pending"),
+        }
+        drop(fut);
+        assert_eq!(waiter.join().unwrap(), 7);
+        completer.join().unwrap();
+        assert_eq!(probe.wakes(), 1);
+        assert_eq!(Arc::strong_count(&probe), 1, "a stored waker leaked");
+        assert_eq!(task.waiter_stack_len(), 0);
+    });
+}
+
+/// **cancel wakes waiters** (I3, I1). Threads: a blocking waiter, a timed waiter whose deadline
+/// never passes (the clock does not move), main (cancel(false)). Checks: both waiters wake and
+/// report `Cancelled`. Bound: exhaustive.
+#[test]
+fn cancel_wakes() {
+    check("cancel_wakes", "I1,I3", Bound::Exhaustive, || {
+        let task = FutureTask::arc(|| 1u8);
+        let t = Arc::clone(&task);
+        let w1 = thread::spawn(move || matches!(t.get(), Err(GetError::Cancelled)));
+        let t = Arc::clone(&task);
+        let w2 = thread::spawn(move || {
+            matches!(
+                t.get_timeout(Duration::from_secs(3600)),
+                Err(WaitError::Cancelled)
+            )
+        });
+        assert!(task.cancel(false));
+        assert!(w1.join().unwrap(), "blocking waiter did not see the cancel");
+        assert!(w2.join().unwrap(), "timed waiter did not see the cancel");
+        assert!(!task.run(), "I4: ran after cancel");
+    });
+}
+
+/// **timeout × complete** (I3, I6, I9). Threads: a timed waiter (one-tick timeout), a clock thread
+/// (`expire_all`), main (sets the value). Checks: the waiter returns either the value or
+/// `TimedOut` — never hangs, never another error; a waiter that timed out finds the stack empty
+/// (its node was unlinked before it returned; it is the only waiter); the task completes.
+/// Only the timed waiter spins (its mock-clock wait). Bound: preemption=4 (63k interleavings,
+/// ~12 s): every spin of the timed waiter is a new scheduling point, and without a bound the
+/// space runs for more than 5 minutes.
+#[test]
+fn timeout_complete() {
+    check("timeout_complete", "I3,I6,I9", Bound::Preemption(4), || {
+        let task = Arc::new(FutureTask::<u32, _>::pending());
+        let t = Arc::clone(&task);
+        let waiter = thread::spawn(move || match t.get_timeout(TICK) {
+            Ok(v) => Some(*v),
+            Err(WaitError::TimedOut) => {
+                assert_eq!(
+                    t.waiter_stack_len(),
+                    0,
+                    "I6: timed-out waiter left its node"
+                );
+                None
+            }
+            Err(e) => panic!("unexpected {e:?}"),
+        });
+        let clock = thread::spawn(mock_clock::expire_all);
+        task.set(9).unwrap();
+        if let Some(v) = waiter.join().unwrap() {
+            assert_eq!(v, 9);
+        }
+        clock.join().unwrap();
+        assert_eq!(*task.get().unwrap(), 9);
+        assert_eq!(task.waiter_stack_len(), 0);
+    });
+}
+
+/// **abandoned waiters unlink** (I6). Threads: two async waiters that each poll once and drop
+/// their future (dropped in place, then poisoned: a node touched after its drop returned reads
+/// poison and fails the model) (both abandon their nodes; one may find the other holding the remover lock and
+/// mark DIRTY — a lock holder that ignored DIRTY would strand it: it spins forever and loom
+/// fails the model), main (joins them, then completes). Checks: both drops return, the stack is
+/// empty before completion, no waker leaks, completion still works. At most one thread spins at a
+/// time (a dropper waiting for the lock holder, which does not spin). Bound: preemption=4 in the
+/// quick tier (16k interleavings, ~4 s; the DIRTY scenario needs 1), exhaustive in the full tier
+/// (`FT_TIER=full`: 2.5M interleavings, ~4 min).
+#[test]
+fn drop_futures_unlink() {
+    check(
+        "drop_futures_unlink",
+        "I6",
+        Bound::tiered(Bound::Preemption(4), Bound::Exhaustive),
+        || {
+            let task = Arc::new(FutureTask::<u32, _>::pending());
+            let droppers: Vec<_> = (0..2)
+                .map(|_| {
+                    let t = Arc::clone(&task);
+                    thread::spawn(move || {
+                        let probe = WakeProbe::new();
+                        let mut fut = Box::pin(t.done());
+                        assert!(poll_once(fut.as_mut(), &probe.waker()).is_pending());
+                        let poisoned = drop_and_poison(fut);
+                        assert_eq!(probe.wakes(), 0);
+                        (probe, poisoned)
+                    })
+                })
+                .collect();
+            let mut poisoned = Vec::new();
+            for d in droppers {
+                let (probe, p) = d.join().unwrap();
+                assert_eq!(Arc::strong_count(&probe), 1, "a stored waker leaked");
+                poisoned.push(p);
+            }
+            assert_eq!(
+                task.waiter_stack_len(),
+                0,
+                "I6: an abandoned node is still linked"
+            );
+            task.set(1).unwrap();
+            assert_eq!(*task.get().unwrap(), 1);
+            drop(poisoned);
+        },
+    );
+}
+
+/// **drop-future × complete** (I6, I8). Threads: an async waiter (polls a `done()` future once with
+/// a counting waker, then drops it in place and poisons its memory), main (sets the value). Checks: a Ready poll has the
+/// value; the waker is woken at most once; every waker clone the kernel stored is dropped (the
+/// probe's strong count is back to 1); the stack is empty. Bound: exhaustive.
+#[test]
+fn drop_future_complete() {
+    check("drop_future_complete", "I6,I8", Bound::Exhaustive, || {
+        let task = Arc::new(FutureTask::<u32, _>::pending());
+        let t = Arc::clone(&task);
+        let waiter = thread::spawn(move || {
+            let probe = WakeProbe::new();
+            let mut fut = Box::pin(t.done());
+            if let Poll::Ready(done) = poll_once(fut.as_mut(), &probe.waker()) {
+                assert_eq!(*done.get().unwrap(), 3);
+            }
+            let poisoned = drop_and_poison(fut);
+            assert!(probe.wakes() <= 1);
+            (probe, poisoned)
+        });
+        task.set(3).unwrap();
+        let (probe, poisoned) = waiter.join().unwrap();
+        assert!(probe.wakes() <= 1);
+        assert_eq!(Arc::strong_count(&probe), 1, "a stored waker leaked");
+        assert_eq!(task.waiter_stack_len(), 0);
+        drop(poisoned);
+    });
+}
+
+/// **drop-future × blocking waiter × complete** (I3, I6). Threads: main (polls a `done()` future
+/// once before the others start, then drops it — in place, poisoning its memory — while they run: its node may have to be unlinked from
+/// under the blocking waiter's node, or the completer waits for the remover lock, or the
+/// completer is releasing it), a blocking waiter, a completer. Checks: the blocking waiter gets
+/// the value; the dropped future's waker is dropped (woken at most once); the stack is empty.
+/// Only the blocking waiter can spin on COMPLETING; main's drop can only spin after the outcome
+/// is published. Bound: preemption=3 in the quick tier (56k interleavings, ~4 s), preemption=4
+/// in the full tier (371k, ~26 s); the unbounded space runs for more than 10 minutes.
+#[test]
+fn drop_future_with_waiter() {
+    check(
+        "drop_future_with_waiter",
+        "I3,I6",
+        Bound::tiered(Bound::Preemption(3), Bound::Preemption(4)),
+        || {
+            let task = Arc::new(FutureTask::<u32, _>::pending());
+            let probe = WakeProbe::new();
+            let mut fut = Box::pin(Arc::clone(&task).done());
+            assert!(poll_once(fut.as_mut(), &probe.waker()).is_pending());
+            let t = Arc::clone(&task);
+            let blocking = thread::spawn(move || *t.get().unwrap());
+            let t = Arc::clone(&task);
+            let completer = thread::spawn(move || t.set(4).unwrap());
+            let poisoned = drop_and_poison(fut);
+            assert!(probe.wakes() <= 1);
+            assert_eq!(blocking.join().unwrap(), 4);
+            completer.join().unwrap();
+            assert_eq!(Arc::strong_count(&probe), 1, "a stored waker leaked");
+            assert_eq!(task.waiter_stack_len(), 0);
+            drop(poisoned);
+        },
+    );
+}
+
+/// **callback × complete** (I7). Threads: main registers callback 1, then a registrant thread
+/// registers callbacks 2 and 3 while a completer thread sets the value. Checks: every callback
+/// runs exactly once, sees the value and `is_done()`, and they run in registration order 1, 2, 3
+/// (a callback registered while the completer still runs earlier ones must wait for them).
+/// Bound: exhaustive.
+#[test]
+fn callback_complete() {
+    check("callback_complete", "I7", Bound::Exhaustive, || {
+        let task = Arc::new(FutureTask::<u32, _>::pending());
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let cb = |i: u32| {
+            let order = Arc::clone(&order);
+            let weak = Arc::downgrade(&task);
+            move |r: Result<&u32, GetError<'_>>| {
+                assert_eq!(*r.unwrap(), 8, "I7: callback saw the wrong outcome");
+                assert!(
+                    weak.upgrade().unwrap().is_done(),
+                    "I7: callback before done"
+                );
+                order.lock().unwrap().push(i);
+            }
+        };
+        task.add_done_callback(cb(1));
+        let (c2, c3) = (cb(2), cb(3));
+        let t = Arc::clone(&task);
+        let registrant = thread::spawn(move || {
+            // The completer first in loom's initial schedule (see the module docs on DPOR).
+            thread::yield_now();
+            t.add_done_callback(c2);
+            t.add_done_callback(c3);
+        });
+        let t = Arc::clone(&task);
+        let completer = thread::spawn(move || t.set(8).unwrap());
+        registrant.join().unwrap();
+        completer.join().unwrap();
+        assert_eq!(*order.lock().unwrap(), [1, 2, 3], "I7: order or count");
+    });
+}
+
+/// **re-poll × complete** (I8). Threads: an async waiter (polls with waker A, re-polls with waker
+/// B, then parks until B is woken), main (sets the value). Checks: after a Pending re-poll the
+/// completion wakes B (if it woke A instead the waiter parks forever: loom reports the deadlock);
+/// the final poll is Ready with the value; no waker leaks. Bound: exhaustive.
+#[test]
+fn repoll_complete() {
+    check("repoll_complete", "I8", Bound::Exhaustive, || {
+        let task = Arc::new(FutureTask::<u32, _>::pending());
+        let t = Arc::clone(&task);
+        let waiter = thread::spawn(move || {
+            let (a, b) = (
+                WakeProbe::for_current_thread(),
+                WakeProbe::for_current_thread(),
+            );
+            let mut fut = Box::pin(t.wait_async());
+            if poll_once(fut.as_mut(), &a.waker()).is_pending()
+                && poll_once(fut.as_mut(), &b.waker()).is_pending()
+            {
+                while b.wakes() == 0 {
+                    thread::park();
+                }
+                assert_eq!(a.wakes(), 0, "I8: the replaced waker was woken");
+                match poll_once(fut.as_mut(), &b.waker()) {
+                    Poll::Ready(r) => assert_eq!(*r.unwrap(), 6),
+                    Poll::Pending => panic!("I8: woken, yet still pending"),
+                }
+            }
+            drop(fut);
+            (a, b)
+        });
+        task.set(6).unwrap();
+        let (a, b) = waiter.join().unwrap();
+        assert_eq!(Arc::strong_count(&a), 1, "waker A leaked");
+        assert_eq!(Arc::strong_count(&b), 1, "waker B leaked");
+    });
+}
+
+/// **cancel(true) × a parked runner** (I5, I3). Threads: the runner (its closure parks until
+/// `interrupted()`), a blocking waiter, main (cancel(true)). Checks: cancel wins; the runner's
+/// closure is unparked and returns (a missed interrupt — no Dekker fences — leaves it parked:
+/// deadlock); after `run` returns, the runner thread sees neither `interrupted()` nor
+/// `cancelled()`; the waiter reports `Cancelled`. Bound: exhaustive.
+#[test]
+fn interrupt_parked_runner() {
+    check(
+        "interrupt_parked_runner",
+        "I3,I5",
+        Bound::Exhaustive,
+        || {
+            let task = FutureTask::arc(|| {
+                while !interrupted() {
+                    thread::park();
+                }
+                1u32
+            });
+            let t = Arc::clone(&task);
+            let runner = thread::spawn(move || {
+                t.run();
+                assert!(!interrupted(), "I5: interrupt leaked past run()");
+                assert!(!cancelled(), "I5: cancel scope leaked past run()");
+            });
+            let t = Arc::clone(&task);
+            let waiter = thread::spawn(move || matches!(t.get(), Err(GetError::Cancelled)));
+            assert!(task.cancel(true));
+            runner.join().unwrap();
+            assert!(waiter.join().unwrap(), "waiter did not see the cancel");
+            assert_eq!(task.state(), State::Cancelled);
+        },
+    );
+}
+
+/// **cancel(true) × the runner finishing** (I5, I1, I4). Threads: the runner (runs task 1, whose
+/// closure returns at once, then runs task 2 on the same thread), main (cancel(true) on task 1).
+/// Checks: exactly one of cancel and completion wins and `get` agrees; after `run` the thread sees
+/// no interrupt; task 2's closure sees neither `interrupted()` nor `cancelled()` (the signal
+/// never reaches the next task on that thread). Bound: exhaustive.
+#[test]
+fn interrupt_finishing_runner() {
+    check(
+        "interrupt_finishing_runner",
+        "I1,I4,I5",
+        Bound::Exhaustive,
+        || {
+            let task = FutureTask::arc(|| 1u32);
+            let t = Arc::clone(&task);
+            let runner = thread::spawn(move || {
+                t.run();
+                assert!(!interrupted(), "I5: interrupt leaked past run()");
+                assert!(!cancelled(), "I5: cancel scope leaked past run()");
+                let next = FutureTask::new(|| {
+                    assert!(
+                        !interrupted() && !cancelled(),
+                        "I5: signal reached the next task"
+                    );
+                    2u32
+                });
+                assert!(next.run());
+                assert_eq!(*next.get().unwrap(), 2);
+            });
+            let won = task.cancel(true);
+            runner.join().unwrap();
+            match task.get() {
+                Ok(v) => assert!(!won && *v == 1, "I1"),
+                Err(GetError::Cancelled) => assert!(won, "I1"),
+                Err(e) => panic!("unexpected {e:?}"),
+            }
+        },
+    );
+}
+
+// ---- I10: the executor never loses a task ------------------------------------------------------
+
+mod executor {
+    use super::*;
+    use futuretask::executor::{RejectReason, ThreadPool};
+    use std::sync::atomic::AtomicBool;
+
+    fn pool(workers: usize) -> Arc<ThreadPool> {
+        Arc::new(ThreadPool::builder().workers(workers).build().unwrap())
+    }
+
+    /// **submit × shutdown** (I10). Threads: one worker, a submitter, main (`shutdown`, then drops
+    /// the pool, which joins the worker). Checks: a submission is either accepted — and its task
+    /// has run to completion once the pool is gone — or rejected with `Shutdown`, handing the
+    /// closure back intact. Bound: exhaustive.
+    #[test]
+    fn submit_shutdown() {
+        check("submit_shutdown", "I10", Bound::Exhaustive, || {
+            let pool = pool(1);
+            let p = Arc::clone(&pool);
+            let submitter = thread::spawn(move || match p.submit(|| 5u32) {
+                Ok(h) => Some(h),
+                Err(r) => {
+                    assert_eq!(r.reason, RejectReason::Shutdown);
+                    assert_eq!(
+                        (r.into_inner())(),
+                        5,
+                        "I10: rejected closure not handed back"
+                    );
+                    None
+                }
+            });
+            pool.shutdown();
+            let handle = submitter.join().unwrap();
+            drop(pool);
+            if let Some(h) = handle {
+                let r = h.try_get().expect("I10: an accepted task was lost");
+                assert_eq!(*r.unwrap(), 5);
+            }
+        });
+    }
+
+    /// **submit × shutdown_now** (I10, I3). Threads: one worker, a submitter that then blocks in
+    /// `get` on its handle, main (`shutdown_now`, then drops the pool). Checks: the submitter's
+    /// `get` returns (a cancelled queued task wakes its waiters); an accepted task either ran or
+    /// was cancelled, and if its closure never ran it is in `shutdown_now`'s unstarted list;
+    /// a rejected closure is handed back. Bound: exhaustive.
+    #[test]
+    fn submit_shutdown_now() {
+        check("submit_shutdown_now", "I3,I10", Bound::Exhaustive, || {
+            let pool = pool(1);
+            let ran = Arc::new(AtomicBool::new(false));
+            let p = Arc::clone(&pool);
+            let r = Arc::clone(&ran);
+            let submitter = thread::spawn(move || {
+                match p.submit(move || {
+                    r.store(true, SeqCst);
+                    6u32
+                }) {
+                    Ok(h) => {
+                        let seen = match h.get() {
+                            Ok(v) => Some(*v),
+                            Err(GetError::Cancelled) => None,
+                            Err(e) => panic!("unexpected {e:?}"),
+                        };
+                        Some((h, seen))
+                    }
+                    Err(rej) => {
+                        assert_eq!(rej.reason, RejectReason::Shutdown);
+                        None
+                    }
+                }
+            });
+            let unstarted = pool.shutdown_now();
+            let accepted = submitter.join().unwrap();
+            drop(pool);
+            if let Some((h, seen)) = accepted {
+                let listed = unstarted.iter().any(|u| u.is(&*h));
+                match seen {
+                    Some(v) => {
+                        assert_eq!(v, 6);
+                        assert!(!listed, "I10: a task that ran is reported unstarted");
+                    }
+                    None => {
+                        assert!(h.is_cancelled());
+                        if !ran.load(SeqCst) {
+                            assert!(listed, "I10: a cancelled, never-run task is not reported");
+                        }
+                    }
+                }
+            } else {
+                assert!(unstarted.is_empty());
+            }
+        });
+    }
+
+    /// **submit × dropping the pool** (I10). Threads: one worker, a submitter holding its own
+    /// reference to the pool (submits, then drops it), main (drops its reference). Whichever
+    /// drop is last shuts the pool down and joins the worker. Checks: the accepted task ran to
+    /// completion. Bound: exhaustive.
+    #[test]
+    fn submit_drop() {
+        check("submit_drop", "I10", Bound::Exhaustive, || {
+            let pool = pool(1);
+            let p = Arc::clone(&pool);
+            let submitter = thread::spawn(move || {
+                let h = p.submit(|| 7u32).expect("the pool is alive: accepted");
+                drop(p);
+                h
+            });
+            drop(pool);
+            let h = submitter.join().unwrap();
+            let r = h.try_get().expect("I10: an accepted task was lost");
+            assert_eq!(*r.unwrap(), 7);
+        });
+    }
+}

@@ -1,0 +1,240 @@
+//! Multi-threaded races for Miri (`bash models/run-miri.sh <seeds>`): plain `std` threads against
+//! the real kernel, small iteration counts, run once per seed with `-Zmiri-many-seeds`. Miri's
+//! scheduler preempts at random points, so across seeds these hit the windows where a node, a
+//! thread handle or an outcome could be touched after it is freed or before it is published —
+//! which loom and shuttle cannot see (use-after-free, data races, uninitialised reads).
+//!
+//! Each test also runs natively (more iterations) as a smoke test, and prints its `FT-MODEL
+//! checker=miri` line (`checker=std` when not under Miri).
+
+#![cfg(not(any(loom, feature = "shuttle")))]
+
+use futuretask::{interrupted, FutureTask, GetError, WaitError};
+use futuretask_models::{poll_once, report, secs_since, WakeProbe};
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Mutex};
+use std::task::Poll;
+use std::thread;
+use std::time::{Duration, Instant};
+
+fn iterations() -> usize {
+    if cfg!(miri) {
+        6
+    } else {
+        300
+    }
+}
+
+fn run_race(name: &str, invariants: &str, body: impl Fn(usize)) {
+    let start = Instant::now();
+    let n = iterations();
+    for i in 0..n {
+        body(i);
+    }
+    let checker = if cfg!(miri) { "miri" } else { "std" };
+    report(checker, name, invariants, n, "per-seed", secs_since(start));
+}
+
+/// **timeout × completion** (I6): two timed waiters with tiny timeouts race the completer; the
+/// timed-out waiters' stack nodes must be unlinked (or handed off) before their frames die.
+#[test]
+fn timeout_vs_completion() {
+    run_race("timeout_vs_completion", "I3,I6,I9", |i| {
+        let task = Arc::new(FutureTask::<u32, _>::pending());
+        let waiters: Vec<_> = (0..2)
+            .map(|k| {
+                let t = Arc::clone(&task);
+                thread::spawn(move || {
+                    let d = Duration::from_nanos(((i + k) % 4) as u64 * 500);
+                    match t.get_timeout(d) {
+                        Ok(v) => assert_eq!(*v, 3),
+                        Err(WaitError::TimedOut) => {}
+                        Err(e) => panic!("unexpected {e:?}"),
+                    }
+                })
+            })
+            .collect();
+        if i % 2 == 0 {
+            thread::yield_now();
+        }
+        task.set(3).unwrap();
+        for w in waiters {
+            w.join().unwrap();
+        }
+        assert_eq!(task.waiter_stack_len(), 0);
+    });
+}
+
+/// **timed-out waiters without completion** (I6): timed waiters and a dropped future abandon
+/// concurrently (remover lock, DIRTY re-sweep); afterwards nothing is linked.
+#[test]
+fn abandon_vs_abandon() {
+    run_race("abandon_vs_abandon", "I6", |i| {
+        let task = Arc::new(FutureTask::<u32, _>::pending());
+        let mut hs: Vec<_> = (0..2)
+            .map(|k| {
+                let t = Arc::clone(&task);
+                thread::spawn(move || {
+                    let d = Duration::from_nanos(1 + ((i + k) % 3) as u64 * 300);
+                    assert!(matches!(t.get_timeout(d), Err(WaitError::TimedOut)));
+                })
+            })
+            .collect();
+        let t = Arc::clone(&task);
+        hs.push(thread::spawn(move || {
+            let probe = WakeProbe::new();
+            let mut fut = Box::pin(t.wait_async());
+            assert!(poll_once(fut.as_mut(), &probe.waker()).is_pending());
+            drop(fut);
+            assert_eq!(Arc::strong_count(&probe), 1);
+        }));
+        for h in hs {
+            h.join().unwrap();
+        }
+        assert_eq!(task.waiter_stack_len(), 0);
+        task.set(1).unwrap();
+    });
+}
+
+/// **drop-future × completion** (I6, I8): a future polled once is dropped while the completer
+/// releases its node; the node (inside the future) must not be touched after the drop returns.
+#[test]
+fn drop_future_vs_completion() {
+    run_race("drop_future_vs_completion", "I6,I8", |i| {
+        let task = Arc::new(FutureTask::<u32, _>::pending());
+        let t = Arc::clone(&task);
+        let dropper = thread::spawn(move || {
+            let probe = WakeProbe::new();
+            let mut fut = Box::pin(t.wait_async());
+            if let Poll::Ready(r) = poll_once(fut.as_mut(), &probe.waker()) {
+                assert_eq!(*r.unwrap(), 2);
+            }
+            drop(fut);
+            probe
+        });
+        let t = Arc::clone(&task);
+        let waiter = thread::spawn(move || *t.get().unwrap());
+        if i % 2 == 1 {
+            thread::yield_now();
+        }
+        task.set(2).unwrap();
+        let probe = dropper.join().unwrap();
+        assert!(probe.wakes() <= 1);
+        assert_eq!(Arc::strong_count(&probe), 1);
+        assert_eq!(waiter.join().unwrap(), 2);
+    });
+}
+
+/// **re-poll × completion** (I8): the waker is replaced while the completer may be taking it.
+#[test]
+fn repoll_vs_completion() {
+    run_race("repoll_vs_completion", "I8", |_| {
+        let task = Arc::new(FutureTask::<u32, _>::pending());
+        let t = Arc::clone(&task);
+        let poller = thread::spawn(move || {
+            let (a, b) = (WakeProbe::new(), WakeProbe::new());
+            let mut fut = Box::pin(t.wait_async());
+            let mut ready = poll_once(fut.as_mut(), &a.waker()).is_ready();
+            if !ready {
+                ready = poll_once(fut.as_mut(), &b.waker()).is_ready();
+            }
+            if !ready {
+                while b.wakes() == 0 {
+                    thread::yield_now();
+                }
+                assert_eq!(a.wakes(), 0, "I8: replaced waker woken");
+                assert!(poll_once(fut.as_mut(), &b.waker()).is_ready());
+            }
+            drop(fut);
+            assert_eq!(Arc::strong_count(&a), 1);
+            assert_eq!(Arc::strong_count(&b), 1);
+        });
+        task.set(5).unwrap();
+        poller.join().unwrap();
+    });
+}
+
+/// **callback × completion** (I7): callbacks registered concurrently with completion run once,
+/// in registration order, after the outcome is visible.
+#[test]
+fn callback_vs_completion() {
+    run_race("callback_vs_completion", "I7", |_| {
+        let task = Arc::new(FutureTask::<u32, _>::pending());
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let cb = |k: u32| {
+            let log = Arc::clone(&log);
+            move |r: Result<&u32, GetError<'_>>| {
+                assert_eq!(*r.unwrap(), 8);
+                log.lock().unwrap().push(k);
+            }
+        };
+        task.add_done_callback(cb(0));
+        let (c1, c2) = (cb(1), cb(2));
+        let t = Arc::clone(&task);
+        let reg = thread::spawn(move || {
+            t.add_done_callback(c1);
+            t.add_done_callback(c2);
+        });
+        let t = Arc::clone(&task);
+        let completer = thread::spawn(move || t.set(8).unwrap());
+        reg.join().unwrap();
+        completer.join().unwrap();
+        assert_eq!(*log.lock().unwrap(), [0, 1, 2]);
+    });
+}
+
+/// **cancel(true) × run** (I5): the canceller dereferences the runner's thread handle (on `run`'s
+/// stack) between its CAS and INTERRUPTED; `run` must not return (popping that frame) before.
+/// Alternates a closure that finishes at once with one that parks until interrupted.
+#[test]
+fn cancel_interrupt_vs_run() {
+    run_race("cancel_interrupt_vs_run", "I1,I5", |i| {
+        let parks = i % 2 == 1;
+        let task = FutureTask::arc(move || {
+            if parks {
+                while !interrupted() {
+                    thread::park_timeout(Duration::from_micros(50));
+                }
+            }
+            1u32
+        });
+        let t = Arc::clone(&task);
+        let runner = thread::spawn(move || {
+            t.run();
+            assert!(!interrupted());
+        });
+        let t = Arc::clone(&task);
+        let canceller = thread::spawn(move || t.cancel(true));
+        runner.join().unwrap();
+        let won = canceller.join().unwrap();
+        match task.get() {
+            Ok(v) => assert!(!won && *v == 1),
+            Err(GetError::Cancelled) => assert!(won),
+            Err(e) => panic!("unexpected {e:?}"),
+        }
+    });
+}
+
+/// **run × run × set** (I1, I4): the closure is claimed once; the outcome is written once.
+#[test]
+fn run_vs_set() {
+    run_race("run_vs_set", "I1,I2,I4", |_| {
+        let runs = Arc::new(AtomicUsize::new(0));
+        let r = Arc::clone(&runs);
+        let task = FutureTask::arc(move || {
+            r.fetch_add(1, SeqCst);
+            String::from("run")
+        });
+        let hs: Vec<_> = (0..2)
+            .map(|_| {
+                let t = Arc::clone(&task);
+                thread::spawn(move || t.run())
+            })
+            .collect();
+        let set_won = task.set(String::from("set")).is_ok();
+        let claimed: usize = hs.into_iter().map(|h| h.join().unwrap() as usize).sum();
+        assert!(runs.load(SeqCst) <= 1 && runs.load(SeqCst) == claimed);
+        let v = task.get().unwrap();
+        assert_eq!(v == "set", set_won);
+    });
+}

@@ -1,0 +1,526 @@
+//! shuttle models of the kernel (run with `cargo test -p futuretask-models --features shuttle
+//! --release`). Each model runs the kernel's own code (through its shuttle facade) with 4–8
+//! threads — several waiters (blocking, timed, async), several cancellers and runners, callbacks —
+//! under both the PCT scheduler (`checker=shuttle-pct`, probabilistic bug-depth guarantee) and the
+//! uniformly random scheduler (`checker=shuttle-random`). Unlike loom, shuttle copes with many
+//! threads spinning at once (timed waits on the mock clock, readers during COMPLETING) and
+//! injects spurious `park` wakeups; it sees no weak memory (every atomic is SeqCst) and no freed
+//! memory.
+//!
+//! Iterations are scaled by `FT_SHUTTLE_SCALE` (default 1 = the quick tier). A failing iteration
+//! prints its schedule; replay it deterministically with
+//! `futuretask_models::shuttle_driver::replay(<model fn>, "<schedule>")` (see README.md).
+
+#![cfg(all(feature = "shuttle", not(loom)))]
+
+use futuretask::{cancelled, interrupted, mock_clock, FutureTask, GetError, State, WaitError};
+use futuretask_models::shuttle_driver::{pct, random};
+use futuretask_models::{poll_once, WakeProbe};
+use shuttle::thread;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Mutex};
+use std::task::Poll;
+use std::time::Duration;
+
+/// One mock-clock tick.
+const TICK: Duration = Duration::from_nanos(1);
+
+/// PCT bug depth used by every model (3 covers the kernel's known bugs of depth ≤ 3: a
+/// preempted completer, a racing pusher / remover, and a third party).
+const DEPTH: usize = 3;
+
+/// What a waiter saw, comparable across threads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Seen {
+    Value(u32),
+    Failed,
+    Cancelled,
+    TimedOut,
+}
+
+fn seen_get(r: Result<&u32, GetError<'_>>) -> Seen {
+    match r {
+        Ok(v) => Seen::Value(*v),
+        Err(GetError::Failed(_)) => Seen::Failed,
+        Err(GetError::Cancelled) => Seen::Cancelled,
+    }
+}
+
+fn seen_wait(r: Result<&u32, WaitError<'_>>) -> Seen {
+    match r {
+        Ok(v) => Seen::Value(*v),
+        Err(WaitError::Failed(_)) => Seen::Failed,
+        Err(WaitError::Cancelled) => Seen::Cancelled,
+        Err(WaitError::TimedOut) => Seen::TimedOut,
+    }
+}
+
+/// Poll `wait_async()` to completion, with a fresh waker (a new probe) on every poll, parking
+/// until the latest probe fires (I8: only the most recently registered waker is woken, so a
+/// kernel that kept an old waker leaves this thread parked: shuttle reports the deadlock).
+fn await_async(task: &FutureTask<u32>) -> (Seen, Vec<Arc<WakeProbe>>) {
+    let mut probes = Vec::new();
+    let mut fut = Box::pin(task.wait_async());
+    loop {
+        let probe = WakeProbe::for_current_thread();
+        probes.push(Arc::clone(&probe));
+        match poll_once(fut.as_mut(), &probe.waker()) {
+            Poll::Ready(r) => return (seen_get(r), probes),
+            Poll::Pending => {
+                // Re-poll at most once before waiting, to exercise the waker replacement.
+                if probes.len() == 1 {
+                    continue;
+                }
+                while probe.wakes() == 0 {
+                    thread::park();
+                }
+            }
+        }
+    }
+}
+
+fn both(name: &str, invariants: &str, iterations: usize, model: fn()) {
+    pct(name, invariants, iterations, DEPTH, model);
+    random(name, invariants, iterations, model);
+}
+
+// ---- mixed waiters ---------------------------------------------------------------------------
+
+/// **mixed waiters × run × cancel(true) × clock** (I1, I2, I3, I6, I8, I9). 8 threads: runner
+/// (closure that yields a few times, watching `interrupted()`), 2 blocking waiters, 2 timed
+/// waiters (one and two ticks), an async waiter (re-polls with a new waker each time), a clock
+/// thread (advances 3 ticks), main (cancel(true)). Checks: exactly one of completion and cancel
+/// wins; every blocking and async waiter reports the winner; a timed waiter reports the winner or
+/// `TimedOut`; a waiter that saw the outcome never sees another; no waker leaks; nothing is left
+/// on the stack; the closure ran at most once.
+fn mixed_waiters() {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let r = Arc::clone(&runs);
+    let task = FutureTask::arc(move || {
+        r.fetch_add(1, SeqCst);
+        for _ in 0..3 {
+            if interrupted() {
+                break;
+            }
+            thread::yield_now();
+        }
+        11u32
+    });
+    let mut hs = Vec::new();
+    let t = Arc::clone(&task);
+    let runner = thread::spawn(move || {
+        t.run();
+        assert!(
+            !interrupted() && !cancelled(),
+            "I5: signal leaked past run()"
+        );
+    });
+    for _ in 0..2 {
+        let t = Arc::clone(&task);
+        hs.push(thread::spawn(move || vec![seen_get(t.get())]));
+    }
+    for ticks in 1..=2 {
+        let t = Arc::clone(&task);
+        hs.push(thread::spawn(move || {
+            vec![seen_wait(t.get_timeout(Duration::from_nanos(ticks)))]
+        }));
+    }
+    let t = Arc::clone(&task);
+    let asy = thread::spawn(move || await_async(&t));
+    let clock = thread::spawn(|| {
+        for _ in 0..3 {
+            mock_clock::advance(1);
+            thread::yield_now();
+        }
+    });
+    let won = task.cancel(true);
+    runner.join().unwrap();
+    clock.join().unwrap();
+    let fin = seen_get(task.get());
+    assert_eq!(
+        fin == Seen::Cancelled,
+        won,
+        "I1: cancel() result vs outcome"
+    );
+    if !won {
+        assert_eq!(fin, Seen::Value(11));
+    }
+    assert!(runs.load(SeqCst) <= 1, "I4");
+    for (i, h) in hs.into_iter().enumerate() {
+        for s in h.join().unwrap() {
+            if i < 2 {
+                assert_eq!(s, fin, "I3/I9: blocking waiter {i}");
+            } else {
+                assert!(s == fin || s == Seen::TimedOut, "timed waiter {i}: {s:?}");
+            }
+        }
+    }
+    let (s, probes) = asy.join().unwrap();
+    assert_eq!(s, fin, "I8: async waiter");
+    for p in probes {
+        assert_eq!(Arc::strong_count(&p), 1, "I6: a stored waker leaked");
+    }
+    assert_eq!(task.waiter_stack_len(), 0);
+}
+
+#[test]
+fn shuttle_mixed_waiters() {
+    both("mixed_waiters", "I1,I2,I3,I6,I8,I9", 20000, mixed_waiters);
+}
+
+// ---- abandon storm ---------------------------------------------------------------------------
+
+/// **abandon storm** (I6). 6 threads: 3 timed waiters (one tick), 2 async waiters that poll once
+/// and drop their future, main as the clock (advances until every timed waiter returned), no
+/// completion until then. Checks: every timed waiter times out and returns (an abandoned node
+/// stranded by a remover that ignored DIRTY never returns: shuttle reports the deadlock or the
+/// step bound); no waker leaks; the stack is empty before completion; completion then works.
+fn abandon_storm() {
+    let task = Arc::new(FutureTask::<u32, _>::pending());
+    let returned = Arc::new(AtomicUsize::new(0));
+    let mut timed = Vec::new();
+    for _ in 0..3 {
+        let t = Arc::clone(&task);
+        let ret = Arc::clone(&returned);
+        timed.push(thread::spawn(move || {
+            let r = t.get_timeout(TICK);
+            ret.fetch_add(1, SeqCst);
+            matches!(r, Err(WaitError::TimedOut))
+        }));
+    }
+    let mut droppers = Vec::new();
+    for _ in 0..2 {
+        let t = Arc::clone(&task);
+        droppers.push(thread::spawn(move || {
+            let probe = WakeProbe::new();
+            let mut fut = Box::pin(t.wait_async());
+            assert!(poll_once(fut.as_mut(), &probe.waker()).is_pending());
+            drop(fut);
+            probe
+        }));
+    }
+    while returned.load(SeqCst) < 3 {
+        mock_clock::advance(1);
+        thread::yield_now();
+    }
+    for h in timed {
+        assert!(h.join().unwrap(), "a timed waiter did not time out");
+    }
+    for d in droppers {
+        let probe = d.join().unwrap();
+        assert_eq!(probe.wakes(), 0);
+        assert_eq!(Arc::strong_count(&probe), 1, "I6: a stored waker leaked");
+    }
+    assert_eq!(
+        task.waiter_stack_len(),
+        0,
+        "I6: an abandoned node is still linked"
+    );
+    task.set(5).unwrap();
+    assert_eq!(*task.get().unwrap(), 5);
+}
+
+#[test]
+fn shuttle_abandon_storm() {
+    both("abandon_storm", "I6", 20000, abandon_storm);
+}
+
+// ---- cancel storm ----------------------------------------------------------------------------
+
+/// **cancel storm** (I1, I4, I5). 7 threads: 2 runners (each then runs a fresh task on the same
+/// thread), cancel(true), cancel(false), a setter, a blocking waiter, main. The closure yields
+/// until interrupted, at most three times. Checks: exactly one of run-completion,
+/// set and the two cancels wins, and `get` reports it; the closure ran at most once and only for
+/// a `run` that returned true; after `run` the thread sees no interrupt, and the next task's
+/// closure sees neither `interrupted()` nor `cancelled()`; the waiter agrees.
+fn cancel_storm() {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let r = Arc::clone(&runs);
+    let task = FutureTask::arc(move || {
+        r.fetch_add(1, SeqCst);
+        for _ in 0..3 {
+            if interrupted() {
+                break;
+            }
+            thread::yield_now();
+        }
+        1u32
+    });
+    let mut runners = Vec::new();
+    for _ in 0..2 {
+        let t = Arc::clone(&task);
+        runners.push(thread::spawn(move || {
+            let ran = t.run();
+            assert!(
+                !interrupted() && !cancelled(),
+                "I5: signal leaked past run()"
+            );
+            let next = FutureTask::new(|| {
+                assert!(
+                    !interrupted() && !cancelled(),
+                    "I5: signal reached the next task"
+                );
+                2u32
+            });
+            assert!(next.run());
+            ran
+        }));
+    }
+    let cancellers: Vec<_> = [true, false]
+        .into_iter()
+        .map(|i| {
+            let t = Arc::clone(&task);
+            thread::spawn(move || t.cancel(i))
+        })
+        .collect();
+    let t = Arc::clone(&task);
+    let setter = thread::spawn(move || t.set(3).is_ok());
+    let t = Arc::clone(&task);
+    let waiter = thread::spawn(move || seen_get(t.get()));
+    let claimed: usize = runners
+        .into_iter()
+        .map(|h| h.join().unwrap() as usize)
+        .sum();
+    let cancels: Vec<bool> = cancellers.into_iter().map(|h| h.join().unwrap()).collect();
+    let set_won = setter.join().unwrap();
+    let n = runs.load(SeqCst);
+    assert!(
+        n <= 1 && n == claimed,
+        "I4: ran {n} times, claimed {claimed}"
+    );
+    let fin = seen_get(task.get());
+    let run_won = fin == Seen::Value(1);
+    let cancel_won = cancels.iter().filter(|c| **c).count();
+    assert_eq!(
+        run_won as usize + set_won as usize + cancel_won,
+        1,
+        "I1: winners run {run_won} set {set_won} cancel {cancels:?}"
+    );
+    assert_eq!(fin == Seen::Value(3), set_won);
+    assert_eq!(fin == Seen::Cancelled, cancel_won == 1);
+    assert_eq!(waiter.join().unwrap(), fin, "I3: waiter");
+    if cancel_won == 1 {
+        assert!(!task.run(), "I4: ran after a cancel won");
+    }
+}
+
+#[test]
+fn shuttle_cancel_storm() {
+    both("cancel_storm", "I1,I4,I5", 20000, cancel_storm);
+}
+
+// ---- callbacks -------------------------------------------------------------------------------
+
+/// **callback storm** (I7). 6 threads: main registers callback 0 first, then 3 registrant threads
+/// register two callbacks each while a completer sets the value and a blocking waiter waits.
+/// Checks: every callback runs exactly once, sees the value and `is_done()`; callback 0 runs
+/// first; each registrant's two callbacks run in its registration order.
+fn callback_storm() {
+    let task = Arc::new(FutureTask::<u32, _>::pending());
+    let log: Arc<Mutex<Vec<(usize, usize)>>> = Arc::new(Mutex::new(Vec::new()));
+    let cb = |who: usize, seq: usize| {
+        let log = Arc::clone(&log);
+        let weak = Arc::downgrade(&task);
+        move |r: Result<&u32, GetError<'_>>| {
+            assert_eq!(*r.unwrap(), 4, "I7: wrong outcome");
+            assert!(
+                weak.upgrade().unwrap().is_done(),
+                "I7: callback before done"
+            );
+            log.lock().unwrap().push((who, seq));
+        }
+    };
+    task.add_done_callback(cb(0, 0));
+    let mut hs = Vec::new();
+    for who in 1..=3 {
+        let (a, b) = (cb(who, 0), cb(who, 1));
+        let t = Arc::clone(&task);
+        hs.push(thread::spawn(move || {
+            t.add_done_callback(a);
+            t.add_done_callback(b);
+        }));
+    }
+    let t = Arc::clone(&task);
+    let completer = thread::spawn(move || t.set(4).unwrap());
+    let t = Arc::clone(&task);
+    let waiter = thread::spawn(move || *t.get().unwrap());
+    for h in hs {
+        h.join().unwrap();
+    }
+    completer.join().unwrap();
+    assert_eq!(waiter.join().unwrap(), 4);
+    let log = log.lock().unwrap();
+    assert_eq!(log.len(), 7, "I7: {log:?}");
+    assert_eq!(log[0], (0, 0), "I7: first registered runs first");
+    for who in 1..=3 {
+        let pos: Vec<_> = (0..2)
+            .map(|seq| log.iter().position(|e| *e == (who, seq)).expect("ran"))
+            .collect();
+        assert!(pos[0] < pos[1], "I7: registration order of {who}: {log:?}");
+    }
+}
+
+#[test]
+fn shuttle_callback_storm() {
+    both("callback_storm", "I7", 20000, callback_storm);
+}
+
+// ---- async storm -----------------------------------------------------------------------------
+
+/// **async storm** (I6, I8). 5 threads: 3 async waiters (each re-polls with a new waker before
+/// waiting for it; the first drops its future after two polls instead), a completer, main.
+/// Checks: the awaiting waiters get the value after their latest waker fired; the dropped future
+/// leaves nothing behind; every waker the kernel stored is dropped.
+fn async_storm() {
+    let task = FutureTask::arc(|| 9u32);
+    let t = Arc::clone(&task);
+    let dropper = thread::spawn(move || {
+        let (a, b) = (WakeProbe::new(), WakeProbe::new());
+        let mut fut = Box::pin(t.wait_async());
+        let _ = poll_once(fut.as_mut(), &a.waker());
+        let _ = poll_once(fut.as_mut(), &b.waker());
+        drop(fut);
+        vec![a, b]
+    });
+    let awaiters: Vec<_> = (0..2)
+        .map(|_| {
+            let t = Arc::clone(&task);
+            thread::spawn(move || await_async(&t))
+        })
+        .collect();
+    let t = Arc::clone(&task);
+    let runner = thread::spawn(move || assert!(t.run()));
+    runner.join().unwrap();
+    let mut probes = dropper.join().unwrap();
+    for a in awaiters {
+        let (s, p) = a.join().unwrap();
+        assert_eq!(s, Seen::Value(9), "I8");
+        probes.extend(p);
+    }
+    for p in probes {
+        assert_eq!(Arc::strong_count(&p), 1, "I6: a stored waker leaked");
+    }
+    assert_eq!(task.state(), State::Success);
+    assert_eq!(task.waiter_stack_len(), 0);
+}
+
+#[test]
+fn shuttle_async_storm() {
+    both("async_storm", "I6,I8", 20000, async_storm);
+}
+
+// ---- I10: executor ---------------------------------------------------------------------------
+
+mod executor {
+    use super::*;
+    use futuretask::executor::{RejectReason, TaskHandle, ThreadPool};
+    use std::sync::atomic::AtomicBool;
+
+    type Accepted = Vec<(TaskHandle<u32>, Arc<AtomicBool>, Seen)>;
+
+    /// Submit two tasks (one of them watches `interrupted()`), then wait for each accepted one.
+    fn submit_two(pool: &ThreadPool, base: u32) -> Accepted {
+        let mut out = Vec::new();
+        for k in 0..2u32 {
+            let ran = Arc::new(AtomicBool::new(false));
+            let r = Arc::clone(&ran);
+            let v = base + k;
+            let f = move || {
+                r.store(true, SeqCst);
+                if k == 1 {
+                    for _ in 0..2 {
+                        if interrupted() {
+                            break;
+                        }
+                        thread::yield_now();
+                    }
+                }
+                v
+            };
+            match pool.submit(f) {
+                Ok(h) => out.push((h, ran, Seen::TimedOut)),
+                Err(rej) => {
+                    assert_eq!(rej.reason, RejectReason::Shutdown);
+                    assert_eq!(
+                        (rej.into_inner())(),
+                        v,
+                        "I10: rejected closure not handed back"
+                    );
+                }
+            }
+        }
+        for (h, _, seen) in &mut out {
+            *seen = seen_get(h.get());
+        }
+        out
+    }
+
+    /// **submitters × shutdown_now × workers** (I10, I3). 6 threads: 2 workers, 3 submitters
+    /// (two tasks each, then `get` on each accepted handle), main (`shutdown_now`, then drops the
+    /// pool). Checks: every `get` returns; an accepted task either ran to its value, or was
+    /// cancelled — and then, if its closure never ran, `shutdown_now` reported it, while a task
+    /// that ran is never reported; rejected closures come back.
+    fn shutdown_now_storm() {
+        let pool = Arc::new(ThreadPool::builder().workers(2).build().unwrap());
+        let subs: Vec<_> = (0..3u32)
+            .map(|i| {
+                let p = Arc::clone(&pool);
+                thread::spawn(move || submit_two(&p, 10 * i))
+            })
+            .collect();
+        thread::yield_now();
+        let unstarted = pool.shutdown_now();
+        let accepted: Vec<_> = subs.into_iter().flat_map(|s| s.join().unwrap()).collect();
+        drop(pool);
+        for (h, ran, seen) in accepted {
+            let listed = unstarted.iter().any(|u| u.is(&*h));
+            match seen {
+                Seen::Value(_) => assert!(!listed, "I10: a task that ran is reported unstarted"),
+                Seen::Cancelled => {
+                    if !ran.load(SeqCst) {
+                        assert!(listed, "I10: a cancelled, never-run task is not reported");
+                    }
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+            assert!(h.is_done());
+        }
+    }
+
+    #[test]
+    fn shuttle_executor_shutdown_now() {
+        both("executor_shutdown_now", "I3,I10", 5000, shutdown_now_storm);
+    }
+
+    /// **submitters × shutdown / drop × workers** (I10). 6 threads: 2 workers, 3 submitters
+    /// (each holds its own reference to the pool and drops it after waiting), main (`shutdown`,
+    /// then drops its reference; whichever reference is dropped last joins the workers). Checks: every accepted task ran to its value; rejected closures
+    /// come back.
+    fn shutdown_drain_storm() {
+        let pool = Arc::new(ThreadPool::builder().workers(2).build().unwrap());
+        let subs: Vec<_> = (0..3u32)
+            .map(|i| {
+                let p = Arc::clone(&pool);
+                thread::spawn(move || {
+                    let acc = submit_two(&p, 10 * i);
+                    drop(p);
+                    acc
+                })
+            })
+            .collect();
+        pool.shutdown();
+        drop(pool);
+        for s in subs {
+            for (h, ran, seen) in s.join().unwrap() {
+                assert!(ran.load(SeqCst), "I10: an accepted task never ran");
+                assert!(matches!(seen, Seen::Value(_)), "I10: {seen:?}");
+                assert!(h.try_get().is_some());
+            }
+        }
+    }
+
+    #[test]
+    fn shuttle_executor_shutdown_drain() {
+        both("executor_shutdown_drain", "I10", 5000, shutdown_drain_storm);
+    }
+}

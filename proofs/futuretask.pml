@@ -1,0 +1,526 @@
+/*
+ * futuretask.pml -- the FutureTask protocol of proofs/ALGORITHM.md in Promela, for SPIN.
+ *
+ * One Promela statement (or one atomic{} / d_step{} block that performs exactly one shared
+ * access plus thread-local bookkeeping) per numbered step of ALGORITHM.md. The encodings are the
+ * ones of kernel/src/protocol.rs; run-spin.sh checks that the #defines below equal the constants
+ * of that file (drift check), and the macros TRY_START .. UNLOCK_* transcribe its functions.
+ *
+ * Threads (ids index the node/permit arrays; node i lives at address (i+1)*NODE_ALIGN):
+ *   0 runner    run(); the closure may observe the interrupt, or sleep (park) once
+ *   1 canceller cancel(true)
+ *   2 waiter    untimed get()                                    (-DWITH_UNTIMED=0 leaves it out)
+ *   3 waiter    timed get(): the deadline may pass at any check  (-DWITH_TIMED=0)
+ *   4 async     poll / re-poll with a new waker (UPDATING) / drop while pending (-DWITH_ASYNC=0)
+ *   5 callback  add_done_callback                                (-DWITH_CB=0)
+ *
+ * Checked by run-spin.sh:
+ *   safety     assertions (I1 I2 I4 I5 I6 I7 I8 I9) and invalid end states (I3: a thread blocked
+ *              forever when nothing else can move)
+ *   LTL        (pan -a -f, weak fairness)
+ *     waiters_return      [] (settled -> <> all waiters returned)           I3 liveness
+ *     runner_settles      [] (INTERRUPTING -> <> runner left run())         I5 liveness
+ *     single_winner       [] (wins <= 1)                                    I1
+ *     callbacks_run       <> callback ran                                   I7 liveness
+ *
+ * Mutants (spin -a -DMUTANT_...):
+ *   MUTANT_NO_CLOSED_CHECK   push ignores CLOSED and parks ("missing re-check after push")
+ *   MUTANT_NO_REDRAIN        the completer closes after its first batch (batch pushed while
+ *                            DRAINING is lost)
+ *   MUTANT_NO_INTERRUPT_WAIT the runner leaves run() without waiting out INTERRUPTING (R7)
+ * (the stateright model has more mutants; see proofs/README.md)
+ */
+
+/* ---- protocol.rs constants (checked against the Rust file by run-spin.sh) ---- */
+#define PHASE_MASK   7
+#define NEW          0
+#define COMPLETING   1
+#define NORMAL       2
+#define EXCEPTIONAL  3
+#define CANCELLED    4
+#define INTERRUPTING 5
+#define INTERRUPTED  6
+#define STARTED      8
+#define LOCKED       1
+#define DIRTY        2
+#define DRAINING     4
+#define CLOSED       8
+#define HEAD_FLAGS   15
+#define NODE_ALIGN   16
+#define NODE_WAITING   0
+#define NODE_UPDATING  1
+#define NODE_ABANDONED 2
+#define NODE_NOTIFYING 3
+#define NODE_DONE      4
+
+/* ---- protocol.rs functions ---- */
+#define PHASE(s)            ((s) & PHASE_MASK)
+#define IS_DONE(s)          (PHASE(s) != NEW)
+#define IS_SETTLED(s)       (PHASE(s) != NEW && PHASE(s) != COMPLETING)
+#define IS_INTERRUPTED(s)   (PHASE(s) == INTERRUPTING || PHASE(s) == INTERRUPTED)
+/* try_start(s): Some(NEW|STARTED) iff s == NEW */
+#define CAN_START(s)        ((s) == NEW)
+/* try_begin_complete / try_cancel: Some(..) iff phase(s) == NEW */
+#define CAN_DECIDE(s)       (PHASE(s) == NEW)
+#define BEGIN_COMPLETE(s)   (((s) & STARTED) | COMPLETING)
+#define CANCEL_TO(s)        (((s) & STARTED) | INTERRUPTING)
+#define FINISH_COMPLETE(s)  (((s) & STARTED) | NORMAL)
+#define FINISH_INTERRUPT(s) (((s) & STARTED) | INTERRUPTED)
+#define HEAD_PTR(h)         ((h) & 240)            /* h & !HEAD_FLAGS on a byte */
+#define ADDR(i)             (((i) + 1) * NODE_ALIGN)
+#define NODE_AT(a)          ((a) / NODE_ALIGN - 1)
+/* try_push(h, node): None iff CLOSED, else node | (h & (LOCKED|DIRTY|DRAINING)) */
+#ifdef MUTANT_NO_CLOSED_CHECK
+#define PUSH_CLOSED(h)      false
+#define PUSH_TO(h, a)       ((a) | ((h) & HEAD_FLAGS))
+#else
+#define PUSH_CLOSED(h)      (((h) & CLOSED) != 0)
+#define PUSH_TO(h, a)       ((a) | ((h) & (LOCKED | DIRTY | DRAINING)))
+#endif
+#ifdef MUTANT_NO_REDRAIN
+#define CLOSE_NOW(h)        (HEAD_PTR(h) == 0 || drained)
+#else
+#define CLOSE_NOW(h)        (HEAD_PTR(h) == 0)
+#endif
+/* drain_step(h): WaitForRemover iff LOCKED; Close(CLOSED) iff empty; else Detach(DRAINING) */
+/* remove_step(h): AwaitHandOff iff CLOSED; LOCKED&DIRTY: AwaitSweeper; LOCKED: MarkDirty(h|DIRTY);
+   else Lock(h|LOCKED) */
+/* unlock_step(h): DIRTY: SweepAgain(h & !DIRTY); else Release(h & !LOCKED) */
+#define UNLOCK_AGAIN(h)     (((h) & DIRTY) != 0)
+#define UNLOCK_TO(h)        (UNLOCK_AGAIN(h) -> ((h) & (255 - DIRTY)) : ((h) & (255 - LOCKED)))
+
+/* ---- configuration: which actors run (run-spin.sh checks several; all on by default) ---- */
+#ifndef WITH_UNTIMED
+#define WITH_UNTIMED 1
+#endif
+#ifndef WITH_TIMED
+#define WITH_TIMED 1
+#endif
+#ifndef WITH_ASYNC
+#define WITH_ASYNC 1
+#endif
+#ifndef WITH_CB
+#define WITH_CB 1
+#endif
+#define RUNNER 0
+#define CANCELLER 1
+#define W_UNTIMED 2
+#define W_TIMED 3
+#define W_ASYNC 4
+#define CB 5
+#define NT 6
+#define NWAITERS (WITH_UNTIMED + WITH_TIMED + WITH_ASYNC)
+
+/* ---- shared words ---- */
+byte state = NEW;
+byte head = 0;
+byte runner = 0;          /* thread id + 1, 0 = null */
+byte outcome = 0;         /* 0 = unwritten, 1 = the closure's value */
+byte nst[NT];             /* node hand-off states */
+byte nnext[NT];           /* node next pointers (addresses) */
+byte npay[NT];            /* payload: 0 none, t+1 thread t, 16+g waker generation g */
+bit permit[NT];           /* park permits */
+
+/* ---- async executor state ---- */
+byte agen = 0;            /* generation of the waker given to the latest poll */
+bit awoken = 0;           /* that waker was woken */
+
+/* ---- ghost state ---- */
+byte wins = 0;            /* successful transitions out of NEW (I1) */
+byte claims = 0;          /* closure claims (I4) */
+bit released[NT];         /* node stored DONE (I6) */
+bit pushed[NT];
+bit freed[NT];
+byte cbran = 0;           /* callback runs (I7) */
+byte wret = 0;            /* waiters returned or dropped */
+bit runner_left = 0;      /* the runner left run() */
+bit runner_in_run = 0;    /* the runner is between R3 and leaving run() (I5) */
+byte seen[NT];            /* I9: phase + 1 last observed by each thread */
+
+/* I9: every state load by an observer moves forward along allowed edges only */
+#define REACHABLE(a, b) ((a) == (b) || (a) == NEW || ((a) == COMPLETING && ((b) == NORMAL || (b) == EXCEPTIONAL)) || ((a) == INTERRUPTING && (b) == INTERRUPTED))
+inline observe(me, s) {
+  assert(seen[me] == 0 || REACHABLE(seen[me] - 1, PHASE(s)));
+  seen[me] = PHASE(s) + 1
+}
+/* I2: a reader of a settled state reads the outcome cell it announces */
+inline read_outcome(s) {
+  assert(IS_SETTLED(s));
+  assert(PHASE(s) != NORMAL || outcome != 0)
+}
+/* I6: a non-owner touches a node only before it is released and freed */
+inline touch(i) {
+  assert(nst[i] != NODE_DONE && !freed[i])
+}
+/* H5: wake the payload taken from node i */
+inline wake(me, p, aband) {
+  if
+  :: p > 0 && p < 16 -> if :: p - 1 != me -> permit[p - 1] = 1 :: else -> skip fi
+  :: p >= 16 -> if :: !aband && p - 16 == agen -> awoken = 1 :: else -> skip fi
+  :: else -> assert(false)
+  fi
+}
+
+/* H2..H5 on node i (waiter node), by a completer or a sweeper */
+inline release_node(me, i) {
+  atomic {                                   /* H2 (+H3): CAS WAITING|ABANDONED -> NOTIFYING */
+    nst[i] != NODE_UPDATING;
+    touch(i);
+    assert(nst[i] == NODE_WAITING || nst[i] == NODE_ABANDONED);
+    aband = (nst[i] == NODE_ABANDONED);
+    nst[i] = NODE_NOTIFYING;
+    pay = npay[i]; npay[i] = 0
+  };
+  atomic {                                   /* H4: store DONE (node released) */
+    assert(!released[i]); released[i] = 1; nst[i] = NODE_DONE
+  };
+  atomic { wake(me, pay, aband); pay = 0; aband = 0 }   /* H5 */
+}
+
+/* finish_completion(): F1/F2, hand_off_batch (H1..H5), callbacks */
+inline finish_completion(me) {
+  do
+  :: atomic { (head & LOCKED) == 0 -> h = head }           /* F1 (WaitForRemover: blocked) */
+     if
+     :: CLOSE_NOW(h) ->                                     /* F2 Close */
+        atomic { if :: head == h -> head = CLOSED; ok = 1 :: else -> ok = 0 fi };
+        if :: ok -> break :: else -> skip fi
+     :: else ->                                              /* F2 Detach */
+        atomic { if :: head == h -> head = DRAINING; cur = HEAD_PTR(h); ok = 1 :: else -> ok = 0 fi };
+        if
+        :: ok ->
+#ifdef MUTANT_NO_REDRAIN
+           drained = 1;
+#endif
+           do                                                /* walk the detached batch */
+           :: cur == 0 -> break
+           :: cur != 0 && NODE_AT(cur) == CB ->              /* callback node: keep it */
+              atomic { touch(CB); mycb = 1; cur = nnext[CB] }
+           :: cur != 0 && NODE_AT(cur) != CB ->
+              i = NODE_AT(cur);
+              atomic { touch(i); nxt = nnext[i] };           /* H1 */
+              release_node(me, i);
+              cur = nxt; nxt = 0; i = 0
+           od;
+           if                                                /* run the batch's callbacks */
+           :: mycb ->
+              atomic { assert(IS_SETTLED(state)); assert(cbran == 0); cbran++; freed[CB] = 1; mycb = 0 }
+           :: else -> skip
+           fi
+        :: else -> skip
+        fi
+     fi
+  od;
+  h = 0; ok = 0
+}
+
+/* push(node me): P1..P3; sets closed = 1 when the stack was closed */
+inline push(me) {
+  atomic { h = head };                                       /* P1 */
+  do
+  :: PUSH_CLOSED(h) -> closed = 1; break                     /* P2: Closed */
+  :: else ->
+     nnext[me] = HEAD_PTR(h);                                /* P2: own, unpublished node */
+     atomic {                                                /* P3 */
+       if
+       :: head == h -> head = PUSH_TO(h, ADDR(me)); pushed[me] = 1; ok = 1
+       :: else -> h = head; ok = 0
+       fi
+     };
+     if :: ok -> break :: else -> skip fi
+  od;
+  h = 0; ok = 0
+}
+
+/* remove_abandoned() for thread me: A1, A2, S1, S2 */
+inline remove_abandoned(me) {
+  atomic { h = head };                                       /* A1 */
+  do
+  :: (h & CLOSED) != 0 -> break                              /* AwaitHandOff */
+  :: (h & CLOSED) == 0 && (h & LOCKED) != 0 && (h & DIRTY) != 0 -> break   /* AwaitSweeper */
+  :: (h & CLOSED) == 0 && (h & LOCKED) != 0 && (h & DIRTY) == 0 ->         /* MarkDirty */
+     atomic { if :: head == h -> head = h | DIRTY; ok = 1 :: else -> h = head; ok = 0 fi };
+     if :: ok -> break :: else -> skip fi
+  :: (h & CLOSED) == 0 && (h & LOCKED) == 0 ->                             /* Lock */
+     atomic { if :: head == h -> head = h | LOCKED; ok = 1 :: else -> h = head; ok = 0 fi };
+     if
+     :: ok ->
+        do                                                    /* sweep; S2 decides */
+        :: atomic { h = head; cur = HEAD_PTR(h); pred = 0 };  /* S1 */
+           do
+           :: cur == 0 -> break
+           :: cur != 0 ->
+              i = NODE_AT(cur);
+              atomic { if :: i != me -> touch(i) :: else -> skip fi;
+                       nxt = nnext[i]; ab = (i != CB && nst[i] == NODE_ABANDONED) };
+              if
+              :: ab && pred == 0 ->                           /* unlink at the head */
+                 atomic { if :: head == (cur | (h & HEAD_FLAGS)) -> head = nxt | (h & HEAD_FLAGS); ok = 1
+                          :: else -> ok = 0 fi };
+                 if
+                 :: ok -> release_node(me, i); cur = nxt
+                 :: else -> cur = 0; pred = 0; restart = 1          /* restart S1 */
+                 fi
+              :: ab && pred != 0 ->                           /* unlink after pred */
+                 atomic { if :: NODE_AT(pred) != me -> touch(NODE_AT(pred)) :: else -> skip fi;
+                          nnext[NODE_AT(pred)] = nxt };
+                 release_node(me, i); cur = nxt
+              :: else -> pred = cur; cur = nxt
+              fi;
+              ab = 0; nxt = 0; i = 0
+           od;
+           if
+           :: restart -> restart = 0
+           :: else ->
+              pred = 0;
+              do                                              /* S2 */
+              :: atomic { h = head };
+                 atomic { if :: head == h -> head = UNLOCK_TO(h); ok = 1 :: else -> ok = 0 fi };
+                 if :: ok -> break :: else -> skip fi
+              od;
+              if :: UNLOCK_AGAIN(h) -> skip :: else -> break fi
+           fi
+        od;
+        break
+     :: else -> skip
+     fi
+  od;
+  h = 0; ok = 0; cur = 0; pred = 0
+}
+
+proctype Runner() {
+  byte s, n, h, cur, nxt, pay, i; bit ok, aband, mycb, lost, slept;
+#ifdef MUTANT_NO_REDRAIN
+  bit drained;
+#endif
+  atomic { s = state };                                      /* R1 */
+  do
+  :: !CAN_START(s) -> goto leave_unclaimed                   /* R2: cancelled / claimed */
+  :: CAN_START(s) ->
+     atomic { if :: state == s -> assert(claims == 0); claims++; state = NEW | STARTED; ok = 1
+              :: else -> s = state; ok = 0 fi };
+     if :: ok -> break :: else -> skip fi
+  od;
+  atomic { runner = RUNNER + 1; runner_in_run = 1; s = 0 };  /* R3 (+ fence) */
+  do                                                         /* R4: the closure */
+  :: break                                                   /* returns normally */
+  :: IS_INTERRUPTED(state) -> break                          /* observes the interrupt */
+  :: !slept -> slept = 1;                                    /* sleeps: park / times out */
+     if :: atomic { permit[RUNNER] -> permit[RUNNER] = 0 } :: skip fi
+  od;
+  slept = 0;
+  atomic { s = state };                                      /* K1 */
+  do
+  :: !CAN_DECIDE(s) -> lost = 1; break
+  :: CAN_DECIDE(s) ->
+     atomic { if :: state == s -> n = BEGIN_COMPLETE(s); state = n; wins++; ok = 1;
+                                  outcome = 1                /* K2, folded: nobody reads it yet */
+              :: else -> s = state; ok = 0 fi };
+     if :: ok -> break :: else -> skip fi
+  od;
+  s = 0; ok = 0;
+  if
+  :: !lost ->
+     atomic { state = FINISH_COMPLETE(n); n = 0 };           /* K3 */
+     finish_completion(RUNNER)                               /* K4 */
+  :: else -> skip
+  fi;
+  runner = 0;                                                /* R6 */
+  if
+  :: lost ->
+#ifndef MUTANT_NO_INTERRUPT_WAIT
+     atomic { PHASE(state) != INTERRUPTING -> s = state };   /* R7 */
+#else
+     s = state;
+#endif
+     if
+     :: IS_INTERRUPTED(s) -> atomic { permit[RUNNER] = 0; s = 0 }   /* R8: absorb the permit */
+     :: else -> s = 0
+     fi
+  :: else -> skip
+  fi;
+  atomic {
+    assert(PHASE(state) != INTERRUPTING);                    /* I5 */
+    assert(!permit[RUNNER]);                                 /* I5: no leaked permit */
+    runner_in_run = 0; lost = 0
+  };
+leave_unclaimed:
+  atomic { runner_left = 1; s = 0 }
+}
+
+proctype Canceller() {
+  byte s, n, t, h, cur, nxt, pay, i; bit ok, aband, mycb;
+#ifdef MUTANT_NO_REDRAIN
+  bit drained;
+#endif
+  atomic { s = state };                                      /* C1 */
+  do
+  :: !CAN_DECIDE(s) -> goto out
+  :: CAN_DECIDE(s) ->
+     atomic { if :: state == s -> n = CANCEL_TO(s); state = n; wins++; ok = 1; s = 0
+              :: else -> s = state; ok = 0 fi };
+     if :: ok -> break :: else -> skip fi
+  od;
+  ok = 0;
+  t = runner;                                                /* C2 fence, C3 */
+  if
+  :: t != 0 -> atomic { assert(runner_in_run); permit[t - 1] = 1; t = 0 }   /* C4 (I5) */
+  :: else -> skip
+  fi;
+  atomic { state = FINISH_INTERRUPT(n); n = 0 };             /* C5 */
+  finish_completion(CANCELLER);                              /* C6 */
+out:
+  s = 0
+}
+
+/* get(): untimed (timed = 0) or timed */
+proctype Waiter(byte me; bit timed) {
+  byte s, h, cur, nxt, pred, pay, i; bit ok, closed, aband, ab, restart;
+  atomic { s = state; observe(me, s) };                      /* G1 */
+  if
+  :: IS_SETTLED(s) -> read_outcome(s); goto ret
+  :: PHASE(s) == COMPLETING -> goto g2
+  :: PHASE(s) == NEW && timed -> goto ret                    /* G3: zero timeout */
+  :: PHASE(s) == NEW -> skip
+  fi;
+  atomic { nst[me] = NODE_WAITING; npay[me] = me + 1 };      /* G5 */
+  push(me);                                                  /* G6 */
+  if
+  :: closed -> atomic { s = state; observe(me, s); assert(IS_DONE(s)) };
+     if :: IS_SETTLED(s) -> read_outcome(s); goto ret :: else -> goto g2 fi
+  :: else -> skip
+  fi;
+  do                                                         /* G7 */
+  :: atomic { nst[me] == NODE_DONE -> s = state; observe(me, s) };
+     if :: IS_SETTLED(s) -> read_outcome(s); goto ret :: else -> goto g2 fi
+  :: atomic { nst[me] != NODE_DONE -> assert(seen[me] != 0 && !IS_DONE(seen[me] - 1)) };
+     if
+     :: atomic { permit[me] -> permit[me] = 0 }              /* park */
+     :: timed -> skip                                        /* park_timeout returns */
+     :: timed -> goto g8                                     /* deadline passed */
+     fi
+  od;
+g8:
+  atomic { if :: nst[me] == NODE_WAITING -> nst[me] = NODE_ABANDONED; ok = 1 :: else -> ok = 0 fi };
+  if
+  :: !ok -> goto g7again
+  :: else -> skip
+  fi;
+  remove_abandoned(me);                                      /* G9 */
+  do                                                         /* wait until DONE (park) */
+  :: atomic { nst[me] == NODE_DONE -> skip }; break
+  :: atomic { nst[me] != NODE_DONE && permit[me] -> permit[me] = 0 }
+  od;
+  atomic { s = state; observe(me, s) };                      /* G10 */
+  if
+  :: IS_SETTLED(s) -> read_outcome(s); goto ret
+  :: PHASE(s) == COMPLETING -> goto g2
+  :: else -> goto ret                                        /* TimedOut */
+  fi;
+g7again:
+  do
+  :: atomic { nst[me] == NODE_DONE -> s = state; observe(me, s) };
+     if :: IS_SETTLED(s) -> read_outcome(s); goto ret :: else -> goto g2 fi
+  :: atomic { nst[me] != NODE_DONE && permit[me] -> permit[me] = 0 }
+  od;
+g2:
+  atomic { IS_SETTLED(state) -> s = state; observe(me, s); read_outcome(s) };
+ret:
+  atomic { assert(!pushed[me] || nst[me] == NODE_DONE); freed[me] = 1; wret++; s = 0; closed = 0 }
+}
+
+/* an async waiter (future.rs poll_done / detach): poll, re-poll (same or new waker), drop */
+proctype Async(byte me) {
+  byte s, h, cur, nxt, pred, pay, i; bit ok, closed, aband, ab, restart, registered, repolled, dropper;
+  if :: dropper = 1 :: dropper = 0 fi;                       /* will this future be dropped? */
+poll:
+  atomic { s = state; observe(me, s) };                      /* every poll: G1 */
+  if
+  :: IS_DONE(s) -> s = 0; goto ready                         /* report waits out COMPLETING */
+  :: else -> s = 0
+  fi;
+  if
+  :: !registered ->
+     atomic { nst[me] = NODE_WAITING; npay[me] = 16 + agen };   /* waker into the unpublished node */
+     push(me);
+     if
+     :: closed -> closed = 0; goto ready                     /* Closed: Ready */
+     :: else -> registered = 1                               /* Linked: Pending */
+     fi
+  :: else ->                                                 /* registered: re-poll */
+     if
+     :: atomic { nst[me] == NODE_DONE -> skip }; goto ready
+     :: atomic { nst[me] != NODE_DONE -> skip };
+        atomic { if :: nst[me] == NODE_WAITING -> nst[me] = NODE_UPDATING; ok = 1 :: else -> ok = 0 fi };
+        if
+        :: ok -> npay[me] = 16 + agen;                        /* replace (or keep) the waker */
+           atomic { nst[me] = NODE_WAITING; ok = 0 }          /* publish it: Pending */
+        :: else -> goto ready                                 /* NOTIFYING/DONE: Ready */
+        fi
+     fi
+  fi;
+pending:
+  do
+  :: atomic { awoken -> awoken = 0 }; goto poll              /* woken: poll again */
+  :: !repolled -> repolled = 1;                              /* polled again with a new waker */
+     atomic { agen++; awoken = 0 }; goto poll
+  :: dropper -> goto drop                                    /* dropped while pending */
+  od;
+ready:
+  atomic { IS_SETTLED(state) -> s = state; observe(me, s); read_outcome(s); s = 0 };
+drop:
+  if
+  :: registered ->
+     atomic { if :: nst[me] == NODE_WAITING -> nst[me] = NODE_ABANDONED; ok = 1 :: else -> ok = 0 fi };
+     if :: ok -> ok = 0; remove_abandoned(me) :: else -> skip fi;
+     atomic { nst[me] == NODE_DONE -> skip }                  /* yield until released */
+  :: else -> skip
+  fi;
+  atomic { assert(!pushed[me] || nst[me] == NODE_DONE); freed[me] = 1; wret++;
+           s = 0; closed = 0; registered = 0; repolled = 0; dropper = 0 }
+}
+
+proctype Callback() {
+  byte h; bit ok, closed;
+  push(CB);                                                  /* D1 */
+  if
+  :: closed -> atomic { assert(IS_SETTLED(state)); assert(cbran == 0); cbran++; freed[CB] = 1; closed = 0 }  /* D2 */
+  :: else -> skip
+  fi
+}
+
+/* end-state checks: every pushed waiter node released, the callback ran exactly once */
+proctype Final() {
+  atomic {
+    (wret == NWAITERS && runner_left && (cbran > 0 || !WITH_CB)) ->
+    assert(cbran == WITH_CB);
+    assert(!pushed[W_UNTIMED] || released[W_UNTIMED]);
+    assert(!pushed[W_TIMED] || released[W_TIMED]);
+    assert(!pushed[W_ASYNC] || released[W_ASYNC])
+  }
+}
+
+init {
+  atomic {
+    run Final();
+    run Runner();
+    run Canceller();
+#if WITH_UNTIMED
+    run Waiter(W_UNTIMED, 0);
+#endif
+#if WITH_TIMED
+    run Waiter(W_TIMED, 1);
+#endif
+#if WITH_ASYNC
+    run Async(W_ASYNC);
+#endif
+#if WITH_CB
+    run Callback();
+#endif
+  }
+}
+
+ltl single_winner { [] (wins <= 1) }
+ltl waiters_return { [] (IS_SETTLED(state) -> <> (wret == NWAITERS)) }
+ltl runner_settles { [] (PHASE(state) == INTERRUPTING -> <> runner_left) }
+ltl callbacks_run { <> (cbran == WITH_CB) }

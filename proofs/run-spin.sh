@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# Checks proofs/futuretask.pml with SPIN.
+#
+#   bash proofs/run-spin.sh            safety + every LTL property (weak fairness), per configuration
+#   bash proofs/run-spin.sh --mutants  each mutant must be caught (errors > 0); prints the trails
+#
+# Installs spin (Debian package) if missing. Works in $FT_SPIN_DIR (default: target/spin under the
+# repository root, which git ignores): pan sources, binaries and trails never land in the repo.
+# Exits non-zero on any error (or, with --mutants, on a mutant that is not caught).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/.." && pwd)
+PML="$HERE/futuretask.pml"
+PROTOCOL="$ROOT/kernel/src/protocol.rs"
+WORK=${FT_SPIN_DIR:-$ROOT/target/spin}
+MODE=check
+case "${1:-}" in
+  "") ;;
+  --mutants) MODE=mutants ;;
+  *) echo "usage: $0 [--mutants]" >&2; exit 2 ;;
+esac
+
+if ! command -v spin >/dev/null 2>&1 || ! command -v gcc >/dev/null 2>&1; then
+  echo "== installing spin and gcc"
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq spin gcc >/dev/null
+fi
+echo "== $(spin -V)"
+
+# ---- drift check: the #defines of the model must equal the constants of protocol.rs ----------
+drift=0
+while read -r name value; do
+  case "$value" in
+    0b*) value=$((2#${value#0b})) ;;
+  esac
+  pml=$(sed -n "s/^#define $name[[:space:]]\{1,\}\([0-9]\{1,\}\).*/\1/p" "$PML" | head -1)
+  if [ -z "$pml" ]; then
+    continue # not used by the Promela model
+  fi
+  if [ "$pml" != "$value" ]; then
+    echo "DRIFT: $name is $value in protocol.rs but $pml in futuretask.pml" >&2
+    drift=1
+  fi
+done < <(sed -n 's/^pub const \([A-Z_]*\): usize = \([0-9a-fx_b]*\);.*/\1 \2/p' "$PROTOCOL")
+if [ "$drift" != 0 ]; then exit 1; fi
+echo "== constants agree with kernel/src/protocol.rs"
+
+mkdir -p "$WORK"
+cd "$WORK"
+cp "$PML" futuretask.pml
+CC_FLAGS=(-O2 -w -DCOLLAPSE)
+DEPTH=(-m400000)
+
+# Configurations (actors besides the runner and the interrupting canceller).
+CONFIGS=(
+  "untimed+callback|-DWITH_TIMED=0 -DWITH_ASYNC=0"
+  "untimed+timed|-DWITH_ASYNC=0 -DWITH_CB=0"
+  "async|-DWITH_UNTIMED=0 -DWITH_TIMED=0 -DWITH_CB=0"
+)
+LTLS=(single_winner waiters_return runner_settles callbacks_run)
+
+failures=0
+
+# run_pan LABEL BINARY ARGS...: runs pan, prints the summary line, returns its error count
+run_pan() {
+  local label=$1 bin=$2
+  shift 2
+  local out start end errors states depth
+  start=$(date +%s.%N)
+  out=$("./$bin" "$@" 2>&1) || true
+  end=$(date +%s.%N)
+  errors=$(sed -n 's/.*errors: \([0-9]*\).*/\1/p' <<<"$out" | tail -1)
+  states=$(sed -n 's/^ *\([0-9.e+]*\) states, stored.*/\1/p' <<<"$out" | tail -1)
+  depth=$(sed -n 's/.*depth reached \([0-9]*\).*/\1/p' <<<"$out" | tail -1)
+  printf '   %-34s states stored %-10s depth %-5s errors %-3s %5.1fs\n' \
+    "$label" "${states:-?}" "${depth:-?}" "${errors:-?}" "$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')"
+  if grep -q "max search depth too small" <<<"$out"; then
+    echo "   (search depth too small: raise -m)" >&2
+    errors=${errors:-1}
+    [ "$errors" = 0 ] && errors=1
+  fi
+  if [ -z "${errors:-}" ]; then
+    echo "$out" | tail -20 >&2
+    errors=1
+  fi
+  # pan's own lines, for tools that read them (cargo xtask verify sums "states, stored")
+  grep -E "states, stored|errors: " <<<"$out" | sed 's/^ */     pan: /'
+  LAST_OUT=$out
+  return "$errors"
+}
+
+if [ "$MODE" = check ]; then
+  for cfg in "${CONFIGS[@]}"; do
+    name=${cfg%%|*}
+    read -r -a defs <<<"${cfg#*|}"
+    echo "== configuration: runner, cancel(true), $name"
+    spin "${defs[@]}" -a futuretask.pml >/dev/null
+    # the two verifiers compile in parallel (pan.c is large; this is most of the script's time)
+    gcc "${CC_FLAGS[@]}" -DSAFETY -DNOCLAIM -o pan_safety pan.c &
+    cc_safety=$!
+    gcc "${CC_FLAGS[@]}" -DNFAIR=4 -o pan_ltl pan.c &
+    cc_ltl=$!
+    wait "$cc_safety"
+    wait "$cc_ltl"
+    run_pan "safety (asserts, end states)" pan_safety "${DEPTH[@]}" || failures=$((failures + 1))
+    for ltl in "${LTLS[@]}"; do
+      if [ "$ltl" = callbacks_run ] && [[ " ${defs[*]} " == *" -DWITH_CB=0 "* ]]; then
+        continue # no callback in this configuration
+      fi
+      run_pan "ltl $ltl (-a -f)" pan_ltl -a -f -N "$ltl" "${DEPTH[@]}" || failures=$((failures + 1))
+    done
+  done
+  if [ "$failures" != 0 ]; then
+    echo "FAILED: $failures check(s) reported errors; trails are in $WORK" >&2
+    exit 1
+  fi
+  echo "OK: no errors"
+  exit 0
+fi
+
+# ---- mutants: SPIN must find each bug ---------------------------------------------------------
+MUTANTS=(
+  "MUTANT_NO_CLOSED_CHECK|-DWITH_TIMED=0 -DWITH_ASYNC=0"
+  "MUTANT_NO_REDRAIN|-DWITH_TIMED=0 -DWITH_ASYNC=0"
+  "MUTANT_NO_INTERRUPT_WAIT|-DWITH_TIMED=0 -DWITH_ASYNC=0"
+)
+missed=0
+for m in "${MUTANTS[@]}"; do
+  name=${m%%|*}
+  read -r -a defs <<<"${m#*|}"
+  echo "== mutant $name (runner, cancel(true), untimed get, callback)"
+  rm -f futuretask.pml.trail
+  spin -D"$name" "${defs[@]}" -a futuretask.pml >/dev/null
+  gcc "${CC_FLAGS[@]}" -DSAFETY -DNOCLAIM -o pan_mutant pan.c
+  if run_pan "safety" pan_mutant "${DEPTH[@]}"; then
+    echo "   NOT CAUGHT: $name" >&2
+    missed=$((missed + 1))
+    continue
+  fi
+  grep -E "^pan:[0-9]+:" <<<"$LAST_OUT" | sed 's/^/   /' || true
+  cp futuretask.pml.trail "$name.trail"
+  echo "   trail ($WORK/$name.trail), replayed with spin -t -p:"
+  spin -t -p -D"$name" "${defs[@]}" futuretask.pml 2>&1 |
+    grep -E '^ *[0-9]+:[[:space:]]+proc|assert|<<<<<' | grep -v 'proc  0 (:init:' |
+    sed -E 's/^ *([0-9]+):[[:space:]]+proc +([0-9]+) \(([A-Za-z]+):1\) [^ ]*:([0-9]+) \(state [0-9]+\)/     \1 \3 line \4/' |
+    tail -"${FT_TRAIL_LINES:-40}"
+done
+if [ "$missed" != 0 ]; then
+  echo "FAILED: $missed mutant(s) not caught" >&2
+  exit 1
+fi
+echo "OK: every mutant caught"

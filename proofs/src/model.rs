@@ -1,0 +1,2164 @@
+//! The stateright model of the FutureTask protocol, one atomic step of `proofs/ALGORITHM.md` per
+//! transition.
+//!
+//! Every decision the kernel takes inside a CAS loop is taken here by the same function of
+//! [`crate::protocol`] (`try_start`, `try_begin_complete`, `try_cancel`, `finish_complete`,
+//! `finish_interrupt`, `try_push`, `drain_step`, `remove_step`, `unlock_step`, `node_try_notify`,
+//! `phase_reachable`, …), on the same encodings: the state word and the head word are the very
+//! bit patterns of the kernel, node `i` lives at address `(i + 1) * NODE_ALIGN`.
+//!
+//! Reductions (each one removes only interleavings that cannot change what any thread observes;
+//! every load, store, CAS and swap of the state word, the head word and a node's state remains a
+//! step of its own):
+//! * a spin or yield loop that re-reads a word until it changes (`F2 WaitForRemover`, `H2` on
+//!   `UPDATING`, `G2`, `R7`, "wait until DONE") is one step that is enabled once the awaited value
+//!   is there: the re-reads in between are stutter steps;
+//! * `K2` (the outcome write) is folded into the winning `K1` CAS: nobody reads the cell before
+//!   `K3` publishes a settled state (kept apart under [`Mutation::PublishBeforeWrite`]);
+//! * `H1` (the `next` read of a detached node) and `H3` (taking the payload) are folded into the
+//!   `H2` CAS: the batch is detached and the node is the handler's while `NOTIFYING`; prepending a
+//!   detached callback node and running the batch's callbacks are folded into the walk (private
+//!   to the completer; callbacks touch no shared word);
+//! * writes to a node that is not published yet (`G5`, the `next` store of `P2`, the async
+//!   waker) are folded into the neighbouring step; so is replacing the waker under `UPDATING`
+//!   (kept apart under [`Mutation::NotifyIgnoresUpdating`]);
+//! * the closure body (`R4`) is folded into `R3` unless the closure may sleep
+//!   ([`Config::closure_sleeps`]): it touches no shared word;
+//! * a sweeper reads a visited node's `next` and `state` in one step: while `LOCKED` is held no
+//!   other thread writes a linked node's `next` (that is what `LOCKED` is for);
+//! * `G7` (and the async re-poll) reads the node state and, on `DONE`, the state word in one step
+//!   (the state is settled and final by then in every correct run; mutations that break that are
+//!   still caught because a not-settled state sends the waiter to `G2`).
+
+use std::fmt;
+
+use stateright::semantics::{ConsistencyTester, LinearizabilityTester};
+use stateright::{Model, Property};
+
+use crate::protocol::*;
+use stateright::semantics::SequentialSpec;
+
+use crate::spec::{Op, Outcome, Ret, WriteOnce, RUN_VALUE, SET_VALUE};
+
+/// At most this many callbacks in one configuration.
+pub const MAX_CALLBACKS: usize = 3;
+/// At most this many actors (the state is a fixed-size array, so it clones without allocating;
+/// node addresses and flags must also fit the `u8` words of the model, which allows up to 14).
+pub const MAX_ACTORS: usize = 8;
+
+/// One thread of the model and what it does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Actor {
+    /// Calls `run()` once; the closure may panic (if [`Config::closure_may_fail`]), may observe
+    /// an interrupt and return early, and may sleep (park) once if [`Config::closure_sleeps`].
+    Runner,
+    /// Calls `cancel(interrupt)` once.
+    Canceller {
+        /// `cancel(true)`.
+        interrupt: bool,
+    },
+    /// A promise completer: calls `set(v)` (or `fail(e)`) once.
+    Setter {
+        /// Calls `fail` instead of `set`.
+        fail: bool,
+    },
+    /// Calls blocking `get()` (untimed) or `get_timeout()` (timed) once.
+    Waiter {
+        /// `get_timeout`: the deadline may pass at any check.
+        timed: bool,
+    },
+    /// Awaits the task: polls, may be re-polled (same or new waker) and may be dropped.
+    Async {
+        /// How many extra polls the executor may make (each with the same or a new waker).
+        repolls: u8,
+        /// The future may be dropped while pending.
+        may_drop: bool,
+    },
+    /// Calls `add_done_callback` once.
+    Callback,
+    /// Calls `is_done()` then `try_get()`.
+    Observer,
+}
+
+/// A deliberately broken variant of the protocol (the model must find a counterexample for each).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Mutation {
+    /// The protocol as specified.
+    None,
+    /// A pusher ignores `CLOSED` and links its node onto a closed stack, then parks: the
+    /// "missing re-check after push" bug (no completer will ever see the node).
+    NoClosedCheckOnPush,
+    /// After handing off its first batch the completer closes the stack without draining again:
+    /// a batch pushed while `DRAINING` is lost.
+    CloseWithoutRedrain,
+    /// The completer publishes the settled state (K3) before writing the outcome (K2).
+    PublishBeforeWrite,
+    /// The completer wakes waiters and runs callbacks (K4) before publishing the state (K3).
+    WakeBeforePublish,
+    /// The sweeper releases `LOCKED` without sweeping again when `DIRTY` was set.
+    SkipDirtyResweep,
+    /// The runner leaves `run` without waiting out `INTERRUPTING` (R7 skipped).
+    NoInterruptWait,
+    /// The runner does not absorb the interrupt's park permit (R8 skipped).
+    SkipPermitAbsorb,
+    /// The completer takes a node that its async owner is updating (`UPDATING`), so the waker
+    /// registered by the update is never woken.
+    NotifyIgnoresUpdating,
+}
+
+impl Mutation {
+    /// Every mutation (without [`Mutation::None`]).
+    pub const ALL: [Mutation; 8] = [
+        Mutation::NoClosedCheckOnPush,
+        Mutation::CloseWithoutRedrain,
+        Mutation::PublishBeforeWrite,
+        Mutation::WakeBeforePublish,
+        Mutation::SkipDirtyResweep,
+        Mutation::NoInterruptWait,
+        Mutation::SkipPermitAbsorb,
+        Mutation::NotifyIgnoresUpdating,
+    ];
+}
+
+/// A model configuration: the actors and the knobs of the environment.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The threads, by index (thread `i` owns node `i`).
+    pub actors: Vec<Actor>,
+    /// The mutation to apply.
+    pub mutation: Mutation,
+    /// Untimed parks may return spuriously (timed parks always may: that is their timeout).
+    pub spurious: bool,
+    /// The runner's closure may panic (outcome `Failed`).
+    pub closure_may_fail: bool,
+    /// The runner's closure may park once (an interruptible sleep that consumes the interrupt's
+    /// unpark, or times out).
+    pub closure_sleeps: bool,
+    /// Also record the history in stateright's `LinearizabilityTester` and check it (the
+    /// linearization-point check runs always; the tester multiplies the state space, because the
+    /// recorded real-time order splits otherwise equal states).
+    pub linearizability: bool,
+}
+
+impl Config {
+    /// A configuration with the given actors and the defaults for everything else.
+    pub fn new(actors: Vec<Actor>) -> Self {
+        assert!(actors.len() <= MAX_ACTORS);
+        assert!(
+            actors.iter().filter(|a| **a == Actor::Callback).count() <= MAX_CALLBACKS,
+            "too many callbacks"
+        );
+        Config {
+            actors,
+            mutation: Mutation::None,
+            spurious: false,
+            closure_may_fail: false,
+            closure_sleeps: false,
+            linearizability: false,
+        }
+    }
+
+    /// Parses a comma-separated actor list: `R` runner, `C` cancel(false), `C+` cancel(true),
+    /// `S` set, `Sf` fail, `W` untimed get, `T` timed get, `A<n>` async with `n` re-polls,
+    /// `A<n>d` the same and droppable, `CB` callback, `O` observer (is_done, try_get).
+    /// Flags: `+sleep` (closure sleeps), `+fail` (closure may panic), `+spurious`, `+lin`
+    /// (LinearizabilityTester). Example: `R,C+,W,T,A1d,CB`.
+    pub fn parse(spec: &str) -> Result<Self, String> {
+        let mut actors = Vec::new();
+        let (mut sleep, mut fail, mut spurious, mut lin) = (false, false, false, false);
+        for item in spec.split(',').map(str::trim).filter(|x| !x.is_empty()) {
+            let actor = match item {
+                "+sleep" => {
+                    sleep = true;
+                    continue;
+                }
+                "+fail" => {
+                    fail = true;
+                    continue;
+                }
+                "+spurious" => {
+                    spurious = true;
+                    continue;
+                }
+                "+lin" => {
+                    lin = true;
+                    continue;
+                }
+                "R" => Actor::Runner,
+                "C" => Actor::Canceller { interrupt: false },
+                "C+" => Actor::Canceller { interrupt: true },
+                "S" => Actor::Setter { fail: false },
+                "Sf" => Actor::Setter { fail: true },
+                "W" => Actor::Waiter { timed: false },
+                "T" => Actor::Waiter { timed: true },
+                "CB" => Actor::Callback,
+                "O" => Actor::Observer,
+                a if a.starts_with('A') => {
+                    let may_drop = a.ends_with('d');
+                    let digits = a[1..].trim_end_matches('d');
+                    let repolls = if digits.is_empty() {
+                        0
+                    } else {
+                        digits
+                            .parse()
+                            .map_err(|_| format!("bad async spec {a:?}"))?
+                    };
+                    Actor::Async { repolls, may_drop }
+                }
+                other => return Err(format!("unknown actor {other:?}")),
+            };
+            actors.push(actor);
+        }
+        if actors.is_empty() || actors.len() > MAX_ACTORS {
+            return Err(format!("between 1 and {MAX_ACTORS} actors"));
+        }
+        if actors.iter().filter(|a| **a == Actor::Callback).count() > MAX_CALLBACKS {
+            return Err("too many callbacks".into());
+        }
+        Ok(Config::new(actors)
+            .with_closure_sleep(sleep)
+            .with_closure_failure(fail)
+            .with_spurious(spurious)
+            .with_linearizability(lin))
+    }
+
+    /// Builder: apply a mutation.
+    pub fn with_mutation(mut self, m: Mutation) -> Self {
+        self.mutation = m;
+        self
+    }
+
+    /// Builder: allow spurious wakeups of untimed parks.
+    pub fn with_spurious(mut self, on: bool) -> Self {
+        self.spurious = on;
+        self
+    }
+
+    /// Builder: the closure may panic.
+    pub fn with_closure_failure(mut self, on: bool) -> Self {
+        self.closure_may_fail = on;
+        self
+    }
+
+    /// Builder: the closure may sleep once.
+    pub fn with_closure_sleep(mut self, on: bool) -> Self {
+        self.closure_sleeps = on;
+        self
+    }
+
+    /// Builder: also check histories with stateright's `LinearizabilityTester`.
+    pub fn with_linearizability(mut self, on: bool) -> Self {
+        self.linearizability = on;
+        self
+    }
+
+    /// The quick configuration run by default: runner, cancel(true), an untimed, a timed and
+    /// an async waiter, one callback.
+    pub fn quick() -> Self {
+        Config::new(vec![
+            Actor::Runner,
+            Actor::Canceller { interrupt: true },
+            Actor::Waiter { timed: false },
+            Actor::Waiter { timed: true },
+            Actor::Callback,
+        ])
+        .with_closure_sleep(true)
+    }
+
+    /// The big configuration of the brief: 1 runner + 1 canceller (interrupting) + 3 waiters
+    /// (untimed, timed, async) + 1 callback. The async waiter polls, registers, re-checks and is
+    /// woken; re-polling with a new waker and dropping are covered by smaller configurations
+    /// (with them the state space grows past what two cores finish in reasonable time).
+    pub fn big() -> Self {
+        Config::new(vec![
+            Actor::Runner,
+            Actor::Canceller { interrupt: true },
+            Actor::Waiter { timed: false },
+            Actor::Waiter { timed: true },
+            Actor::Async {
+                repolls: 0,
+                may_drop: false,
+            },
+            Actor::Callback,
+        ])
+    }
+}
+
+/// Program counters. The names are the step labels of `ALGORITHM.md`; the thread's next action
+/// performs the step named by its `pc`.
+#[allow(missing_docs)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub enum Pc {
+    /// Not started yet (the first step invokes the operation).
+    #[default]
+    Idle,
+    /// Returned / exited; the thread's node (if any) has been freed.
+    Finished,
+    // run()
+    R1,
+    R2Cas,
+    R3,
+    R4Body,
+    R4Sleep,
+    R6,
+    R7,
+    R8,
+    // complete()
+    K1Load,
+    K1Cas,
+    K2,
+    K3,
+    // cancel()
+    C1Load,
+    C1Cas,
+    C3,
+    C4,
+    C5,
+    // finish_completion()
+    F1,
+    F2Close,
+    F2Detach,
+    H2,
+    H4,
+    H5,
+    // get()
+    G1,
+    G2,
+    P1,
+    P3,
+    GClosed,
+    G7,
+    GPark,
+    G8,
+    GWait,
+    GWaitPark,
+    G10,
+    // remove_abandoned()
+    A1,
+    A2Cas,
+    S1,
+    SVisit,
+    SUnlinkHead,
+    SUnlinkPred,
+    SH2,
+    SH4,
+    SH5,
+    S2,
+    S2Cas,
+    // async poll / drop
+    APoll,
+    APending,
+    ARepoll,
+    AUpdate,
+    AReplace,
+    AStore,
+    ADrop,
+    ADropWait,
+    // callbacks
+    D2Run,
+    // observer
+    OIsDone,
+    OTryGet,
+}
+
+/// What a node carries for its owner.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Payload {
+    /// Taken (or never set).
+    #[default]
+    None,
+    /// A thread handle (unpark target), by thread id.
+    Thread(u8),
+    /// A waker of the given async thread, generation `gen`.
+    Waker(u8, u8),
+}
+
+/// One waiter/callback node (node `i` belongs to thread `i`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Node {
+    /// The node's hand-off state (`NODE_WAITING`, …).
+    pub st: u8,
+    /// The `next` pointer as an address (`(j + 1) * NODE_ALIGN`), 0 for null.
+    pub next: u8,
+    /// The payload.
+    pub pay: Payload,
+}
+
+/// A thread: its program counter, its park permit and its locals.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Thread {
+    /// Program counter.
+    pub pc: Pc,
+    /// The park permit (set by unpark, consumed by park).
+    pub permit: bool,
+    /// Last state word read / state to CAS from.
+    pub s: u8,
+    /// Last head word read / expected head word of a CAS.
+    pub h: u8,
+    /// Head word to CAS in.
+    pub w: u8,
+    /// Current node of a walk (address, 0 = none) / runner pointer read by C3.
+    pub cur: u8,
+    /// Sweep predecessor (address, 0 = none).
+    pub pred: u8,
+    /// Successor read before handling `cur` (address).
+    pub nxt: u8,
+    /// Payload taken from a node, to be woken.
+    pub pay: Payload,
+    /// Scratch flag: A2 locks (vs marks dirty); S2 releases (vs sweeps again); the node handled in
+    /// H2 was ABANDONED; an async re-poll carries a new waker.
+    pub flag: bool,
+    /// Runner: K1 failed (a cancel or another completion won).
+    pub lost: bool,
+    /// Runner/setter: the outcome is a value (not a failure).
+    pub ok: bool,
+    /// Runner: the closure already slept once. Completer: already drained a batch (mutation only).
+    pub once: bool,
+    /// The completer's private FIFO list of callback nodes (addresses).
+    pub cbs: [u8; MAX_CALLBACKS],
+    /// Length of `cbs`.
+    pub ncb: u8,
+    /// Async: generation of the waker passed to the latest poll.
+    pub gen: u8,
+    /// Async: the latest waker was woken.
+    pub woken: bool,
+    /// Async: extra polls left.
+    pub polls: u8,
+    /// Async: the node is registered (pushed).
+    pub registered: bool,
+    /// I9: 1 + the phase this thread observed last (0: none yet).
+    pub seen: u8,
+}
+
+/// Ghost state: counters and flags used only by the properties.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Ghost {
+    /// Successful transitions out of phase NEW (I1).
+    pub wins: u8,
+    /// Successful claims of the closure (I4).
+    pub claims: u8,
+    /// Writes of the outcome cell (I1/I2).
+    pub writes: u8,
+    /// Bit `i`: node `i` was published on the stack.
+    pub pushed: u16,
+    /// Bit `i`: node `i` was released (stored DONE).
+    pub released: u16,
+    /// Bit `i`: node `i`'s memory was freed by its owner (or, for callbacks, by whoever ran it).
+    pub freed: u16,
+    /// Callback threads in registration order (thread ids + 1).
+    pub cb_reg: [u8; MAX_CALLBACKS],
+    /// Callback threads in the order their callbacks ran (thread ids + 1).
+    pub cb_ran: [u8; MAX_CALLBACKS],
+    /// Bit set of violated invariants (`BAD_*`), set by the transition that broke them.
+    pub bad: u16,
+    /// The abstract outcome (the sequential object's state), set at the linearization point of
+    /// the operation that decided it.
+    pub decided: Option<Outcome>,
+}
+
+/// I1 violated by a transition.
+pub const BAD_I1: u16 = 1 << 1;
+/// I2 violated by a transition.
+pub const BAD_I2: u16 = 1 << 2;
+/// I3 violated by a transition.
+pub const BAD_I3: u16 = 1 << 3;
+/// I4 violated by a transition.
+pub const BAD_I4: u16 = 1 << 4;
+/// I5 violated by a transition.
+pub const BAD_I5: u16 = 1 << 5;
+/// I6 violated by a transition.
+pub const BAD_I6: u16 = 1 << 6;
+/// I7 violated by a transition.
+pub const BAD_I7: u16 = 1 << 7;
+/// I8 violated by a transition.
+pub const BAD_I8: u16 = 1 << 8;
+/// I9 violated by a transition.
+pub const BAD_I9: u16 = 1 << 9;
+/// A linearization point disagreed with the sequential specification.
+pub const BAD_LIN: u16 = 1 << 10;
+
+/// The whole model state.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct State {
+    /// The state word (`protocol` encoding).
+    pub state: u8,
+    /// The waiter-stack head word (`protocol` encoding; node `i` at `(i + 1) * NODE_ALIGN`).
+    pub head: u8,
+    /// The runner pointer: thread id + 1, 0 for null.
+    pub runner: u8,
+    /// The write-once outcome cell.
+    pub outcome: Option<Outcome>,
+    /// Node `i` belongs to thread `i` (slots past the configuration's actors are unused).
+    pub nodes: [Node; MAX_ACTORS],
+    /// The threads (slots past the configuration's actors are `Finished`).
+    pub threads: [Thread; MAX_ACTORS],
+    /// Ghost state for the properties.
+    pub ghost: Ghost,
+    /// The recorded history (when [`Config::linearizability`] is on).
+    pub history: Option<LinearizabilityTester<u8, WriteOnce>>,
+}
+
+/// Which alternative of a thread's next step is taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Alt {
+    /// The step itself (the program's own progress).
+    Go,
+    /// Environment: a park returns without a permit (spurious wakeup or timeout).
+    Spurious,
+    /// Environment: the deadline has passed at this check.
+    Deadline,
+    /// Environment: the closure panics (chosen when `run` is invoked).
+    Fail,
+    /// Environment: the closure sleeps (parks).
+    Sleep,
+    /// The closure observes the interrupt and returns early.
+    Check,
+    /// Environment: the executor polls again with the same waker.
+    Repoll,
+    /// Environment: the executor polls again with a new waker.
+    NewWaker,
+    /// Environment: the future is dropped while pending.
+    Drop,
+}
+
+impl Alt {
+    /// The program's own progress (as opposed to an environment choice).
+    pub fn is_progress(self) -> bool {
+        matches!(self, Alt::Go | Alt::Check)
+    }
+}
+
+/// A transition: thread `tid` takes alternative `alt` of its next step.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Action {
+    /// The thread.
+    pub tid: u8,
+    /// The alternative.
+    pub alt: Alt,
+    /// The step (for display).
+    pub pc: Pc,
+}
+
+impl fmt::Debug for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "t{}:{:?}", self.tid, self.pc)?;
+        if self.alt != Alt::Go {
+            write!(f, "[{:?}]", self.alt)?;
+        }
+        Ok(())
+    }
+}
+
+/// The model: a configuration.
+#[derive(Clone, Debug)]
+pub struct FutureTaskModel {
+    /// The configuration.
+    pub cfg: Config,
+}
+
+/// Address of node `i`.
+#[inline]
+fn addr(i: usize) -> u8 {
+    ((i + 1) * NODE_ALIGN) as u8
+}
+
+/// Node index at an address (which must not be null).
+#[inline]
+fn node_at(a: u8) -> usize {
+    debug_assert!(a != 0);
+    a as usize / NODE_ALIGN - 1
+}
+
+const fn bit(i: usize) -> u16 {
+    1 << i
+}
+
+impl FutureTaskModel {
+    /// A model of the given configuration.
+    pub fn new(cfg: Config) -> Self {
+        FutureTaskModel { cfg }
+    }
+
+    fn actor(&self, t: usize) -> Actor {
+        self.cfg.actors[t]
+    }
+
+    fn mutation(&self) -> Mutation {
+        self.cfg.mutation
+    }
+
+    fn is_callback_node(&self, i: usize) -> bool {
+        self.actor(i) == Actor::Callback
+    }
+
+    // ---- ghost helpers ----------------------------------------------------------------------
+
+    fn invoke(&self, st: &mut State, t: usize, op: Op) {
+        if let Some(h) = st.history.as_mut() {
+            h.on_invoke(t as u8, op).expect("model invoked twice");
+        }
+    }
+
+    /// The abstraction function: the sequential object the concrete state stands for.
+    pub fn alpha(st: &State) -> WriteOnce {
+        WriteOnce {
+            outcome: st.ghost.decided,
+            claimed: is_started(st.state as usize),
+        }
+    }
+
+    /// A linearization point: the operation `op` of thread `t` takes effect now (on the state
+    /// *before* this step's write) and returns `actual`; the sequential specification applied to
+    /// the abstraction of the current state must return the same, and its next state becomes the
+    /// abstraction.
+    fn lp(&self, st: &mut State, op: Op, actual: Ret) {
+        let mut spec = Self::alpha(st);
+        if spec.invoke(&op) != actual {
+            st.ghost.bad |= BAD_LIN;
+        }
+        st.ghost.decided = spec.outcome;
+    }
+
+    /// The operation thread `t` is executing (from its role and program counter).
+    fn current_op(&self, st: &State, t: usize) -> Op {
+        let th = &st.threads[t];
+        match self.actor(t) {
+            Actor::Runner if matches!(th.pc, Pc::R1 | Pc::R2Cas) => Op::Claim,
+            Actor::Runner => Op::Complete { panics: !th.ok },
+            Actor::Canceller { interrupt } => Op::Cancel { interrupt },
+            Actor::Setter { fail } => Op::Set { fail },
+            Actor::Waiter { timed: true } => Op::TimedGet,
+            Actor::Waiter { timed: false } => Op::Get,
+            Actor::Async { .. } => Op::Await,
+            Actor::Observer if th.pc == Pc::OIsDone => Op::IsDone,
+            Actor::Observer => Op::TryGet,
+            Actor::Callback => unreachable!("callbacks return nothing"),
+        }
+    }
+
+    /// Thread `t`'s operation returns `r`. A read's linearization point is the load that
+    /// produced `r`, i.e. this very step.
+    fn ret(&self, st: &mut State, t: usize, r: Ret) {
+        let op = self.current_op(st, t);
+        if matches!(
+            op,
+            Op::Get | Op::TimedGet | Op::TryGet | Op::IsDone | Op::Await
+        ) {
+            self.lp(st, op, r);
+        }
+        if let Some(h) = st.history.as_mut() {
+            h.on_return(t as u8, r)
+                .expect("model returned without invoke");
+        }
+    }
+
+    /// I9: every state load by an observer is checked against the last phase it saw.
+    fn observe(&self, st: &mut State, t: usize, s: u8) {
+        let p = phase(s as usize);
+        let th = &mut st.threads[t];
+        if th.seen != 0 && !phase_reachable(th.seen as usize - 1, p) {
+            st.ghost.bad |= BAD_I9;
+        }
+        th.seen = p as u8 + 1;
+    }
+
+    fn saw_done(st: &State, t: usize) -> bool {
+        let seen = st.threads[t].seen;
+        seen != 0 && is_done(seen as usize - 1)
+    }
+
+    /// The outcome a reader of a settled state reports (reading the outcome cell when the phase
+    /// says it was written: I2).
+    fn outcome_of(st: &mut State, s: u8) -> Outcome {
+        match phase(s as usize) {
+            NORMAL | EXCEPTIONAL => match st.outcome {
+                Some(o) => o,
+                None => {
+                    st.ghost.bad |= BAD_I2;
+                    Outcome::Failed
+                }
+            },
+            CANCELLED | INTERRUPTING | INTERRUPTED => Outcome::Cancelled,
+            _ => {
+                st.ghost.bad |= BAD_I9;
+                Outcome::Failed
+            }
+        }
+    }
+
+    /// A non-owner touches node `i`: it must be neither released nor freed (I6).
+    fn touch(st: &mut State, i: usize) {
+        if st.nodes[i].st as usize == NODE_DONE || st.ghost.freed & bit(i) != 0 {
+            st.ghost.bad |= BAD_I6;
+        }
+    }
+
+    fn unpark(st: &mut State, target: usize) {
+        st.threads[target].permit = true;
+    }
+
+    fn wake(&self, st: &mut State, me: usize, pay: Payload, abandoned: bool) {
+        match pay {
+            Payload::None => st.ghost.bad |= BAD_I6, // the payload was taken twice
+            Payload::Thread(o) => {
+                if o as usize != me {
+                    Self::unpark(st, o as usize);
+                }
+            }
+            Payload::Waker(o, g) => {
+                if !abandoned && st.threads[o as usize].gen == g {
+                    st.threads[o as usize].woken = true;
+                }
+            }
+        }
+    }
+
+    /// The owner of node `t` leaves: its node memory is freed (I6: only after DONE).
+    fn free_own_node(st: &mut State, t: usize) {
+        if st.ghost.pushed & bit(t) != 0 && st.nodes[t].st as usize != NODE_DONE {
+            st.ghost.bad |= BAD_I6;
+        }
+        st.ghost.freed |= bit(t);
+    }
+
+    fn run_callback(&self, st: &mut State, c: usize) {
+        // I7: the outcome is visible, the callback runs once and after every callback that was
+        // pushed before it.
+        if !is_settled(st.state as usize) {
+            st.ghost.bad |= BAD_I7;
+        }
+        if matches!(phase(st.state as usize), NORMAL | EXCEPTIONAL) && st.outcome.is_none() {
+            st.ghost.bad |= BAD_I7;
+        }
+        let id = c as u8 + 1;
+        if st.ghost.cb_ran.contains(&id) {
+            st.ghost.bad |= BAD_I7;
+            return;
+        }
+        let pos = st.ghost.cb_reg.iter().position(|&x| x == id);
+        match pos {
+            None => st.ghost.bad |= BAD_I7,
+            Some(p) => {
+                for &earlier in &st.ghost.cb_reg[..p] {
+                    if !st.ghost.cb_ran.contains(&earlier) {
+                        st.ghost.bad |= BAD_I7;
+                    }
+                }
+            }
+        }
+        let slot = st
+            .ghost
+            .cb_ran
+            .iter()
+            .position(|&x| x == 0)
+            .expect("cb slots");
+        st.ghost.cb_ran[slot] = id;
+        st.ghost.freed |= bit(c);
+    }
+
+    fn register_callback(st: &mut State, c: usize) {
+        let slot = st
+            .ghost
+            .cb_reg
+            .iter()
+            .position(|&x| x == 0)
+            .expect("cb slots");
+        st.ghost.cb_reg[slot] = c as u8 + 1;
+    }
+
+    // ---- control flow helpers ---------------------------------------------------------------
+
+    /// Where a completer goes once `finish_completion` is over.
+    fn after_finish(&self, st: &mut State, t: usize) {
+        let th = &mut st.threads[t];
+        th.h = 0;
+        th.w = 0;
+        th.cur = 0;
+        th.nxt = 0;
+        th.once = false;
+        if self.mutation() == Mutation::WakeBeforePublish && phase(st.state as usize) == COMPLETING
+        {
+            th.pc = Pc::K3;
+            return;
+        }
+        match self.actor(t) {
+            Actor::Runner => th.pc = Pc::R6,
+            Actor::Setter { .. } => {
+                th.pc = Pc::Finished;
+                th.s = 0;
+                self.ret(st, t, Ret::Won);
+            }
+            Actor::Canceller { .. } => {
+                th.pc = Pc::Finished;
+                th.s = 0;
+                self.ret(st, t, Ret::Won);
+            }
+            a => unreachable!("{a:?} does not complete"),
+        }
+    }
+
+    /// Where a remover goes once `remove_abandoned` is over.
+    fn after_remove(&self, st: &mut State, t: usize) {
+        let th = &mut st.threads[t];
+        th.h = 0;
+        th.w = 0;
+        th.cur = 0;
+        th.pred = 0;
+        th.nxt = 0;
+        th.flag = false;
+        th.pc = match self.actor(t) {
+            Actor::Waiter { .. } => Pc::GWait,
+            Actor::Async { .. } => Pc::ADropWait,
+            a => unreachable!("{a:?} does not remove"),
+        };
+    }
+
+    /// An operation that reads the outcome returns it.
+    fn return_outcome(&self, st: &mut State, t: usize, s: u8) {
+        let o = Self::outcome_of(st, s);
+        self.ret(st, t, Ret::Out(o));
+        match self.actor(t) {
+            Actor::Async { .. } => {
+                let th = &mut st.threads[t];
+                th.s = 0;
+                if th.registered {
+                    th.pc = Pc::ADrop;
+                } else {
+                    th.pc = Pc::Finished;
+                    Self::free_own_node(st, t);
+                }
+            }
+            _ => self.finish(st, t),
+        }
+    }
+
+    /// The thread is done; its node (if it has one) is freed.
+    fn finish(&self, st: &mut State, t: usize) {
+        // Locals of a returned thread are dead: clear them so equal futures merge. The runner's
+        // permit stays (I5 checks that no interrupt permit leaks past `run`).
+        let permit = self.actor(t) == Actor::Runner && st.threads[t].permit;
+        st.threads[t] = Thread {
+            pc: Pc::Finished,
+            permit,
+            ..Thread::default()
+        };
+        match self.actor(t) {
+            Actor::Waiter { .. } | Actor::Async { .. } => Self::free_own_node(st, t),
+            _ => {}
+        }
+    }
+
+    /// A reader of a state word `s` that is not NEW: settled → return, COMPLETING → G2.
+    fn read_done(&self, st: &mut State, t: usize, s: u8) {
+        if is_settled(s as usize) {
+            self.return_outcome(st, t, s);
+        } else {
+            st.threads[t].pc = Pc::G2;
+        }
+    }
+
+    /// Compute the next push attempt from head word `h` (P2), for thread `t`.
+    fn push_from(&self, st: &mut State, t: usize, h: u8) {
+        let node = addr(t);
+        let w = if self.mutation() == Mutation::NoClosedCheckOnPush {
+            Some(node as usize | (h as usize & HEAD_FLAGS))
+        } else {
+            try_push(h as usize, node as usize)
+        };
+        match w {
+            None => {
+                let th = &mut st.threads[t];
+                th.h = 0;
+                th.w = 0;
+                th.pc = match self.actor(t) {
+                    Actor::Callback => Pc::D2Run,
+                    _ => Pc::GClosed,
+                };
+            }
+            Some(w) => {
+                st.nodes[t].next = head_ptr(h as usize) as u8;
+                let th = &mut st.threads[t];
+                th.h = h;
+                th.w = w as u8;
+                th.pc = Pc::P3;
+            }
+        }
+    }
+
+    /// Continue a completer's walk at `next` (address).
+    ///
+    /// Callback nodes of the detached batch are private to the completer, so prepending them to
+    /// its FIFO list is folded into this step; so is running the callbacks when the walk ends
+    /// (they touch no shared word).
+    fn walk_to(&self, st: &mut State, t: usize, mut next: u8) {
+        while next != 0 && self.is_callback_node(node_at(next)) {
+            let i = node_at(next);
+            Self::touch(st, i);
+            next = st.nodes[i].next;
+            let th = &mut st.threads[t];
+            let n = th.ncb as usize;
+            th.cbs.copy_within(0..n, 1);
+            th.cbs[0] = addr(i);
+            th.ncb += 1;
+        }
+        let th = &mut st.threads[t];
+        th.cur = next;
+        th.nxt = 0;
+        th.pay = Payload::None;
+        th.flag = false;
+        if next != 0 {
+            th.pc = Pc::H2;
+            return;
+        }
+        th.pc = Pc::F1;
+        let n = th.ncb as usize;
+        let cbs = th.cbs;
+        th.cbs = [0; MAX_CALLBACKS];
+        th.ncb = 0;
+        for &c in &cbs[..n] {
+            self.run_callback(st, node_at(c));
+        }
+    }
+
+    /// Continue a sweep at `next` (address).
+    fn sweep_to(st: &mut State, t: usize, next: u8) {
+        let th = &mut st.threads[t];
+        th.cur = next;
+        th.nxt = 0;
+        th.pay = Payload::None;
+        th.flag = false;
+        th.pc = if next != 0 { Pc::SVisit } else { Pc::S2 };
+        if next == 0 {
+            th.pred = 0;
+        }
+    }
+
+    /// Decision of A2 on head word `h`.
+    fn remove_decide(&self, st: &mut State, t: usize, h: u8) {
+        match remove_step(h as usize) {
+            RemoveStep::AwaitHandOff | RemoveStep::AwaitSweeper => self.after_remove(st, t),
+            RemoveStep::MarkDirty(w) => {
+                let th = &mut st.threads[t];
+                th.h = h;
+                th.w = w as u8;
+                th.flag = false;
+                th.pc = Pc::A2Cas;
+            }
+            RemoveStep::Lock(w) => {
+                let th = &mut st.threads[t];
+                th.h = h;
+                th.w = w as u8;
+                th.flag = true;
+                th.pc = Pc::A2Cas;
+            }
+        }
+    }
+
+    fn unlock_decide(&self, st: &mut State, t: usize, h: u8) {
+        let step = if self.mutation() == Mutation::SkipDirtyResweep {
+            UnlockStep::Release(h as usize & !(LOCKED | DIRTY))
+        } else {
+            unlock_step(h as usize)
+        };
+        let th = &mut st.threads[t];
+        th.h = h;
+        match step {
+            UnlockStep::SweepAgain(w) => {
+                th.w = w as u8;
+                th.flag = false;
+            }
+            UnlockStep::Release(w) => {
+                th.w = w as u8;
+                th.flag = true;
+            }
+        }
+        th.pc = Pc::S2Cas;
+    }
+
+    fn in_run_window(pc: Pc) -> bool {
+        matches!(
+            pc,
+            Pc::R3
+                | Pc::R4Body
+                | Pc::R4Sleep
+                | Pc::K1Load
+                | Pc::K1Cas
+                | Pc::K2
+                | Pc::K3
+                | Pc::F1
+                | Pc::F2Close
+                | Pc::F2Detach
+                | Pc::H2
+                | Pc::H4
+                | Pc::H5
+                | Pc::R6
+                | Pc::R7
+                | Pc::R8
+        )
+    }
+
+    /// The pcs of a completer inside `finish_completion` walking or running a batch.
+    pub fn is_walking(pc: Pc) -> bool {
+        matches!(pc, Pc::H2 | Pc::H4 | Pc::H5)
+    }
+
+    /// The pcs of a thread that is completing (between winning K1/C1 and leaving
+    /// `finish_completion`).
+    pub fn is_completing(pc: Pc) -> bool {
+        matches!(
+            pc,
+            Pc::K2
+                | Pc::K3
+                | Pc::C3
+                | Pc::C4
+                | Pc::C5
+                | Pc::F1
+                | Pc::F2Close
+                | Pc::F2Detach
+                | Pc::H2
+                | Pc::H4
+                | Pc::H5
+        )
+    }
+
+    // ---- enabled alternatives ---------------------------------------------------------------
+
+    fn alts(&self, st: &State, t: usize, out: &mut Vec<Alt>) {
+        let th = &st.threads[t];
+        let node = &st.nodes[t];
+        let timed = matches!(self.actor(t), Actor::Waiter { timed: true });
+        match th.pc {
+            Pc::Finished => {}
+            Pc::Idle => {
+                out.push(Alt::Go);
+                if self.actor(t) == Actor::Runner && self.cfg.closure_may_fail {
+                    out.push(Alt::Fail);
+                }
+                if timed {
+                    out.push(Alt::Deadline);
+                }
+            }
+            Pc::R4Body => {
+                out.push(Alt::Go);
+                if is_interrupted(st.state as usize) {
+                    out.push(Alt::Check);
+                }
+                if self.cfg.closure_sleeps && !th.once {
+                    out.push(Alt::Sleep);
+                }
+            }
+            Pc::R4Sleep => {
+                if th.permit {
+                    out.push(Alt::Go);
+                }
+                out.push(Alt::Spurious);
+            }
+            Pc::R7 => {
+                if phase(st.state as usize) != INTERRUPTING {
+                    out.push(Alt::Go);
+                }
+            }
+            Pc::F1 => {
+                if st.head as usize & LOCKED == 0 {
+                    out.push(Alt::Go);
+                }
+            }
+            Pc::H2 | Pc::SH2 => {
+                let n = st.nodes[node_at(th.cur)].st as usize;
+                if n != NODE_UPDATING || self.mutation() == Mutation::NotifyIgnoresUpdating {
+                    out.push(Alt::Go);
+                }
+            }
+            Pc::G2 => {
+                if is_settled(st.state as usize) {
+                    out.push(Alt::Go);
+                }
+            }
+            Pc::G7 => {
+                out.push(Alt::Go);
+                if timed {
+                    out.push(Alt::Deadline);
+                }
+            }
+            Pc::GPark | Pc::GWaitPark => {
+                if th.permit {
+                    out.push(Alt::Go);
+                }
+                if self.cfg.spurious || timed {
+                    out.push(Alt::Spurious);
+                }
+            }
+            Pc::APending => {
+                if th.woken {
+                    out.push(Alt::Go);
+                }
+                if th.polls > 0 {
+                    out.push(Alt::Repoll);
+                    out.push(Alt::NewWaker);
+                }
+                if let Actor::Async { may_drop: true, .. } = self.actor(t) {
+                    out.push(Alt::Drop);
+                }
+            }
+            Pc::ADropWait => {
+                if node.st as usize == NODE_DONE {
+                    out.push(Alt::Go);
+                }
+            }
+            _ => out.push(Alt::Go),
+        }
+    }
+
+    // ---- the steps --------------------------------------------------------------------------
+
+    #[allow(clippy::cognitive_complexity)]
+    fn step(&self, st: &mut State, t: usize, alt: Alt) {
+        let pc = st.threads[t].pc;
+        match pc {
+            Pc::Finished => unreachable!(),
+            Pc::Idle => match self.actor(t) {
+                Actor::Runner => {
+                    self.invoke(st, t, Op::Claim);
+                    st.threads[t].ok = alt != Alt::Fail;
+                    st.threads[t].pc = Pc::R1;
+                    self.step(st, t, Alt::Go);
+                }
+                Actor::Canceller { interrupt } => {
+                    self.invoke(st, t, Op::Cancel { interrupt });
+                    st.threads[t].pc = Pc::C1Load;
+                    self.step(st, t, Alt::Go);
+                }
+                Actor::Setter { fail } => {
+                    self.invoke(st, t, Op::Set { fail });
+                    st.threads[t].ok = !fail;
+                    st.threads[t].pc = Pc::K1Load;
+                    self.step(st, t, Alt::Go);
+                }
+                Actor::Waiter { timed } => {
+                    self.invoke(st, t, if timed { Op::TimedGet } else { Op::Get });
+                    st.threads[t].pc = Pc::G1;
+                    self.step(st, t, alt);
+                }
+                Actor::Async { repolls, .. } => {
+                    self.invoke(st, t, Op::Await);
+                    st.threads[t].polls = repolls;
+                    st.threads[t].pc = Pc::APoll;
+                    self.step(st, t, Alt::Go);
+                }
+                Actor::Callback => {
+                    // D1: the node is allocated; push it.
+                    st.threads[t].pc = Pc::P1;
+                    self.step(st, t, Alt::Go);
+                }
+                Actor::Observer => {
+                    self.invoke(st, t, Op::IsDone);
+                    st.threads[t].pc = Pc::OIsDone;
+                    self.step(st, t, Alt::Go);
+                }
+            },
+
+            // ---- run ----
+            Pc::R1 => {
+                let s = st.state;
+                if try_start(s as usize).is_some() {
+                    st.threads[t].s = s;
+                    st.threads[t].pc = Pc::R2Cas;
+                } else {
+                    self.lp(st, Op::Claim, Ret::Lost);
+                    self.ret(st, t, Ret::Lost);
+                    self.finish(st, t);
+                }
+            }
+            Pc::R2Cas => {
+                let s = st.threads[t].s;
+                if st.state == s {
+                    let n = try_start(s as usize).expect("R2 decided");
+                    if phase(s as usize) != NEW || is_started(s as usize) {
+                        st.ghost.bad |= BAD_I4;
+                    }
+                    self.lp(st, Op::Claim, Ret::Won);
+                    st.state = n as u8;
+                    st.ghost.claims += 1;
+                    self.ret(st, t, Ret::Won);
+                    let ok = st.threads[t].ok;
+                    self.invoke(st, t, Op::Complete { panics: !ok });
+                    st.threads[t].s = 0;
+                    st.threads[t].pc = Pc::R3;
+                } else {
+                    let s = st.state;
+                    if try_start(s as usize).is_some() {
+                        st.threads[t].s = s;
+                    } else {
+                        self.lp(st, Op::Claim, Ret::Lost);
+                        self.ret(st, t, Ret::Lost);
+                        self.finish(st, t);
+                    }
+                }
+            }
+            Pc::R3 => {
+                st.runner = t as u8 + 1;
+                // R4: the closure runs. Unless it may sleep, it touches no shared word (it may
+                // read the state to observe an interrupt, which changes nothing), so its run is
+                // folded into this step.
+                st.threads[t].pc = if self.cfg.closure_sleeps {
+                    Pc::R4Body
+                } else {
+                    Pc::K1Load
+                };
+            }
+            Pc::R4Body => match alt {
+                Alt::Sleep => {
+                    st.threads[t].once = true;
+                    st.threads[t].pc = Pc::R4Sleep;
+                }
+                // Go: the closure returns; Check: it saw the interrupt and returns early.
+                _ => {
+                    st.threads[t].once = false;
+                    st.threads[t].pc = Pc::K1Load;
+                }
+            },
+            Pc::R4Sleep => {
+                if alt == Alt::Go {
+                    st.threads[t].permit = false;
+                }
+                st.threads[t].pc = Pc::R4Body;
+            }
+            Pc::R6 => {
+                st.runner = 0;
+                if !st.threads[t].lost {
+                    self.ret(st, t, Ret::Won);
+                    self.finish(st, t);
+                } else if self.mutation() == Mutation::NoInterruptWait {
+                    st.threads[t].s = st.state;
+                    st.threads[t].pc = Pc::R8;
+                } else {
+                    st.threads[t].pc = Pc::R7;
+                }
+            }
+            Pc::R7 => {
+                let s = st.state;
+                st.threads[t].s = s;
+                st.threads[t].pc = Pc::R8;
+                if !is_interrupted(s as usize) || self.mutation() == Mutation::SkipPermitAbsorb {
+                    self.leave_run(st, t);
+                }
+            }
+            Pc::R8 => {
+                // park_timeout(0): consume a pending permit.
+                st.threads[t].permit = false;
+                self.leave_run(st, t);
+            }
+
+            // ---- complete ----
+            Pc::K1Load => {
+                let s = st.state;
+                if try_begin_complete(s as usize).is_some() {
+                    st.threads[t].s = s;
+                    st.threads[t].pc = Pc::K1Cas;
+                } else {
+                    self.lose_completion(st, t);
+                }
+            }
+            Pc::K1Cas => {
+                let s = st.threads[t].s;
+                if st.state == s {
+                    let n = try_begin_complete(s as usize).expect("K1 decided");
+                    let op = self.current_op(st, t);
+                    self.lp(st, op, Ret::Won);
+                    st.state = n as u8;
+                    st.ghost.wins += 1;
+                    if st.ghost.wins > 1 {
+                        st.ghost.bad |= BAD_I1;
+                    }
+                    st.threads[t].s = n as u8;
+                    if self.mutation() == Mutation::PublishBeforeWrite {
+                        st.threads[t].pc = Pc::K3;
+                    } else {
+                        // K2: the cell is read only after a settled state is seen (K3), so the
+                        // write commutes with every step of the other threads until then: it is
+                        // folded into the winning CAS.
+                        self.write_outcome(st, t);
+                    }
+                } else {
+                    let s = st.state;
+                    if try_begin_complete(s as usize).is_some() {
+                        st.threads[t].s = s;
+                    } else {
+                        self.lose_completion(st, t);
+                    }
+                }
+            }
+            Pc::K2 => self.write_outcome(st, t),
+            Pc::K3 => {
+                let n = st.threads[t].s;
+                let ok = st.threads[t].ok;
+                st.state = finish_complete(n as usize, ok) as u8;
+                st.threads[t].pc = match self.mutation() {
+                    Mutation::PublishBeforeWrite => Pc::K2,
+                    Mutation::WakeBeforePublish => {
+                        // finish_completion already ran: leave.
+                        self.after_finish(st, t);
+                        return;
+                    }
+                    _ => Pc::F1,
+                };
+            }
+
+            // ---- cancel ----
+            Pc::C1Load => {
+                let interrupt = matches!(self.actor(t), Actor::Canceller { interrupt: true });
+                let s = st.state;
+                if try_cancel(s as usize, interrupt).is_some() {
+                    st.threads[t].s = s;
+                    st.threads[t].pc = Pc::C1Cas;
+                } else {
+                    self.lp(st, Op::Cancel { interrupt }, Ret::Lost);
+                    self.ret(st, t, Ret::Lost);
+                    self.finish(st, t);
+                }
+            }
+            Pc::C1Cas => {
+                let interrupt = matches!(self.actor(t), Actor::Canceller { interrupt: true });
+                let s = st.threads[t].s;
+                if st.state == s {
+                    let n = try_cancel(s as usize, interrupt).expect("C1 decided");
+                    self.lp(st, Op::Cancel { interrupt }, Ret::Won);
+                    st.state = n as u8;
+                    st.ghost.wins += 1;
+                    if st.ghost.wins > 1 {
+                        st.ghost.bad |= BAD_I1;
+                    }
+                    st.threads[t].s = n as u8;
+                    st.threads[t].pc = if interrupt { Pc::C3 } else { Pc::F1 };
+                } else {
+                    let s = st.state;
+                    if try_cancel(s as usize, interrupt).is_some() {
+                        st.threads[t].s = s;
+                    } else {
+                        self.lp(st, Op::Cancel { interrupt }, Ret::Lost);
+                        self.ret(st, t, Ret::Lost);
+                        self.finish(st, t);
+                    }
+                }
+            }
+            Pc::C3 => {
+                // fence(SeqCst); t = runner.load
+                let r = st.runner;
+                st.threads[t].cur = r;
+                st.threads[t].pc = if r != 0 { Pc::C4 } else { Pc::C5 };
+            }
+            Pc::C4 => {
+                let r = st.threads[t].cur as usize - 1;
+                // I5: *t is alive and still this run's runner.
+                if !Self::in_run_window(st.threads[r].pc) {
+                    st.ghost.bad |= BAD_I5;
+                }
+                Self::unpark(st, r);
+                st.threads[t].cur = 0;
+                st.threads[t].pc = Pc::C5;
+            }
+            Pc::C5 => {
+                let n = st.threads[t].s;
+                st.state = finish_interrupt(n as usize) as u8;
+                st.threads[t].pc = Pc::F1;
+            }
+
+            // ---- finish_completion ----
+            Pc::F1 => {
+                let h = st.head;
+                let mut step = drain_step(h as usize);
+                if self.mutation() == Mutation::CloseWithoutRedrain && st.threads[t].once {
+                    step = DrainStep::Close(CLOSED);
+                }
+                let th = &mut st.threads[t];
+                th.h = h;
+                th.pc = match step {
+                    DrainStep::WaitForRemover => unreachable!("F1 is enabled only when unlocked"),
+                    DrainStep::Close(_) => Pc::F2Close,
+                    DrainStep::Detach(_) => Pc::F2Detach,
+                };
+            }
+            Pc::F2Close => {
+                if st.head == st.threads[t].h {
+                    st.head = CLOSED as u8;
+                    self.after_finish(st, t);
+                } else {
+                    st.threads[t].h = 0;
+                    st.threads[t].pc = Pc::F1;
+                }
+            }
+            Pc::F2Detach => {
+                let h = st.threads[t].h;
+                if st.head == h {
+                    let DrainStep::Detach(w) = drain_step(h as usize) else {
+                        unreachable!()
+                    };
+                    st.head = w as u8;
+                    st.threads[t].h = 0;
+                    if self.mutation() == Mutation::CloseWithoutRedrain {
+                        st.threads[t].once = true;
+                    }
+                    self.walk_to(st, t, head_ptr(h as usize) as u8);
+                } else {
+                    st.threads[t].h = 0;
+                    st.threads[t].pc = Pc::F1;
+                }
+            }
+            Pc::H2 | Pc::SH2 => {
+                let i = node_at(st.threads[t].cur);
+                Self::touch(st, i);
+                if pc == Pc::H2 {
+                    // H1: read `next` before the node can be released (the batch is detached:
+                    // nobody else writes it, so the read is folded into this step).
+                    st.threads[t].nxt = st.nodes[i].next;
+                }
+                let mut n = st.nodes[i].st as usize;
+                if n == NODE_UPDATING {
+                    n = NODE_WAITING; // only under NotifyIgnoresUpdating
+                }
+                match node_try_notify(n) {
+                    Some(v) => {
+                        st.nodes[i].st = v as u8;
+                        let pay = std::mem::take(&mut st.nodes[i].pay);
+                        let th = &mut st.threads[t];
+                        th.pay = pay;
+                        th.flag = n == NODE_ABANDONED;
+                        th.pc = if pc == Pc::H2 { Pc::H4 } else { Pc::SH4 };
+                    }
+                    None => {
+                        // Two handlers for one node.
+                        st.ghost.bad |= BAD_I6;
+                        st.threads[t].pc = if pc == Pc::H2 { Pc::H4 } else { Pc::SH4 };
+                    }
+                }
+            }
+            Pc::H4 | Pc::SH4 => {
+                let i = node_at(st.threads[t].cur);
+                if i != t {
+                    Self::touch(st, i);
+                }
+                if st.ghost.released & bit(i) != 0 {
+                    st.ghost.bad |= BAD_I6;
+                }
+                st.ghost.released |= bit(i);
+                st.nodes[i].st = NODE_DONE as u8;
+                st.threads[t].pc = if pc == Pc::H4 { Pc::H5 } else { Pc::SH5 };
+            }
+            Pc::H5 | Pc::SH5 => {
+                let (pay, abandoned) = (st.threads[t].pay, st.threads[t].flag);
+                self.wake(st, t, pay, abandoned);
+                let next = st.threads[t].nxt;
+                if pc == Pc::H5 {
+                    self.walk_to(st, t, next);
+                } else {
+                    Self::sweep_to(st, t, next);
+                }
+            }
+
+            // ---- get ----
+            Pc::G1 => {
+                let s = st.state;
+                self.observe(st, t, s);
+                if is_done(s as usize) {
+                    self.read_done(st, t, s);
+                } else if alt == Alt::Deadline {
+                    // G3: a zero timeout answers at once, no node.
+                    self.ret(st, t, Ret::TimedOut);
+                    self.finish(st, t);
+                } else {
+                    // G5: the node, on the waiter's stack.
+                    st.nodes[t] = Node {
+                        st: NODE_WAITING as u8,
+                        next: 0,
+                        pay: Payload::Thread(t as u8),
+                    };
+                    st.threads[t].pc = Pc::P1;
+                }
+            }
+            Pc::G2 => {
+                let s = st.state;
+                self.observe(st, t, s);
+                self.return_outcome(st, t, s);
+            }
+            Pc::P1 => {
+                let h = st.head;
+                // I9: a blocking get that saw the task done never waits (an async poll that saw
+                // COMPLETING registers instead: it must not block the executor).
+                if matches!(self.actor(t), Actor::Waiter { .. }) && Self::saw_done(st, t) {
+                    st.ghost.bad |= BAD_I9;
+                }
+                self.push_from(st, t, h);
+            }
+            Pc::P3 => {
+                let (h, w) = (st.threads[t].h, st.threads[t].w);
+                if st.head == h {
+                    st.head = w;
+                    st.ghost.pushed |= bit(t);
+                    let th = &mut st.threads[t];
+                    th.h = 0;
+                    th.w = 0;
+                    match self.actor(t) {
+                        Actor::Waiter { .. } => th.pc = Pc::G7,
+                        Actor::Async { .. } => {
+                            th.registered = true;
+                            th.pc = Pc::APending;
+                        }
+                        Actor::Callback => {
+                            Self::register_callback(st, t);
+                            self.finish(st, t);
+                        }
+                        a => unreachable!("{a:?} does not push"),
+                    }
+                } else {
+                    let h = st.head;
+                    self.push_from(st, t, h);
+                }
+            }
+            Pc::GClosed => {
+                let s = st.state;
+                self.observe(st, t, s);
+                if is_done(s as usize) {
+                    self.read_done(st, t, s);
+                } else {
+                    // CLOSED while NEW: impossible in the protocol.
+                    st.ghost.bad |= BAD_I3;
+                    self.ret(st, t, Ret::Blocked);
+                    self.finish(st, t);
+                }
+            }
+            Pc::G7 => {
+                let n = st.nodes[t].st as usize;
+                if n == NODE_DONE {
+                    let s = st.state;
+                    self.observe(st, t, s);
+                    self.read_done(st, t, s);
+                } else if alt == Alt::Deadline {
+                    if Self::saw_done(st, t) {
+                        st.ghost.bad |= BAD_I9;
+                    }
+                    st.threads[t].pc = Pc::G8;
+                } else {
+                    if Self::saw_done(st, t) {
+                        st.ghost.bad |= BAD_I9;
+                    }
+                    st.threads[t].pc = Pc::GPark;
+                }
+            }
+            Pc::GPark => {
+                if alt == Alt::Go {
+                    st.threads[t].permit = false;
+                }
+                st.threads[t].pc = Pc::G7;
+            }
+            Pc::G8 => {
+                if st.nodes[t].st as usize == NODE_WAITING {
+                    st.nodes[t].st = NODE_ABANDONED as u8;
+                    st.threads[t].pc = Pc::A1;
+                } else {
+                    st.threads[t].pc = Pc::G7;
+                }
+            }
+            Pc::GWait => {
+                st.threads[t].pc = if st.nodes[t].st as usize == NODE_DONE {
+                    Pc::G10
+                } else {
+                    Pc::GWaitPark
+                };
+            }
+            Pc::GWaitPark => {
+                if alt == Alt::Go {
+                    st.threads[t].permit = false;
+                }
+                st.threads[t].pc = Pc::GWait;
+            }
+            Pc::G10 => {
+                let s = st.state;
+                self.observe(st, t, s);
+                if is_done(s as usize) {
+                    self.read_done(st, t, s);
+                } else {
+                    self.ret(st, t, Ret::TimedOut);
+                    self.finish(st, t);
+                }
+            }
+
+            // ---- remove_abandoned ----
+            Pc::A1 => {
+                let h = st.head;
+                self.remove_decide(st, t, h);
+            }
+            Pc::A2Cas => {
+                let th = &st.threads[t];
+                let (h, w, lock) = (th.h, th.w, th.flag);
+                if st.head == h {
+                    st.head = w;
+                    if lock {
+                        let th = &mut st.threads[t];
+                        th.h = 0;
+                        th.w = 0;
+                        th.flag = false;
+                        th.pc = Pc::S1;
+                    } else {
+                        self.after_remove(st, t);
+                    }
+                } else {
+                    let h = st.head;
+                    self.remove_decide(st, t, h);
+                }
+            }
+            Pc::S1 => {
+                let h = st.head;
+                let th = &mut st.threads[t];
+                th.h = h;
+                th.pred = 0;
+                Self::sweep_to(st, t, head_ptr(h as usize) as u8);
+            }
+            Pc::SVisit => {
+                let cur = st.threads[t].cur;
+                let i = node_at(cur);
+                if i != t {
+                    Self::touch(st, i);
+                }
+                let next = st.nodes[i].next;
+                if !self.is_callback_node(i) && st.nodes[i].st as usize == NODE_ABANDONED {
+                    let th = &mut st.threads[t];
+                    th.nxt = next;
+                    th.pc = if th.pred == 0 {
+                        Pc::SUnlinkHead
+                    } else {
+                        Pc::SUnlinkPred
+                    };
+                } else {
+                    st.threads[t].pred = cur;
+                    Self::sweep_to(st, t, next);
+                }
+            }
+            Pc::SUnlinkHead => {
+                let th = &st.threads[t];
+                let flags = th.h as usize & HEAD_FLAGS;
+                let expected = (th.cur as usize | flags) as u8;
+                if st.head == expected {
+                    st.head = (th.nxt as usize | flags) as u8;
+                    st.threads[t].pc = Pc::SH2;
+                } else {
+                    let th = &mut st.threads[t];
+                    th.cur = 0;
+                    th.nxt = 0;
+                    th.pred = 0;
+                    th.h = 0;
+                    th.pc = Pc::S1;
+                }
+            }
+            Pc::SUnlinkPred => {
+                let p = node_at(st.threads[t].pred);
+                if p != t {
+                    Self::touch(st, p);
+                }
+                st.nodes[p].next = st.threads[t].nxt;
+                st.threads[t].pc = Pc::SH2;
+            }
+            Pc::S2 => {
+                let h = st.head;
+                self.unlock_decide(st, t, h);
+            }
+            Pc::S2Cas => {
+                let th = &st.threads[t];
+                let (h, w, release) = (th.h, th.w, th.flag);
+                if st.head == h {
+                    st.head = w;
+                    if release {
+                        self.after_remove(st, t);
+                    } else {
+                        let th = &mut st.threads[t];
+                        th.h = 0;
+                        th.w = 0;
+                        th.flag = false;
+                        th.pc = Pc::S1;
+                    }
+                } else {
+                    let th = &mut st.threads[t];
+                    th.h = 0;
+                    th.w = 0;
+                    th.flag = false;
+                    th.pc = Pc::S2;
+                }
+            }
+
+            // ---- async (future.rs: poll_done / detach) ----
+            Pc::APoll => {
+                // Every poll starts with G1: done → Ready (report waits out COMPLETING).
+                let s = st.state;
+                self.observe(st, t, s);
+                if is_done(s as usize) {
+                    self.read_done(st, t, s);
+                } else if !st.threads[t].registered {
+                    // The waker goes into the unpublished node, then push (P1..P3); Linked →
+                    // Pending, Closed → Ready.
+                    let g = st.threads[t].gen;
+                    st.nodes[t] = Node {
+                        st: NODE_WAITING as u8,
+                        next: 0,
+                        pay: Payload::Waker(t as u8, g),
+                    };
+                    st.threads[t].pc = Pc::P1;
+                } else {
+                    st.threads[t].pc = Pc::ARepoll;
+                }
+            }
+            Pc::APending => {
+                let th = &mut st.threads[t];
+                match alt {
+                    Alt::Go => {
+                        th.woken = false;
+                        th.flag = false;
+                        th.pc = Pc::APoll;
+                    }
+                    Alt::Repoll => {
+                        th.polls -= 1;
+                        th.flag = false;
+                        th.pc = Pc::APoll;
+                    }
+                    Alt::NewWaker => {
+                        th.polls -= 1;
+                        th.gen += 1;
+                        th.woken = false;
+                        th.flag = true;
+                        th.pc = Pc::APoll;
+                    }
+                    Alt::Drop => {
+                        th.flag = false;
+                        th.pc = Pc::ADrop;
+                    }
+                    _ => unreachable!(),
+                }
+            }
+            Pc::ARepoll => {
+                // Registered: node DONE → Ready (the report's state load is folded in, as in
+                // G7); otherwise take the node back to compare / replace the waker.
+                if st.nodes[t].st as usize == NODE_DONE {
+                    let s = st.state;
+                    self.observe(st, t, s);
+                    st.threads[t].flag = false;
+                    self.read_done(st, t, s);
+                } else {
+                    st.threads[t].pc = Pc::AUpdate;
+                }
+            }
+            Pc::AUpdate => {
+                if st.nodes[t].st as usize == NODE_WAITING {
+                    st.nodes[t].st = NODE_UPDATING as u8;
+                    if !st.threads[t].flag {
+                        // will_wake: same waker, nothing to replace.
+                        st.threads[t].pc = Pc::AStore;
+                    } else if self.mutation() == Mutation::NotifyIgnoresUpdating {
+                        st.threads[t].pc = Pc::AReplace;
+                    } else {
+                        // The payload is exclusively the owner's while UPDATING (handlers wait
+                        // in H2), so replacing the waker is folded into the CAS.
+                        let g = st.threads[t].gen;
+                        st.nodes[t].pay = Payload::Waker(t as u8, g);
+                        st.threads[t].pc = Pc::AStore;
+                    }
+                    st.threads[t].flag = false;
+                } else {
+                    // NOTIFYING or DONE: a completer is releasing the node; the task is done.
+                    st.threads[t].flag = false;
+                    st.threads[t].pc = Pc::G2;
+                }
+            }
+            Pc::AReplace => {
+                let g = st.threads[t].gen;
+                st.nodes[t].pay = Payload::Waker(t as u8, g);
+                st.threads[t].pc = Pc::AStore;
+            }
+            Pc::AStore => {
+                st.nodes[t].st = NODE_WAITING as u8;
+                st.threads[t].pc = Pc::APending;
+            }
+            Pc::ADrop => {
+                if st.nodes[t].st as usize == NODE_WAITING {
+                    st.nodes[t].st = NODE_ABANDONED as u8;
+                    st.threads[t].pc = Pc::A1;
+                } else {
+                    st.threads[t].pc = Pc::ADropWait;
+                }
+            }
+            Pc::ADropWait => {
+                self.finish(st, t);
+            }
+
+            // ---- callbacks ----
+            Pc::D2Run => {
+                // The stack is closed: every earlier callback already ran; run it here.
+                Self::register_callback(st, t);
+                self.run_callback(st, t);
+                self.finish(st, t);
+            }
+
+            // ---- observer ----
+            Pc::OIsDone => {
+                let s = st.state;
+                self.observe(st, t, s);
+                self.ret(st, t, Ret::Done(is_done(s as usize)));
+                self.invoke(st, t, Op::TryGet);
+                st.threads[t].pc = Pc::OTryGet;
+            }
+            Pc::OTryGet => {
+                let s = st.state;
+                self.observe(st, t, s);
+                if is_done(s as usize) {
+                    self.read_done(st, t, s);
+                } else {
+                    self.ret(st, t, Ret::NotYet);
+                    self.finish(st, t);
+                }
+            }
+        }
+    }
+
+    /// K2: the COMPLETING winner writes the outcome cell, once.
+    fn write_outcome(&self, st: &mut State, t: usize) {
+        if phase(st.state as usize) != COMPLETING && self.mutation() != Mutation::PublishBeforeWrite
+        {
+            st.ghost.bad |= BAD_I1;
+        }
+        if st.outcome.is_some() {
+            st.ghost.bad |= BAD_I1;
+        }
+        st.ghost.writes += 1;
+        let ok = st.threads[t].ok;
+        st.outcome = Some(match (self.actor(t), ok) {
+            (_, false) => Outcome::Failed,
+            (Actor::Runner, true) => Outcome::Value(RUN_VALUE),
+            (_, true) => Outcome::Value(SET_VALUE),
+        });
+        st.threads[t].pc = match self.mutation() {
+            Mutation::PublishBeforeWrite | Mutation::WakeBeforePublish => Pc::F1,
+            _ => Pc::K3,
+        };
+    }
+
+    /// The runner lost K1 (a cancel or another completion won).
+    fn lose_completion(&self, st: &mut State, t: usize) {
+        let op = self.current_op(st, t);
+        self.lp(st, op, Ret::Lost);
+        let th = &mut st.threads[t];
+        th.s = 0;
+        match self.actor(t) {
+            Actor::Runner => {
+                th.lost = true;
+                th.pc = Pc::R6;
+            }
+            _ => {
+                self.ret(st, t, Ret::Lost);
+                self.finish(st, t);
+            }
+        }
+    }
+
+    /// The runner leaves `run` (I5 checks).
+    fn leave_run(&self, st: &mut State, t: usize) {
+        if phase(st.state as usize) == INTERRUPTING {
+            st.ghost.bad |= BAD_I5;
+        }
+        self.ret(st, t, Ret::Lost);
+        self.finish(st, t);
+    }
+
+    // ---- properties' helpers ----------------------------------------------------------------
+
+    /// The abstraction agrees with the concrete state: decided iff done; a settled completion
+    /// holds the decided outcome; a cancelled phase stands for `Cancelled`.
+    pub fn alpha_matches(st: &State) -> bool {
+        let s = st.state as usize;
+        if st.ghost.decided.is_some() != is_done(s) {
+            return false;
+        }
+        match phase(s) {
+            NORMAL | EXCEPTIONAL => st.outcome.is_none() || st.outcome == st.ghost.decided,
+            CANCELLED | INTERRUPTING | INTERRUPTED => st.ghost.decided == Some(Outcome::Cancelled),
+            _ => true,
+        }
+    }
+
+    /// A compact description of a state: the two words, then each thread's step, permit and
+    /// node (for printing counterexamples).
+    pub fn describe(&self, st: &State) -> String {
+        let mut out = format!(
+            "state={:#06b} (phase {}), head={:#x} (ptr {:#x}, flags {:#06b}), runner={}, outcome={:?}\n",
+            st.state,
+            phase(st.state as usize),
+            st.head,
+            head_ptr(st.head as usize),
+            st.head as usize & HEAD_FLAGS,
+            st.runner,
+            st.outcome
+        );
+        for (t, actor) in self.cfg.actors.iter().enumerate() {
+            let th = &st.threads[t];
+            let n = &st.nodes[t];
+            out += &format!(
+                "  t{t} {actor:?}: at {:?}{}; node {{ state {}, next {:#x}, payload {:?} }}\n",
+                th.pc,
+                if th.permit { ", permit" } else { "" },
+                ["WAITING", "UPDATING", "ABANDONED", "NOTIFYING", "DONE"][n.st as usize],
+                n.next,
+                n.pay
+            );
+        }
+        out
+    }
+
+    /// All threads have returned.
+    pub fn all_finished(st: &State) -> bool {
+        st.threads.iter().all(|t| t.pc == Pc::Finished)
+    }
+
+    /// A thread that is blocked on the outcome while the task is legitimately not done.
+    fn legitimately_blocked(&self, st: &State, t: usize) -> bool {
+        phase(st.state as usize) == NEW && matches!(st.threads[t].pc, Pc::GPark | Pc::APending)
+    }
+
+    /// No thread can make progress on its own, yet some thread has not returned and is not
+    /// waiting for an outcome that nobody is obliged to produce.
+    pub fn stuck(&self, st: &State) -> bool {
+        let mut alts = Vec::new();
+        for t in 0..self.cfg.actors.len() {
+            // A sleeping closure wakes up by itself (its sleep times out).
+            if st.threads[t].pc == Pc::R4Sleep {
+                return false;
+            }
+            alts.clear();
+            self.alts(st, t, &mut alts);
+            if alts.iter().any(|a| a.is_progress()) {
+                return false;
+            }
+        }
+        (0..self.cfg.actors.len())
+            .any(|t| st.threads[t].pc != Pc::Finished && !self.legitimately_blocked(st, t))
+    }
+
+    fn pending_wake_to(st: &State, pay: Payload) -> bool {
+        st.threads
+            .iter()
+            .any(|th| matches!(th.pc, Pc::H5 | Pc::SH5) && th.pay == pay)
+    }
+
+    /// I3: a parked thread waiter without a permit whose node is DONE and whom no handler is about
+    /// to unpark.
+    pub fn lost_thread_wakeup(&self, st: &State) -> bool {
+        (0..self.cfg.actors.len()).any(|t| {
+            let th = &st.threads[t];
+            matches!(th.pc, Pc::GPark | Pc::GWaitPark)
+                && !th.permit
+                && st.nodes[t].st as usize == NODE_DONE
+                && !Self::pending_wake_to(st, Payload::Thread(t as u8))
+        })
+    }
+
+    /// I8: a pending future whose node is DONE, whose latest waker was not woken and is not about
+    /// to be.
+    pub fn lost_async_wakeup(&self, st: &State) -> bool {
+        (0..self.cfg.actors.len()).any(|t| {
+            let th = &st.threads[t];
+            th.pc == Pc::APending
+                && !th.woken
+                && st.nodes[t].st as usize == NODE_DONE
+                && !Self::pending_wake_to(st, Payload::Waker(t as u8, th.gen))
+        })
+    }
+
+    /// I6 (structure): the list from the head is acyclic, bounded by the node count, and holds
+    /// only published, unreleased, unfreed nodes.
+    pub fn stack_well_formed(&self, st: &State) -> bool {
+        let mut p = head_ptr(st.head as usize) as u8;
+        let mut seen = 0u16;
+        while p != 0 {
+            let i = node_at(p);
+            if i >= self.cfg.actors.len() || seen & bit(i) != 0 {
+                return false;
+            }
+            seen |= bit(i);
+            if st.ghost.freed & bit(i) != 0 || st.nodes[i].st as usize == NODE_DONE {
+                return false;
+            }
+            p = st.nodes[i].next;
+        }
+        true
+    }
+
+    /// I6 (final): every published waiter node was released exactly once.
+    pub fn all_nodes_released(&self, st: &State) -> bool {
+        (0..self.cfg.actors.len())
+            .filter(|&i| !self.is_callback_node(i) && st.ghost.pushed & bit(i) != 0)
+            .all(|i| st.ghost.released & bit(i) != 0)
+    }
+
+    /// I7 (final): every registered callback ran.
+    pub fn all_callbacks_ran(&self, st: &State) -> bool {
+        let want = st.ghost.cb_reg.iter().filter(|&&x| x != 0).count();
+        let ran = st.ghost.cb_ran.iter().filter(|&&x| x != 0).count();
+        let registrars = self
+            .cfg
+            .actors
+            .iter()
+            .filter(|a| **a == Actor::Callback)
+            .count();
+        want == ran && want == registrars
+    }
+}
+
+impl Model for FutureTaskModel {
+    type State = State;
+    type Action = Action;
+
+    fn init_states(&self) -> Vec<State> {
+        let n = self.cfg.actors.len();
+        let mut threads: [Thread; MAX_ACTORS] = Default::default();
+        for th in threads.iter_mut().skip(n) {
+            th.pc = Pc::Finished;
+        }
+        vec![State {
+            state: NEW as u8,
+            head: 0,
+            runner: 0,
+            outcome: None,
+            nodes: [Node::default(); MAX_ACTORS],
+            threads,
+            ghost: Ghost::default(),
+            history: self
+                .cfg
+                .linearizability
+                .then(|| LinearizabilityTester::new(WriteOnce::default())),
+        }]
+    }
+
+    fn actions(&self, st: &State, actions: &mut Vec<Action>) {
+        let mut alts = Vec::new();
+        for t in 0..self.cfg.actors.len() {
+            alts.clear();
+            self.alts(st, t, &mut alts);
+            let pc = match st.threads[t].pc {
+                // The first action invokes the operation and performs its first step.
+                Pc::Idle => match self.actor(t) {
+                    Actor::Runner => Pc::R1,
+                    Actor::Canceller { .. } => Pc::C1Load,
+                    Actor::Setter { .. } => Pc::K1Load,
+                    Actor::Waiter { .. } => Pc::G1,
+                    Actor::Async { .. } => Pc::APoll,
+                    Actor::Callback => Pc::P1,
+                    Actor::Observer => Pc::OIsDone,
+                },
+                pc => pc,
+            };
+            actions.extend(alts.iter().map(|&alt| Action {
+                tid: t as u8,
+                alt,
+                pc,
+            }));
+        }
+    }
+
+    fn next_state(&self, st: &State, a: Action) -> Option<State> {
+        let mut next = st.clone();
+        self.step(&mut next, a.tid as usize, a.alt);
+        Some(next)
+    }
+
+    fn properties(&self) -> Vec<Property<Self>> {
+        vec![
+            Property::always("I1 single winner", |_, s: &State| {
+                s.ghost.bad & BAD_I1 == 0 && s.ghost.wins <= 1 && s.ghost.writes <= 1
+            }),
+            Property::always("I2 publication", |_, s: &State| {
+                s.ghost.bad & BAD_I2 == 0
+                    && (!matches!(phase(s.state as usize), NORMAL | EXCEPTIONAL)
+                        || s.outcome.is_some())
+            }),
+            Property::always("I3 no lost wakeup", |m: &Self, s: &State| {
+                s.ghost.bad & BAD_I3 == 0 && !m.lost_thread_wakeup(s) && !m.stuck(s)
+            }),
+            Property::always("I4 run at most once", |_, s: &State| {
+                s.ghost.bad & BAD_I4 == 0 && s.ghost.claims <= 1
+            }),
+            Property::always("I5 interrupt hygiene", |m: &Self, s: &State| {
+                s.ghost.bad & BAD_I5 == 0
+                    && (0..m.cfg.actors.len()).all(|r| {
+                        m.actor(r) != Actor::Runner
+                            || s.threads[r].pc != Pc::Finished
+                            || (!s.threads[r].permit
+                                && !s
+                                    .threads
+                                    .iter()
+                                    .any(|c| c.pc == Pc::C4 && c.cur as usize == r + 1))
+                    })
+            }),
+            Property::always("I6 waiter lifetime", |m: &Self, s: &State| {
+                s.ghost.bad & BAD_I6 == 0
+                    && m.stack_well_formed(s)
+                    && (!FutureTaskModel::all_finished(s) || m.all_nodes_released(s))
+            }),
+            Property::always("I7 callbacks", |m: &Self, s: &State| {
+                s.ghost.bad & BAD_I7 == 0
+                    && (!FutureTaskModel::all_finished(s) || m.all_callbacks_ran(s))
+            }),
+            Property::always("I8 async wake", |m: &Self, s: &State| {
+                s.ghost.bad & BAD_I8 == 0 && !m.lost_async_wakeup(s)
+            }),
+            Property::always("I9 monotonic observation", |_, s: &State| {
+                s.ghost.bad & BAD_I9 == 0
+            }),
+            Property::always("linearizable", |_, s: &State| {
+                s.ghost.bad & BAD_LIN == 0
+                    && FutureTaskModel::alpha_matches(s)
+                    && match &s.history {
+                        None => true,
+                        Some(h) => h.serialized_history().is_some(),
+                    }
+            }),
+            Property::sometimes(
+                "timed waiter times out during completion",
+                |m: &Self, s: &State| {
+                    let completing = s.threads.iter().any(|t| Self::is_completing(t.pc));
+                    completing
+                        && (0..m.cfg.actors.len()).any(|t| {
+                            matches!(m.actor(t), Actor::Waiter { timed: true })
+                                && s.nodes[t].st as usize == NODE_ABANDONED
+                        })
+                },
+            ),
+            Property::sometimes(
+                "callback registered while DRAINING",
+                |m: &Self, s: &State| {
+                    let mut p = head_ptr(s.head as usize) as u8;
+                    let mut found = false;
+                    while p != 0 {
+                        let i = node_at(p);
+                        found |= m.is_callback_node(i);
+                        p = s.nodes[i].next;
+                    }
+                    found && s.head as usize & DRAINING != 0
+                },
+            ),
+            Property::sometimes(
+                "cancel(true) races the runner's finish",
+                |m: &Self, s: &State| {
+                    phase(s.state as usize) == INTERRUPTING
+                        && (0..m.cfg.actors.len()).any(|r| {
+                            m.actor(r) == Actor::Runner
+                                && matches!(
+                                    s.threads[r].pc,
+                                    Pc::K1Load | Pc::K1Cas | Pc::R6 | Pc::R7
+                                )
+                        })
+                },
+            ),
+            Property::sometimes("sweeper unlinks while completer walks", |_, s: &State| {
+                s.threads.iter().any(|t| Self::is_walking(t.pc))
+                    && s.threads
+                        .iter()
+                        .any(|t| matches!(t.pc, Pc::SH2 | Pc::SH4 | Pc::SH5))
+            }),
+        ]
+    }
+}
