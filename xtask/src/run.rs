@@ -257,8 +257,8 @@ fn run_one(root: &Path, c: &Check, log_path: &Path, started: Instant) -> CheckRe
 
 fn is_progress(line: &str) -> bool {
     let l = line.trim_start();
-    l.starts_with("FT-MODEL")
-        || l.starts_with("FT-PROOF")
+    l.contains("FT-MODEL")
+        || l.contains("FT-PROOF")
         || l.starts_with("test result:")
         || l.starts_with("Running ")
         || l.starts_with("Doc-tests")
@@ -360,9 +360,10 @@ fn count(c: &Check, lines: &[String], r: &mut CheckResult, problems: &mut Vec<St
             }
         }
         Count::Models { prefix, manifest } => {
+            // libtest may print `test <name> ... ` on the same line before the model's report.
             for l in lines
                 .iter()
-                .filter(|l| l.trim_start().starts_with("FT-MODEL"))
+                .filter_map(|l| l.find("FT-MODEL").map(|i| &l[i..]))
             {
                 let checker = field(l, "checker").unwrap_or("?");
                 if !checker.starts_with(prefix) {
@@ -537,6 +538,43 @@ mod tests {
         assert_eq!(field(l, "name"), Some("run_x_cancel"));
         assert_eq!(field(l, "iterations"), Some("1234"));
         assert_eq!(field(l, "nope"), None);
+    }
+
+    #[test]
+    fn model_lines_after_libtest_prefix() {
+        let c = crate::plan::Check {
+            tier: 3,
+            tier_name: "loom",
+            name: "m".into(),
+            covers: "I1".into(),
+            cmd: vec!["true".into()],
+            env: vec![],
+            count: Count::Models {
+                prefix: "loom",
+                manifest: PathBuf::from("/nonexistent"),
+            },
+            skip: None,
+            budget_s: 1,
+        };
+        let mut r = CheckResult {
+            check: c.clone(),
+            status: Status::Pass,
+            count: String::new(),
+            secs: 0.0,
+            models: vec![],
+            hints: vec![],
+            log: PathBuf::new(),
+        };
+        let lines = vec![
+            "test a ... FT-MODEL checker=loom name=a invariants=I1 iterations=5 bound=exhaustive secs=0.1".to_string(),
+            "FT-MODEL checker=shuttle-pct name=b invariants=I2 iterations=7 bound=x secs=0.1".to_string(),
+        ];
+        let mut problems = vec![];
+        count(&c, &lines, &mut r, &mut problems);
+        assert_eq!(r.models.len(), 1);
+        assert_eq!(r.models[0].iterations, 5);
+        // An unreadable manifest is a failure, never a silent pass.
+        assert!(problems.iter().any(|p| p.contains("cannot read")));
     }
 
     #[test]
