@@ -404,6 +404,13 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
             // SAFETY: as in `get` (I2).
             return Ok(unsafe { self.value_unchecked() });
         }
+        self.get_timeout_slow(s, timeout)
+    }
+
+    /// Everything but `get_timeout`'s NORMAL fast path, out of line so that the fast path is the
+    /// same straight-line code as `get`'s (P3 = P2).
+    #[cold]
+    fn get_timeout_slow(&self, s: usize, timeout: Duration) -> Result<&T, WaitError<'_>> {
         if p::is_done(s) {
             return self.report(s).map_err(Into::into);
         }
