@@ -301,7 +301,7 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
         env: vec![],
         count: Count::Spin,
         skip: missing(root, "proofs/run-spin.sh"),
-        budget_s: 300,
+        budget_s: 600,
     });
     v.push(Check {
         tier: 6,
@@ -312,7 +312,7 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
         env: vec![],
         count: Count::Spin,
         skip: missing(root, "proofs/run-spin.sh"),
-        budget_s: 300,
+        budget_s: 600,
     });
     v.push(Check {
         tier: 7,
