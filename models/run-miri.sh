@@ -39,5 +39,26 @@ if [ "$#" -eq 0 ]; then
 fi
 
 echo "== models/tests/miri_races.rs under Miri (${SEEDS} seeds) =="
-cargo +nightly miri test -p futuretask-models --test miri_races -- "$@"
+# One test thread: libtest's parallel runner waits with a timeout, which would hide a deadlock
+# from Miri's detector.
+# A livelock (a thread spinning on a hand-off that never comes) is not something Miri reports: it
+# just runs. Bound the races' wall time (MIRI_RACES_TIMEOUT, default 20 s per seed, at least 240 s)
+# and, on a timeout, find and print the seed that does not finish.
+limit="${MIRI_RACES_TIMEOUT:-$((SEEDS * 20 > 240 ? SEEDS * 20 : 240))}"
+rc=0
+timeout "$limit" cargo +nightly miri test -p futuretask-models --test miri_races -- --test-threads=1 "$@" || rc=$?
+if [ "$rc" -eq 124 ]; then
+    echo "miri races did not finish in ${limit} s (a livelock?); looking for the seed that hangs" >&2
+    for ((s = 0; s < SEEDS; s++)); do
+        if ! MIRIFLAGS="-Zmiri-strict-provenance -Zmiri-seed=$s ${MIRIFLAGS_EXTRA:-}" timeout 300 \
+            cargo +nightly miri test -q -p futuretask-models --test miri_races -- --test-threads=1 "$@" >/dev/null 2>&1; then
+            echo "REPRODUCE: MIRIFLAGS=\"-Zmiri-strict-provenance -Zmiri-seed=$s -Zmiri-report-progress=20000000\" cargo +nightly miri test -p futuretask-models --test miri_races -- --test-threads=1 $*" >&2
+            echo "  (the progress reports show where the spinning thread is)" >&2
+            break
+        fi
+    done
+    exit 1
+elif [ "$rc" -ne 0 ]; then
+    exit "$rc"
+fi
 echo "miri tier passed: ${SEEDS} seeds in $(($(date +%s) - start)) s"

@@ -83,7 +83,7 @@
 #define CLOSE_NOW(h)        (HEAD_PTR(h) == 0)
 #endif
 /* drain_step(h): WaitForRemover iff LOCKED; Close(CLOSED) iff empty; else Detach(DRAINING) */
-/* remove_step(h): AwaitHandOff iff CLOSED; LOCKED&DIRTY: AwaitSweeper; LOCKED: MarkDirty(h|DIRTY);
+/* remove_step(h): AwaitHandOff iff CLOSED; LOCKED (DIRTY or not): MarkDirty(h|DIRTY);
    else Lock(h|LOCKED) */
 /* unlock_step(h): DIRTY: SweepAgain(h & !DIRTY); else Release(h & !LOCKED) */
 #define UNLOCK_AGAIN(h)     (((h) & DIRTY) != 0)
@@ -237,8 +237,7 @@ inline remove_abandoned(me) {
   atomic { h = head };                                       /* A1 */
   do
   :: (h & CLOSED) != 0 -> break                              /* AwaitHandOff */
-  :: (h & CLOSED) == 0 && (h & LOCKED) != 0 && (h & DIRTY) != 0 -> break   /* AwaitSweeper */
-  :: (h & CLOSED) == 0 && (h & LOCKED) != 0 && (h & DIRTY) == 0 ->         /* MarkDirty */
+  :: (h & CLOSED) == 0 && (h & LOCKED) != 0 ->         /* MarkDirty (also when DIRTY is set: a CAS h -> h) */
      atomic { if :: head == h -> head = h | DIRTY; ok = 1 :: else -> h = head; ok = 0 fi };
      if :: ok -> break :: else -> skip fi
   :: (h & CLOSED) == 0 && (h & LOCKED) == 0 ->                             /* Lock */

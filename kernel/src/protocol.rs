@@ -234,9 +234,14 @@ pub enum RemoveStep {
     /// The stack is closed: the completer has handed off (or is handing off) the node; wait for
     /// the node to reach DONE.
     AwaitHandOff,
-    /// Another remover holds LOCKED and DIRTY is already set: it will sweep again; wait for DONE.
-    AwaitSweeper,
-    /// CAS `h` → the given word (set DIRTY), then wait for DONE.
+    /// Another remover holds LOCKED: CAS `h` → the given word (`h | DIRTY`), then wait for DONE.
+    /// Also when DIRTY is already set — the CAS then writes the same word, and it must still be
+    /// a CAS, not a plain load: the lock holder's next sweep reads our ABANDONED with a plain
+    /// load, which is only guaranteed to see it if our store happens-before the holder's
+    /// clear-DIRTY CAS. A read-modify-write of `head` gives that edge (the holder's CAS reads our
+    /// write or a later one of the same release sequence); merely *reading* DIRTY gives none
+    /// under the C11 model, and the holder could release without unlinking our node (found by
+    /// Miri's weak-memory emulation, `abandon_vs_abandon`, seed 3).
     MarkDirty(usize),
     /// CAS `h` → the given word (set LOCKED) and sweep.
     Lock(usize),
@@ -248,11 +253,7 @@ pub const fn remove_step(h: usize) -> RemoveStep {
     if h & CLOSED != 0 {
         RemoveStep::AwaitHandOff
     } else if h & LOCKED != 0 {
-        if h & DIRTY != 0 {
-            RemoveStep::AwaitSweeper
-        } else {
-            RemoveStep::MarkDirty(h | DIRTY)
-        }
+        RemoveStep::MarkDirty(h | DIRTY)
     } else {
         RemoveStep::Lock(h | LOCKED)
     }
@@ -354,7 +355,10 @@ mod tests {
             remove_step(node | LOCKED),
             RemoveStep::MarkDirty(node | LOCKED | DIRTY)
         );
-        assert_eq!(remove_step(node | LOCKED | DIRTY), RemoveStep::AwaitSweeper);
+        assert_eq!(
+            remove_step(node | LOCKED | DIRTY),
+            RemoveStep::MarkDirty(node | LOCKED | DIRTY)
+        );
         assert_eq!(remove_step(node), RemoveStep::Lock(node | LOCKED));
         assert_eq!(
             unlock_step(node | LOCKED | DIRTY),

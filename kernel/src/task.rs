@@ -109,6 +109,25 @@ impl<T, F: FnOnce() -> T + Send> FutureTask<T, Closure<F>> {
     }
 }
 
+impl<T, F: FnOnce() -> T + Send> FutureTask<T, Closure<F>> {
+    /// The closure of a task nobody has run, taken back (a refused submission hands it to its
+    /// caller). `None` if `run` has claimed it.
+    pub(crate) fn into_closure(self) -> Option<F> {
+        let s = self.state.load(Acquire);
+        if p::is_started(s) {
+            return None;
+        }
+        // SAFETY: we own the task and nobody claimed the closure, so it is in place and nobody
+        // else can claim it (I4); STARTED is set below so `Drop` does not drop it again.
+        let f = self
+            .job
+            .0
+            .with_mut(|f| unsafe { ManuallyDrop::take(&mut *f) });
+        self.state.store(s | p::STARTED, Relaxed);
+        Some(f)
+    }
+}
+
 impl<T> FutureTask<T, NoJob> {
     /// A task with no closure, completed by [`set`](FutureTask::set) or
     /// [`fail`](FutureTask::fail) (Python's `Future()`, Spring's `DeferredResult`). For a writer

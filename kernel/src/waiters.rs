@@ -341,7 +341,7 @@ impl<T> WaiterStack<T> {
         let mut h = self.head.load(Acquire);
         loop {
             match p::remove_step(addr(h)) {
-                RemoveStep::AwaitHandOff | RemoveStep::AwaitSweeper => return,
+                RemoveStep::AwaitHandOff => return,
                 RemoveStep::MarkDirty(w) => {
                     match self
                         .head

@@ -15,7 +15,7 @@
 
 use futuretask::{cancelled, interrupted, mock_clock, FutureTask, GetError, State, WaitError};
 use futuretask_models::shuttle_driver::{pct, random};
-use futuretask_models::{poll_once, WakeProbe};
+use futuretask_models::{drop_and_poison, poll_once, WakeProbe};
 use shuttle::thread;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
@@ -79,9 +79,49 @@ fn await_async(task: &FutureTask<u32>) -> (Seen, Vec<Arc<WakeProbe>>) {
     }
 }
 
+/// Yield a random number (0..=max) of times, chosen by shuttle's scheduler-controlled RNG (so a
+/// failing schedule still replays). Without it the thread that starts the race (usually main)
+/// wins it in almost every iteration: a racing operation is a handful of steps, the other side
+/// tens of steps.
+fn jitter(max: usize) {
+    use shuttle::rand::Rng;
+    for _ in 0..shuttle::rand::thread_rng().gen_range(0..=max) {
+        thread::yield_now();
+    }
+}
+
 fn both(name: &str, invariants: &str, iterations: usize, model: fn()) {
     pct(name, invariants, iterations, DEPTH, model);
     random(name, invariants, iterations, model);
+}
+
+// ---- replay ------------------------------------------------------------------------------------
+
+/// Replays a failing schedule printed by any model of this file:
+///
+/// ```text
+/// FT_SHUTTLE_REPLAY_MODEL=mixed_waiters FT_SHUTTLE_REPLAY_SCHEDULE="<the printed schedule>" \
+///   cargo test -p futuretask-models --features shuttle --release --test shuttle \
+///   -- --ignored --nocapture replay_schedule
+/// ```
+///
+/// (the schedule may keep the line breaks shuttle printed; whitespace is ignored).
+#[test]
+#[ignore = "set FT_SHUTTLE_REPLAY_MODEL and FT_SHUTTLE_REPLAY_SCHEDULE"]
+fn replay_schedule() {
+    let name = std::env::var("FT_SHUTTLE_REPLAY_MODEL").expect("FT_SHUTTLE_REPLAY_MODEL");
+    let schedule = std::env::var("FT_SHUTTLE_REPLAY_SCHEDULE").expect("FT_SHUTTLE_REPLAY_SCHEDULE");
+    let model: fn() = match name.as_str() {
+        "mixed_waiters" => mixed_waiters,
+        "abandon_storm" => abandon_storm,
+        "cancel_storm" => cancel_storm,
+        "callback_storm" => callback_storm,
+        "async_storm" => async_storm,
+        "executor_shutdown_now" => executor::shutdown_now_storm,
+        "executor_shutdown_drain" => executor::shutdown_drain_storm,
+        other => panic!("unknown shuttle model {other}"),
+    };
+    futuretask_models::shuttle_driver::replay(model, schedule.trim_matches('"'));
 }
 
 // ---- mixed waiters ---------------------------------------------------------------------------
@@ -109,6 +149,7 @@ fn mixed_waiters() {
     let mut hs = Vec::new();
     let t = Arc::clone(&task);
     let runner = thread::spawn(move || {
+        jitter(4);
         t.run();
         assert!(
             !interrupted() && !cancelled(),
@@ -117,22 +158,31 @@ fn mixed_waiters() {
     });
     for _ in 0..2 {
         let t = Arc::clone(&task);
-        hs.push(thread::spawn(move || vec![seen_get(t.get())]));
+        hs.push(thread::spawn(move || {
+            jitter(8);
+            vec![seen_get(t.get())]
+        }));
     }
     for ticks in 1..=2 {
         let t = Arc::clone(&task);
         hs.push(thread::spawn(move || {
+            jitter(8);
             vec![seen_wait(t.get_timeout(Duration::from_nanos(ticks)))]
         }));
     }
     let t = Arc::clone(&task);
-    let asy = thread::spawn(move || await_async(&t));
+    let asy = thread::spawn(move || {
+        jitter(8);
+        await_async(&t)
+    });
     let clock = thread::spawn(|| {
         for _ in 0..3 {
+            jitter(6);
             mock_clock::advance(1);
             thread::yield_now();
         }
     });
+    jitter(16);
     let won = task.cancel(true);
     runner.join().unwrap();
     clock.join().unwrap();
@@ -165,13 +215,14 @@ fn mixed_waiters() {
 
 #[test]
 fn shuttle_mixed_waiters() {
-    both("mixed_waiters", "I1,I2,I3,I6,I8,I9", 20000, mixed_waiters);
+    both("mixed_waiters", "I1,I2,I3,I6,I8,I9", 100_000, mixed_waiters);
 }
 
 // ---- abandon storm ---------------------------------------------------------------------------
 
 /// **abandon storm** (I6). 6 threads: 3 timed waiters (one tick), 2 async waiters that poll once
-/// and drop their future, main as the clock (advances until every timed waiter returned), no
+/// and drop their future (in place, then poisoning its memory: a node touched after the drop
+/// returned reads nonsense and fails the model), main as the clock (advances until every timed waiter returned), no
 /// completion until then. Checks: every timed waiter times out and returns (an abandoned node
 /// stranded by a remover that ignored DIRTY never returns: shuttle reports the deadlock or the
 /// step bound); no waker leaks; the stack is empty before completion; completion then works.
@@ -183,6 +234,7 @@ fn abandon_storm() {
         let t = Arc::clone(&task);
         let ret = Arc::clone(&returned);
         timed.push(thread::spawn(move || {
+            jitter(4);
             let r = t.get_timeout(TICK);
             ret.fetch_add(1, SeqCst);
             matches!(r, Err(WaitError::TimedOut))
@@ -192,11 +244,12 @@ fn abandon_storm() {
     for _ in 0..2 {
         let t = Arc::clone(&task);
         droppers.push(thread::spawn(move || {
+            jitter(4);
             let probe = WakeProbe::new();
             let mut fut = Box::pin(t.wait_async());
             assert!(poll_once(fut.as_mut(), &probe.waker()).is_pending());
-            drop(fut);
-            probe
+            jitter(4);
+            (probe, drop_and_poison(fut))
         }));
     }
     while returned.load(SeqCst) < 3 {
@@ -206,8 +259,12 @@ fn abandon_storm() {
     for h in timed {
         assert!(h.join().unwrap(), "a timed waiter did not time out");
     }
-    for d in droppers {
-        let probe = d.join().unwrap();
+    let mut poisoned = Vec::new();
+    // Check the probes only once every dropper is joined: a lock holder drops the waker it took
+    // from another dropper's node just after releasing it.
+    let joined: Vec<_> = droppers.into_iter().map(|d| d.join().unwrap()).collect();
+    for (probe, p) in joined {
+        poisoned.push(p);
         assert_eq!(probe.wakes(), 0);
         assert_eq!(Arc::strong_count(&probe), 1, "I6: a stored waker leaked");
     }
@@ -218,11 +275,12 @@ fn abandon_storm() {
     );
     task.set(5).unwrap();
     assert_eq!(*task.get().unwrap(), 5);
+    drop(poisoned);
 }
 
 #[test]
 fn shuttle_abandon_storm() {
-    both("abandon_storm", "I6", 20000, abandon_storm);
+    both("abandon_storm", "I6", 100_000, abandon_storm);
 }
 
 // ---- cancel storm ----------------------------------------------------------------------------
@@ -250,6 +308,7 @@ fn cancel_storm() {
     for _ in 0..2 {
         let t = Arc::clone(&task);
         runners.push(thread::spawn(move || {
+            jitter(6);
             let ran = t.run();
             assert!(
                 !interrupted() && !cancelled(),
@@ -270,13 +329,22 @@ fn cancel_storm() {
         .into_iter()
         .map(|i| {
             let t = Arc::clone(&task);
-            thread::spawn(move || t.cancel(i))
+            thread::spawn(move || {
+                jitter(12);
+                t.cancel(i)
+            })
         })
         .collect();
     let t = Arc::clone(&task);
-    let setter = thread::spawn(move || t.set(3).is_ok());
+    let setter = thread::spawn(move || {
+        jitter(12);
+        t.set(3).is_ok()
+    });
     let t = Arc::clone(&task);
-    let waiter = thread::spawn(move || seen_get(t.get()));
+    let waiter = thread::spawn(move || {
+        jitter(8);
+        seen_get(t.get())
+    });
     let claimed: usize = runners
         .into_iter()
         .map(|h| h.join().unwrap() as usize)
@@ -306,7 +374,7 @@ fn cancel_storm() {
 
 #[test]
 fn shuttle_cancel_storm() {
-    both("cancel_storm", "I1,I4,I5", 20000, cancel_storm);
+    both("cancel_storm", "I1,I4,I5", 100_000, cancel_storm);
 }
 
 // ---- callbacks -------------------------------------------------------------------------------
@@ -336,14 +404,22 @@ fn callback_storm() {
         let (a, b) = (cb(who, 0), cb(who, 1));
         let t = Arc::clone(&task);
         hs.push(thread::spawn(move || {
+            jitter(8);
             t.add_done_callback(a);
+            jitter(4);
             t.add_done_callback(b);
         }));
     }
     let t = Arc::clone(&task);
-    let completer = thread::spawn(move || t.set(4).unwrap());
+    let completer = thread::spawn(move || {
+        jitter(8);
+        t.set(4).unwrap()
+    });
     let t = Arc::clone(&task);
-    let waiter = thread::spawn(move || *t.get().unwrap());
+    let waiter = thread::spawn(move || {
+        jitter(8);
+        *t.get().unwrap()
+    });
     for h in hs {
         h.join().unwrap();
     }
@@ -362,13 +438,14 @@ fn callback_storm() {
 
 #[test]
 fn shuttle_callback_storm() {
-    both("callback_storm", "I7", 20000, callback_storm);
+    both("callback_storm", "I7", 100_000, callback_storm);
 }
 
 // ---- async storm -----------------------------------------------------------------------------
 
 /// **async storm** (I6, I8). 5 threads: 3 async waiters (each re-polls with a new waker before
-/// waiting for it; the first drops its future after two polls instead), a completer, main.
+/// waiting for it; the first drops its future after two polls instead, and poisons its memory),
+/// a runner, main.
 /// Checks: the awaiting waiters get the value after their latest waker fired; the dropped future
 /// leaves nothing behind; every waker the kernel stored is dropped.
 fn async_storm() {
@@ -377,21 +454,29 @@ fn async_storm() {
     let dropper = thread::spawn(move || {
         let (a, b) = (WakeProbe::new(), WakeProbe::new());
         let mut fut = Box::pin(t.wait_async());
+        jitter(4);
         let _ = poll_once(fut.as_mut(), &a.waker());
+        jitter(4);
         let _ = poll_once(fut.as_mut(), &b.waker());
-        drop(fut);
-        vec![a, b]
+        jitter(4);
+        (vec![a, b], drop_and_poison(fut))
     });
     let awaiters: Vec<_> = (0..2)
         .map(|_| {
             let t = Arc::clone(&task);
-            thread::spawn(move || await_async(&t))
+            thread::spawn(move || {
+                jitter(6);
+                await_async(&t)
+            })
         })
         .collect();
     let t = Arc::clone(&task);
-    let runner = thread::spawn(move || assert!(t.run()));
+    let runner = thread::spawn(move || {
+        jitter(12);
+        assert!(t.run())
+    });
     runner.join().unwrap();
-    let mut probes = dropper.join().unwrap();
+    let (mut probes, poisoned) = dropper.join().unwrap();
     for a in awaiters {
         let (s, p) = a.join().unwrap();
         assert_eq!(s, Seen::Value(9), "I8");
@@ -402,11 +487,12 @@ fn async_storm() {
     }
     assert_eq!(task.state(), State::Success);
     assert_eq!(task.waiter_stack_len(), 0);
+    drop(poisoned);
 }
 
 #[test]
 fn shuttle_async_storm() {
-    both("async_storm", "I6,I8", 20000, async_storm);
+    both("async_storm", "I6,I8", 100_000, async_storm);
 }
 
 // ---- I10: executor ---------------------------------------------------------------------------
@@ -437,6 +523,7 @@ mod executor {
                 }
                 v
             };
+            jitter(4);
             match pool.submit(f) {
                 Ok(h) => out.push((h, ran, Seen::TimedOut)),
                 Err(rej) => {
@@ -460,7 +547,7 @@ mod executor {
     /// pool). Checks: every `get` returns; an accepted task either ran to its value, or was
     /// cancelled — and then, if its closure never ran, `shutdown_now` reported it, while a task
     /// that ran is never reported; rejected closures come back.
-    fn shutdown_now_storm() {
+    pub(super) fn shutdown_now_storm() {
         let pool = Arc::new(ThreadPool::builder().workers(2).build().unwrap());
         let subs: Vec<_> = (0..3u32)
             .map(|i| {
@@ -468,7 +555,7 @@ mod executor {
                 thread::spawn(move || submit_two(&p, 10 * i))
             })
             .collect();
-        thread::yield_now();
+        jitter(16);
         let unstarted = pool.shutdown_now();
         let accepted: Vec<_> = subs.into_iter().flat_map(|s| s.join().unwrap()).collect();
         drop(pool);
@@ -489,14 +576,19 @@ mod executor {
 
     #[test]
     fn shuttle_executor_shutdown_now() {
-        both("executor_shutdown_now", "I3,I10", 5000, shutdown_now_storm);
+        both(
+            "executor_shutdown_now",
+            "I3,I10",
+            25_000,
+            shutdown_now_storm,
+        );
     }
 
     /// **submitters × shutdown / drop × workers** (I10). 6 threads: 2 workers, 3 submitters
     /// (each holds its own reference to the pool and drops it after waiting), main (`shutdown`,
     /// then drops its reference; whichever reference is dropped last joins the workers). Checks: every accepted task ran to its value; rejected closures
     /// come back.
-    fn shutdown_drain_storm() {
+    pub(super) fn shutdown_drain_storm() {
         let pool = Arc::new(ThreadPool::builder().workers(2).build().unwrap());
         let subs: Vec<_> = (0..3u32)
             .map(|i| {
@@ -508,6 +600,7 @@ mod executor {
                 })
             })
             .collect();
+        jitter(16);
         pool.shutdown();
         drop(pool);
         for s in subs {
@@ -521,6 +614,11 @@ mod executor {
 
     #[test]
     fn shuttle_executor_shutdown_drain() {
-        both("executor_shutdown_drain", "I10", 5000, shutdown_drain_storm);
+        both(
+            "executor_shutdown_drain",
+            "I10",
+            25_000,
+            shutdown_drain_storm,
+        );
     }
 }

@@ -936,7 +936,7 @@ impl FutureTaskModel {
     /// Decision of A2 on head word `h`.
     fn remove_decide(&self, st: &mut State, t: usize, h: u8) {
         match remove_step(h as usize) {
-            RemoveStep::AwaitHandOff | RemoveStep::AwaitSweeper => self.after_remove(st, t),
+            RemoveStep::AwaitHandOff => self.after_remove(st, t),
             RemoveStep::MarkDirty(w) => {
                 let th = &mut st.threads[t];
                 th.h = h;

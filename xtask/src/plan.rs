@@ -197,7 +197,7 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
         tier: 3,
         tier_name: "loom",
         name: "loom models (exhaustive unless stated)".into(),
-        covers: "I1-I9".into(),
+        covers: "I1-I10".into(),
         cmd: cargo(&[
             "test",
             "-p",
@@ -223,7 +223,7 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
         tier: 4,
         tier_name: "shuttle",
         name: "shuttle models (PCT + random)".into(),
-        covers: "I1-I9".into(),
+        covers: "I1-I10".into(),
         cmd: cargo(&[
             "test",
             "-p",

@@ -55,18 +55,14 @@ impl QueuedJob {
         QueuedJob(Some(task))
     }
 
-    /// The task, for the pool's registry of running tasks.
-    #[inline]
-    pub(crate) fn task(&self) -> &Arc<dyn Runnable> {
-        self.0
-            .as_ref()
-            .expect("a queued job holds its task until consumed")
-    }
-
-    /// Run the task; the entry is consumed (its drop finds the task done).
-    #[inline]
+    /// Run the task in place; the entry is consumed (its drop finds the task done). Workers take
+    /// the task out instead ([`into_task`](QueuedJob::into_task)) and keep it in the pool's
+    /// registry while it runs.
+    #[cfg(test)]
     pub(crate) fn run(self) {
-        self.task().run_task();
+        if let Some(t) = &self.0 {
+            t.run_task();
+        }
     }
 
     /// Take the task out without the drop guard firing (the caller reports or cancels it).

@@ -25,7 +25,7 @@ use crate::sync::{
     self, thread_local, AtomicUsize, Condvar, Deadline, JoinHandle, Mutex, Ordering::Relaxed,
     ThreadBuilder,
 };
-use crate::task::{FutureTask, Job};
+use crate::task::{Closure, FutureTask, Job};
 use std::cell::Cell;
 use std::collections::VecDeque;
 use std::fmt;
@@ -404,6 +404,20 @@ fn contained(f: impl FnOnce()) {
     let _ = catch_unwind(AssertUnwindSafe(f));
 }
 
+/// A refused submission: the task was never shared (no queue entry, no handle), so its closure
+/// is still in it, unclaimed; hand it back (I10: nothing is dropped silently).
+fn refused<T, F: FnOnce() -> T + Send>(
+    task: Arc<FutureTask<T, Closure<F>>>,
+    reason: RejectReason,
+) -> Rejected<F> {
+    let task =
+        Arc::try_unwrap(task).unwrap_or_else(|_| unreachable!("a refused task has no other owner"));
+    Rejected {
+        task: task.into_closure().expect("a refused task was never run"),
+        reason,
+    }
+}
+
 fn worker_main(shared: Arc<Shared>, idx: usize) {
     WORKER_OF.with(|w| w.set(Arc::as_ptr(&shared) as usize));
     // Leave through the guard, even if something unexpected unwinds: `live` must reach 0 for
@@ -425,7 +439,12 @@ fn worker_main(shared: Arc<Shared>, idx: usize) {
             // More work than this worker: pass the wake on (a spinner took this entry without
             // anyone being woken for the rest).
             let chain = !g.queue.is_empty() && g.claim_wake();
-            let finished = g.running[idx].replace(Arc::clone(job.task()));
+            // The registry entry becomes the task's owning reference (no clone): it stays there
+            // until this worker takes its next task or leaves, so the pointer below is valid for
+            // the run; `shutdown_now` only clones it.
+            let task = job.into_task();
+            let current: *const dyn Runnable = Arc::as_ptr(&task);
+            let finished = g.running[idx].replace(task);
             drop(g);
             if room {
                 sh.room.notify_one();
@@ -436,7 +455,9 @@ fn worker_main(shared: Arc<Shared>, idx: usize) {
             if let Some(t) = finished {
                 contained(move || drop(t));
             }
-            contained(move || job.run());
+            // SAFETY: `running[idx]` holds an `Arc` of this task until this worker replaces or
+            // takes it (the loop below, or `ExitGuard`); nobody else removes it.
+            contained(|| unsafe { (*current).run_task() });
             spun = false;
             g = sync::lock(&sh.inner);
             continue;
@@ -488,7 +509,12 @@ impl Drop for ExitGuard<'_> {
             sh.term.notify_all();
         }
         if let Some(t) = finished {
-            contained(move || drop(t));
+            // Leaving with a task taken but (after an unexpected unwind) perhaps not run: cancel
+            // it so its waiters wake (I10); after a run this is one load.
+            contained(move || {
+                t.cancel_task(false);
+                drop(t)
+            });
         }
     }
 }
@@ -530,19 +556,8 @@ impl ThreadPool {
         F: FnOnce() -> T + Send + 'static,
         T: Send + Sync + 'static,
     {
-        self.enqueue(
-            f,
-            |f| {
-                let task = Arc::new(FutureTask::new(f));
-                let handle: TaskHandle<T> = Arc::clone(&task) as TaskHandle<T>;
-                (QueuedJob::new(task), handle)
-            },
-            |f| {
-                let task = FutureTask::arc(f);
-                task.run();
-                task
-            },
-        )
+        self.enqueue(Arc::new(FutureTask::new(f)))
+            .map(|task| task as TaskHandle<T>)
     }
 
     /// Fire and forget. A panic is reported by the panic hook and contained: the worker goes on.
@@ -551,33 +566,27 @@ impl ThreadPool {
     where
         F: FnOnce() + Send + 'static,
     {
-        self.enqueue(
-            f,
-            |f| (QueuedJob::new(Arc::new(FutureTask::new(f))), ()),
-            |f| {
-                FutureTask::new(f).run();
-            },
-        )
+        self.enqueue(Arc::new(FutureTask::new(f))).map(drop)
     }
 
-    /// The one submission path: admit under the lock (shutdown, room, policy), then build the
-    /// task (`make`, the one allocation) and queue it, or run it here (`inline`).
+    /// The one submission path. The task (the one allocation) is built by the caller, before the
+    /// lock: the critical section is the admission decision and a `push_back`. A refused task is
+    /// still unshared, so its closure is taken back out of it and handed to the caller.
     #[inline]
-    fn enqueue<F, R>(
+    fn enqueue<T, F>(
         &self,
-        f: F,
-        make: impl FnOnce(F) -> (QueuedJob, R),
-        inline: impl FnOnce(F) -> R,
-    ) -> Result<R, Rejected<F>> {
+        task: Arc<FutureTask<T, Closure<F>>>,
+    ) -> Result<Arc<FutureTask<T, Closure<F>>>, Rejected<F>>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + Sync + 'static,
+    {
         let sh = &*self.shared;
         let mut g = sync::lock(&sh.inner);
         loop {
             if g.shutdown {
                 drop(g);
-                return Err(Rejected {
-                    task: f,
-                    reason: RejectReason::Shutdown,
-                });
+                return Err(refused(task, RejectReason::Shutdown));
             }
             if sh.has_room(&g) {
                 break;
@@ -590,28 +599,24 @@ impl ThreadPool {
                 }
                 Policy::Reject => {
                     drop(g);
-                    return Err(Rejected {
-                        task: f,
-                        reason: RejectReason::QueueFull,
-                    });
+                    return Err(refused(task, RejectReason::QueueFull));
                 }
                 Policy::CallerRuns => {
                     drop(g);
-                    return Ok(inline(f));
+                    task.run();
+                    return Ok(task);
                 }
             }
         }
-        // The allocation happens under the lock so that a refusal can still hand `f` back; it is
-        // a short, user-code-free critical section.
-        let (job, r) = make(f);
-        g.queue.push_back(job);
+        g.queue
+            .push_back(QueuedJob::new(Arc::clone(&task) as Arc<dyn Runnable>));
         sh.queued_hint.store(g.queue.len(), Relaxed);
         let wake = g.claim_wake();
         drop(g);
         if wake {
             sh.work.notify_one();
         }
-        Ok(r)
+        Ok(task)
     }
 
     /// Stop accepting tasks; queued and running tasks still run, then the workers leave. Does not
