@@ -500,21 +500,59 @@ fn hints(c: &Check, lines: &[String]) -> Vec<String> {
     ];
     let mut out = vec![format!("re-run: {}", c.display_cmd())];
     let mut seen = BTreeSet::new();
-    for l in lines {
+    let mut failed_tests = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
         let t = l.trim();
+        // Backtrace frames ("12: loom::rt::..." and their "at /path" lines) are noise here.
+        let frame = t.starts_with("at ")
+            || t.split_once(':')
+                .is_some_and(|(n, _)| n.chars().all(|ch| ch.is_ascii_digit()));
+        if frame {
+            continue;
+        }
+        if let Some(rest) = t.strip_prefix("thread '") {
+            if let Some((name, _)) = rest.split_once('\'') {
+                if t.contains("panicked at") && name != "main" {
+                    failed_tests.push(name.to_string());
+                }
+            }
+        }
         if KEYS.iter().any(|k| t.contains(k)) && t.len() < 400 && seen.insert(t.to_string()) {
             out.push(t.to_string());
+            // The panic message is on the line after "panicked at".
+            if t.contains("panicked at") {
+                if let Some(msg) = lines.get(i + 1) {
+                    let msg = msg.trim();
+                    if !msg.is_empty() && msg.len() < 400 {
+                        out.push(format!("  {msg}"));
+                    }
+                }
+            }
             if out.len() > 25 {
                 break;
             }
         }
     }
-    if let Count::Models { prefix: "loom", .. } = c.count {
-        out.push(
-            "loom: re-run one model with LOOM_LOG=1 LOOM_LOCATION=1 LOOM_CHECKPOINT_FILE=target/loom.json \
-             LOOM_CHECKPOINT_INTERVAL=1 and the model name as a test filter"
-                .into(),
-        );
+    if let Count::Models { prefix, .. } = c.count {
+        failed_tests.sort();
+        failed_tests.dedup();
+        for name in &failed_tests {
+            match prefix {
+                "loom" => {
+                    out.push(format!(
+                        "this model only: RUSTFLAGS='--cfg loom' cargo test -p futuretask-models --release --test loom -- --exact {name} --nocapture"
+                    ));
+                    out.push(format!(
+                        "its failing execution, step by step: run twice with FT_LOOM_CHECKPOINT=target/{}.loom added (the first run records it; the second replays only that execution, with the source location where each thread is blocked and the loom log)",
+                        name.replace("::", "-")
+                    ));
+                }
+                "shuttle" => out.push(format!(
+                    "this model only: cargo test -p futuretask-models --features shuttle --release --test shuttle -- {name} --nocapture (replay the printed schedule with the replay_schedule test, see models/README.md)"
+                )),
+                _ => {}
+            }
+        }
     }
     out
 }
