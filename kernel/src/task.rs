@@ -117,12 +117,12 @@ impl<T, F: FnOnce() -> T + Send> FutureTask<T, Closure<F>> {
         if p::is_started(s) {
             return None;
         }
-        // SAFETY: we own the task and nobody claimed the closure, so it is in place and nobody
-        // else can claim it (I4); STARTED is set below so `Drop` does not drop it again.
-        let f = self
-            .job
-            .0
-            .with_mut(|f| unsafe { ManuallyDrop::take(&mut *f) });
+        let f = self.job.0.with_mut(|f| {
+            // SAFETY: we own the task and nobody claimed the closure, so it is in place and
+            // nobody else can claim it (I4); STARTED is set below so `Drop` does not drop it
+            // again.
+            unsafe { ManuallyDrop::take(&mut *f) }
+        });
         self.state.store(s | p::STARTED, Relaxed);
         Some(f)
     }
@@ -536,6 +536,8 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
         // (I1, I2).
         self.outcome
             .with(|o| match unsafe { (*o).assume_init_ref() } {
+                // SAFETY: the outcome lives as long as `self` and is never written again once
+                // NORMAL is published (I2), so the borrow may outlive the `with` closure.
                 Ok(v) => unsafe { &*(v as *const T) },
                 Err(_) if cfg!(debug_assertions) => unreachable!("NORMAL with a failure"),
                 // SAFETY: NORMAL is published (K3) only after an `Ok` outcome was written (K2), and
@@ -551,6 +553,7 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
         // SAFETY: per the contract, an initialised, immutable `Err` (I1, I2).
         self.outcome
             .with(|o| match unsafe { (*o).assume_init_ref() } {
+                // SAFETY: as in `value_unchecked`: immutable once EXCEPTIONAL is published (I2).
                 Err(f) => unsafe { &*(f as *const Failure) },
                 Ok(_) => unreachable!("EXCEPTIONAL with a value"),
             })

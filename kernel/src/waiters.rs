@@ -241,10 +241,11 @@ impl<T> WaiterStack<T> {
             Push::Closed => {
                 // SAFETY: not linked, so still exclusively ours.
                 let node = unsafe { Box::from_raw(node) };
-                match node
+                // SAFETY: the node was never linked and is owned by this box (I7).
+                let payload = node
                     .payload
-                    .with_mut(|slot| unsafe { std::mem::replace(&mut *slot, Payload::Empty) })
-                {
+                    .with_mut(|slot| unsafe { std::mem::replace(&mut *slot, Payload::Empty) });
+                match payload {
                     Payload::Callback(cb) => Err(cb),
                     _ => unreachable!("callback node without a callback"),
                 }

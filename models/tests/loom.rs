@@ -614,10 +614,10 @@ mod executor {
     /// `get` returns (a cancelled queued task wakes its waiters); an accepted task either ran or
     /// was cancelled, and if its closure never ran it is in `shutdown_now`'s unstarted list;
     /// a rejected closure is handed back. Bound: preemption=3 in the quick tier (2k
-    /// interleavings), preemption=4 in the full tier; unbounded it is 3.6M interleavings (~8 min).
+    /// interleavings), exhaustive in the full tier (3.7M interleavings, ~5 min).
     #[test]
     fn submit_shutdown_now() {
-        let bound = Bound::tiered(Bound::Preemption(3), Bound::Preemption(4));
+        let bound = Bound::tiered(Bound::Preemption(3), Bound::Exhaustive);
         check("submit_shutdown_now", "I3,I10", bound, || {
             let pool = pool(1);
             let ran = Arc::new(AtomicBool::new(false));

@@ -55,16 +55,6 @@ impl QueuedJob {
         QueuedJob(Some(task))
     }
 
-    /// Run the task in place; the entry is consumed (its drop finds the task done). Workers take
-    /// the task out instead ([`into_task`](QueuedJob::into_task)) and keep it in the pool's
-    /// registry while it runs.
-    #[cfg(test)]
-    pub(crate) fn run(self) {
-        if let Some(t) = &self.0 {
-            t.run_task();
-        }
-    }
-
     /// Take the task out without the drop guard firing (the caller reports or cancels it).
     pub(crate) fn into_task(mut self) -> Arc<dyn Runnable> {
         self.0
@@ -110,7 +100,9 @@ mod tests {
     #[test]
     fn a_queue_entry_that_ran_leaves_the_outcome_alone() {
         let task = Arc::new(FutureTask::new(|| 2));
-        QueuedJob::new(Arc::clone(&task) as Arc<dyn Runnable>).run();
+        let job = QueuedJob::new(Arc::clone(&task) as Arc<dyn Runnable>);
+        task.run();
+        drop(job); // the guard's cancel loses: the task already ran
         assert_eq!(*task.get().unwrap(), 2);
         let unrun = Arc::new(FutureTask::new(|| 3));
         let t = QueuedJob::new(Arc::clone(&unrun) as Arc<dyn Runnable>).into_task();
