@@ -456,7 +456,8 @@ fn worker_main(shared: Arc<Shared>, idx: usize) {
                 contained(move || drop(t));
             }
             // SAFETY: `running[idx]` holds an `Arc` of this task until this worker replaces or
-            // takes it (the loop below, or `ExitGuard`); nobody else removes it.
+            // takes it (the loop below, or `ExitGuard`); nobody else removes it (I10: the registry
+            // is how `shutdown_now` reaches a running task).
             contained(|| unsafe { (*current).run_task() });
             spun = false;
             g = sync::lock(&sh.inner);
