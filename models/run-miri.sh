@@ -54,9 +54,11 @@ if [ "$rc" -eq 124 ]; then
             cargo +nightly miri test -q -p futuretask-models --test miri_races -- --test-threads=1 "$@" >/dev/null 2>&1; then
             echo "REPRODUCE: MIRIFLAGS=\"-Zmiri-strict-provenance -Zmiri-seed=$s -Zmiri-report-progress=20000000\" cargo +nightly miri test -p futuretask-models --test miri_races -- --test-threads=1 $*" >&2
             echo "  (the progress reports show where the spinning thread is)" >&2
-            break
+            exit 1
         fi
     done
+    # Every seed finished on its own: the hang needs the many-seeds run's own choices.
+    echo "no single seed hangs; reproduce with the same command: MIRIFLAGS=\"$MIRIFLAGS -Zmiri-report-progress=20000000\" cargo +nightly miri test -p futuretask-models --test miri_races -- --test-threads=1 $*" >&2
     exit 1
 elif [ "$rc" -ne 0 ]; then
     exit "$rc"
