@@ -136,6 +136,11 @@ plan() {
         echo "loom timeout_complete"
         echo "shuttle abandon_storm"
         echo "tests" ;;
+    wake_before_release) # I3: a sleeper woken before its node is released sleeps on
+        echo "loom sleepers_wake_all push_complete cancel_wakes"
+        echo "shuttle mixed_waiters cancel_storm"
+        echo "miri sleepers_vs_completion"
+        echo "tests" ;;
     sweeper_ignores_dirty) # I6: a stranded abandoned waiter
         echo "loom drop_futures_unlink"
         echo "shuttle abandon_storm"

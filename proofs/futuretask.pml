@@ -9,7 +9,7 @@
  * Threads (ids index the node/permit arrays; node i lives at address (i+1)*NODE_ALIGN):
  *   0 runner    run(); the closure may observe the interrupt, or sleep (park) once
  *   1 canceller cancel(true)
- *   2 waiter    untimed get()                                    (-DWITH_UNTIMED=0 leaves it out)
+ *   2 waiter    untimed get(): sleeps on the sleep word (futex)  (-DWITH_UNTIMED=0 leaves it out)
  *   3 waiter    timed get(): the deadline may pass at any check  (-DWITH_TIMED=0)
  *   4 async     poll / re-poll with a new waker (UPDATING) / drop while pending (-DWITH_ASYNC=0)
  *   5 callback  add_done_callback                                (-DWITH_CB=0)
@@ -28,6 +28,9 @@
  *   MUTANT_NO_REDRAIN        the completer closes after its first batch (batch pushed while
  *                            DRAINING is lost)
  *   MUTANT_NO_INTERRUPT_WAIT the runner leaves run() without waiting out INTERRUPTING (R7)
+ *   MUTANT_WAKE_BEFORE_RELEASE H6 runs right after the Detach CAS, before the batch's waiters
+ *                            are released (a sleeper re-reads the new word and sleeps forever)
+ *   MUTANT_SLEEPER_NO_WAKE   H6 skipped (the sleepers of a batch are never woken)
  * (the stateright model has more mutants; see proofs/README.md)
  */
 
@@ -118,8 +121,11 @@ byte runner = 0;          /* thread id + 1, 0 = null */
 byte outcome = 0;         /* 0 = unwritten, 1 = the closure's value */
 byte nst[NT];             /* node hand-off states */
 byte nnext[NT];           /* node next pointers (addresses) */
-byte npay[NT];            /* payload: 0 none, t+1 thread t, 16+g waker generation g */
+byte npay[NT];            /* payload: 0 none, t+1 thread t, PAY_SLEEPER, 16+g waker gen. g */
 bit permit[NT];           /* park permits */
+byte sword = 0;           /* the sleep word of the untimed waiters (a futex word; H6 increments) */
+byte fblocked = 0;        /* futex: bit t set while thread t is blocked in futex_wait(sword) */
+#define PAY_SLEEPER 15    /* an untimed waiter's payload: woken by the batch's H6, not per node */
 
 /* ---- async executor state ---- */
 byte agen = 0;            /* generation of the waker given to the latest poll */
@@ -152,10 +158,12 @@ inline read_outcome(s) {
 inline touch(i) {
   assert(nst[i] != NODE_DONE && !freed[i])
 }
-/* H5: wake the payload taken from node i */
+/* H5: wake the payload taken from node i (a sleeper: only remember it for H6; a sweeper never
+   releases one, untimed waiters never abandon) */
 inline wake(me, p, aband) {
   if
-  :: p > 0 && p < 16 -> if :: p - 1 != me -> permit[p - 1] = 1 :: else -> skip fi
+  :: p == PAY_SLEEPER -> assert(me == RUNNER || me == CANCELLER); sleepers = 1
+  :: p > 0 && p < PAY_SLEEPER -> if :: p - 1 != me -> permit[p - 1] = 1 :: else -> skip fi
   :: p >= 16 -> if :: !aband && p - 16 == agen -> awoken = 1 :: else -> skip fi
   :: else -> assert(false)
   fi
@@ -177,7 +185,13 @@ inline release_node(me, i) {
   atomic { wake(me, pay, aband); pay = 0; aband = 0 }   /* H5 */
 }
 
-/* finish_completion(): F1/F2, hand_off_batch (H1..H5), callbacks */
+/* H6: sleep_word.fetch_add(1) [Release]; then futex_wake_all(sleep_word) (two steps) */
+inline sleep_wake() {
+  atomic { sword++ };                                        /* H6: increment */
+  atomic { fblocked = 0; sleepers = 0 }                      /* H6: futex_wake_all */
+}
+
+/* finish_completion(): F1/F2, hand_off_batch (H1..H6), callbacks */
 inline finish_completion(me) {
   do
   :: atomic { (head & LOCKED) == 0 -> h = head }           /* F1 (WaitForRemover: blocked) */
@@ -192,8 +206,17 @@ inline finish_completion(me) {
 #ifdef MUTANT_NO_REDRAIN
            drained = 1;
 #endif
+#ifdef MUTANT_WAKE_BEFORE_RELEASE
+           sleep_wake();                                     /* H6 before the releases */
+#endif
            do                                                /* walk the detached batch */
-           :: cur == 0 -> break
+           :: cur == 0 && !sleepers -> break
+           :: cur == 0 && sleepers ->                        /* H6: the batch released sleepers */
+#if !defined(MUTANT_WAKE_BEFORE_RELEASE) && !defined(MUTANT_SLEEPER_NO_WAKE)
+              sleep_wake(); break                            /* after every DONE, before callbacks */
+#else
+              sleepers = 0; break
+#endif
            :: cur != 0 && NODE_AT(cur) == CB ->              /* callback node: keep it */
               atomic { touch(CB); mycb = 1; cur = nnext[CB] }
            :: cur != 0 && NODE_AT(cur) != CB ->
@@ -288,7 +311,7 @@ inline remove_abandoned(me) {
 }
 
 proctype Runner() {
-  byte s, n, h, cur, nxt, pay, i; bit ok, aband, mycb, lost, slept;
+  byte s, n, h, cur, nxt, pay, i; bit ok, aband, mycb, lost, slept, sleepers;
 #ifdef MUTANT_NO_REDRAIN
   bit drained;
 #endif
@@ -348,7 +371,7 @@ leave_unclaimed:
 }
 
 proctype Canceller() {
-  byte s, n, t, h, cur, nxt, pay, i; bit ok, aband, mycb;
+  byte s, n, t, h, cur, nxt, pay, i; bit ok, aband, mycb, sleepers;
 #ifdef MUTANT_NO_REDRAIN
   bit drained;
 #endif
@@ -374,7 +397,7 @@ out:
 
 /* get(): untimed (timed = 0) or timed */
 proctype Waiter(byte me; bit timed) {
-  byte s, h, cur, nxt, pred, pay, i; bit ok, closed, aband, ab, restart;
+  byte s, h, cur, nxt, pred, pay, i, e; bit ok, closed, aband, ab, restart, sleepers;
   atomic { s = state; observe(me, s) };                      /* G1 */
   if
   :: IS_SETTLED(s) -> read_outcome(s); goto ret
@@ -382,21 +405,38 @@ proctype Waiter(byte me; bit timed) {
   :: PHASE(s) == NEW && timed -> goto ret                    /* G3: zero timeout */
   :: PHASE(s) == NEW -> skip
   fi;
-  atomic { nst[me] = NODE_WAITING; npay[me] = me + 1 };      /* G5 */
+  atomic { nst[me] = NODE_WAITING;                           /* G5: untimed sleeps on the word */
+           if :: timed -> npay[me] = me + 1 :: else -> npay[me] = PAY_SLEEPER fi };
   push(me);                                                  /* G6 */
   if
   :: closed -> atomic { s = state; observe(me, s); assert(IS_DONE(s)) };
      if :: IS_SETTLED(s) -> read_outcome(s); goto ret :: else -> goto g2 fi
   :: else -> skip
   fi;
-  do                                                         /* G7 */
+  if
+  :: !timed ->
+     do                                                      /* G7, untimed: the sleep word */
+     :: atomic { e = sword };                                /* G7: word load (before the node) */
+        if
+        :: atomic { nst[me] == NODE_DONE -> e = 0; s = state; observe(me, s) };
+           if :: IS_SETTLED(s) -> read_outcome(s); goto ret :: else -> goto g2 fi
+        :: atomic { nst[me] != NODE_DONE -> assert(seen[me] != 0 && !IS_DONE(seen[me] - 1)) };
+           atomic {                                          /* futex_wait(sword, e): check */
+             if :: sword == e -> fblocked = fblocked | (1 << me) :: else -> skip fi; e = 0
+           };
+           atomic { (fblocked & (1 << me)) == 0 }            /* blocked until futex_wake_all */
+        fi
+     od
+  :: else -> skip
+  fi;
+  do                                                         /* G7, timed */
   :: atomic { nst[me] == NODE_DONE -> s = state; observe(me, s) };
      if :: IS_SETTLED(s) -> read_outcome(s); goto ret :: else -> goto g2 fi
   :: atomic { nst[me] != NODE_DONE -> assert(seen[me] != 0 && !IS_DONE(seen[me] - 1)) };
      if
      :: atomic { permit[me] -> permit[me] = 0 }              /* park */
-     :: timed -> skip                                        /* park_timeout returns */
-     :: timed -> goto g8                                     /* deadline passed */
+     :: skip                                                 /* park_timeout returns */
+     :: goto g8                                              /* deadline passed */
      fi
   od;
 g8:
@@ -430,7 +470,7 @@ ret:
 
 /* an async waiter (future.rs poll_done / detach): poll, re-poll (same or new waker), drop */
 proctype Async(byte me) {
-  byte s, h, cur, nxt, pred, pay, i; bit ok, closed, aband, ab, restart, registered, repolled, dropper;
+  byte s, h, cur, nxt, pred, pay, i; bit ok, closed, aband, ab, restart, registered, repolled, dropper, sleepers;
   if :: dropper = 1 :: dropper = 0 fi;                       /* will this future be dropped? */
 poll:
   atomic { s = state; observe(me, s) };                      /* every poll: G1 */

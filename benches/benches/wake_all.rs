@@ -72,6 +72,51 @@ impl Broadcast for Arc<CondvarBroadcast> {
     }
 }
 
+/// The floor of any design that sleeps in the kernel: a bare futex word, one `FUTEX_WAKE` of every
+/// sleeper, no cell semantics (no value, no waiter registration beyond a counter).
+#[derive(Default)]
+struct RawFutex {
+    word: std::sync::atomic::AtomicU32,
+    waiting: AtomicUsize,
+}
+
+impl Broadcast for Arc<RawFutex> {
+    fn fresh() -> Self {
+        Arc::default()
+    }
+    fn waiting(&self) -> usize {
+        self.waiting.load(Acquire)
+    }
+    fn complete(&self) {
+        self.word.store(1, Release);
+        // SAFETY: a futex wake on a live, aligned u32.
+        unsafe {
+            libc::syscall(
+                libc::SYS_futex,
+                self.word.as_ptr(),
+                libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG,
+                i32::MAX,
+            )
+        };
+    }
+    fn wait(&self) -> u64 {
+        self.waiting.fetch_add(1, AcqRel);
+        while self.word.load(Acquire) == 0 {
+            // SAFETY: a futex wait on a live, aligned u32 (returns at once if it is no longer 0).
+            unsafe {
+                libc::syscall(
+                    libc::SYS_futex,
+                    self.word.as_ptr(),
+                    libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG,
+                    0u32,
+                    std::ptr::null::<libc::timespec>(),
+                )
+            };
+        }
+        black_box(42)
+    }
+}
+
 struct Shared<B> {
     slot: Mutex<Option<B>>,
     go: Barrier,
@@ -139,6 +184,9 @@ fn p6_wake_all(c: &mut Criterion) {
     });
     g.bench_function("mutex_condvar", |b| {
         b.iter_custom(wake_all::<Arc<CondvarBroadcast>>)
+    });
+    g.bench_function("raw_futex_floor", |b| {
+        b.iter_custom(wake_all::<Arc<RawFutex>>)
     });
     g.finish();
 }

@@ -60,6 +60,10 @@ pub const ALL: &[(&str, &str)] = &[
         "I6: a timed-out waiter leaves its node linked",
     ),
     (
+        "wake_before_release",
+        "I3: the sleepers are woken before their nodes are released",
+    ),
+    (
         "sweeper_ignores_dirty",
         "I6: the lock holder ignores DIRTY and strands an abandoned waiter",
     ),

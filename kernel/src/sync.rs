@@ -15,7 +15,7 @@
 mod imp {
     pub(crate) use loom::cell::UnsafeCell;
     pub(crate) use loom::hint::spin_loop;
-    pub(crate) use loom::sync::atomic::{fence, AtomicPtr, AtomicUsize, Ordering};
+    pub(crate) use loom::sync::atomic::{fence, AtomicPtr, AtomicU32, AtomicUsize, Ordering};
     pub(crate) use loom::thread::{current, park, yield_now, Thread};
     pub(crate) use loom::thread_local;
     // Executor (I10): blocking queue, worker threads.
@@ -39,7 +39,7 @@ mod imp {
 mod imp {
     pub(crate) use super::std_cell::UnsafeCell;
     pub(crate) use shuttle::hint::spin_loop;
-    pub(crate) use shuttle::sync::atomic::{fence, AtomicPtr, AtomicUsize, Ordering};
+    pub(crate) use shuttle::sync::atomic::{fence, AtomicPtr, AtomicU32, AtomicUsize, Ordering};
     pub(crate) use shuttle::thread::{current, park, yield_now, Thread};
     pub(crate) use shuttle::thread_local;
     // Executor (I10): blocking queue, worker threads.
@@ -63,7 +63,7 @@ mod imp {
 mod imp {
     pub(crate) use super::std_cell::UnsafeCell;
     pub(crate) use std::hint::spin_loop;
-    pub(crate) use std::sync::atomic::{fence, AtomicPtr, AtomicUsize, Ordering};
+    pub(crate) use std::sync::atomic::{fence, AtomicPtr, AtomicU32, AtomicUsize, Ordering};
     pub(crate) use std::thread::{current, park, yield_now, Thread};
     pub(crate) use std::thread_local;
     // Executor (I10): blocking queue, worker threads.
@@ -323,6 +323,195 @@ pub(crate) fn spin_allowed() -> bool {
     #[cfg(any(loom, feature = "shuttle"))]
     {
         false
+    }
+}
+
+/// A 32-bit word threads sleep on until it changes: a futex. The untimed waiters of one task all
+/// sleep on their stack's word and the completer wakes them with one [`wake_all`] (H6) instead of
+/// one unpark per thread, so waking N sleepers costs one system call, not N.
+///
+/// Contract (that of `futex`): [`wait`]`(e)` returns at once if the word is no longer `e` —
+/// checked atomically with respect to [`wake_all`] — and otherwise blocks until a `wake_all` that
+/// comes after it; it may also return spuriously.
+///
+/// * Linux: the `futex(2)` system call (`FUTEX_WAIT` / `FUTEX_WAKE`, process-private). Miri
+///   emulates it, so the Miri tier runs this code.
+/// * Other platforms: a mutex and condition variable from a small static table (shared by
+///   address: sleepers of different words may share a bucket, a spurious wakeup).
+/// * loom and shuttle: park permits, the word itself is not modelled. `wait` parks; `wake_all`
+///   unparks exactly the threads whose nodes the batch released (their [`SleepToken`]s). A
+///   permit outlives an early unpark as the changed word outlives an early futex wake, so no
+///   wakeup is lost, and a wake that comes before a node's DONE (the `wake_before_release`
+///   mutant) is still a lost wakeup the models see. This keeps the models at the cost of the
+///   per-thread unpark they had (with the word's two extra atomic steps, or with a mutex +
+///   condvar emulation, `cancel_wakes` ran past five minutes instead of about one). The word's
+///   own ordering (read before the node; incremented after the batch's DONE stores) is checked
+///   by Miri, which runs the real `futex(2)` code, and by the protocol models in `proofs/`.
+///
+/// [`wait`]: SleepWord::wait
+/// [`wake_all`]: SleepWord::wake_all
+pub(crate) struct SleepWord {
+    word: AtomicU32,
+}
+
+/// What a sleeper leaves in its node for [`SleepWord::wake_all`]: nothing where the word is a
+/// real futex (or the bucket emulation), its thread under the checkers.
+#[cfg(not(any(loom, feature = "shuttle")))]
+pub(crate) struct SleepToken;
+/// What a sleeper leaves in its node for [`SleepWord::wake_all`]: nothing where the word is a
+/// real futex (or the bucket emulation), its thread under the checkers.
+#[cfg(any(loom, feature = "shuttle"))]
+pub(crate) type SleepToken = Thread;
+
+/// The calling thread's [`SleepToken`].
+#[inline]
+pub(crate) fn sleep_token() -> SleepToken {
+    #[cfg(not(any(loom, feature = "shuttle")))]
+    {
+        SleepToken
+    }
+    #[cfg(any(loom, feature = "shuttle"))]
+    {
+        current()
+    }
+}
+
+/// The sleepers one batch released (H5), for one [`SleepWord::wake_all`] (H6).
+#[derive(Default)]
+pub(crate) struct Sleepers {
+    #[cfg(not(any(loom, feature = "shuttle")))]
+    any: bool,
+    #[cfg(any(loom, feature = "shuttle"))]
+    threads: Vec<Thread>,
+}
+
+impl Sleepers {
+    #[inline]
+    pub(crate) fn add(&mut self, token: SleepToken) {
+        #[cfg(not(any(loom, feature = "shuttle")))]
+        {
+            let SleepToken = token;
+            self.any = true;
+        }
+        #[cfg(any(loom, feature = "shuttle"))]
+        self.threads.push(token);
+    }
+
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        #[cfg(not(any(loom, feature = "shuttle")))]
+        {
+            !self.any
+        }
+        #[cfg(any(loom, feature = "shuttle"))]
+        {
+            self.threads.is_empty()
+        }
+    }
+}
+
+impl SleepWord {
+    pub(crate) fn new() -> Self {
+        SleepWord {
+            word: AtomicU32::new(0),
+        }
+    }
+
+    /// The current value (Acquire: pairs with [`wake_all`](SleepWord::wake_all)'s increment).
+    /// Under the checkers the word is not modelled (the park permits are): always 0.
+    #[inline]
+    pub(crate) fn load(&self) -> u32 {
+        #[cfg(not(any(loom, feature = "shuttle")))]
+        {
+            self.word.load(Ordering::Acquire)
+        }
+        #[cfg(any(loom, feature = "shuttle"))]
+        {
+            0
+        }
+    }
+
+    /// Sleep while the word is `expected` (see the type's contract; spurious returns happen).
+    pub(crate) fn wait(&self, expected: u32) {
+        #[cfg(all(target_os = "linux", not(any(loom, feature = "shuttle"))))]
+        {
+            // SAFETY: a futex wait on a live, aligned u32 of this process, which the kernel only
+            // reads; the word lives in the task the caller borrows for the whole call (I3).
+            unsafe {
+                libc::syscall(
+                    libc::SYS_futex,
+                    self.word.as_ptr(),
+                    libc::FUTEX_WAIT | libc::FUTEX_PRIVATE_FLAG,
+                    expected,
+                    std::ptr::null::<libc::timespec>(),
+                );
+            }
+        }
+        #[cfg(all(not(target_os = "linux"), not(any(loom, feature = "shuttle"))))]
+        {
+            let (m, cv) = self.bucket();
+            let g = lock(m);
+            // Checked under the bucket lock, which `wake_all` takes after its increment: a waiter
+            // that read the old value here waits on `cv` before `wake_all` notifies.
+            if self.word.load(Ordering::Acquire) == expected {
+                drop(wait(cv, g));
+            }
+        }
+        // The permit stands in for the changed word: every H6 unparks every thread that can be
+        // asleep on it, so parking without reading the word loses no wakeup.
+        #[cfg(any(loom, feature = "shuttle"))]
+        {
+            let _ = expected;
+            park();
+        }
+    }
+
+    /// Change the word and wake every thread sleeping on it (H6). The increment is Release: a
+    /// waiter that reads the new value sees every node released before it (I3).
+    pub(crate) fn wake_all(&self, sleepers: Sleepers) {
+        #[cfg(not(any(loom, feature = "shuttle")))]
+        self.word.fetch_add(1, Ordering::Release);
+        #[cfg(all(target_os = "linux", not(any(loom, feature = "shuttle"))))]
+        {
+            let _ = sleepers;
+            // SAFETY: a futex wake on a live, aligned u32 of this process (the completer borrows
+            // the task for the whole call); the kernel does not access the memory (I3).
+            unsafe {
+                libc::syscall(
+                    libc::SYS_futex,
+                    self.word.as_ptr(),
+                    libc::FUTEX_WAKE | libc::FUTEX_PRIVATE_FLAG,
+                    i32::MAX,
+                );
+            }
+        }
+        #[cfg(all(not(target_os = "linux"), not(any(loom, feature = "shuttle"))))]
+        {
+            let _ = sleepers;
+            let (m, cv) = self.bucket();
+            let _g = lock(m);
+            cv.notify_all();
+        }
+        #[cfg(any(loom, feature = "shuttle"))]
+        for t in sleepers.threads {
+            t.unpark();
+        }
+    }
+
+    #[cfg(all(not(target_os = "linux"), not(any(loom, feature = "shuttle"))))]
+    fn bucket(&self) -> (&'static Mutex<()>, &'static Condvar) {
+        const BUCKETS: usize = 64;
+        #[allow(clippy::declare_interior_mutable_const)]
+        const BUCKET: (Mutex<()>, Condvar) = (Mutex::new(()), Condvar::new());
+        static TABLE: [(Mutex<()>, Condvar); BUCKETS] = [BUCKET; BUCKETS];
+        let i = (self as *const Self as usize >> 4) % BUCKETS;
+        (&TABLE[i].0, &TABLE[i].1)
+    }
+}
+
+impl std::fmt::Debug for SleepWord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("SleepWord").field(&self.load()).finish()
     }
 }
 

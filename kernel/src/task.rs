@@ -468,8 +468,14 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
                 return p::is_done(self.state.load(Acquire));
             }
         }
-        // G5/G6: the node lives on this stack frame and is not moved until it is DONE (I6).
-        let node = Node::waiter(Payload::Thread(sync::current()));
+        // G5/G6: the node lives on this stack frame and is not moved until it is DONE (I6). An
+        // untimed waiter sleeps on the stack's shared word (no thread handle, woken with the
+        // other sleepers by one H6); a timed one parks and is unparked by whoever releases it.
+        let payload = match deadline {
+            None => Payload::Sleeper(sync::sleep_token()),
+            Some(_) => Payload::Thread(sync::current()),
+        };
+        let node = Node::waiter(payload);
         // SAFETY: `node` outlives its linkage: every exit below waits for DONE first (I6).
         if unsafe { self.head.push(&node) } == Push::Closed {
             return true;
@@ -479,7 +485,11 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
                 return true;
             }
             match deadline {
-                None => sync::park(),
+                None => {
+                    // G7: untimed.
+                    self.head.sleep_until_released(&node);
+                    return true;
+                }
                 Some(d) => match d.remaining() {
                     Some(left) => sync::park_timeout(left),
                     None => {

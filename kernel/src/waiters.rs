@@ -15,7 +15,9 @@
 use crate::failure::GetError;
 use crate::mutant::mutant;
 use crate::protocol::{self as p, DrainStep, RemoveStep, UnlockStep};
-use crate::sync::{self, AtomicPtr, AtomicUsize, Ordering::*, Thread, UnsafeCell};
+use crate::sync::{
+    self, AtomicPtr, AtomicUsize, Ordering::*, SleepToken, SleepWord, Sleepers, Thread, UnsafeCell,
+};
 use std::ptr;
 use std::task::Waker;
 
@@ -26,8 +28,11 @@ pub(crate) type Callback<T> = Box<dyn for<'a> FnOnce(Result<&'a T, GetError<'a>>
 pub(crate) enum Payload<T> {
     /// Taken by the releaser.
     Empty,
-    /// A blocked thread: unparked on release.
+    /// A blocked thread with a deadline: unparked on release.
     Thread(Thread),
+    /// An untimed blocked thread, asleep on the stack's [`SleepWord`]: the batch that releases it
+    /// wakes all such sleepers at once (H6).
+    Sleeper(SleepToken),
     /// An async waiter: woken on release (dropped without waking if the future was abandoned).
     Waker(Waker),
     /// A done-callback: run by the completer after the batch's waiters are woken.
@@ -103,10 +108,18 @@ impl<T> Node<T> {
 /// Release a waiter node (H2..H5): take exclusive access, take the payload, mark DONE, then wake
 /// the owner — in that order, so the owner can never free the node while we still touch it.
 ///
+/// A [`Payload::Sleeper`] is not woken here: it joins `sleepers`, whom the caller wakes at once
+/// after the whole batch (H6).
+///
 /// # Safety
 /// `node` is a waiter node that the caller reached through the stack (completer with a detached
 /// batch, or lock holder after unlinking it), so it is alive until it is marked DONE (I6).
-unsafe fn release<T>(node: *const Node<T>, own: *const Node<T>) {
+unsafe fn release<T>(
+    node: *const Node<T>,
+    own: *const Node<T>,
+    sleepers: &mut Sleepers,
+    word: &SleepWord,
+) {
     // SAFETY: alive until DONE per the function contract (I6).
     let n = unsafe { &*node };
     let mut s = n.state.load(Acquire);
@@ -138,6 +151,17 @@ unsafe fn release<T>(node: *const Node<T>, own: *const Node<T>) {
         let payload = n
             .payload
             .with_mut(|slot| unsafe { std::mem::replace(&mut *slot, Payload::Empty) });
+        let payload = match payload {
+            Payload::Sleeper(token) if mutant("wake_before_release") => {
+                // MUTANT: H6 before H4: the sleeper may wake now, still see WAITING, read the
+                // new word and sleep through the DONE store below (I3).
+                let mut one = Sleepers::default();
+                one.add(token);
+                word.wake_all(one);
+                Payload::Empty
+            }
+            payload => payload,
+        };
         n.state.store(p::NODE_DONE, Release);
         payload
     };
@@ -147,6 +171,7 @@ unsafe fn release<T>(node: *const Node<T>, own: *const Node<T>) {
     }
     match payload {
         Payload::Thread(t) => t.unpark(),
+        Payload::Sleeper(token) => sleepers.add(token),
         Payload::Waker(w) if was == p::NODE_WAITING => w.wake(),
         // An abandoned future's waker: the future is being dropped, waking it is pointless.
         Payload::Waker(w) => drop(w),
@@ -185,6 +210,8 @@ fn untagged<T>(h: *mut Node<T>) -> *mut Node<T> {
 /// The head word of a task's waiter stack.
 pub(crate) struct WaiterStack<T> {
     head: AtomicPtr<Node<T>>,
+    /// What the untimed waiters sleep on (G7); changed and woken once per batch with sleepers (H6).
+    sleep: SleepWord,
     _marker: std::marker::PhantomData<Node<T>>,
 }
 
@@ -201,6 +228,7 @@ impl<T> WaiterStack<T> {
     pub(crate) fn new() -> Self {
         WaiterStack {
             head: AtomicPtr::new(ptr::null_mut()),
+            sleep: SleepWord::new(),
             _marker: std::marker::PhantomData,
         }
     }
@@ -296,7 +324,8 @@ impl<T> WaiterStack<T> {
         }
     }
 
-    /// Wake every waiter of a detached batch, then run its callbacks oldest first.
+    /// Wake every waiter of a detached batch (the sleepers with one H6), then run its callbacks
+    /// oldest first.
     ///
     /// # Safety
     /// `list` was detached from the head by the caller, so no other thread reaches these nodes
@@ -304,6 +333,7 @@ impl<T> WaiterStack<T> {
     /// by the stack and now by us (I7).
     unsafe fn hand_off_batch(&self, mut cur: *mut Node<T>, run_callback: &dyn Fn(Callback<T>)) {
         let mut callbacks: *mut Node<T> = ptr::null_mut(); // reversed: oldest first
+        let mut sleepers = Sleepers::default();
         while !cur.is_null() {
             // SAFETY: alive until released (waiters) or freed by us (callbacks) (I6, I7).
             let n = unsafe { &*cur };
@@ -313,9 +343,14 @@ impl<T> WaiterStack<T> {
                 callbacks = cur;
             } else {
                 // SAFETY: a waiter node of our detached batch (I6).
-                unsafe { release(cur, ptr::null()) };
+                unsafe { release(cur, ptr::null(), &mut sleepers, &self.sleep) };
             }
             cur = next;
+        }
+        // H6: after every DONE store of the batch (a sleeper that reads the new word sees its
+        // node released), before the callbacks (waiters do not wait for user code) (I3).
+        if !sleepers.is_empty() {
+            self.sleep.wake_all(sleepers);
         }
         while !callbacks.is_null() {
             // SAFETY: callback nodes were boxed by `push_callback` and are exclusively ours (I7).
@@ -419,7 +454,7 @@ impl<T> WaiterStack<T> {
                     if mutant("release_before_unlink") {
                         // MUTANT: release first; the owner may free the node before we unlink it.
                         // SAFETY: none — planted use-after-free (I6).
-                        unsafe { release(cur, own) };
+                        unsafe { release(cur, own, &mut Sleepers::default(), &self.sleep) };
                     }
                     if pred.is_null() {
                         let cur_h = self.head.load(Acquire);
@@ -439,8 +474,10 @@ impl<T> WaiterStack<T> {
                         unsafe { (*pred).next.store(next, Relaxed) };
                     }
                     if !mutant("release_before_unlink") {
+                        let mut sleepers = Sleepers::default();
                         // SAFETY: unlinked under LOCKED: we are the only thread that can reach it (I6).
-                        unsafe { release(cur, own) };
+                        unsafe { release(cur, own, &mut sleepers, &self.sleep) };
+                        debug_assert!(sleepers.is_empty(), "an untimed waiter abandoned its node");
                     }
                 } else {
                     pred = cur;
@@ -448,6 +485,19 @@ impl<T> WaiterStack<T> {
                 cur = next;
             }
             return;
+        }
+    }
+
+    /// G7, untimed: sleep on the stack's word until `node` is released. The word is read before
+    /// the node: if H6's increment (which follows the node's DONE store) is not yet visible, the
+    /// futex wait sees it changed or is woken by the `wake_all` after it (I3).
+    pub(crate) fn sleep_until_released(&self, node: &Node<T>) {
+        loop {
+            let seen = self.sleep.load();
+            if node.is_done() {
+                return;
+            }
+            self.sleep.wait(seen);
         }
     }
 

@@ -263,6 +263,31 @@ fn cancel_wakes() {
     });
 }
 
+/// **one wake for every sleeper** (I3). Threads: two untimed waiters, which sleep on the task's
+/// shared sleep word (G7), and main (`cancel(false)`: one CAS to the settled state, so no waiter
+/// spins through a COMPLETING window — loom handles one spinner at a time). Checks: both waiters
+/// return `Cancelled` — the completer's single H6, after every node of the batch is DONE, reaches
+/// a waiter wherever it is in its G7 loop; a wake before a node's release (the
+/// `wake_before_release` mutant) leaves a sleeper blocked, which loom reports as a deadlock.
+/// Bound: exhaustive.
+#[test]
+fn sleepers_wake_all() {
+    check("sleepers_wake_all", "I3", Bound::Exhaustive, || {
+        let task = FutureTask::arc(|| 1u8);
+        let waiters: Vec<_> = (0..2)
+            .map(|_| {
+                let t = Arc::clone(&task);
+                thread::spawn(move || matches!(t.get(), Err(GetError::Cancelled)))
+            })
+            .collect();
+        assert!(task.cancel(false));
+        for w in waiters {
+            assert!(w.join().unwrap(), "I3: a sleeper did not see the cancel");
+        }
+        assert_eq!(task.waiter_stack_len(), 0);
+    });
+}
+
 /// **timeout × complete** (I3, I6, I9). Threads: a timed waiter (one-tick timeout), a clock thread
 /// (`expire_all`), main (sets the value). Checks: the waiter returns either the value or
 /// `TimedOut` — never hangs, never another error; a waiter that timed out finds the stack empty

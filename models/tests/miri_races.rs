@@ -226,6 +226,29 @@ fn cancel_interrupt_vs_run() {
     });
 }
 
+/// **sleepers × completion** (I3): two untimed waiters sleep on the task's shared sleep word —
+/// the real `futex(2)` path, whose wait and wake Miri emulates — while a third thread completes:
+/// both return the value (a lost wake is a Miri deadlock report), and no node outlives its frame.
+#[test]
+fn sleepers_vs_completion() {
+    run_race("sleepers_vs_completion", "I3", |i| {
+        let task = Arc::new(FutureTask::<usize, _>::pending());
+        let waiters: Vec<_> = (0..2)
+            .map(|_| {
+                let t = Arc::clone(&task);
+                thread::spawn(move || *t.get().unwrap())
+            })
+            .collect();
+        let t = Arc::clone(&task);
+        let completer = thread::spawn(move || t.set(i).unwrap());
+        for w in waiters {
+            assert_eq!(w.join().unwrap(), i);
+        }
+        completer.join().unwrap();
+        assert_eq!(task.waiter_stack_len(), 0);
+    });
+}
+
 /// **run × run × set** (I1, I4): the closure is claimed once; the outcome is written once.
 #[test]
 fn run_vs_set() {

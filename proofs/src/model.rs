@@ -28,7 +28,14 @@
 //!   other thread writes a linked node's `next` (that is what `LOCKED` is for);
 //! * `G7` (and the async re-poll) reads the node state and, on `DONE`, the state word in one step
 //!   (the state is settled and final by then in every correct run; mutations that break that are
-//!   still caught because a not-settled state sends the waiter to `G2`).
+//!   still caught because a not-settled state sends the waiter to `G2`);
+//! * the return of an untimed waiter's `futex_wait` after a wake is folded into the waker's
+//!   `futex_wake_all` (`H6Wake` moves every thread blocked on the sleep word back to `G7Word`): the
+//!   return touches no shared word.
+//!
+//! The sleep word (H6) is a small counter in the state; the futex is a thread status: `GFutex`
+//! atomically compares the word with the value read at `G7Word` and either returns (changed) or
+//! blocks (`GSleep`, left only by a `futex_wake_all` or, with [`Config::spurious`], spuriously).
 
 use std::fmt;
 
@@ -104,11 +111,17 @@ pub enum Mutation {
     /// The completer takes a node that its async owner is updating (`UPDATING`), so the waker
     /// registered by the update is never woken.
     NotifyIgnoresUpdating,
+    /// H6 (increment the sleep word, `futex_wake_all`) runs right after the Detach CAS, before the
+    /// batch's waiters are released: a sleeper that wakes sees its node still `WAITING`, reads the
+    /// new word and sleeps through the rest of the hand-off.
+    WakeBeforeRelease,
+    /// H6 is skipped: a batch that released sleepers never wakes them.
+    SleeperNoWake,
 }
 
 impl Mutation {
     /// Every mutation (without [`Mutation::None`]).
-    pub const ALL: [Mutation; 8] = [
+    pub const ALL: [Mutation; 10] = [
         Mutation::NoClosedCheckOnPush,
         Mutation::CloseWithoutRedrain,
         Mutation::PublishBeforeWrite,
@@ -117,6 +130,8 @@ impl Mutation {
         Mutation::NoInterruptWait,
         Mutation::SkipPermitAbsorb,
         Mutation::NotifyIgnoresUpdating,
+        Mutation::WakeBeforeRelease,
+        Mutation::SleeperNoWake,
     ];
 }
 
@@ -127,7 +142,8 @@ pub struct Config {
     pub actors: Vec<Actor>,
     /// The mutation to apply.
     pub mutation: Mutation,
-    /// Untimed parks may return spuriously (timed parks always may: that is their timeout).
+    /// Untimed waits (`futex_wait` on the sleep word) may return spuriously (timed parks always
+    /// may: that is their timeout).
     pub spurious: bool,
     /// The runner's closure may panic (outcome `Failed`).
     pub closure_may_fail: bool,
@@ -228,7 +244,7 @@ impl Config {
         self
     }
 
-    /// Builder: allow spurious wakeups of untimed parks.
+    /// Builder: allow spurious wakeups of untimed waits (`futex_wait`).
     pub fn with_spurious(mut self, on: bool) -> Self {
         self.spurious = on;
         self
@@ -321,13 +337,18 @@ pub enum Pc {
     H2,
     H4,
     H5,
+    H6Inc,
+    H6Wake,
     // get()
     G1,
     G2,
     P1,
     P3,
     GClosed,
+    G7Word,
     G7,
+    GFutex,
+    GSleep,
     GPark,
     G8,
     GWait,
@@ -367,8 +388,10 @@ pub enum Payload {
     /// Taken (or never set).
     #[default]
     None,
-    /// A thread handle (unpark target), by thread id.
+    /// A thread handle (unpark target), by thread id: a timed waiter.
     Thread(u8),
+    /// An untimed waiter asleep on the sleep word (woken by the batch's H6, not per node).
+    Sleeper,
     /// A waker of the given async thread, generation `gen`.
     Waker(u8, u8),
 }
@@ -426,6 +449,10 @@ pub struct Thread {
     pub polls: u8,
     /// Async: the node is registered (pushed).
     pub registered: bool,
+    /// Untimed waiter: the sleep word read at `G7Word`, compared by `GFutex`.
+    pub e: u8,
+    /// Completer: the current batch released a `Sleeper` (H6 is due after the walk).
+    pub sleepers: bool,
     /// I9: 1 + the phase this thread observed last (0: none yet).
     pub seen: u8,
 }
@@ -486,6 +513,8 @@ pub struct State {
     pub head: u8,
     /// The runner pointer: thread id + 1, 0 for null.
     pub runner: u8,
+    /// The sleep word of the untimed waiters (a futex; incremented by H6).
+    pub sleep: u8,
     /// The write-once outcome cell.
     pub outcome: Option<Outcome>,
     /// Node `i` belongs to thread `i` (slots past the configuration's actors are unused).
@@ -705,6 +734,8 @@ impl FutureTaskModel {
                     Self::unpark(st, o as usize);
                 }
             }
+            // H5 does nothing per sleeper: the batch's H6 wakes them all (the caller remembers).
+            Payload::Sleeper => {}
             Payload::Waker(o, g) => {
                 if !abandoned && st.threads[o as usize].gen == g {
                     st.threads[o as usize].woken = true;
@@ -776,6 +807,7 @@ impl FutureTaskModel {
         th.cur = 0;
         th.nxt = 0;
         th.once = false;
+        th.sleepers = false;
         if self.mutation() == Mutation::WakeBeforePublish && phase(st.state as usize) == COMPLETING
         {
             th.pc = Pc::K3;
@@ -910,6 +942,19 @@ impl FutureTaskModel {
             th.pc = Pc::H2;
             return;
         }
+        if th.sleepers {
+            // H6 (after every DONE store of the batch, before its callbacks).
+            th.pc = Pc::H6Inc;
+            return;
+        }
+        self.end_batch(st, t);
+    }
+
+    /// The walk of a batch is over (and its H6 done): run the batch's callbacks (folded: private
+    /// to the completer, they touch no shared word) and drain again (F1).
+    fn end_batch(&self, st: &mut State, t: usize) {
+        let th = &mut st.threads[t];
+        th.cur = 0;
         th.pc = Pc::F1;
         let n = th.ncb as usize;
         let cbs = th.cbs;
@@ -991,6 +1036,8 @@ impl FutureTaskModel {
                 | Pc::H2
                 | Pc::H4
                 | Pc::H5
+                | Pc::H6Inc
+                | Pc::H6Wake
                 | Pc::R6
                 | Pc::R7
                 | Pc::R8
@@ -1018,6 +1065,8 @@ impl FutureTaskModel {
                 | Pc::H2
                 | Pc::H4
                 | Pc::H5
+                | Pc::H6Inc
+                | Pc::H6Wake
         )
     }
 
@@ -1078,6 +1127,12 @@ impl FutureTaskModel {
                 out.push(Alt::Go);
                 if timed {
                     out.push(Alt::Deadline);
+                }
+            }
+            Pc::GSleep => {
+                // Blocked on the futex: only `futex_wake_all` (H6Wake) or a spurious return.
+                if self.cfg.spurious {
+                    out.push(Alt::Spurious);
                 }
             }
             Pc::GPark | Pc::GWaitPark => {
@@ -1398,7 +1453,13 @@ impl FutureTaskModel {
                     if self.mutation() == Mutation::CloseWithoutRedrain {
                         st.threads[t].once = true;
                     }
-                    self.walk_to(st, t, head_ptr(h as usize) as u8);
+                    if self.mutation() == Mutation::WakeBeforeRelease {
+                        // H6 first, then the walk (from `cur`).
+                        st.threads[t].cur = head_ptr(h as usize) as u8;
+                        st.threads[t].pc = Pc::H6Inc;
+                    } else {
+                        self.walk_to(st, t, head_ptr(h as usize) as u8);
+                    }
                 } else {
                     st.threads[t].h = 0;
                     st.threads[t].pc = Pc::F1;
@@ -1446,12 +1507,44 @@ impl FutureTaskModel {
             }
             Pc::H5 | Pc::SH5 => {
                 let (pay, abandoned) = (st.threads[t].pay, st.threads[t].flag);
+                if pay == Payload::Sleeper {
+                    if pc == Pc::SH5 {
+                        // S1 never releases a sleeper: untimed waiters never abandon.
+                        st.ghost.bad |= BAD_I3;
+                    } else if !matches!(
+                        self.mutation(),
+                        Mutation::WakeBeforeRelease | Mutation::SleeperNoWake
+                    ) {
+                        st.threads[t].sleepers = true;
+                    }
+                }
                 self.wake(st, t, pay, abandoned);
                 let next = st.threads[t].nxt;
                 if pc == Pc::H5 {
                     self.walk_to(st, t, next);
                 } else {
                     Self::sweep_to(st, t, next);
+                }
+            }
+            Pc::H6Inc => {
+                // sleep_word.fetch_add(1) [Release]
+                st.sleep = st.sleep.wrapping_add(1);
+                st.threads[t].pc = Pc::H6Wake;
+            }
+            Pc::H6Wake => {
+                // futex_wake_all(sleep_word): every thread blocked on the word returns from its
+                // futex_wait (the return is folded in: it touches nothing shared).
+                for th in st.threads.iter_mut() {
+                    if th.pc == Pc::GSleep {
+                        th.pc = Pc::G7Word;
+                    }
+                }
+                st.threads[t].sleepers = false;
+                if self.mutation() == Mutation::WakeBeforeRelease {
+                    let first = st.threads[t].cur;
+                    self.walk_to(st, t, first);
+                } else {
+                    self.end_batch(st, t);
                 }
             }
 
@@ -1466,11 +1559,17 @@ impl FutureTaskModel {
                     self.ret(st, t, Ret::TimedOut);
                     self.finish(st, t);
                 } else {
-                    // G5: the node, on the waiter's stack.
+                    // G5: the node, on the waiter's stack (an untimed waiter sleeps on the sleep
+                    // word, a timed one parks).
+                    let timed = matches!(self.actor(t), Actor::Waiter { timed: true });
                     st.nodes[t] = Node {
                         st: NODE_WAITING as u8,
                         next: 0,
-                        pay: Payload::Thread(t as u8),
+                        pay: if timed {
+                            Payload::Thread(t as u8)
+                        } else {
+                            Payload::Sleeper
+                        },
                     };
                     st.threads[t].pc = Pc::P1;
                 }
@@ -1498,7 +1597,8 @@ impl FutureTaskModel {
                     th.h = 0;
                     th.w = 0;
                     match self.actor(t) {
-                        Actor::Waiter { .. } => th.pc = Pc::G7,
+                        Actor::Waiter { timed: true } => th.pc = Pc::G7,
+                        Actor::Waiter { timed: false } => th.pc = Pc::G7Word,
                         Actor::Async { .. } => {
                             th.registered = true;
                             th.pc = Pc::APending;
@@ -1526,9 +1626,16 @@ impl FutureTaskModel {
                     self.finish(st, t);
                 }
             }
+            Pc::G7Word => {
+                // Untimed: e = sleep_word.load [Acquire], before the node state.
+                st.threads[t].e = st.sleep;
+                st.threads[t].pc = Pc::G7;
+            }
             Pc::G7 => {
                 let n = st.nodes[t].st as usize;
+                let timed = matches!(self.actor(t), Actor::Waiter { timed: true });
                 if n == NODE_DONE {
+                    st.threads[t].e = 0;
                     let s = st.state;
                     self.observe(st, t, s);
                     self.read_done(st, t, s);
@@ -1541,8 +1648,22 @@ impl FutureTaskModel {
                     if Self::saw_done(st, t) {
                         st.ghost.bad |= BAD_I9;
                     }
-                    st.threads[t].pc = Pc::GPark;
+                    st.threads[t].pc = if timed { Pc::GPark } else { Pc::GFutex };
                 }
+            }
+            Pc::GFutex => {
+                // futex_wait(sleep_word, e): atomically, return if the word changed, else block.
+                let th = &mut st.threads[t];
+                th.pc = if st.sleep != th.e {
+                    Pc::G7Word
+                } else {
+                    Pc::GSleep
+                };
+                th.e = 0;
+            }
+            Pc::GSleep => {
+                // Only a spurious return (a wake moves the thread itself, in H6Wake).
+                st.threads[t].pc = Pc::G7Word;
             }
             Pc::GPark => {
                 if alt == Alt::Go {
@@ -1885,13 +2006,14 @@ impl FutureTaskModel {
     /// node (for printing counterexamples).
     pub fn describe(&self, st: &State) -> String {
         let mut out = format!(
-            "state={:#06b} (phase {}), head={:#x} (ptr {:#x}, flags {:#06b}), runner={}, outcome={:?}\n",
+            "state={:#06b} (phase {}), head={:#x} (ptr {:#x}, flags {:#06b}), runner={}, sleep word={}, outcome={:?}\n",
             st.state,
             phase(st.state as usize),
             st.head,
             head_ptr(st.head as usize),
             st.head as usize & HEAD_FLAGS,
             st.runner,
+            st.sleep,
             st.outcome
         );
         for (t, actor) in self.cfg.actors.iter().enumerate() {
@@ -1916,7 +2038,8 @@ impl FutureTaskModel {
 
     /// A thread that is blocked on the outcome while the task is legitimately not done.
     fn legitimately_blocked(&self, st: &State, t: usize) -> bool {
-        phase(st.state as usize) == NEW && matches!(st.threads[t].pc, Pc::GPark | Pc::APending)
+        phase(st.state as usize) == NEW
+            && matches!(st.threads[t].pc, Pc::GPark | Pc::GSleep | Pc::APending)
     }
 
     /// No thread can make progress on its own, yet some thread has not returned and is not
@@ -1944,15 +2067,26 @@ impl FutureTaskModel {
             .any(|th| matches!(th.pc, Pc::H5 | Pc::SH5) && th.pay == pay)
     }
 
+    /// A completer is about to run H6 (its batch released a sleeper, or it is about to remember
+    /// one at H5).
+    fn pending_sleep_wake(st: &State) -> bool {
+        st.threads
+            .iter()
+            .any(|th| th.sleepers || (th.pc == Pc::H5 && th.pay == Payload::Sleeper))
+    }
+
     /// I3: a parked thread waiter without a permit whose node is DONE and whom no handler is about
-    /// to unpark.
+    /// to unpark; or an untimed waiter blocked on the sleep word whose node is DONE and whom no
+    /// H6 is about to wake.
     pub fn lost_thread_wakeup(&self, st: &State) -> bool {
         (0..self.cfg.actors.len()).any(|t| {
             let th = &st.threads[t];
-            matches!(th.pc, Pc::GPark | Pc::GWaitPark)
+            let done = st.nodes[t].st as usize == NODE_DONE;
+            (matches!(th.pc, Pc::GPark | Pc::GWaitPark)
                 && !th.permit
-                && st.nodes[t].st as usize == NODE_DONE
-                && !Self::pending_wake_to(st, Payload::Thread(t as u8))
+                && done
+                && !Self::pending_wake_to(st, Payload::Thread(t as u8)))
+                || (th.pc == Pc::GSleep && done && !Self::pending_sleep_wake(st))
         })
     }
 
@@ -2022,6 +2156,7 @@ impl Model for FutureTaskModel {
             state: NEW as u8,
             head: 0,
             runner: 0,
+            sleep: 0,
             outcome: None,
             nodes: [Node::default(); MAX_ACTORS],
             threads,
@@ -2153,6 +2288,18 @@ impl Model for FutureTaskModel {
                         })
                 },
             ),
+            Property::sometimes(
+                "sleeper's futex_wait sees the word changed",
+                |_, s: &State| {
+                    s.threads
+                        .iter()
+                        .any(|t| t.pc == Pc::GFutex && t.e != s.sleep)
+                },
+            ),
+            Property::sometimes("sleeper blocked when H6 wakes", |_, s: &State| {
+                s.threads.iter().any(|t| t.pc == Pc::GSleep)
+                    && s.threads.iter().any(|t| t.pc == Pc::H6Wake)
+            }),
             Property::sometimes("sweeper unlinks while completer walks", |_, s: &State| {
                 s.threads.iter().any(|t| Self::is_walking(t.pc))
                     && s.threads
