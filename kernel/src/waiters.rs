@@ -333,7 +333,12 @@ impl<T> WaiterStack<T> {
     /// by the stack and now by us (I7).
     unsafe fn hand_off_batch(&self, mut cur: *mut Node<T>, run_callback: &dyn Fn(Callback<T>)) {
         let mut callbacks: *mut Node<T> = ptr::null_mut(); // reversed: oldest first
-        let mut sleepers = Sleepers::default();
+                                                           // H6 runs when this guard drops: after the walk, or while a panicking waker unwinds out
+                                                           // of it, so the sleepers already released are never left asleep.
+        let mut sleepers = WakeOnDrop {
+            word: &self.sleep,
+            sleepers: Sleepers::default(),
+        };
         while !cur.is_null() {
             // SAFETY: alive until released (waiters) or freed by us (callbacks) (I6, I7).
             let n = unsafe { &*cur };
@@ -343,15 +348,13 @@ impl<T> WaiterStack<T> {
                 callbacks = cur;
             } else {
                 // SAFETY: a waiter node of our detached batch (I6).
-                unsafe { release(cur, ptr::null(), &mut sleepers, &self.sleep) };
+                unsafe { release(cur, ptr::null(), &mut sleepers.sleepers, &self.sleep) };
             }
             cur = next;
         }
         // H6: after every DONE store of the batch (a sleeper that reads the new word sees its
         // node released), before the callbacks (waiters do not wait for user code) (I3).
-        if !sleepers.is_empty() {
-            self.sleep.wake_all(sleepers);
-        }
+        drop(sleepers);
         while !callbacks.is_null() {
             // SAFETY: callback nodes were boxed by `push_callback` and are exclusively ours (I7).
             let node = unsafe { Box::from_raw(callbacks) };
@@ -532,6 +535,20 @@ impl<T> WaiterStack<T> {
         // SAFETY: LOCKED is held; sweeps for whoever marked DIRTY meanwhile.
         unsafe { self.unlock(ptr::null()) };
         count
+    }
+}
+
+/// H6 of one batch, on drop (see `hand_off_batch`).
+struct WakeOnDrop<'a> {
+    word: &'a SleepWord,
+    sleepers: Sleepers,
+}
+
+impl Drop for WakeOnDrop<'_> {
+    fn drop(&mut self) {
+        if !self.sleepers.is_empty() {
+            self.word.wake_all(std::mem::take(&mut self.sleepers));
+        }
     }
 }
 

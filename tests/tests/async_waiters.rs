@@ -249,3 +249,45 @@ fn dropping_futures_racing_completion() {
         assert_eq!(Arc::strong_count(&task), 1);
     }
 }
+
+struct PanickingWaker;
+
+impl ArcWake for PanickingWaker {
+    fn wake_by_ref(_: &Arc<Self>) {
+        panic!("waker panics on purpose");
+    }
+}
+
+/// A waker that panics while the completer wakes a batch must not strand the untimed waiters
+/// released before it: they sleep on the task's shared word, and the batch's one wake-up (H6)
+/// runs while the panic unwinds (I3). The panic itself reaches the completer's caller.
+#[test]
+fn panicking_waker_does_not_strand_released_sleepers() {
+    let task = Arc::new(FutureTask::<u32, _>::pending());
+    // The async waiter is pushed first, so the walk (newest first) releases the sleeper before
+    // it reaches the panicking waker.
+    let mut fut = Box::pin(task.wait_async());
+    let w = waker(Arc::new(PanickingWaker));
+    assert!(fut.as_mut().poll(&mut Context::from_waker(&w)).is_pending());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let t = Arc::clone(&task);
+    let sleeper = thread::spawn(move || tx.send(*t.get().unwrap()).unwrap());
+    while task.waiter_stack_len() < 2 {
+        thread::sleep(Duration::from_millis(1));
+    }
+    // Let the sleeper get past its spin and into the futex wait.
+    thread::sleep(Duration::from_millis(20));
+    let t = Arc::clone(&task);
+    let completed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| t.set(9)));
+    assert!(
+        completed.is_err(),
+        "the waker's panic reaches the completer"
+    );
+    assert_eq!(
+        rx.recv_timeout(Duration::from_secs(10)),
+        Ok(9),
+        "I3: a sleeper released before the panicking waker was never woken"
+    );
+    sleeper.join().unwrap();
+    drop(fut);
+}
