@@ -480,28 +480,27 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
         if unsafe { self.head.push(&node) } == Push::Closed {
             return true;
         }
+        let Some(d) = deadline else {
+            // G7, untimed: sleep on the shared word until the node is DONE.
+            self.head.sleep_until_released(&node);
+            return true;
+        };
+        // G7, timed.
         loop {
             if node.is_done() {
                 return true;
             }
-            match deadline {
+            match d.remaining() {
+                Some(left) => sync::park_timeout(left),
                 None => {
-                    // G7: untimed.
-                    self.head.sleep_until_released(&node);
-                    return true;
-                }
-                Some(d) => match d.remaining() {
-                    Some(left) => sync::park_timeout(left),
-                    None => {
-                        // G8/G9: give up; returns once the node is released (I6).
-                        // SAFETY: our own linked node.
-                        if !unsafe { self.head.abandon_and_wait(&node, true) } {
-                            return true; // a completer got to it first
-                        }
-                        // G10: done means done — report a completion that raced the timeout.
-                        return p::is_done(self.state.load(Acquire));
+                    // G8/G9: give up; returns once the node is released (I6).
+                    // SAFETY: our own linked node.
+                    if !unsafe { self.head.abandon_and_wait(&node, true) } {
+                        return true; // a completer got to it first
                     }
-                },
+                    // G10: done means done — report a completion that raced the timeout.
+                    return p::is_done(self.state.load(Acquire));
+                }
             }
         }
     }

@@ -335,7 +335,7 @@ impl<T> WaiterStack<T> {
         let mut callbacks: *mut Node<T> = ptr::null_mut(); // reversed: oldest first
                                                            // H6 runs when this guard drops: after the walk, or while a panicking waker unwinds out
                                                            // of it, so the sleepers already released are never left asleep.
-        let mut sleepers = WakeOnDrop {
+        let mut h6 = WakeOnDrop {
             word: &self.sleep,
             sleepers: Sleepers::default(),
         };
@@ -348,13 +348,13 @@ impl<T> WaiterStack<T> {
                 callbacks = cur;
             } else {
                 // SAFETY: a waiter node of our detached batch (I6).
-                unsafe { release(cur, ptr::null(), &mut sleepers.sleepers, &self.sleep) };
+                unsafe { release(cur, ptr::null(), &mut h6.sleepers, &self.sleep) };
             }
             cur = next;
         }
         // H6: after every DONE store of the batch (a sleeper that reads the new word sees its
         // node released), before the callbacks (waiters do not wait for user code) (I3).
-        drop(sleepers);
+        drop(h6);
         while !callbacks.is_null() {
             // SAFETY: callback nodes were boxed by `push_callback` and are exclusively ours (I7).
             let node = unsafe { Box::from_raw(callbacks) };
