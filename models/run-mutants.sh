@@ -156,6 +156,21 @@ plan() {
         echo "shuttle async_storm mixed_waiters"
         echo "miri repoll_vs_completion"
         echo "tests" ;;
+    sleep_without_recheck) # I10/P1: a worker sleeps through a submission (lost wakeup)
+        echo "loom executor::submit_drop executor::submit_shutdown"
+        echo "shuttle executor"
+        echo "miri pool_push_pop_grow"
+        echo "tests" ;;
+    shutdown_read_after_pop) # I10: a worker leaves with an accepted task still queued
+        echo "loom executor::submit_shutdown executor::submit_drop"
+        echo "shuttle executor"
+        echo "miri pool_push_pop_grow"
+        echo "tests" ;;
+    tail_relaxed) # I10/Q1: a slot published without Release (a weak-memory bug)
+        echo "loom executor::submit_drop executor::submit_shutdown"
+        echo "miri pool_push_pop_grow"
+        echo "shuttle -"
+        echo "tests" ;;
     *) # a mutant added to the kernel after this table: run everything
         echo "loom"
         echo "shuttle"

@@ -72,6 +72,18 @@ pub const ALL: &[(&str, &str)] = &[
         "I7: a callback registered on a closed stack is dropped",
     ),
     ("waker_not_replaced", "I8: a re-poll keeps the old waker"),
+    (
+        "sleep_without_recheck",
+        "I10/P1: an idle worker sleeps without re-checking the queue after announcing itself",
+    ),
+    (
+        "shutdown_read_after_pop",
+        "I10: a worker reads `shutdown` after finding the queue empty and leaves work behind",
+    ),
+    (
+        "tail_relaxed",
+        "I10/Q1: the pool's ring publishes a slot with a Relaxed store of `tail`",
+    ),
 ];
 
 /// Whether the mutant `name` is compiled in.

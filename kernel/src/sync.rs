@@ -15,7 +15,9 @@
 mod imp {
     pub(crate) use loom::cell::UnsafeCell;
     pub(crate) use loom::hint::spin_loop;
-    pub(crate) use loom::sync::atomic::{fence, AtomicPtr, AtomicU32, AtomicUsize, Ordering};
+    pub(crate) use loom::sync::atomic::{
+        fence, AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Ordering,
+    };
     pub(crate) use loom::thread::{current, park, yield_now, Thread};
     pub(crate) use loom::thread_local;
     // Executor (I10): blocking queue, worker threads.
@@ -39,7 +41,9 @@ mod imp {
 mod imp {
     pub(crate) use super::std_cell::UnsafeCell;
     pub(crate) use shuttle::hint::spin_loop;
-    pub(crate) use shuttle::sync::atomic::{fence, AtomicPtr, AtomicU32, AtomicUsize, Ordering};
+    pub(crate) use shuttle::sync::atomic::{
+        fence, AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Ordering,
+    };
     pub(crate) use shuttle::thread::{current, park, yield_now, Thread};
     pub(crate) use shuttle::thread_local;
     // Executor (I10): blocking queue, worker threads.
@@ -63,7 +67,9 @@ mod imp {
 mod imp {
     pub(crate) use super::std_cell::UnsafeCell;
     pub(crate) use std::hint::spin_loop;
-    pub(crate) use std::sync::atomic::{fence, AtomicPtr, AtomicU32, AtomicUsize, Ordering};
+    pub(crate) use std::sync::atomic::{
+        fence, AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Ordering,
+    };
     pub(crate) use std::thread::{current, park, yield_now, Thread};
     pub(crate) use std::thread_local;
     // Executor (I10): blocking queue, worker threads.

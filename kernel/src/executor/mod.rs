@@ -43,6 +43,7 @@ mod invoke;
 mod job;
 mod map;
 mod pool;
+mod ring;
 mod wait;
 
 pub use invoke::InvokeAnyError;

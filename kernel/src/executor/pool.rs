@@ -2,32 +2,45 @@
 //! loses a task (I10).
 //!
 //! ## Locking
-//! One facade `Mutex` guards the queue and the pool's bookkeeping ([`Inner`]); three condition
-//! variables hang off it (`work` for idle workers, `room` for submitters blocked on a full queue,
-//! `term` for `await_termination`). No user code ever runs while the lock is held: closures,
-//! callbacks (which `cancel` runs) and drops of tasks and results all happen after it is released.
+//! The queue is a two-lock [`Ring`]: submitters serialise on its push lock, workers on its pop
+//! lock, so a submitter never waits for a worker (or the reverse) to take or add an entry. The
+//! push lock also guards admission (`shutdown`), the pop lock the registry of running tasks
+//! (`shutdown_now`'s interrupt). A third lock guards the sleep bookkeeping ([`Sleep`]); it is
+//! taken only on the way to or from sleep, by a submitter that must wake a sleeper, and by a
+//! bounded queue's admission. Nesting order: push, then sleep, then pop. No user code ever runs
+//! while a lock is held: closures, callbacks (which `cancel` runs) and drops of tasks and results
+//! all happen after it is released.
 //!
-//! ## Wakeups
-//! A submitter wakes a worker only when some worker sleeps that no earlier submitter has already
-//! woken (`idle > wakes`), so a burst of submissions costs at most one `notify_one` per sleeping
-//! worker, not one per task.
+//! ## Wakeups without a shared lock (P1, P2)
+//! * **P1** A worker about to sleep publishes `unwoken` (SeqCst) and then, after a SeqCst fence,
+//!   re-checks the queue; a submitter pushes, fences, and reads `unwoken`. Store-buffering is
+//!   ruled out by the two fences, so either the worker sees the entry and does not sleep, or the
+//!   submitter sees the sleeper and wakes it (under the sleep lock, which the sleeper holds from
+//!   its check until it waits). A burst of submissions to busy workers costs no lock beyond the
+//!   push lock, and at most one `notify_one` per sleeping worker.
+//! * **P2** The same handshake between a submitter blocked on a full bounded queue (`blocked`,
+//!   then the queue length) and a worker that took an entry (`head`, then `blocked`).
 //!
 //! ## I10 (no lost task)
-//! Submission and shutdown take the same lock: a submission either sees `shutdown` and hands the
-//! closure back, or its task is in the queue before shutdown is set. Workers leave only when the
-//! queue is empty (`shutdown`) or after `shutdown_now` drained it (`stop`) — also under that lock —
-//! so a queued task is always run, or cancelled and returned by `shutdown_now`. A queue entry
-//! dropped unrun cancels its task ([`QueuedJob`]'s drop guard).
+//! Submission and shutdown take the push lock: a submission either sees `shutdown` and hands the
+//! closure back, or its entry is in the ring before `shutdown` is set. A worker reads `shutdown`
+//! *before* it looks at the queue and leaves only when it read `true` and then found the queue
+//! empty — so every entry accepted before the shutdown was visible to it. `shutdown_now` drains
+//! the queue under both locks and sets `stop`, which workers check under the pop lock; a drained
+//! task is cancelled and returned. A queue entry dropped unrun cancels its task ([`QueuedJob`]'s
+//! drop guard), as does the ring dropping what is left in it.
 
 use super::job::{QueuedJob, Runnable};
+use super::ring::Ring;
 use crate::failure::State;
+use crate::mutant::mutant;
 use crate::sync::{
-    self, thread_local, AtomicUsize, Condvar, Deadline, JoinHandle, Mutex, Ordering::Relaxed,
+    self, fence, thread_local, AtomicBool, AtomicUsize, Condvar, Deadline, JoinHandle, Mutex,
+    Ordering::{Relaxed, SeqCst},
     ThreadBuilder,
 };
 use crate::task::{Closure, FutureTask, Job};
 use std::cell::Cell;
-use std::collections::VecDeque;
 use std::fmt;
 use std::num::NonZeroUsize;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -222,18 +235,22 @@ impl Builder {
             return Err(BuildError::ZeroQueueBound);
         }
         let shared = Arc::new(Shared {
-            inner: Mutex::new(Inner {
-                queue: VecDeque::new(),
-                running: (0..workers).map(|_| None).collect(),
+            queue: Ring::new(
+                Admission { shutdown: false },
+                Registry {
+                    running: (0..workers).map(|_| None).collect(),
+                    stop: false,
+                },
+            ),
+            shutdown: AtomicBool::new(false),
+            sleep: Mutex::new(Sleep {
                 idle: 0,
                 wakes: 0,
                 spinning: false,
-                blocked: 0,
-                shutdown: false,
-                stop: false,
                 live: workers,
             }),
-            queued_hint: AtomicUsize::new(0),
+            unwoken: AtomicUsize::new(0),
+            blocked: AtomicUsize::new(0),
             work: Condvar::new(),
             room: Condvar::new(),
             term: Condvar::new(),
@@ -249,13 +266,9 @@ impl Builder {
             match spawned {
                 Ok(h) => threads.push(h),
                 Err(e) => {
-                    {
-                        let mut g = sync::lock(&shared.inner);
-                        g.shutdown = true;
-                        // The workers that never started will not decrement `live`.
-                        g.live -= workers - idx;
-                    }
-                    shared.work.notify_all();
+                    // The workers that never started will not decrement `live`.
+                    sync::lock(&shared.sleep).live -= workers - idx;
+                    shared.shut_down();
                     for h in threads {
                         let _ = h.join();
                     }
@@ -301,55 +314,55 @@ pub struct ThreadPool {
 }
 
 pub(crate) struct Shared {
-    inner: Mutex<Inner>,
-    /// The queue length as of the last push or pop (written under the lock): what a spinning
-    /// worker watches without taking the lock. Only a hint; the queue itself is always
-    /// re-checked under the lock.
-    queued_hint: AtomicUsize,
-    /// Idle workers wait here for work or shutdown.
+    /// The queue; its push lock guards [`Admission`], its pop lock the worker [`Registry`].
+    queue: Ring<QueuedJob, Admission, Registry>,
+    /// `Admission::shutdown`, readable without the push lock (set under it, never cleared).
+    shutdown: AtomicBool,
+    sleep: Mutex<Sleep>,
+    /// `idle - wakes` (stored under the sleep lock): sleeping workers nobody has woken yet. What
+    /// a submitter reads, after a SeqCst fence, to decide whether it must wake one (P1).
+    unwoken: AtomicUsize,
+    /// Submitters waiting on `room` (changed under the push lock). What a worker reads, after a
+    /// SeqCst fence, to decide whether it must signal room (P2).
+    blocked: AtomicUsize,
+    /// Idle workers wait here (with the sleep lock) for work or shutdown.
     work: Condvar,
-    /// Submitters wait here for room in a full queue (`Policy::Block`).
+    /// Submitters wait here (with the push lock) for room in a full queue (`Policy::Block`).
     room: Condvar,
-    /// `await_termination` waits here for the last worker to leave.
+    /// `await_termination` waits here (with the sleep lock) for the last worker to leave.
     term: Condvar,
     bound: Option<usize>,
     policy: Policy,
 }
 
-struct Inner {
-    queue: VecDeque<QueuedJob>,
+/// Guarded by the push lock.
+struct Admission {
+    shutdown: bool,
+}
+
+/// Guarded by the pop lock.
+struct Registry {
     /// What each worker runs (a second reference, for `shutdown_now`'s interrupt). A finished
     /// task stays here until its worker takes the next one or goes idle.
     running: Vec<Option<Arc<dyn Runnable>>>,
-    /// Workers waiting on `work`.
+    /// `shutdown_now`: workers leave without taking more work (the queue was drained).
+    stop: bool,
+}
+
+/// Guarded by the sleep lock.
+struct Sleep {
+    /// Workers waiting on `work` (or about to).
     idle: usize,
     /// `notify_one`s sent on `work` that no worker has consumed yet.
     wakes: usize,
-    /// A worker is spinning on `queued_hint` before it sleeps (at most one at a time); it will
-    /// find new work without being woken.
+    /// A worker is watching the queue before it sleeps (at most one at a time); it will find new
+    /// work without being woken.
     spinning: bool,
-    /// Submitters waiting on `room`.
-    blocked: usize,
-    shutdown: bool,
-    /// `shutdown_now`: workers leave without taking more work (the queue was drained).
-    stop: bool,
     /// Workers that have not left yet.
     live: usize,
 }
 
-impl Shared {
-    /// Whether a submission can be queued now. Entries a woken worker is about to take do not
-    /// count against the bound, and a sleeping worker nobody woke yet is room too (hand-off).
-    #[inline]
-    fn has_room(&self, g: &Inner) -> bool {
-        match self.bound {
-            None => true,
-            Some(b) => g.queue.len().saturating_sub(g.wakes) < b || g.idle > g.wakes,
-        }
-    }
-}
-
-impl Inner {
+impl Sleep {
     /// Whether a new queue entry needs a `notify_one`: some worker sleeps that nobody woke yet,
     /// and no worker is spinning (a spinner finds the entry by itself). Claims the wake.
     #[inline]
@@ -362,10 +375,104 @@ impl Inner {
     }
 }
 
+impl Shared {
+    /// Publish `idle - wakes` for lock-free readers (P1). Called with the sleep lock held after
+    /// every change of either.
+    #[inline]
+    fn publish_unwoken(&self, s: &Sleep) {
+        self.unwoken.store(s.idle - s.wakes, SeqCst);
+    }
+
+    /// After a queue entry was added (and a SeqCst fence): wake a sleeping worker if one is not
+    /// woken yet (P1). Usually one load.
+    #[inline]
+    fn wake_for_new_work(&self) {
+        if self.unwoken.load(Relaxed) > 0 {
+            let mut s = sync::lock(&self.sleep);
+            let wake = s.claim_wake();
+            self.publish_unwoken(&s);
+            drop(s);
+            if wake {
+                self.work.notify_one();
+            }
+        }
+    }
+
+    /// Block an idle worker until it is woken, unless work or shutdown is already visible.
+    fn sleep_until_work(&self) {
+        let mut s = sync::lock(&self.sleep);
+        s.idle += 1;
+        self.publish_unwoken(&s);
+        // P1 (Dekker with `enqueue`): our `unwoken` store, then the queue; the submitter's push,
+        // then `unwoken`. One of the two sees the other's write.
+        fence(SeqCst);
+        let recheck = !mutant("sleep_without_recheck");
+        let nothing = !recheck || (self.queue.is_empty() && !self.shutdown.load(SeqCst));
+        if nothing {
+            s = sync::wait(&self.work, s);
+            s.wakes = s.wakes.saturating_sub(1);
+        }
+        s.idle -= 1;
+        self.publish_unwoken(&s);
+    }
+
+    /// Watch the queue for a while before sleeping, if no other worker does. Whether it did.
+    fn try_spin(&self) -> bool {
+        {
+            let mut s = sync::lock(&self.sleep);
+            if s.spinning {
+                return false;
+            }
+            s.spinning = true;
+        }
+        spin_for_work(|| !self.queue.is_empty());
+        // Cleared under the sleep lock: a submitter that saw `spinning` (and so woke no one)
+        // published its entry before this, and our next pop sees it.
+        sync::lock(&self.sleep).spinning = false;
+        true
+    }
+
+    /// After a worker took an entry (and so made room) and a SeqCst fence: signal a submitter
+    /// blocked on a full queue (P2). Usually one load.
+    #[inline]
+    fn signal_room(&self) {
+        if self.blocked.load(Relaxed) > 0 {
+            // Under the push lock: a submitter that counted itself in `blocked` is waiting on
+            // `room` by the time we get the lock (or has found room and left).
+            let _g = self.queue.lock_push();
+            self.room.notify_one();
+        }
+    }
+
+    /// Whether a submission can be queued now (bounded queues). Entries a woken worker is about
+    /// to take do not count against the bound, and a sleeping worker nobody woke yet is room
+    /// too (hand-off).
+    #[inline]
+    fn has_room(&self, queued: usize, s: &Sleep) -> bool {
+        match self.bound {
+            None => true,
+            Some(b) => queued.saturating_sub(s.wakes) < b || s.idle > s.wakes,
+        }
+    }
+
+    /// Refuse submissions from now on and wake everyone who waits for a change (I10).
+    fn shut_down(&self) {
+        {
+            let mut g = self.queue.lock_push();
+            g.shutdown = true;
+            self.shutdown.store(true, SeqCst);
+        }
+        self.room.notify_all();
+        // Under the sleep lock: a worker about to sleep either sees the flag or is waiting.
+        let _s = sync::lock(&self.sleep);
+        self.work.notify_all();
+    }
+}
+
 /// How long a worker that ran out of work watches the queue before it sleeps: a burst of small
 /// submissions then costs no futex wake per task. Under a checker, one yield (so the protocol is
 /// still explored); on one CPU, not at all.
-fn spin_for_work(hint: &AtomicUsize) {
+fn spin_for_work(work: impl Fn() -> bool) {
     if sync::CHECKER {
         sync::yield_now();
         return;
@@ -374,7 +481,7 @@ fn spin_for_work(hint: &AtomicUsize) {
         return;
     }
     for round in 0..SPIN_ROUNDS {
-        if hint.load(Relaxed) > 0 {
+        if work() {
             return;
         }
         if round % 16 == 15 {
@@ -428,29 +535,32 @@ fn worker_main(shared: Arc<Shared>, idx: usize) {
     };
     let sh = &*shared;
     let mut spun = false;
-    let mut g = sync::lock(&sh.inner);
     loop {
-        if g.stop {
+        // I10: read `shutdown` *before* looking at the queue. It is set under the push lock after
+        // every accepted push, so once it reads true an empty queue stays empty: nothing
+        // accepted is left behind when we leave below.
+        let late = mutant("shutdown_read_after_pop");
+        let mut shut = !late && sh.shutdown.load(SeqCst);
+        let mut w = sh.queue.lock_pop();
+        if w.stop {
             break;
         }
-        if let Some(job) = g.queue.pop_front() {
-            sh.queued_hint.store(g.queue.len(), Relaxed);
-            let room = g.blocked > 0;
-            // More work than this worker: pass the wake on (a spinner took this entry without
-            // anyone being woken for the rest).
-            let chain = !g.queue.is_empty() && g.claim_wake();
+        if let Some(job) = w.pop() {
+            let more = !w.is_empty();
             // The registry entry becomes the task's owning reference (no clone): it stays there
             // until this worker takes its next task or leaves, so the pointer below is valid for
             // the run; `shutdown_now` only clones it.
             let task = job.into_task();
             let current: *const dyn Runnable = Arc::as_ptr(&task);
-            let finished = g.running[idx].replace(task);
-            drop(g);
-            if room {
-                sh.room.notify_one();
-            }
-            if chain {
-                sh.work.notify_one();
+            let finished = w.running[idx].replace(task);
+            drop(w);
+            // P1/P2: our `head` store (in `pop`), then the waiter counts.
+            fence(SeqCst);
+            sh.signal_room();
+            if more {
+                // More work than this worker: pass the wake on (a spinner took this entry without
+                // anyone being woken for the rest).
+                sh.wake_for_new_work();
             }
             if let Some(t) = finished {
                 contained(move || drop(t));
@@ -460,36 +570,29 @@ fn worker_main(shared: Arc<Shared>, idx: usize) {
             // is how `shutdown_now` reaches a running task).
             contained(|| unsafe { (*current).run_task() });
             spun = false;
-            g = sync::lock(&sh.inner);
             continue;
         }
-        if let Some(t) = g.running[idx].take() {
+        if let Some(t) = w.running[idx].take() {
             // Release the finished task outside the lock (its drop may run user code), then
             // look at the queue again.
-            drop(g);
+            drop(w);
             contained(move || drop(t));
-            g = sync::lock(&sh.inner);
             continue;
         }
-        if g.shutdown {
+        drop(w);
+        if late {
+            shut = sh.shutdown.load(SeqCst);
+        }
+        if shut {
             break;
         }
-        if !spun && !g.spinning {
-            g.spinning = true;
-            drop(g);
-            spin_for_work(&sh.queued_hint);
+        if !spun && sh.try_spin() {
             spun = true;
-            g = sync::lock(&sh.inner);
-            g.spinning = false;
             continue;
         }
-        g.idle += 1;
-        g = sync::wait(&sh.work, g);
-        g.idle -= 1;
-        g.wakes = g.wakes.saturating_sub(1);
+        sh.sleep_until_work();
         spun = false;
     }
-    drop(g);
     drop(exit);
 }
 
@@ -501,14 +604,13 @@ struct ExitGuard<'a> {
 impl Drop for ExitGuard<'_> {
     fn drop(&mut self) {
         let sh = self.shared;
-        let mut g = sync::lock(&sh.inner);
-        let finished = g.running[self.idx].take();
-        g.live -= 1;
-        let last = g.live == 0;
-        drop(g);
-        if last {
+        let finished = sh.queue.lock_pop().running[self.idx].take();
+        let mut s = sync::lock(&sh.sleep);
+        s.live -= 1;
+        if s.live == 0 {
             sh.term.notify_all();
         }
+        drop(s);
         if let Some(t) = finished {
             // Leaving with a task taken but (after an unexpected unwind) perhaps not run: cancel
             // it so its waiters wake (I10); after a run this is one load.
@@ -543,7 +645,7 @@ impl ThreadPool {
 
     /// Number of tasks waiting in the queue (not yet started).
     pub fn queued(&self) -> usize {
-        sync::lock(&self.shared.inner).queue.len()
+        self.shared.queue.len()
     }
 
     /// Submit a closure; its handle reports the value, the panic (as
@@ -571,8 +673,8 @@ impl ThreadPool {
     }
 
     /// The one submission path. The task (the one allocation) is built by the caller, before the
-    /// lock: the critical section is the admission decision and a `push_back`. A refused task is
-    /// still unshared, so its closure is taken back out of it and handed to the caller.
+    /// lock: the critical section is the admission decision and a push. A refused task is still
+    /// unshared, so its closure is taken back out of it and handed to the caller.
     #[inline]
     fn enqueue<T, F>(
         &self,
@@ -583,20 +685,51 @@ impl ThreadPool {
         T: Send + Sync + 'static,
     {
         let sh = &*self.shared;
-        let mut g = sync::lock(&sh.inner);
+        let mut g = sh.queue.lock_push();
+        if sh.bound.is_none() {
+            if g.shutdown {
+                drop(g);
+                return Err(refused(task, RejectReason::Shutdown));
+            }
+            g.push(QueuedJob::new(Arc::clone(&task) as Arc<dyn Runnable>));
+            drop(g);
+            // P1 (Dekker with `sleep_until_work`): our push, then `unwoken`.
+            fence(SeqCst);
+            sh.wake_for_new_work();
+            return Ok(task);
+        }
+        // Bounded: the admission decision needs the exact sleep state (a sleeping worker is room,
+        // and claiming it must be atomic with the push). Nesting: push lock, then sleep lock.
         loop {
             if g.shutdown {
                 drop(g);
                 return Err(refused(task, RejectReason::Shutdown));
             }
-            if sh.has_room(&g) {
-                break;
+            let mut s = sync::lock(&sh.sleep);
+            if sh.has_room(g.len(), &s) {
+                g.push(QueuedJob::new(Arc::clone(&task) as Arc<dyn Runnable>));
+                let wake = s.claim_wake();
+                sh.publish_unwoken(&s);
+                drop(s);
+                drop(g);
+                if wake {
+                    sh.work.notify_one();
+                }
+                return Ok(task);
             }
+            drop(s);
             match sh.policy {
                 Policy::Block => {
-                    g.blocked += 1;
-                    g = sync::wait(&sh.room, g);
-                    g.blocked -= 1;
+                    sh.blocked.fetch_add(1, SeqCst);
+                    // P2 (Dekker with the worker's pop): our `blocked` count, then the queue.
+                    fence(SeqCst);
+                    let s = sync::lock(&sh.sleep);
+                    let room = sh.has_room(g.len(), &s);
+                    drop(s);
+                    if !room {
+                        g = g.wait(&sh.room);
+                    }
+                    sh.blocked.fetch_sub(1, SeqCst);
                 }
                 Policy::Reject => {
                     drop(g);
@@ -609,25 +742,13 @@ impl ThreadPool {
                 }
             }
         }
-        g.queue
-            .push_back(QueuedJob::new(Arc::clone(&task) as Arc<dyn Runnable>));
-        sh.queued_hint.store(g.queue.len(), Relaxed);
-        let wake = g.claim_wake();
-        drop(g);
-        if wake {
-            sh.work.notify_one();
-        }
-        Ok(task)
     }
 
     /// Stop accepting tasks; queued and running tasks still run, then the workers leave. Does not
     /// wait (see [`await_termination`](ThreadPool::await_termination), or drop the pool).
     /// Idempotent.
     pub fn shutdown(&self) {
-        let sh = &*self.shared;
-        sync::lock(&sh.inner).shutdown = true;
-        sh.work.notify_all();
-        sh.room.notify_all();
+        self.shared.shut_down();
     }
 
     /// Stop accepting tasks, cancel every queued task (its waiters and callbacks wake now) and
@@ -637,17 +758,17 @@ impl ThreadPool {
     pub fn shutdown_now(&self) -> Vec<Unstarted> {
         let sh = &*self.shared;
         let (queued, running): (Vec<QueuedJob>, Vec<Arc<dyn Runnable>>) = {
-            let mut g = sync::lock(&sh.inner);
+            let mut g = sh.queue.lock_push();
             g.shutdown = true;
-            g.stop = true;
-            let queued = g.queue.drain(..).collect();
-            sh.queued_hint.store(0, Relaxed);
-            let running = g.running.iter().flatten().cloned().collect();
+            sh.shutdown.store(true, SeqCst);
+            let mut w = g.lock_pop();
+            w.stop = true;
+            let queued = std::iter::from_fn(|| w.pop()).collect();
+            let running = w.running.iter().flatten().cloned().collect();
             (queued, running)
         };
-        sh.work.notify_all();
-        sh.room.notify_all();
-        // Outside the lock: cancelling runs callbacks (user code). A task a worker has taken
+        sh.shut_down();
+        // Outside the locks: cancelling runs callbacks (user code). A task a worker has taken
         // but not yet started counts as never started when our cancel beats its claim (it will
         // not start then, I4).
         let mut unstarted = Vec::with_capacity(queued.len());
@@ -674,16 +795,16 @@ impl ThreadPool {
             return self.is_terminated();
         }
         let deadline = Deadline::after(timeout);
-        let mut g = sync::lock(&sh.inner);
+        let mut s = sync::lock(&sh.sleep);
         loop {
-            if g.shutdown && g.live == 0 {
+            if sh.shutdown.load(SeqCst) && s.live == 0 {
                 return true;
             }
-            g = match deadline {
-                None => sync::wait(&sh.term, g),
+            s = match deadline {
+                None => sync::wait(&sh.term, s),
                 Some(d) => match d.remaining() {
                     None => return false,
-                    Some(left) => sync::wait_timeout(&sh.term, &sh.inner, g, left),
+                    Some(left) => sync::wait_timeout(&sh.term, &sh.sleep, s, left),
                 },
             };
         }
@@ -691,14 +812,14 @@ impl ThreadPool {
 
     /// Whether [`shutdown`](ThreadPool::shutdown) (or `shutdown_now`, or drop) was called.
     pub fn is_shutdown(&self) -> bool {
-        sync::lock(&self.shared.inner).shutdown
+        self.shared.shutdown.load(SeqCst)
     }
 
     /// Whether the pool is shut down and every worker has left (so every task ran or was
     /// cancelled).
     pub fn is_terminated(&self) -> bool {
-        let g = sync::lock(&self.shared.inner);
-        g.shutdown && g.live == 0
+        let s = sync::lock(&self.shared.sleep);
+        self.shared.shutdown.load(SeqCst) && s.live == 0
     }
 
     /// Shut down, let the queue drain and join every worker (what dropping the pool does).
@@ -729,15 +850,15 @@ impl Drop for ThreadPool {
 
 impl fmt::Debug for ThreadPool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let g = sync::lock(&self.shared.inner);
+        let live = sync::lock(&self.shared.sleep).live;
         f.debug_struct("ThreadPool")
             .field("workers", &self.workers)
             .field("name_prefix", &self.name_prefix)
-            .field("queued", &g.queue.len())
+            .field("queued", &self.shared.queue.len())
             .field("bound", &self.shared.bound)
             .field("policy", &self.shared.policy)
-            .field("shutdown", &g.shutdown)
-            .field("live", &g.live)
+            .field("shutdown", &self.shared.shutdown.load(SeqCst))
+            .field("live", &live)
             .finish()
     }
 }
