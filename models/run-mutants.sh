@@ -156,7 +156,7 @@ plan() {
         echo "shuttle async_storm mixed_waiters"
         echo "miri repoll_vs_completion"
         echo "tests" ;;
-    sleep_without_recheck) # I10/P1: a worker sleeps through a submission (lost wakeup)
+    sleep_without_recheck) # I10/E1: a worker sleeps through a submission (lost wakeup)
         echo "loom executor::submit_drop executor::submit_shutdown"
         echo "shuttle executor"
         echo "miri pool_push_pop_grow"

@@ -74,7 +74,7 @@ pub const ALL: &[(&str, &str)] = &[
     ("waker_not_replaced", "I8: a re-poll keeps the old waker"),
     (
         "sleep_without_recheck",
-        "I10/P1: an idle worker sleeps without re-checking the queue after announcing itself",
+        "I10/E1: an idle worker sleeps without re-checking the queue after announcing itself",
     ),
     (
         "shutdown_read_after_pop",

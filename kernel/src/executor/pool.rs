@@ -11,14 +11,14 @@
 //! while a lock is held: closures, callbacks (which `cancel` runs) and drops of tasks and results
 //! all happen after it is released.
 //!
-//! ## Wakeups without a shared lock (P1, P2)
-//! * **P1** A worker about to sleep publishes `unwoken` (SeqCst) and then, after a SeqCst fence,
+//! ## Wakeups without a shared lock (E1, E2)
+//! * **E1** A worker about to sleep publishes `unwoken` (SeqCst) and then, after a SeqCst fence,
 //!   re-checks the queue; a submitter pushes, fences, and reads `unwoken`. Store-buffering is
 //!   ruled out by the two fences, so either the worker sees the entry and does not sleep, or the
 //!   submitter sees the sleeper and wakes it (under the sleep lock, which the sleeper holds from
 //!   its check until it waits). A burst of submissions to busy workers costs no lock beyond the
 //!   push lock, and at most one `notify_one` per sleeping worker.
-//! * **P2** The same handshake between a submitter blocked on a full bounded queue (`blocked`,
+//! * **E2** The same handshake between a submitter blocked on a full bounded queue (`blocked`,
 //!   then the queue length) and a worker that took an entry (`head`, then `blocked`).
 //!
 //! ## I10 (no lost task)
@@ -320,10 +320,10 @@ pub(crate) struct Shared {
     shutdown: AtomicBool,
     sleep: Mutex<Sleep>,
     /// `idle - wakes` (stored under the sleep lock): sleeping workers nobody has woken yet. What
-    /// a submitter reads, after a SeqCst fence, to decide whether it must wake one (P1).
+    /// a submitter reads, after a SeqCst fence, to decide whether it must wake one (E1).
     unwoken: AtomicUsize,
     /// Submitters waiting on `room` (changed under the push lock). What a worker reads, after a
-    /// SeqCst fence, to decide whether it must signal room (P2).
+    /// SeqCst fence, to decide whether it must signal room (E2).
     blocked: AtomicUsize,
     /// Idle workers wait here (with the sleep lock) for work or shutdown.
     work: Condvar,
@@ -376,7 +376,7 @@ impl Sleep {
 }
 
 impl Shared {
-    /// Publish `idle - wakes` for lock-free readers (P1). Called with the sleep lock held after
+    /// Publish `idle - wakes` for lock-free readers (E1). Called with the sleep lock held after
     /// every change of either.
     #[inline]
     fn publish_unwoken(&self, s: &Sleep) {
@@ -384,7 +384,7 @@ impl Shared {
     }
 
     /// After a queue entry was added (and a SeqCst fence): wake a sleeping worker if one is not
-    /// woken yet (P1). Usually one load.
+    /// woken yet (E1). Usually one load.
     #[inline]
     fn wake_for_new_work(&self) {
         if self.unwoken.load(Relaxed) > 0 {
@@ -403,7 +403,7 @@ impl Shared {
         let mut s = sync::lock(&self.sleep);
         s.idle += 1;
         self.publish_unwoken(&s);
-        // P1 (Dekker with `enqueue`): our `unwoken` store, then the queue; the submitter's push,
+        // E1 (Dekker with `enqueue`): our `unwoken` store, then the queue; the submitter's push,
         // then `unwoken`. One of the two sees the other's write.
         fence(SeqCst);
         let recheck = !mutant("sleep_without_recheck");
@@ -433,7 +433,7 @@ impl Shared {
     }
 
     /// After a worker took an entry (and so made room) and a SeqCst fence: signal a submitter
-    /// blocked on a full queue (P2). Usually one load.
+    /// blocked on a full queue (E2). Usually one load.
     #[inline]
     fn signal_room(&self) {
         if self.blocked.load(Relaxed) > 0 {
@@ -554,7 +554,7 @@ fn worker_main(shared: Arc<Shared>, idx: usize) {
             let current: *const dyn Runnable = Arc::as_ptr(&task);
             let finished = w.running[idx].replace(task);
             drop(w);
-            // P1/P2: our `head` store (in `pop`), then the waiter counts.
+            // E1/E2: our `head` store (in `pop`), then the waiter counts.
             fence(SeqCst);
             sh.signal_room();
             if more {
@@ -693,7 +693,7 @@ impl ThreadPool {
             }
             g.push(QueuedJob::new(Arc::clone(&task) as Arc<dyn Runnable>));
             drop(g);
-            // P1 (Dekker with `sleep_until_work`): our push, then `unwoken`.
+            // E1 (Dekker with `sleep_until_work`): our push, then `unwoken`.
             fence(SeqCst);
             sh.wake_for_new_work();
             return Ok(task);
@@ -721,7 +721,7 @@ impl ThreadPool {
             match sh.policy {
                 Policy::Block => {
                     sh.blocked.fetch_add(1, SeqCst);
-                    // P2 (Dekker with the worker's pop): our `blocked` count, then the queue.
+                    // E2 (Dekker with the worker's pop): our `blocked` count, then the queue.
                     fence(SeqCst);
                     let s = sync::lock(&sh.sleep);
                     let room = sh.has_room(g.len(), &s);
