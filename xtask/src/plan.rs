@@ -249,7 +249,7 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
         tier: 5,
         tier_name: "miri",
         name: format!("miri races, {} seeds", if o.quick { 8 } else { 64 }),
-        covers: "I2, I6 (UB, use-after-free, data races)".into(),
+        covers: "I2, I6, I10 (UB, use-after-free, data races)".into(),
         cmd: bash("models/run-miri.sh", &[if o.quick { "8" } else { "64" }]),
         env: vec![
             ("CARGO_TARGET_DIR".into(), t("miri")),
@@ -318,7 +318,7 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
         tier: 7,
         tier_name: "mutants",
         name: "mutation harness (every mutant killed)".into(),
-        covers: "checker sensitivity, I1-I9".into(),
+        covers: "checker sensitivity, I1-I10".into(),
         cmd: bash(
             "models/run-mutants.sh",
             if o.quick { &["--quick"] } else { &[] },
