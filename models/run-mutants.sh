@@ -166,6 +166,11 @@ plan() {
         echo "shuttle executor"
         echo "miri pool_push_pop_grow"
         echo "tests" ;;
+    room_without_recheck) # I10/E2: a blocked submitter misses the room a worker made
+        echo "loom executor::submit_blocks_for_room"
+        echo "shuttle executor"
+        echo "miri pool_push_pop_grow"
+        echo "tests" ;;
     tail_relaxed) # I10/Q1: a slot published without Release (a weak-memory bug)
         echo "loom executor::submit_drop executor::submit_shutdown"
         echo "miri pool_push_pop_grow"

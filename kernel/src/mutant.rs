@@ -84,6 +84,10 @@ pub const ALL: &[(&str, &str)] = &[
         "tail_relaxed",
         "I10/Q1: the pool's ring publishes a slot with a Relaxed store of `tail`",
     ),
+    (
+        "room_without_recheck",
+        "I10/E2: a submitter blocked on a full queue waits without re-checking for room",
+    ),
 ];
 
 /// Whether the mutant `name` is compiled in.

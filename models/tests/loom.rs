@@ -692,6 +692,36 @@ mod executor {
         });
     }
 
+    /// **a submitter blocked on a full queue × the worker making room** (I10, E2). Threads: one
+    /// worker, main. The pool's queue holds one entry (`Policy::Block`); main submits three tasks,
+    /// so at least one submission finds the queue full unless the worker keeps up, and blocks
+    /// until the worker takes an entry (the E2 handshake: `blocked`, fence, re-check; the
+    /// worker's `head`, fence, `blocked`). Checks: every submission returns and every task runs
+    /// (a lost room signal is a deadlock). Bound: preemption=3 in the quick tier (140k
+    /// interleavings, 10 s), 4 in the full tier; the unbounded space (three submissions and
+    /// three gets against the worker's loop) ran past 10 minutes.
+    #[test]
+    fn submit_blocks_for_room() {
+        let bound = Bound::tiered(Bound::Preemption(3), Bound::Preemption(4));
+        check("submit_blocks_for_room", "I10", bound, || {
+            let pool = ThreadPool::builder()
+                .workers(1)
+                .queue_bound(1)
+                .build()
+                .unwrap();
+            let handles: Vec<_> = (0..3u32)
+                .map(|i| match pool.submit(move || i) {
+                    Ok(h) => h,
+                    Err(r) => panic!("I10: Block never rejects ({})", r),
+                })
+                .collect();
+            for (i, h) in handles.iter().enumerate() {
+                assert_eq!(*h.get().unwrap(), i as u32);
+            }
+            drop(pool);
+        });
+    }
+
     /// **submit × dropping the pool** (I10). Threads: one worker, a submitter holding its own
     /// reference to the pool (submits, then drops it), main (drops its reference). Whichever
     /// drop is last shuts the pool down and joins the worker. Checks: the accepted task ran to

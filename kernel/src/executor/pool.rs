@@ -724,7 +724,7 @@ impl ThreadPool {
                     // E2 (Dekker with the worker's pop): our `blocked` count, then the queue.
                     fence(SeqCst);
                     let s = sync::lock(&sh.sleep);
-                    let room = sh.has_room(g.len(), &s);
+                    let room = !mutant("room_without_recheck") && sh.has_room(g.len(), &s);
                     drop(s);
                     if !room {
                         g = g.wait(&sh.room);
