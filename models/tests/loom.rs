@@ -698,8 +698,8 @@ mod executor {
     /// until the worker takes an entry (the E2 handshake: `blocked`, fence, re-check; the
     /// worker's `head`, fence, `blocked`). Checks: every submission returns and every task runs
     /// (a lost room signal is a deadlock). Bound: preemption=3 in the quick tier (140k
-    /// interleavings, 10 s), 4 in the full tier; the unbounded space (three submissions and
-    /// three gets against the worker's loop) ran past 10 minutes.
+    /// interleavings, 10 s), 4 in the full tier (1.28M, 103 s); the unbounded space (three
+    /// submissions and three gets against the worker's loop) ran past 10 minutes.
     #[test]
     fn submit_blocks_for_room() {
         let bound = Bound::tiered(Bound::Preemption(3), Bound::Preemption(4));
