@@ -638,8 +638,8 @@ mod executor {
     /// `get` on its handle, main (`shutdown_now`, then drops the pool). Checks: the submitter's
     /// `get` returns (a cancelled queued task wakes its waiters); an accepted task either ran or
     /// was cancelled, and if its closure never ran it is in `shutdown_now`'s unstarted list;
-    /// a rejected closure is handed back. Bound: preemption=3 in the quick tier (9k
-    /// interleavings, 1.5 s), preemption=5 in the full tier (834k interleavings, 69 s). Since the
+    /// a rejected closure is handed back. Bound: preemption=3 in the quick tier (8k
+    /// interleavings, 1.5 s), preemption=5 in the full tier (772k interleavings, 60 s). Since the
     /// pool's two-lock ring (three locks and the E1 handshake's atomics instead of one mutex) the
     /// unbounded space did not finish in 9 minutes (before it: 3.7M interleavings, ~5 min).
     #[test]

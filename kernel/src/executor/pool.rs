@@ -337,6 +337,9 @@ pub(crate) struct Shared {
 
 /// Guarded by the push lock.
 struct Admission {
+    /// What submitters decide on. `Shared::shutdown` is its copy for readers without the lock;
+    /// a plain field here keeps the admission decision free of atomic accesses (each one is a
+    /// scheduling point for loom: reading the atomic here made `submit_shutdown` 8.5x larger).
     shutdown: bool,
 }
 
@@ -462,6 +465,12 @@ impl Shared {
             g.shutdown = true;
             self.shutdown.store(true, SeqCst);
         }
+        self.wake_everyone();
+    }
+
+    /// After `shutdown` was set: wake blocked submitters (they re-check it under the push lock)
+    /// and idle workers.
+    fn wake_everyone(&self) {
         self.room.notify_all();
         // Under the sleep lock: a worker about to sleep either sees the flag or is waiting.
         let _s = sync::lock(&self.sleep);
@@ -767,7 +776,7 @@ impl ThreadPool {
             let running = w.running.iter().flatten().cloned().collect();
             (queued, running)
         };
-        sh.shut_down();
+        sh.wake_everyone();
         // Outside the locks: cancelling runs callbacks (user code). A task a worker has taken
         // but not yet started counts as never started when our cancel beats its claim (it will
         // not start then, I4).
