@@ -2,7 +2,8 @@
 //! runtime: the bench future (in `block_on`) and a spawned partner task. Each round trip makes
 //! two fresh cells (the partner's next request and this response), completes both and awaits
 //! both — so it measures cell creation, completion, waker registration and wake-up, with no
-//! thread ever parking.
+//! thread ever parking. `futuretask_no_refcount` is a diagnostic floor (see its function), not a
+//! contender.
 
 // The group macro generates an undocumented `pub fn`.
 #![allow(missing_docs)]
@@ -156,6 +157,91 @@ async fn roundtrip_futuretask(iters: u64) -> Duration {
     elapsed
 }
 
+/// Diagnostic floor, not a contender: the kernel's protocol with the cells' lifetimes managed by
+/// hand instead of by `Arc`, so no reference count is touched. It measures what the best owned
+/// (non-shared) handle API could reach on this protocol: the gap between `futuretask` and this row
+/// is the reference counting, the gap between this row and `oneshot` is the protocol itself.
+///
+/// Sound only here: on a current-thread runtime a completer's `set` returns before the task it
+/// woke runs again, so each cell is freed by the side that touches it last in program order.
+async fn roundtrip_futuretask_no_refcount(iters: u64) -> Duration {
+    /// A cell freed by hand.
+    struct Ptr<T>(*mut FutureTask<T, NoJob>);
+    impl<T> Clone for Ptr<T> {
+        fn clone(&self) -> Self {
+            *self
+        }
+    }
+    impl<T> Copy for Ptr<T> {}
+    // SAFETY: the pointers only travel between the two tasks of one current-thread runtime.
+    unsafe impl<T> Send for Ptr<T> {}
+    // SAFETY: as above.
+    unsafe impl<T> Sync for Ptr<T> {}
+    impl<T> Ptr<T> {
+        fn new() -> Self {
+            Ptr(Box::into_raw(Box::new(FutureTask::pending())))
+        }
+        /// # Safety
+        /// The cell has not been freed yet.
+        unsafe fn cell<'a>(self) -> &'a FutureTask<T, NoJob> {
+            // SAFETY: per the contract.
+            unsafe { &*self.0 }
+        }
+        /// # Safety
+        /// Nobody touches the cell again.
+        unsafe fn free(self) {
+            // SAFETY: per the contract; allocated by `new`.
+            drop(unsafe { Box::from_raw(self.0) })
+        }
+    }
+    struct FtReq {
+        next: Ptr<FtReq>,
+        resp: Ptr<u64>,
+    }
+    let first = Ptr::<FtReq>::new();
+    let mut req = first;
+    let total = WARM + iters;
+    let partner = tokio::spawn(async move {
+        let mut req = first;
+        for i in 0..total {
+            // SAFETY: `req` is freed only below, by us.
+            let (next, resp) = {
+                let r = unsafe { req.cell() }.wait_async().await.ok().unwrap();
+                (r.next, r.resp)
+            };
+            // SAFETY: the main task's `set` of `req` returned before we ran (current-thread
+            // runtime) and nobody else holds it.
+            unsafe { req.free() };
+            // SAFETY: the main task frees `resp` only after this `set` has returned.
+            unsafe { resp.cell() }.set(i).ok().unwrap();
+            req = next;
+        }
+    });
+    let mut start = Instant::now();
+    for i in 0..total {
+        if i == WARM {
+            start = Instant::now();
+        }
+        let next = Ptr::<FtReq>::new();
+        let resp = Ptr::<u64>::new();
+        // SAFETY: the partner frees `req` only after this `set` has returned.
+        unsafe { req.cell() }
+            .set(FtReq { next, resp })
+            .ok()
+            .unwrap();
+        // SAFETY: alive until the `free` below.
+        black_box(*unsafe { resp.cell() }.wait_async().await.ok().unwrap());
+        // SAFETY: the partner's `set` returned before we ran again; nobody touches `resp` now.
+        unsafe { resp.free() };
+        req = next;
+    }
+    let elapsed = start.elapsed();
+    partner.await.unwrap();
+    // SAFETY: the partner is gone; the last request cell was never sent.
+    unsafe { req.free() };
+    elapsed
+}
+
 fn current_thread() -> Runtime {
     Builder::new_current_thread().build().unwrap()
 }
@@ -165,6 +251,9 @@ fn p7_async_roundtrip(c: &mut Criterion) {
     let rt = current_thread();
     g.bench_function("futuretask", |b| {
         b.iter_custom(|n| rt.block_on(roundtrip_futuretask(n)))
+    });
+    g.bench_function("futuretask_no_refcount", |b| {
+        b.iter_custom(|n| rt.block_on(roundtrip_futuretask_no_refcount(n)))
     });
     g.bench_function("oneshot", |b| {
         b.iter_custom(|n| rt.block_on(roundtrip::<Oneshot>(n)))
