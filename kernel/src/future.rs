@@ -45,7 +45,10 @@ impl<T> AsyncWaiter<T> {
         }
         if !self.linked {
             // SAFETY: unpublished node: exclusively ours.
-            unsafe { self.node.set_payload(Payload::Waker(cx.waker().clone())) };
+            let empty = unsafe { self.node.set_payload(Payload::Waker(cx.waker().clone())) };
+            // A fresh node holds nothing: skip the payload's (out-of-line) drop glue (P7).
+            debug_assert!(matches!(empty, Payload::Empty));
+            std::mem::forget(empty);
             // SAFETY: pinned; `Drop` unlinks it before the memory is released (I6).
             return match unsafe { task.stack().push(&self.node) } {
                 Push::Closed => Poll::Ready(()),

@@ -403,15 +403,24 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
     pub fn get(&self) -> Result<&T, GetError<'_>> {
         // G1: one Acquire load and a branch when the task is already done.
         let s = self.state.load(Acquire);
-        if p::phase(s) == p::NORMAL {
-            // SAFETY: NORMAL observed with Acquire: the outcome is initialised and immutable (I2).
-            return Ok(unsafe { self.value_unchecked() });
+        if p::phase(s) != p::NORMAL {
+            self.await_normal(s)?;
         }
-        self.get_slow(s, None).map_err(|e| match e {
-            WaitError::Cancelled => GetError::Cancelled,
-            WaitError::Failed(f) => GetError::Failed(f),
-            WaitError::TimedOut => unreachable!("untimed wait timed out"),
-        })
+        // SAFETY: NORMAL observed with Acquire, above or in `await_normal` (I2). One read site
+        // for both paths keeps the value's address off the slow path's result, so the fast path
+        // is the load, the check and one load of the value (P2).
+        Ok(unsafe { self.value_unchecked() })
+    }
+
+    /// `get`'s slow path: wait until done; `Ok(())` only once NORMAL was observed with Acquire.
+    #[cold]
+    fn await_normal(&self, s: usize) -> Result<(), GetError<'_>> {
+        match self.get_slow(s, None) {
+            Ok(_) => Ok(()),
+            Err(WaitError::Cancelled) => Err(GetError::Cancelled),
+            Err(WaitError::Failed(f)) => Err(GetError::Failed(f)),
+            Err(WaitError::TimedOut) => unreachable!("untimed wait timed out"),
+        }
     }
 
     /// Wait at most `timeout`. A zero timeout answers at once (no clock read, no allocation); a
@@ -419,24 +428,25 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
     #[inline]
     pub fn get_timeout(&self, timeout: Duration) -> Result<&T, WaitError<'_>> {
         let s = self.state.load(Acquire);
-        if p::phase(s) == p::NORMAL {
-            // SAFETY: as in `get` (I2).
-            return Ok(unsafe { self.value_unchecked() });
+        if p::phase(s) != p::NORMAL {
+            self.await_normal_timeout(s, timeout)?;
         }
-        self.get_timeout_slow(s, timeout)
+        // SAFETY: as in `get` (I2).
+        Ok(unsafe { self.value_unchecked() })
     }
 
     /// Everything but `get_timeout`'s NORMAL fast path, out of line so that the fast path is the
-    /// same straight-line code as `get`'s (P3 = P2).
+    /// same straight-line code as `get`'s (P3 = P2). `Ok(())` only once NORMAL was observed with
+    /// Acquire.
     #[cold]
-    fn get_timeout_slow(&self, s: usize, timeout: Duration) -> Result<&T, WaitError<'_>> {
+    fn await_normal_timeout(&self, s: usize, timeout: Duration) -> Result<(), WaitError<'_>> {
         if p::is_done(s) {
-            return self.report(s).map_err(Into::into);
+            return self.report(s).map(drop).map_err(Into::into);
         }
         if timeout.is_zero() {
             return Err(WaitError::TimedOut);
         }
-        self.get_slow(s, Some(Deadline::after(timeout)))
+        self.get_slow(s, Some(Deadline::after(timeout))).map(drop)
     }
 
     /// Wait until `deadline` at most. A deadline in the past answers at once.
