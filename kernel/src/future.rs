@@ -61,28 +61,42 @@ impl<T> AsyncWaiter<T> {
         if self.node.is_done() {
             return Poll::Ready(());
         }
-        // Re-poll: take the node back for a moment to compare / replace the waker (I8).
-        match self
-            .node
+        // Re-poll: take the node back for a moment to compare / replace the waker (I8). Cloning
+        // the new waker is foreign code and may panic: it runs while the node is WAITING, never
+        // inside UPDATING, on which a completer would spin (I11).
+        if !self.enter_updating() {
+            // NOTIFYING or DONE: a completer is releasing the node, the task is done.
+            return Poll::Ready(());
+        }
+        // SAFETY: UPDATING gives the owner exclusive access to the payload (I6).
+        if unsafe { self.node.waker_will_wake(cx.waker()) } || mutant("waker_not_replaced") {
+            self.node.state.store(p::NODE_WAITING, Release);
+            return Poll::Pending;
+        }
+        let new = if mutant("clone_inside_updating") {
+            // MUTANT: clone inside UPDATING; a panicking clone leaves the node UPDATING.
+            cx.waker().clone()
+        } else {
+            self.node.state.store(p::NODE_WAITING, Release);
+            let new = cx.waker().clone();
+            if !self.enter_updating() {
+                return Poll::Ready(()); // released meanwhile: `new` is dropped unused
+            }
+            new
+        };
+        // SAFETY: as above.
+        let old = unsafe { self.node.set_payload(Payload::Waker(new)) };
+        self.node.state.store(p::NODE_WAITING, Release);
+        drop(old); // foreign code (the old waker's drop) runs outside the exclusive section
+        Poll::Pending
+    }
+
+    /// The owner's WAITING → UPDATING; false if a completer is releasing the node.
+    fn enter_updating(&self) -> bool {
+        self.node
             .state
             .compare_exchange(p::NODE_WAITING, p::NODE_UPDATING, Acquire, Acquire)
-        {
-            Ok(_) => {
-                // SAFETY: UPDATING gives the owner exclusive access to the payload (I6).
-                let same = unsafe { self.node.waker_will_wake(cx.waker()) };
-                let old = if same || mutant("waker_not_replaced") {
-                    None
-                } else {
-                    // SAFETY: as above.
-                    Some(unsafe { self.node.set_payload(Payload::Waker(cx.waker().clone())) })
-                };
-                self.node.state.store(p::NODE_WAITING, Release);
-                drop(old); // user code (the old waker's drop) runs outside the exclusive section
-                Poll::Pending
-            }
-            // NOTIFYING or DONE: a completer is releasing the node, the task is done.
-            Err(_) => Poll::Ready(()),
-        }
+            .is_ok()
     }
 
     /// Unlink before the node's memory goes away.

@@ -59,6 +59,7 @@
 
 pub mod executor;
 mod failure;
+mod foreign;
 mod future;
 mod interrupt;
 #[doc(hidden)]

@@ -73,6 +73,22 @@ pub const ALL: &[(&str, &str)] = &[
     ),
     ("waker_not_replaced", "I8: a re-poll keeps the old waker"),
     (
+        "wake_unguarded",
+        "I11: a panicking waker unwinds out of the batch walk, stranding the rest of the drain",
+    ),
+    (
+        "clone_inside_updating",
+        "I11: a re-poll clones the new waker inside UPDATING; a panicking clone leaves it there",
+    ),
+    (
+        "sweeper_drops_waker",
+        "I11: the remover drops an abandoned node's waker under LOCKED",
+    ),
+    (
+        "drop_unguarded",
+        "I11: a task's drop stops at the first panicking foreign drop, leaking the rest",
+    ),
+    (
         "sleep_without_recheck",
         "I10/E1: an idle worker sleeps without re-checking the queue after announcing itself",
     ),

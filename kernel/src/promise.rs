@@ -52,7 +52,7 @@ impl<T> Drop for Promise<T> {
     fn drop(&mut self) {
         if !self.task.is_done() {
             // Losing here is fine: someone else completed or cancelled it meanwhile.
-            let _ = self.task.fail_with(Failure::broken_promise());
+            self.task.fail_from_drop(Failure::broken_promise());
         }
     }
 }

@@ -2,6 +2,7 @@
 //! Step labels (R1, K1, C1, G1, …) refer to `proofs/ALGORITHM.md`.
 
 use crate::failure::{AlreadyCompleted, Failure, GetError, Outcome, State, WaitError};
+use crate::foreign::{self, Panics};
 use crate::interrupt;
 use crate::mutant::mutant;
 use crate::protocol as p;
@@ -228,8 +229,12 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
             catch_unwind(AssertUnwindSafe(|| unsafe { self.job.call() }))
         };
         // R5: a lost completion (a cancel won) discards the late result — after R7, so that a
-        // panicking `Drop` of the value cannot unwind past the wait below.
-        let lost = self.complete(result.map_err(Failure::from_panic)).err();
+        // panicking `Drop` of the value cannot unwind past the wait below; a waker's panic from
+        // the drain is resumed last, too (I11).
+        let (panics, lost) = match self.complete(result.map_err(Failure::from_panic)) {
+            Ok(panics) => (panics, None),
+            Err(lost) => (Panics::none(), Some(lost)),
+        };
         let won = lost.is_none();
         // R6/R7: the canceller may be dereferencing `me` between C1 and C5; wait it out (I5).
         self.runner.store(ptr::null_mut(), Release);
@@ -247,11 +252,14 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
             }
         }
         drop(lost);
+        panics.resume();
         true
     }
 
     /// K1..K4: try to complete with `v`; hands it back if another completion or a cancel won.
-    fn complete(&self, v: Result<T, Failure>) -> Result<(), Result<T, Failure>> {
+    /// On success the protocol has finished; the first panic a waker raised during the drain is
+    /// returned for the caller to resume (I11).
+    fn complete(&self, v: Result<T, Failure>) -> Result<Panics, Result<T, Failure>> {
         let mut s = self.state.load(Acquire);
         let n = loop {
             let Some(n) = p::try_begin_complete(s) else {
@@ -273,20 +281,21 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
         };
         self.state.store(p::finish_complete(n, ok), order);
         // K4
-        self.finish_completion();
-        Ok(())
+        Ok(self.finish_completion())
     }
 
     /// Complete with a value (promise-style; Python's `set_result`). A second completion, or one
     /// after a cancel, is an error that hands the value back.
     pub fn set(&self, value: T) -> Result<(), AlreadyCompleted<T>> {
-        self.complete(Ok(value)).map_err(|v| AlreadyCompleted {
-            value: match v {
-                Ok(v) => v,
-                Err(_) => unreachable!("set passes a value"),
-            },
-            state: self.state(),
-        })
+        self.complete(Ok(value))
+            .map(Panics::resume)
+            .map_err(|v| AlreadyCompleted {
+                value: match v {
+                    Ok(v) => v,
+                    Err(_) => unreachable!("set passes a value"),
+                },
+                state: self.state(),
+            })
     }
 
     /// Complete exceptionally with an error (Python's `set_exception`).
@@ -298,13 +307,23 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
     }
 
     pub(crate) fn fail_with(&self, failure: Failure) -> Result<(), AlreadyCompleted<Failure>> {
-        self.complete(Err(failure)).map_err(|v| AlreadyCompleted {
-            value: match v {
-                Err(f) => f,
-                Ok(_) => unreachable!("fail passes a failure"),
-            },
-            state: self.state(),
-        })
+        self.complete(Err(failure))
+            .map(Panics::resume)
+            .map_err(|v| AlreadyCompleted {
+                value: match v {
+                    Err(f) => f,
+                    Ok(_) => unreachable!("fail passes a failure"),
+                },
+                state: self.state(),
+            })
+    }
+
+    /// `fail_with` from a `Drop` (a dropped promise): a waker's panic is resumed only if this
+    /// thread is not already unwinding (I11). Losing is fine: someone else settled the task.
+    pub(crate) fn fail_from_drop(&self, failure: Failure) {
+        if let Ok(panics) = self.complete(Err(failure)) {
+            panics.resume_from_drop();
+        }
     }
 
     /// Cancel the task if it has not completed (Java's `cancel(mayInterruptIfRunning)`): succeeds
@@ -339,21 +358,22 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
         }
         // C6
         if !mutant("cancel_no_wake") {
-            self.finish_completion();
+            self.finish_completion().resume();
         }
         true
     }
 
-    /// F1..: wake every waiter, run every callback (I3, I7). Called once, by the winner.
-    fn finish_completion(&self) {
-        self.head.close_and_drain(&|cb| self.run_callback(cb));
+    /// F1..: wake every waiter, run every callback (I3, I7). Called once, by the winner. Always
+    /// finishes; returns the first panic a waker raised, for the caller to resume (I11).
+    fn finish_completion(&self) -> Panics {
+        self.head.close_and_drain(&|cb| self.run_callback(cb))
     }
 
     fn run_callback(&self, cb: Callback<T>) {
         let outcome = self.report_settled();
-        // A panicking callback must not stop the others or the waiters; the panic hook has
-        // already reported it (I7).
-        let _ = catch_unwind(AssertUnwindSafe(move || cb(outcome)));
+        // A panicking callback (its body or its captures' drops) must not stop the others or the
+        // waiters; the panic hook has already reported it (I7, I11).
+        foreign::isolate(move || cb(outcome));
     }
 
     // ---- queries -------------------------------------------------------------------------------
@@ -618,16 +638,34 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
 
 impl<T, J: ?Sized + Job<T>> Drop for FutureTask<T, J> {
     fn drop(&mut self) {
+        // Three drops of foreign code: each runs whatever the others do, and the first panic is
+        // resumed after the last (I11).
+        let mut panics = self.head.free_unrun_callbacks();
         let s = self.state.load(Acquire);
-        if matches!(p::phase(s), p::NORMAL | p::EXCEPTIONAL) {
-            // SAFETY: settled and exclusively ours: drop the outcome once (I2).
-            self.outcome
-                .with_mut(|o| unsafe { (*o).assume_init_drop() });
+        if mutant("drop_unguarded") {
+            // MUTANT: a panicking closure drop leaks the outcome.
+            // SAFETY: as below (I2, I4).
+            unsafe {
+                if !p::is_started(s) {
+                    self.job.drop_unclaimed();
+                }
+                if matches!(p::phase(s), p::NORMAL | p::EXCEPTIONAL) {
+                    self.outcome.with_mut(|o| (*o).assume_init_drop());
+                }
+            }
         }
-        if !p::is_started(s) {
+        if !p::is_started(s) && !mutant("drop_unguarded") {
             // SAFETY: never claimed, so the closure is still in place; dropped once (I4).
-            unsafe { self.job.drop_unclaimed() };
+            panics.call(|| unsafe { self.job.drop_unclaimed() });
         }
+        if matches!(p::phase(s), p::NORMAL | p::EXCEPTIONAL) && !mutant("drop_unguarded") {
+            // SAFETY: settled and exclusively ours: drop the outcome once (I2).
+            panics.call(|| {
+                self.outcome
+                    .with_mut(|o| unsafe { (*o).assume_init_drop() })
+            });
+        }
+        panics.resume_from_drop();
     }
 }
 

@@ -13,6 +13,7 @@
 //! wait. Another thread touches a node only between its push and its release to DONE (I6).
 
 use crate::failure::GetError;
+use crate::foreign::Panics;
 use crate::mutant::mutant;
 use crate::protocol::{self as p, DrainStep, RemoveStep, UnlockStep};
 use crate::sync::{
@@ -105,21 +106,25 @@ impl<T> Node<T> {
     }
 }
 
-/// Release a waiter node (H2..H5): take exclusive access, take the payload, mark DONE, then wake
-/// the owner — in that order, so the owner can never free the node while we still touch it.
+/// Release a waiter node (H2..H5): take exclusive access, take the payload, mark DONE, then
+/// unpark the owner — in that order, so the owner can never free the node while we still touch it.
 ///
 /// A [`Payload::Sleeper`] is not woken here: it joins `sleepers`, whom the caller wakes at once
-/// after the whole batch (H6).
+/// after the whole batch (H6). A [`Payload::Waker`] is returned for the caller to wake: waking is
+/// foreign code, which the caller runs where a panic cannot interrupt the protocol (I11). The
+/// waker of an ABANDONED node is left in the node: its owner (a dropped future, waiting for DONE)
+/// drops it, so a remover never runs foreign code while it holds LOCKED (I11).
 ///
 /// # Safety
 /// `node` is a waiter node that the caller reached through the stack (completer with a detached
 /// batch, or lock holder after unlinking it), so it is alive until it is marked DONE (I6).
+#[must_use = "a returned waker must be woken"]
 unsafe fn release<T>(
     node: *const Node<T>,
     own: *const Node<T>,
     sleepers: &mut Sleepers,
     word: &SleepWord,
-) {
+) -> Option<Waker> {
     // SAFETY: alive until DONE per the function contract (I6).
     let n = unsafe { &*node };
     let mut s = n.state.load(Acquire);
@@ -132,7 +137,7 @@ unsafe fn release<T>(
                 Ok(_) => break s,
                 Err(actual) => s = actual,
             },
-            // UPDATING: the owner is swapping its waker (no user code inside); wait it out.
+            // UPDATING: the owner is swapping its waker (no foreign code inside, I11); wait it out.
             None => {
                 debug_assert_eq!(s, p::NODE_UPDATING, "node released twice");
                 sync::spin_loop();
@@ -140,18 +145,20 @@ unsafe fn release<T>(
             }
         }
     };
-    let payload = if mutant("release_before_take") {
-        // MUTANT: mark DONE first, then read the payload of a node the owner may have freed.
-        n.state.store(p::NODE_DONE, Release);
-        // SAFETY: none — this is the planted use-after-free (I6).
+    // SAFETY (both arms): NOTIFYING gives us exclusive access to the payload (I6).
+    let take = was != p::NODE_ABANDONED
+        || mutant("sweeper_drops_waker")
+        || n.payload
+            .with(|slot| matches!(unsafe { &*slot }, Payload::Thread(_)));
+    let take_payload = || {
         n.payload
             .with_mut(|slot| unsafe { std::mem::replace(&mut *slot, Payload::Empty) })
+    };
+    // H3: take what the owner needs after DONE.
+    let payload = if !take || mutant("release_before_take") {
+        Payload::Empty
     } else {
-        // SAFETY: NOTIFYING gives us exclusive access to the payload (I6).
-        let payload = n
-            .payload
-            .with_mut(|slot| unsafe { std::mem::replace(&mut *slot, Payload::Empty) });
-        let payload = match payload {
+        match take_payload() {
             Payload::Sleeper(token) if mutant("wake_before_release") => {
                 // MUTANT: H6 before H4: the sleeper may wake now, still see WAITING, read the
                 // new word and sleep through the DONE store below (I3).
@@ -161,22 +168,29 @@ unsafe fn release<T>(
                 Payload::Empty
             }
             payload => payload,
-        };
-        n.state.store(p::NODE_DONE, Release);
+        }
+    };
+    // H4
+    n.state.store(p::NODE_DONE, Release);
+    let payload = if take && mutant("release_before_take") {
+        // MUTANT: read the payload of a node the owner may have freed since DONE.
+        take_payload()
+    } else {
         payload
     };
     // From here on `node` may be freed by its owner: only the taken payload is used.
     if node == own {
-        return;
+        return None;
     }
     match payload {
         Payload::Thread(t) => t.unpark(),
         Payload::Sleeper(token) => sleepers.add(token),
-        Payload::Waker(w) if was == p::NODE_WAITING => w.wake(),
-        // An abandoned future's waker: the future is being dropped, waking it is pointless.
+        Payload::Waker(w) if was == p::NODE_WAITING => return Some(w),
+        // MUTANT `sweeper_drops_waker` only: foreign code under LOCKED.
         Payload::Waker(w) => drop(w),
         Payload::Empty | Payload::Callback(_) => {}
     }
+    None
 }
 
 // ---- head words as pointers (strict provenance) --------------------------------------------------
@@ -282,9 +296,11 @@ impl<T> WaiterStack<T> {
     }
 
     /// F1/F2: the completer's drain loop. Called exactly once, by the unique winner of the state
-    /// CAS, after the outcome is published. `run_callback` runs one callback (the caller catches
-    /// its panics).
-    pub(crate) fn close_and_drain(&self, run_callback: &dyn Fn(Callback<T>)) {
+    /// CAS, after the outcome is published. `run_callback` runs one callback (the caller isolates
+    /// its panics). Always finishes — every waiter released, every callback run, the stack CLOSED
+    /// — and returns the first panic a waker raised meanwhile, for the caller to resume (I11).
+    pub(crate) fn close_and_drain(&self, run_callback: &dyn Fn(Callback<T>)) -> Panics {
+        let mut panics = Panics::none();
         let mut h = self.head.load(Acquire);
         loop {
             match p::drain_step(addr(h)) {
@@ -298,7 +314,7 @@ impl<T> WaiterStack<T> {
                     AcqRel,
                     Acquire,
                 ) {
-                    Ok(_) => return,
+                    Ok(_) => return panics,
                     Err(actual) => h = actual,
                 },
                 DrainStep::Detach(w) => {
@@ -311,9 +327,9 @@ impl<T> WaiterStack<T> {
                     match self.head.compare_exchange(h, w, AcqRel, Acquire) {
                         Ok(_) => {
                             // SAFETY: the batch is detached: only we can reach its nodes (I6, I7).
-                            unsafe { self.hand_off_batch(untagged(h), run_callback) };
+                            unsafe { self.hand_off_batch(untagged(h), run_callback, &mut panics) };
                             if mutant("drain_closes_early") {
-                                return;
+                                return panics;
                             }
                             h = self.head.load(Acquire);
                         }
@@ -325,20 +341,20 @@ impl<T> WaiterStack<T> {
     }
 
     /// Wake every waiter of a detached batch (the sleepers with one H6), then run its callbacks
-    /// oldest first.
+    /// oldest first. A panicking waker is recorded in `panics` and the walk goes on (I11).
     ///
     /// # Safety
     /// `list` was detached from the head by the caller, so no other thread reaches these nodes
     /// through the stack; waiter nodes stay alive until released (I6), callback nodes are owned
     /// by the stack and now by us (I7).
-    unsafe fn hand_off_batch(&self, mut cur: *mut Node<T>, run_callback: &dyn Fn(Callback<T>)) {
+    unsafe fn hand_off_batch(
+        &self,
+        mut cur: *mut Node<T>,
+        run_callback: &dyn Fn(Callback<T>),
+        panics: &mut Panics,
+    ) {
         let mut callbacks: *mut Node<T> = ptr::null_mut(); // reversed: oldest first
-                                                           // H6 runs when this guard drops: after the walk, or while a panicking waker unwinds out
-                                                           // of it, so the sleepers already released are never left asleep.
-        let mut h6 = WakeOnDrop {
-            word: &self.sleep,
-            sleepers: Sleepers::default(),
-        };
+        let mut sleepers = Sleepers::default();
         while !cur.is_null() {
             // SAFETY: alive until released (waiters) or freed by us (callbacks) (I6, I7).
             let n = unsafe { &*cur };
@@ -348,13 +364,23 @@ impl<T> WaiterStack<T> {
                 callbacks = cur;
             } else {
                 // SAFETY: a waiter node of our detached batch (I6).
-                unsafe { release(cur, ptr::null(), &mut h6.sleepers, &self.sleep) };
+                let waker = unsafe { release(cur, ptr::null(), &mut sleepers, &self.sleep) };
+                if let Some(w) = waker {
+                    if mutant("wake_unguarded") {
+                        // MUTANT: a panicking waker unwinds out of the walk, stranding the rest.
+                        w.wake();
+                    } else {
+                        panics.call(|| w.wake());
+                    }
+                }
             }
             cur = next;
         }
         // H6: after every DONE store of the batch (a sleeper that reads the new word sees its
         // node released), before the callbacks (waiters do not wait for user code) (I3).
-        drop(h6);
+        if !sleepers.is_empty() {
+            self.sleep.wake_all(sleepers);
+        }
         while !callbacks.is_null() {
             // SAFETY: callback nodes were boxed by `push_callback` and are exclusively ours (I7).
             let node = unsafe { Box::from_raw(callbacks) };
@@ -457,7 +483,7 @@ impl<T> WaiterStack<T> {
                     if mutant("release_before_unlink") {
                         // MUTANT: release first; the owner may free the node before we unlink it.
                         // SAFETY: none — planted use-after-free (I6).
-                        unsafe { release(cur, own, &mut Sleepers::default(), &self.sleep) };
+                        let _ = unsafe { release(cur, own, &mut Sleepers::default(), &self.sleep) };
                     }
                     if pred.is_null() {
                         let cur_h = self.head.load(Acquire);
@@ -479,7 +505,10 @@ impl<T> WaiterStack<T> {
                     if !mutant("release_before_unlink") {
                         let mut sleepers = Sleepers::default();
                         // SAFETY: unlinked under LOCKED: we are the only thread that can reach it (I6).
-                        unsafe { release(cur, own, &mut sleepers, &self.sleep) };
+                        let waker = unsafe { release(cur, own, &mut sleepers, &self.sleep) };
+                        // An ABANDONED node keeps its waker for its owner: no foreign code runs
+                        // under LOCKED (I11).
+                        debug_assert!(waker.is_none(), "a remover was handed a waker");
                         debug_assert!(sleepers.is_empty(), "an untimed waiter abandoned its node");
                     }
                 } else {
@@ -538,25 +567,15 @@ impl<T> WaiterStack<T> {
     }
 }
 
-/// H6 of one batch, on drop (see `hand_off_batch`).
-struct WakeOnDrop<'a> {
-    word: &'a SleepWord,
-    sleepers: Sleepers,
-}
-
-impl Drop for WakeOnDrop<'_> {
-    fn drop(&mut self) {
-        if !self.sleepers.is_empty() {
-            self.word.wake_all(std::mem::take(&mut self.sleepers));
-        }
-    }
-}
-
-impl<T> Drop for WaiterStack<T> {
-    fn drop(&mut self) {
+impl<T> WaiterStack<T> {
+    /// Free the callbacks of a task dropped without completing, unrun. Their drops are foreign
+    /// code: every node is freed whatever they do, and the first panic is returned (I7, I11).
+    pub(crate) fn free_unrun_callbacks(&mut self) -> Panics {
+        let mut panics = Panics::none();
         // Only callback nodes can remain (waiters hold a reference to the task, so none is linked
-        // when the task drops); a task dropped without completing frees its callbacks unrun.
+        // when the task drops).
         let mut cur = untagged(self.head.load(Acquire));
+        self.head.store(ptr::null_mut(), Relaxed);
         while !cur.is_null() {
             // SAFETY: `&mut self`: no other thread can reach the stack (I6, I7).
             let n = unsafe { &*cur };
@@ -564,10 +583,22 @@ impl<T> Drop for WaiterStack<T> {
             debug_assert!(n.is_callback, "waiter node linked on a dropped task");
             if n.is_callback {
                 // SAFETY: callback nodes are boxed and owned by the stack (I7).
-                drop(unsafe { Box::from_raw(cur) });
+                let node = unsafe { Box::from_raw(cur) };
+                if mutant("drop_unguarded") {
+                    drop(node); // MUTANT: a panicking drop leaks the rest of the list
+                } else {
+                    panics.call(move || drop(node));
+                }
             }
             cur = next;
         }
+        panics
+    }
+}
+
+impl<T> Drop for WaiterStack<T> {
+    fn drop(&mut self) {
+        self.free_unrun_callbacks().resume_from_drop();
     }
 }
 

@@ -17,6 +17,8 @@
 
 #![warn(missing_docs)]
 
+pub mod fault;
+
 use std::io::Write;
 use std::sync::atomic::AtomicUsize;
 #[cfg(any(loom, feature = "shuttle"))]

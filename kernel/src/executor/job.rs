@@ -68,7 +68,11 @@ impl Drop for QueuedJob {
         if let Some(task) = self.0.take() {
             // I10: never strand a waiter on a task that will not run. Losing (the task already
             // ran, or someone else cancelled it) is the normal case after `run`.
-            task.cancel_task(false);
+            // A waker's panic from the cancel's drain is isolated: an entry is dropped inside
+            // the pool's own code, which must not unwind because of user code (I11).
+            crate::foreign::isolate(|| {
+                task.cancel_task(false);
+            });
         }
     }
 }

@@ -43,7 +43,6 @@ use crate::task::{Closure, FutureTask, Job};
 use std::cell::Cell;
 use std::fmt;
 use std::num::NonZeroUsize;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -517,7 +516,7 @@ thread_local! {
 /// never unwinds because of user code.
 #[inline]
 fn contained(f: impl FnOnce()) {
-    let _ = catch_unwind(AssertUnwindSafe(f));
+    crate::foreign::isolate(f);
 }
 
 /// A refused submission: the task was never shared (no queue entry, no handle), so its closure
