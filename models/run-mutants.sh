@@ -156,6 +156,24 @@ plan() {
         echo "shuttle async_storm mixed_waiters"
         echo "miri repoll_vs_completion"
         echo "tests" ;;
+    wake_unguarded) # I11: a panicking waker strands the rest of the batch
+        echo "loom panicking_wake_batch"
+        echo "shuttle foreign_storm"
+        echo "miri wake_panic_vs_completion"
+        echo "tests" ;;
+    clone_inside_updating) # I11: a panicking clone leaves the node UPDATING
+        echo "loom panicking_clone_repoll"
+        echo "shuttle foreign_storm"
+        echo "miri repoll_clone_panic_vs_completion"
+        echo "tests" ;;
+    sweeper_drops_waker) # I11: foreign code under LOCKED
+        echo "loom panicking_drop_abandon"
+        echo "shuttle foreign_storm"
+        echo "miri abandon_drop_panic_vs_completion"
+        echo "tests" ;;
+    drop_unguarded) # I11: a task's drop leaks past a panicking foreign drop
+        echo "tests"
+        echo "miri task_drop_foreign_panics" ;;
     sleep_without_recheck) # I10/E1: a worker sleeps through a submission (lost wakeup)
         echo "loom executor::submit_drop executor::submit_shutdown"
         echo "shuttle executor"

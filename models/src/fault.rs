@@ -30,6 +30,8 @@ pub enum Fault {
 #[derive(Debug)]
 pub struct FaultyWaker {
     fault: Fault,
+    /// Cleared by [`FaultyWaker::disarm`] (a plain atomic: only the test's own control flow).
+    armed: std::sync::atomic::AtomicBool,
     wakes: ProbeCounter,
     live: ProbeCounter,
 }
@@ -39,6 +41,7 @@ impl FaultyWaker {
     pub fn new(fault: Fault) -> Arc<Self> {
         Arc::new(FaultyWaker {
             fault,
+            armed: std::sync::atomic::AtomicBool::new(true),
             wakes: ProbeCounter::new(0),
             live: ProbeCounter::new(0),
         })
@@ -52,6 +55,15 @@ impl FaultyWaker {
         // SAFETY: `data` is an `Arc<FaultyWaker>` leaked for the waker; the vtable's functions
         // follow the `RawWaker` contract (each consumes or borrows exactly that reference).
         unsafe { Waker::from_raw(RawWaker::new(data, &VTABLE)) }
+    }
+
+    /// Stop planting faults (so the test can drop its own handles).
+    pub fn disarm(&self) {
+        self.armed.store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn faulty(&self, at: Fault) -> bool {
+        self.fault == at && self.armed.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Wakes delivered (a panicking wake counts: the kernel called it).
@@ -88,7 +100,7 @@ unsafe fn release(data: *const ()) {
 unsafe fn clone_raw(data: *const ()) -> RawWaker {
     // SAFETY: called on a live waker.
     let w = unsafe { borrow(data) };
-    if w.fault == Fault::Clone {
+    if w.faulty(Fault::Clone) {
         panic!("{PLANTED} waker clone");
     }
     w.live.fetch_add(1, order::AcqRel);
@@ -99,12 +111,12 @@ unsafe fn clone_raw(data: *const ()) -> RawWaker {
 
 unsafe fn wake_raw(data: *const ()) {
     // SAFETY: called on a live waker, which this call consumes.
-    let fault = unsafe { borrow(data) }.fault;
+    let panics = unsafe { borrow(data) }.faulty(Fault::Wake);
     // SAFETY: as above.
     unsafe { wake_by_ref_count(data) };
     // SAFETY: the consumed waker's reference, released before any panic.
     unsafe { release(data) };
-    if fault == Fault::Wake {
+    if panics {
         panic!("{PLANTED} waker wake");
     }
 }
@@ -118,17 +130,17 @@ unsafe fn wake_by_ref_raw(data: *const ()) {
     // SAFETY: called on a live waker.
     unsafe { wake_by_ref_count(data) };
     // SAFETY: as above.
-    if unsafe { borrow(data) }.fault == Fault::Wake {
+    if unsafe { borrow(data) }.faulty(Fault::Wake) {
         panic!("{PLANTED} waker wake_by_ref");
     }
 }
 
 unsafe fn drop_raw(data: *const ()) {
     // SAFETY: called on a live waker, which this call consumes.
-    let fault = unsafe { borrow(data) }.fault;
+    let panics = unsafe { borrow(data) }.faulty(Fault::Drop);
     // SAFETY: as above.
     unsafe { release(data) };
-    if fault == Fault::Drop && !std::thread::panicking() {
+    if panics && !std::thread::panicking() {
         panic!("{PLANTED} waker drop");
     }
 }

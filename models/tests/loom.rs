@@ -31,6 +31,7 @@
 #![cfg(loom)]
 
 use futuretask::{cancelled, interrupted, mock_clock, FutureTask, GetError, State, WaitError};
+use futuretask_models::fault::{planted_panic, quiet_planted_panics, Bomb, Fault, FaultyWaker};
 use futuretask_models::loom_driver::{check, Bound};
 use futuretask_models::{drop_and_poison, poll_once, WakeProbe};
 use loom::thread;
@@ -588,6 +589,207 @@ fn interrupt_finishing_runner() {
                 Err(GetError::Cancelled) => assert!(won, "I1"),
                 Err(e) => panic!("unexpected {e:?}"),
             }
+        },
+    );
+}
+
+// ---- I11: foreign code may panic -------------------------------------------------------------
+
+/// **a panicking wake in a batch × an older waiter** (I3, I11). Threads: a blocking waiter, main
+/// (registers an async waiter whose `wake` panics, racing the blocking waiter's push, so either
+/// can be the older), a completer (`set` under `catch_unwind`). Checks: `set` completes and then
+/// raises the waker's panic; the blocking waiter — older or newer — gets the value (a walk that
+/// stops at the panic strands it: loom reports the deadlock); the waker was called once; a
+/// callback added afterwards runs at once; the stack is closed and every waker dropped. Only the
+/// blocking waiter can spin (on COMPLETING). Bound: exhaustive.
+#[test]
+fn panicking_wake_batch() {
+    check("panicking_wake_batch", "I3,I11", Bound::Exhaustive, || {
+        quiet_planted_panics();
+        let task = Arc::new(FutureTask::<u32, _>::pending());
+        let t = Arc::clone(&task);
+        let waiter = thread::spawn(move || *t.get().unwrap());
+        let bad = FaultyWaker::new(Fault::Wake);
+        let mut fut = Box::pin(task.wait_async());
+        assert!(poll_once(fut.as_mut(), &bad.waker()).is_pending());
+        let t = Arc::clone(&task);
+        let completer = thread::spawn(move || planted_panic(|| t.set(7).unwrap()));
+        assert_eq!(
+            waiter.join().unwrap(),
+            7,
+            "I3: a waiter stranded by the panic"
+        );
+        let raised = completer.join().unwrap();
+        assert!(
+            raised.is_some_and(|m| m.contains("wake")),
+            "I11: panic lost"
+        );
+        assert_eq!(bad.wakes(), 1);
+        let ran = Arc::new(AtomicUsize::new(0));
+        let r = Arc::clone(&ran);
+        task.add_done_callback(move |_| {
+            r.fetch_add(1, SeqCst);
+        });
+        assert_eq!(
+            ran.load(SeqCst),
+            1,
+            "I7: a callback after the panic did not run"
+        );
+        let good = WakeProbe::new();
+        assert!(matches!(
+            poll_once(fut.as_mut(), &good.waker()),
+            Poll::Ready(Ok(7))
+        ));
+        drop(fut);
+        assert_eq!(bad.live(), 0, "a stored waker leaked");
+        assert_eq!(task.waiter_stack_len(), 0);
+    });
+}
+
+/// **a panicking clone on a re-poll × complete** (I8, I11). Threads: an async waiter (polls with
+/// waker A, re-polls with a waker whose `clone` panics — the poll unwinds — then parks until A
+/// fires), main (`set`). Checks: `set` returns (a node left UPDATING by the panic makes the
+/// completer spin forever: loom's branch limit); the re-poll either unwinds with A still
+/// registered, or is Ready; A is woken and the final poll is Ready with the value; no waker
+/// leaks. Only the completer can spin (on UPDATING). Bound: preemption=3 in the quick tier,
+/// exhaustive in the full tier (about a million interleavings).
+#[test]
+fn panicking_clone_repoll() {
+    check(
+        "panicking_clone_repoll",
+        "I8,I11",
+        Bound::tiered(Bound::Preemption(3), Bound::Exhaustive),
+        || {
+            quiet_planted_panics();
+            let task = Arc::new(FutureTask::<u32, _>::pending());
+            let t = Arc::clone(&task);
+            let waiter = thread::spawn(move || {
+                let a = WakeProbe::for_current_thread();
+                let bad = FaultyWaker::new(Fault::Clone);
+                let mut fut = Box::pin(t.wait_async());
+                if poll_once(fut.as_mut(), &a.waker()).is_pending() {
+                    let w = bad.waker();
+                    let mut ready = None;
+                    let raised =
+                        planted_panic(|| ready = Some(poll_once(fut.as_mut(), &w).is_ready()));
+                    match (raised, ready) {
+                        (Some(_), _) => {
+                            while a.wakes() == 0 {
+                                thread::park();
+                            }
+                            match poll_once(fut.as_mut(), &a.waker()) {
+                                Poll::Ready(r) => assert_eq!(*r.unwrap(), 6),
+                                Poll::Pending => panic!("I8: woken, yet pending"),
+                            }
+                        }
+                        (None, Some(true)) => {}
+                        (None, _) => panic!("I11: a new waker registered without a clone"),
+                    }
+                }
+                drop(fut);
+                (a, bad)
+            });
+            task.set(6).unwrap();
+            let (a, bad) = waiter.join().unwrap();
+            assert_eq!(Arc::strong_count(&a), 1, "waker A leaked");
+            assert_eq!(bad.live(), 0, "a clone of the bad waker leaked");
+        },
+    );
+}
+
+/// **two abandoned futures, one with a panicking waker drop × complete** (I6, I11). Threads: two
+/// droppers (each polls its own `wait_async` future once, then drops it; one future's waker
+/// panics when dropped), main (joins them, then completes). Either dropper may sweep the other's
+/// node. Checks: the panic is raised by the drop of its own future, on its own thread, and
+/// nowhere else (a remover that drops another node's waker runs foreign code under LOCKED);
+/// both nodes are unlinked; completion still works. At most one thread spins (a dropper waiting
+/// for the lock holder). Bound: preemption=3 in the quick tier, 4 in the full tier.
+#[test]
+fn panicking_drop_abandon() {
+    check(
+        "panicking_drop_abandon",
+        "I6,I11",
+        Bound::tiered(Bound::Preemption(3), Bound::Preemption(4)),
+        || {
+            quiet_planted_panics();
+            let task = Arc::new(FutureTask::<u32, _>::pending());
+            let droppers: Vec<_> = [Fault::Drop, Fault::Never]
+                .into_iter()
+                .map(|fault| {
+                    let t = Arc::clone(&task);
+                    thread::spawn(move || {
+                        let waker = FaultyWaker::new(fault);
+                        let w = waker.waker();
+                        let mut fut = Box::pin(t.wait_async());
+                        assert!(poll_once(fut.as_mut(), &w).is_pending());
+                        let raised = planted_panic(move || drop(fut));
+                        assert_eq!(
+                            raised.is_some(),
+                            fault == Fault::Drop,
+                            "I11: a waker's drop ran on another thread"
+                        );
+                        waker.disarm();
+                        drop(w);
+                        assert_eq!(waker.live(), 0, "a stored waker leaked");
+                    })
+                })
+                .collect();
+            for d in droppers {
+                d.join().unwrap();
+            }
+            assert_eq!(
+                task.waiter_stack_len(),
+                0,
+                "I6: an abandoned node is linked"
+            );
+            task.set(1).unwrap();
+            assert_eq!(*task.get().unwrap(), 1);
+        },
+    );
+}
+
+/// **a lost completion whose value panics on drop × cancel(true)** (I1, I5, I11). Threads: the
+/// runner (its closure returns a value whose drop panics), main (`cancel(true)`). Checks: if the
+/// cancel won after the closure ran, `run` raises the value's drop panic only after finishing its
+/// protocol — the thread then sees no interrupt, and the next task it runs sees no signal; the
+/// value is dropped exactly once in every interleaving (by `run`, or with the task). Bound:
+/// exhaustive.
+#[test]
+fn panicking_value_lost() {
+    check(
+        "panicking_value_lost",
+        "I1,I5,I11",
+        Bound::Exhaustive,
+        || {
+            quiet_planted_panics();
+            let drops = Bomb::counter();
+            let d = Arc::clone(&drops);
+            let task = Arc::new(FutureTask::new(move || Bomb::new(&d)));
+            let t = Arc::clone(&task);
+            let runner = thread::spawn(move || {
+                let raised = planted_panic(|| t.run());
+                assert!(
+                    !interrupted() && !cancelled(),
+                    "I5: signal leaked past run()"
+                );
+                let next = FutureTask::new(|| interrupted() || cancelled());
+                assert!(next.run());
+                assert!(!*next.get().unwrap(), "I5: signal reached the next task");
+                raised.is_some()
+            });
+            let won = task.cancel(true);
+            let raised = runner.join().unwrap();
+            assert!(!raised || won, "I11: a panic without a lost completion");
+            let settled = task.get().is_ok();
+            assert_eq!(settled, !won, "I1");
+            let ran = raised || settled;
+            let raised_on_drop = planted_panic(move || drop(task)).is_some();
+            assert_eq!(raised_on_drop, settled);
+            assert_eq!(
+                Bomb::dropped(&drops),
+                usize::from(ran),
+                "I11: value dropped once"
+            );
         },
     );
 }

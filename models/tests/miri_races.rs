@@ -10,6 +10,7 @@
 #![cfg(not(any(loom, feature = "shuttle")))]
 
 use futuretask::{interrupted, FutureTask, GetError, WaitError};
+use futuretask_models::fault::{planted_panic, quiet_planted_panics, Bomb, Fault, FaultyWaker};
 use futuretask_models::{poll_once, report, secs_since, WakeProbe};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
@@ -333,5 +334,138 @@ fn pool_push_pop_grow() {
             done,
             "I10: a listed task ran, or a task ran twice"
         );
+    });
+}
+
+// ---- I11: foreign code may panic -------------------------------------------------------------
+
+/// **a panicking wake × a timed waiter × completion** (I3, I6, I11): the completer's batch walk
+/// meets a waker that panics while a timed waiter may be timing out; every node is released
+/// before its frame dies (a walk that stops at the panic leaves the timed waiter's node linked
+/// and the waiter waiting for DONE forever), and the panic reaches `set`'s caller.
+#[test]
+fn wake_panic_vs_completion() {
+    quiet_planted_panics();
+    run_race("wake_panic_vs_completion", "I3,I6,I11", |i| {
+        let task = Arc::new(FutureTask::<u32, _>::pending());
+        let t = Arc::clone(&task);
+        let timed = thread::spawn(move || {
+            match t.get_timeout(Duration::from_nanos((i % 3) as u64 * 400)) {
+                Ok(v) => assert_eq!(*v, 5),
+                Err(WaitError::TimedOut) => {}
+                Err(e) => panic!("unexpected {e:?}"),
+            }
+        });
+        let bad = FaultyWaker::new(Fault::Wake);
+        let mut fut = Box::pin(task.wait_async());
+        assert!(poll_once(fut.as_mut(), &bad.waker()).is_pending());
+        let t = Arc::clone(&task);
+        let setter = thread::spawn(move || planted_panic(|| t.set(5).unwrap()).is_some());
+        assert!(setter.join().unwrap(), "I11: the waker's panic was lost");
+        timed.join().unwrap();
+        assert!(matches!(
+            poll_once(fut.as_mut(), &WakeProbe::new().waker()),
+            Poll::Ready(Ok(5))
+        ));
+        drop(fut);
+        assert_eq!(bad.live(), 0);
+    });
+}
+
+/// **a panicking clone on a re-poll × completion** (I6, I8, I11): the node must never be left
+/// UPDATING, and the completer must never read the waker slot while the owner writes it.
+#[test]
+fn repoll_clone_panic_vs_completion() {
+    quiet_planted_panics();
+    run_race("repoll_clone_panic_vs_completion", "I6,I8,I11", |i| {
+        let task = Arc::new(FutureTask::<u32, _>::pending());
+        let t = Arc::clone(&task);
+        let setter = thread::spawn(move || {
+            if i % 2 == 0 {
+                thread::yield_now();
+            }
+            t.set(2).unwrap();
+        });
+        let (a, bad) = (WakeProbe::new(), FaultyWaker::new(Fault::Clone));
+        let mut fut = Box::pin(task.wait_async());
+        if poll_once(fut.as_mut(), &a.waker()).is_pending() {
+            let w = bad.waker();
+            let _ = planted_panic(|| poll_once(fut.as_mut(), &w));
+        }
+        setter.join().unwrap();
+        assert!(matches!(
+            poll_once(fut.as_mut(), &a.waker()),
+            Poll::Ready(Ok(2))
+        ));
+        drop(fut);
+        assert_eq!(Arc::strong_count(&a), 1, "waker A leaked");
+        assert_eq!(bad.live(), 0);
+    });
+}
+
+/// **abandon × abandon with a panicking waker drop × completion** (I6, I11): two futures are
+/// dropped while the task completes; the waker whose drop panics is dropped by its own future,
+/// never by a remover (under LOCKED) or the completer, and no node is touched after its frame
+/// is gone.
+#[test]
+fn abandon_drop_panic_vs_completion() {
+    quiet_planted_panics();
+    run_race("abandon_drop_panic_vs_completion", "I6,I11", |i| {
+        let task = Arc::new(FutureTask::<u32, _>::pending());
+        let droppers: Vec<_> = [Fault::Drop, Fault::Never]
+            .into_iter()
+            .map(|fault| {
+                let t = Arc::clone(&task);
+                thread::spawn(move || {
+                    let waker = FaultyWaker::new(fault);
+                    let w = waker.waker();
+                    let mut fut = Box::pin(t.wait_async());
+                    let _ = poll_once(fut.as_mut(), &w);
+                    let raised = planted_panic(move || drop(fut)).is_some();
+                    // Raised by its own drop only (a completer that released the node woke the
+                    // waker, which consumes it without a drop).
+                    assert!(
+                        !raised || fault == Fault::Drop,
+                        "I11: raised on the wrong thread"
+                    );
+                    waker.disarm();
+                    drop(w);
+                    assert_eq!(waker.live(), 0);
+                })
+            })
+            .collect();
+        if i % 2 == 1 {
+            thread::yield_now();
+        }
+        task.set(1).unwrap();
+        for d in droppers {
+            d.join().unwrap();
+        }
+    });
+}
+
+/// **a task dropped with panicking foreign drops** (I7, I11): unrun callbacks, an unclaimed
+/// closure and an outcome whose drops all panic are all freed (Miri reports a leaked node or
+/// value), and the first panic reaches the dropper.
+#[test]
+fn task_drop_foreign_panics() {
+    quiet_planted_panics();
+    run_race("task_drop_foreign_panics", "I7,I11", |_| {
+        let drops = Bomb::counter();
+        let (b1, b2, b3) = (Bomb::new(&drops), Bomb::new(&drops), Bomb::new(&drops));
+        let task = Arc::new(FutureTask::new(move || drop(b1)));
+        task.add_done_callback(move |_| drop(b2));
+        task.add_done_callback(move |_| drop(b3));
+        let t = Arc::clone(&task);
+        thread::spawn(move || drop(t)).join().unwrap();
+        assert!(planted_panic(move || drop(task)).is_some());
+        assert_eq!(Bomb::dropped(&drops), 3);
+        let task = FutureTask::new({
+            let b = Bomb::new(&drops);
+            move || b
+        });
+        assert!(task.set(Bomb::new(&drops)).is_ok());
+        assert!(planted_panic(move || drop(task)).is_some());
+        assert_eq!(Bomb::dropped(&drops), 5);
     });
 }

@@ -14,6 +14,7 @@
 #![cfg(all(feature = "shuttle", not(loom)))]
 
 use futuretask::{cancelled, interrupted, mock_clock, FutureTask, GetError, State, WaitError};
+use futuretask_models::fault::{planted_panic, quiet_planted_panics, Fault, FaultyWaker};
 use futuretask_models::shuttle_driver::{pct, random};
 use futuretask_models::{drop_and_poison, poll_once, WakeProbe};
 use shuttle::thread;
@@ -493,6 +494,117 @@ fn async_storm() {
 #[test]
 fn shuttle_async_storm() {
     both("async_storm", "I6,I8", 100_000, async_storm);
+}
+
+// ---- I11: foreign code may panic -------------------------------------------------------------
+
+/// Every kind of foreign panic at once, racing one completion (I3, I6, I7, I8, I11): an async
+/// waiter whose `wake` panics, one that re-polls with a waker whose `clone` panics, one that is
+/// dropped with a waker whose drop panics, a blocking and a timed waiter, and a registrant of a
+/// panicking and a counting callback. Checks: every waiter returns with the value, the counting
+/// callback runs exactly once, the completer's caller sees at most the `wake` panic, each
+/// waker's drop panic is raised by its own future, nothing is left on the stack, and every
+/// waker the kernel stored is dropped.
+fn foreign_storm() {
+    quiet_planted_panics();
+    let task = Arc::new(FutureTask::<u32, _>::pending());
+    let mut threads = Vec::new();
+    // Waker counts are checked once every thread is joined: a completer drops or wakes the
+    // waker it took just after releasing the node.
+    let mut wakers = Vec::new();
+    // The waiter whose waker panics on wake: it cannot rely on the wake, so it yields.
+    let t = Arc::clone(&task);
+    let bad = FaultyWaker::new(Fault::Wake);
+    wakers.push(Arc::clone(&bad));
+    threads.push(thread::spawn(move || {
+        let mut fut = Box::pin(t.wait_async());
+        jitter(6);
+        let mut r = poll_once(fut.as_mut(), &bad.waker()).map(|r| *r.unwrap());
+        while r.is_pending() {
+            thread::yield_now();
+            if t.is_done() {
+                r = poll_once(fut.as_mut(), &bad.waker()).map(|r| *r.unwrap());
+            }
+        }
+        assert_eq!(r, Poll::Ready(5));
+    }));
+    // The re-poll whose clone panics: the earlier waker must stay registered and be woken.
+    let t = Arc::clone(&task);
+    let bad = FaultyWaker::new(Fault::Clone);
+    wakers.push(Arc::clone(&bad));
+    let probe = Arc::new(Mutex::new(None));
+    let p = Arc::clone(&probe);
+    threads.push(thread::spawn(move || {
+        let a = WakeProbe::for_current_thread();
+        *p.lock().unwrap() = Some(Arc::clone(&a));
+        let mut fut = Box::pin(t.wait_async());
+        jitter(6);
+        if poll_once(fut.as_mut(), &a.waker()).is_pending() {
+            let w = bad.waker();
+            jitter(2);
+            let _ = planted_panic(|| poll_once(fut.as_mut(), &w));
+            while a.wakes() == 0 && !t.is_done() {
+                thread::park();
+            }
+        }
+        assert!(matches!(
+            poll_once(fut.as_mut(), &a.waker()),
+            Poll::Ready(Ok(5))
+        ));
+    }));
+    // The future dropped with a waker whose drop panics.
+    let t = Arc::clone(&task);
+    let bad = FaultyWaker::new(Fault::Drop);
+    wakers.push(Arc::clone(&bad));
+    threads.push(thread::spawn(move || {
+        let w = bad.waker();
+        let mut fut = Box::pin(t.wait_async());
+        jitter(6);
+        let _ = poll_once(fut.as_mut(), &w);
+        jitter(6);
+        // Raised here iff the node still held its clone (abandoned, or never linked): a
+        // completer that released it woke the waker, which consumes it without a drop.
+        let _ = planted_panic(move || drop(fut));
+        bad.disarm();
+        drop(w);
+    }));
+    let t = Arc::clone(&task);
+    threads.push(thread::spawn(move || assert_eq!(*t.get().unwrap(), 5)));
+    let t = Arc::clone(&task);
+    threads.push(thread::spawn(move || {
+        assert_eq!(*t.get_timeout(Duration::from_secs(3600)).unwrap(), 5)
+    }));
+    let ran = Arc::new(AtomicUsize::new(0));
+    let t = Arc::clone(&task);
+    let r = Arc::clone(&ran);
+    threads.push(thread::spawn(move || {
+        jitter(6);
+        t.add_done_callback(|_| panic!("ft-planted callback"));
+        t.add_done_callback(move |v| {
+            assert_eq!(v.copied().ok(), Some(5), "I7");
+            r.fetch_add(1, SeqCst);
+        });
+    }));
+    jitter(12);
+    if let Some(m) = planted_panic(|| task.set(5).unwrap()) {
+        assert!(m.contains("wake"), "I11: `set` raised {m}");
+    }
+    for t in threads {
+        t.join().unwrap();
+    }
+    for w in wakers {
+        assert_eq!(w.live(), 0, "a stored waker leaked");
+    }
+    let a = probe.lock().unwrap().take().unwrap();
+    assert_eq!(Arc::strong_count(&a), 1, "I8: waker A leaked");
+    assert_eq!(ran.load(SeqCst), 1, "I7: callback count");
+    assert_eq!(task.state(), State::Success);
+    assert_eq!(task.waiter_stack_len(), 0);
+}
+
+#[test]
+fn shuttle_foreign_storm() {
+    both("foreign_storm", "I3,I6,I7,I8,I11", 100_000, foreign_storm);
 }
 
 // ---- I10: executor ---------------------------------------------------------------------------
