@@ -1,5 +1,6 @@
 //! [`ThreadPool::invoke_all`] and [`ThreadPool::invoke_any`] (Java's `invokeAll` / `invokeAny`).
 
+use super::job::cancel_all;
 use super::pool::{Rejected, TaskHandle, ThreadPool};
 use super::wait::{deadline_after, Inbox};
 use crate::failure::{State, WaitError};
@@ -79,9 +80,7 @@ impl ThreadPool {
                 ),
             };
             if !finished {
-                for h in &handles {
-                    h.cancel(true);
-                }
+                cancel_all(&handles, true).resume();
                 break;
             }
         }
@@ -110,11 +109,7 @@ impl ThreadPool {
         for (i, h) in handles.iter().enumerate() {
             inbox.watch(h, i);
         }
-        let cancel_all = || {
-            for h in &handles {
-                h.cancel(true);
-            }
-        };
+        let cancel_all = || cancel_all(&handles, true).resume();
         let mut left = handles.len();
         loop {
             let Some(i) = inbox.recv(deadline) else {
@@ -145,9 +140,7 @@ impl ThreadPool {
             match self.submit(f) {
                 Ok(h) => handles.push(h),
                 Err(r) => {
-                    for h in &handles {
-                        h.cancel(true);
-                    }
+                    cancel_all(&handles, true).resume();
                     return Err(r);
                 }
             }

@@ -2,6 +2,7 @@
 //! entry whose drop cancels a task that never ran (I10).
 
 use crate::failure::State;
+use crate::foreign::Panics;
 use crate::protocol as p;
 use crate::task::{FutureTask, Job};
 use std::sync::Arc;
@@ -42,6 +43,21 @@ where
     }
 }
 
+/// Cancel every task of `tasks`, whatever their wakers do: each cancel's drain finishes, and the
+/// first waker panic is returned for the caller to resume once all are cancelled (I11).
+pub(crate) fn cancel_all<'a, T: 'a>(
+    tasks: impl IntoIterator<Item = &'a Arc<FutureTask<T>>>,
+    interrupt: bool,
+) -> Panics {
+    let mut panics = Panics::none();
+    for t in tasks {
+        panics.call(|| {
+            t.cancel(interrupt);
+        });
+    }
+    panics
+}
+
 /// One queue entry: the task's own `Arc` (a fat pointer, no allocation of its own).
 ///
 /// Drop guard (I10): an entry dropped without being run cancels its task, so a waiter never hangs
@@ -68,10 +84,11 @@ impl Drop for QueuedJob {
         if let Some(task) = self.0.take() {
             // I10: never strand a waiter on a task that will not run. Losing (the task already
             // ran, or someone else cancelled it) is the normal case after `run`.
-            // A waker's panic from the cancel's drain is isolated: an entry is dropped inside
-            // the pool's own code, which must not unwind because of user code (I11).
-            crate::foreign::isolate(|| {
+            // The cancel's drain (wakers) and the task's drop (its closure) are user code; an
+            // entry is dropped inside the pool's own code, which must not unwind (I11).
+            crate::foreign::isolate(move || {
                 task.cancel_task(false);
+                drop(task);
             });
         }
     }

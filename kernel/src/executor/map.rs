@@ -1,8 +1,10 @@
 //! [`ThreadPool::map`]: apply a function to every item of an iterator on the pool, results in
 //! input order, lazily, with a bounded number of tasks in flight.
 
+use super::job::cancel_all;
 use super::pool::{BuildError, RejectReason, TaskHandle, ThreadPool};
 use crate::failure::{Failure, WaitError};
+use crate::foreign::Panics;
 use crate::sync::{self, Deadline, Mutex};
 use std::collections::VecDeque;
 use std::fmt;
@@ -138,13 +140,10 @@ where
     }
 
     fn cancel_in_flight(&mut self, interrupt: bool) {
-        for e in self.in_flight.drain(..) {
-            if let Entry::Task(h) = e {
-                h.cancel(interrupt);
-            }
-        }
+        let panics = cancel_entries(&mut self.in_flight, interrupt);
         self.input = None;
         self.done = true;
+        panics.resume();
     }
 }
 
@@ -209,13 +208,21 @@ where
     }
 }
 
+/// Cancel and forget every task in flight (I11: all of them, whatever their wakers do).
+fn cancel_entries<R>(in_flight: &mut VecDeque<Entry<R>>, interrupt: bool) -> Panics {
+    let entries: Vec<_> = in_flight.drain(..).collect();
+    cancel_all(
+        entries.iter().filter_map(|e| match e {
+            Entry::Task(h) => Some(h),
+            Entry::Rejected(_) => None,
+        }),
+        interrupt,
+    )
+}
+
 impl<I: Iterator, F, R> Drop for Map<'_, I, F, R> {
     fn drop(&mut self) {
-        for e in self.in_flight.drain(..) {
-            if let Entry::Task(h) = e {
-                h.cancel(false);
-            }
-        }
+        cancel_entries(&mut self.in_flight, false).resume_from_drop();
     }
 }
 

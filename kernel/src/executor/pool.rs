@@ -33,6 +33,7 @@
 use super::job::{QueuedJob, Runnable};
 use super::ring::Ring;
 use crate::failure::State;
+use crate::foreign::Panics;
 use crate::mutant::mutant;
 use crate::sync::{
     self, fence, thread_local, AtomicBool, AtomicUsize, Condvar, Deadline, JoinHandle, Mutex,
@@ -776,20 +777,28 @@ impl ThreadPool {
             (queued, running)
         };
         sh.wake_everyone();
-        // Outside the locks: cancelling runs callbacks (user code). A task a worker has taken
-        // but not yet started counts as never started when our cancel beats its claim (it will
-        // not start then, I4).
+        // Outside the locks: cancelling runs wakers (user code). A task a worker has taken but
+        // not yet started counts as never started when our cancel beats its claim (it will not
+        // start then, I4). Every task is cancelled whatever a waker does; the first waker panic
+        // is raised afterwards (I11).
+        let mut panics = Panics::none();
         let mut unstarted = Vec::with_capacity(queued.len());
         for task in running {
-            if task.cancel_task(true) && !task.started() {
+            // A waker's panic comes from the drain, after the cancel won.
+            let mut won = true;
+            panics.call(|| won = task.cancel_task(true));
+            if won && !task.started() {
                 unstarted.push(Unstarted(task));
             }
         }
         for job in queued {
             let task = job.into_task();
-            task.cancel_task(false);
+            panics.call(|| {
+                task.cancel_task(false);
+            });
             unstarted.push(Unstarted(task));
         }
+        panics.resume();
         unstarted
     }
 
