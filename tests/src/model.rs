@@ -17,6 +17,12 @@
 //!   waker exactly once; dropping a pending future unregisters it), the promise (dropping it
 //!   fails a pending task with a broken-promise failure) and the waiter-stack length (registered
 //!   waiters plus queued callbacks; 0 once the task is done).
+//! * Foreign code that panics (I11): wakers whose `clone`, `wake` or `drop` panics
+//!   ([`WakerFault`]), done-callbacks that capture a value whose drop panics, and values (stored
+//!   outcomes, the closure's captures) whose drop panics. The protocol always finishes; the
+//!   specification says which operation's *caller* then sees the panic ([`Raised`],
+//!   [`Spec::take_raised`], [`Spec::drop_task`]) and which wakers the kernel still holds
+//!   ([`Spec::held_wakers`]).
 //!
 //! Values are `u32`; failures are identified by a number so that the specification can say
 //! *which* failure a reader must see (see [`Fail`]).
@@ -241,6 +247,39 @@ pub enum Wait {
     Blocks,
 }
 
+/// Which foreign call of a waker panics (I11). The kernel clones a waker to register it (first
+/// poll, or a re-poll with a different waker), wakes it once at completion, and drops it when a
+/// re-poll replaces it or its pending future is dropped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum WakerFault {
+    /// A well-behaved waker.
+    Never,
+    /// `Waker::clone` panics: such a waker can never be registered.
+    Clone,
+    /// `wake` panics (after the wake is counted).
+    Wake,
+    /// Dropping a clone of it panics.
+    Drop,
+}
+
+/// A planted panic of foreign code that reaches the caller of an operation after the kernel has
+/// finished its protocol (I11). Panics of done-callbacks (body or captures) never do: they are
+/// isolated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Raised {
+    /// A poll's clone of the new waker panicked: nothing changed (a re-poll keeps the old waker).
+    WakerClone,
+    /// A waker woken by the completion panicked: raised by the completer (`set`, `fail`, `cancel`,
+    /// `run`, `Promise::set`/`fail`/drop), after every waiter was woken and every callback ran.
+    WakerWake,
+    /// The drop of a registered waker panicked: in the re-poll that replaced it, or in the drop of
+    /// its pending future (its owner), which still unregisters.
+    WakerDrop,
+    /// The drop of a value panicked: `run`'s lost late result, or the task's own drop (unrun
+    /// callbacks, the unclaimed closure, the stored outcome — all dropped, the first panic raised).
+    ValueDrop,
+}
+
 /// A done-callback as the sequential tests register it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct CallbackSpec {
@@ -250,6 +289,9 @@ pub struct CallbackSpec {
     pub nested: Option<u32>,
     /// After recording itself (and registering the nested one), the callback panics.
     pub panics: bool,
+    /// The callback captures a value whose drop panics: at the end of its body if it runs
+    /// (isolated, I7/I11), in the task's drop if it never runs ([`Raised::ValueDrop`]).
+    pub bomb: bool,
 }
 
 /// What a done-callback observed when it ran.
@@ -271,8 +313,9 @@ pub struct CallbackRecord {
 pub enum FutureState {
     /// Created, never polled pending.
     Fresh,
-    /// Polled `Pending`: registered on the task with this waker (the newest one polled with).
-    Registered(u32),
+    /// Polled `Pending`: registered on the task with this waker (the newest one polled with) and
+    /// its fault.
+    Registered(u32, WakerFault),
     /// Returned `Ready`, or dropped: gone.
     Gone,
 }
@@ -297,6 +340,14 @@ pub struct Spec {
     /// The async waiters created so far.
     pub futures: Vec<FutureState>,
     next_callback: u32,
+    /// The closure (of a runnable task) captures a value whose drop panics, and returns it inside
+    /// its value if it runs to `End::Return`.
+    pub closure_bomb: bool,
+    claimed: bool,
+    /// The stored outcome is a value whose drop panics.
+    outcome_bomb: bool,
+    /// The panic the current operation's caller sees (the first one, I11).
+    raised: Option<Raised>,
 }
 
 impl Spec {
@@ -313,7 +364,22 @@ impl Spec {
             wakes: Vec::new(),
             futures: Vec::new(),
             next_callback: 0,
+            closure_bomb: false,
+            claimed: false,
+            outcome_bomb: false,
+            raised: None,
         }
+    }
+
+    /// The planted panic the caller of the operation just applied sees, if any (and forget it:
+    /// call once after every operation).
+    pub fn take_raised(&mut self) -> Option<Raised> {
+        self.raised.take()
+    }
+
+    /// Foreign code panicked during this operation: the caller sees the first such panic.
+    fn raise(&mut self, r: Raised) {
+        self.raised.get_or_insert(r);
     }
 
     /// The id the next registered callback gets.
@@ -351,26 +417,34 @@ impl Spec {
                     id,
                     nested: None,
                     panics: false,
+                    bomb: false,
                 });
             }
-            // A panicking callback changes nothing: the others still run (I7).
+            // A panicking callback (body or captured drop) changes nothing: the others still run,
+            // and the caller does not see it (I7, I11).
         }
         self.running_callbacks = false;
     }
 
     /// The completion side effects, run by the winner of the transition out of NEW: wake every
     /// registered async waiter (its newest waker, once), then run the queued callbacks in
-    /// registration order.
+    /// registration order. A waker whose `wake` panics changes none of that: the completer sees
+    /// the panic once everything is done (I11).
     fn on_done(&mut self) {
-        for f in &mut self.futures {
-            if let FutureState::Registered(w) = *f {
+        let mut wake_panicked = false;
+        for f in &self.futures {
+            if let FutureState::Registered(w, fault) = *f {
                 self.wakes.push(w);
+                wake_panicked |= fault == WakerFault::Wake;
                 // The future stays registered until it is polled Ready or dropped, but the task
-                // no longer holds it (the stack is closed).
+                // no longer holds it (the stack is closed, the waker was consumed by its wake).
             }
         }
         self.to_run.extend(self.queued.drain(..));
         self.run_callbacks();
+        if wake_panicked {
+            self.raise(Raised::WakerWake);
+        }
     }
 
     fn after(&mut self, won: bool) {
@@ -379,20 +453,40 @@ impl Spec {
         }
     }
 
-    /// `run()` claim; see [`Core::claim`].
+    /// `run()` claim; see [`Core::claim`]. The claimer owns the closure from now on.
     pub fn claim(&mut self) -> bool {
-        self.core.claim()
+        let claimed = self.core.claim();
+        self.claimed |= claimed;
+        claimed
     }
 
-    /// End of `run()`; see [`Core::finish_run`].
+    /// End of `run()`; see [`Core::finish_run`]. A returned value carries the closure's bomb: if
+    /// it wins it is the stored outcome; if it lost, `run` drops it after finishing its protocol
+    /// and its caller sees the panic (I11).
     pub fn finish_run(&mut self, end: End) {
         let won = self.core.finish_run(end);
+        let bomb = self.closure_bomb && matches!(end, End::Return(_));
+        if won {
+            self.outcome_bomb = bomb;
+        }
         self.after(won);
+        if !won && bomb {
+            self.raise(Raised::ValueDrop);
+        }
     }
 
     /// `set(v)`.
     pub fn set(&mut self, v: Value) -> Result<(), Rejected<Value>> {
         let r = self.core.set(v);
+        self.after(r.is_ok());
+        r
+    }
+
+    /// `set(v)` with a value whose drop panics: stored if it wins (the task's drop then drops it);
+    /// handed back if it loses, like any value — the kernel never drops it there.
+    pub fn set_bomb(&mut self, v: Value) -> Result<(), Rejected<Value>> {
+        let r = self.core.set(v);
+        self.outcome_bomb |= r.is_ok();
         self.after(r.is_ok());
         r
     }
@@ -443,36 +537,92 @@ impl Spec {
         self.futures.len() - 1
     }
 
-    /// Poll waiter `i` with waker `w`: `None` if the waiter is gone, `Some(None)` for
-    /// `Pending`, `Some(Some(outcome))` for `Ready` (row "wait_async().await": pending while NEW,
-    /// ready once done). A pending poll registers `w` as the waiter's newest waker.
-    pub fn poll_future(&mut self, i: usize, w: u32) -> Option<Option<Outcome>> {
+    /// Poll waiter `i` with waker `w` (whose `fault` call panics): `None` if the waiter is gone,
+    /// `Some(None)` for `Pending`, `Some(Some(outcome))` for `Ready` (row "wait_async().await":
+    /// pending while NEW, ready once done; a done task calls no waker). A pending poll registers
+    /// `w` as the waiter's newest waker: a clone of it, unless the registered one is the same
+    /// waker. A panicking clone changes nothing (a re-poll keeps the old waker); a replaced waker
+    /// whose drop panics is dropped after the new one is in place (I8, I11).
+    pub fn poll_future(&mut self, i: usize, w: u32, fault: WakerFault) -> Option<Option<Outcome>> {
+        let done = self.core.outcome();
         let f = self.futures.get_mut(i)?;
-        if *f == FutureState::Gone {
-            return None;
-        }
-        Some(match self.core.outcome() {
-            Some(o) => {
+        let old = match (*f, done) {
+            (FutureState::Gone, _) => return None,
+            (_, Some(o)) => {
                 *f = FutureState::Gone;
-                Some(o)
+                return Some(Some(o));
             }
-            None => {
-                *f = FutureState::Registered(w);
-                None
+            (FutureState::Registered(old, _), None) if old == w => return Some(None),
+            (FutureState::Registered(_, old), None) => Some(old),
+            (FutureState::Fresh, None) => None,
+        };
+        if fault == WakerFault::Clone {
+            self.raise(Raised::WakerClone);
+        } else {
+            *f = FutureState::Registered(w, fault);
+            if old == Some(WakerFault::Drop) {
+                self.raise(Raised::WakerDrop);
             }
-        })
+        }
+        Some(None)
     }
 
-    /// Drop waiter `i` (a pending one unregisters; its waker is not woken). Returns whether it
-    /// existed.
+    /// Drop waiter `i` (a pending one unregisters; its waker is not woken, but dropped by its
+    /// owner: this drop). Returns whether it existed.
     pub fn drop_future(&mut self, i: usize) -> bool {
+        let done = self.core.is_done();
         match self.futures.get_mut(i) {
             Some(f) if *f != FutureState::Gone => {
+                // Once done, the completion consumed the waker with its wake.
+                let drops_waker = *f != FutureState::Fresh && !done;
+                let fault = match *f {
+                    FutureState::Registered(_, fault) => fault,
+                    _ => WakerFault::Never,
+                };
                 *f = FutureState::Gone;
+                if drops_waker && fault == WakerFault::Drop {
+                    self.raise(Raised::WakerDrop);
+                }
                 true
             }
             _ => false,
         }
+    }
+
+    /// The wakers (by id, sorted) of which the kernel holds a clone: the registered waiters' while
+    /// the task is not done (completion consumes them with their wakes). Anything else alive is a
+    /// leak; anything missing a double drop.
+    pub fn held_wakers(&self) -> Vec<u32> {
+        if self.core.is_done() {
+            return vec![];
+        }
+        let mut held: Vec<u32> = self
+            .futures
+            .iter()
+            .filter_map(|f| match *f {
+                FutureState::Registered(w, _) => Some(w),
+                _ => None,
+            })
+            .collect();
+        held.sort_unstable();
+        held
+    }
+
+    /// Dropping the last reference to the task (every waiter and the promise already gone): it
+    /// drops its unrun callbacks, its unclaimed closure and its stored outcome — every one of them,
+    /// whatever their drops do — and raises the first panic (I11).
+    pub fn drop_task(&self) -> Option<Raised> {
+        let unrun_bomb = self.queued.iter().any(|cb| cb.bomb);
+        let closure_bomb = self.core.runnable && self.closure_bomb && !self.claimed;
+        let outcome_bomb = self.outcome_bomb && matches!(self.core.phase, Phase::Success(_));
+        (unrun_bomb || closure_bomb || outcome_bomb).then_some(Raised::ValueDrop)
+    }
+
+    /// How many values whose drop panics the task holds (dropped with it, [`Spec::drop_task`]).
+    pub fn bombs_held(&self) -> usize {
+        self.queued.iter().filter(|cb| cb.bomb).count()
+            + usize::from(self.core.runnable && self.closure_bomb && !self.claimed)
+            + usize::from(self.outcome_bomb && matches!(self.core.phase, Phase::Success(_)))
     }
 
     /// `waiter_stack_len()`: registered async waiters plus queued callbacks while NEW; 0 once
@@ -485,7 +635,7 @@ impl Spec {
             + self
                 .futures
                 .iter()
-                .filter(|f| matches!(f, FutureState::Registered(_)))
+                .filter(|f| matches!(f, FutureState::Registered(..)))
                 .count()
     }
 }
@@ -532,17 +682,22 @@ mod tests {
                 id,
                 nested: (id == 0).then_some(10),
                 panics: id == 1,
+                bomb: id == 2,
             });
         }
         assert_eq!(s.stack_len(), 3);
+        assert_eq!(s.drop_task(), Some(Raised::ValueDrop), "an unrun bomb");
         s.set(5).unwrap();
+        assert_eq!(s.take_raised(), None, "callback panics are isolated");
         let ids: Vec<_> = s.callback_log.iter().map(|r| r.id).collect();
         assert_eq!(ids, [0, 1, 2, 10]);
         s.add_callback(CallbackSpec {
             id: 4,
             nested: Some(11),
             panics: false,
+            bomb: true,
         });
+        assert_eq!(s.drop_task(), None, "every callback ran");
         let ids: Vec<_> = s.callback_log.iter().map(|r| r.id).collect();
         assert_eq!(ids, [0, 1, 2, 10, 4, 11]);
         assert_eq!(s.stack_len(), 0);
@@ -551,20 +706,74 @@ mod tests {
     #[test]
     fn futures_and_promise() {
         let mut s = Spec::new(false, true);
+        let ok = WakerFault::Never;
         let f = s.new_future();
-        assert_eq!(s.poll_future(f, 1), Some(None));
-        assert_eq!(s.poll_future(f, 2), Some(None));
+        assert_eq!(s.poll_future(f, 1, ok), Some(None));
+        assert_eq!(s.poll_future(f, 2, ok), Some(None));
         let g = s.new_future();
-        assert_eq!(s.poll_future(g, 3), Some(None));
+        assert_eq!(s.poll_future(g, 3, ok), Some(None));
         assert!(s.drop_future(g));
         assert_eq!(s.stack_len(), 1);
+        assert_eq!(s.held_wakers(), [2]);
         assert!(s.drop_promise());
         assert!(!s.drop_promise());
         assert_eq!(s.wakes, [2]);
+        assert_eq!(s.held_wakers(), [0u32; 0]);
         assert_eq!(
-            s.poll_future(f, 4),
+            s.poll_future(f, 4, ok),
             Some(Some(Outcome::Failed(Fail::BrokenPromise)))
         );
-        assert_eq!(s.poll_future(f, 4), None);
+        assert_eq!(s.poll_future(f, 4, ok), None);
+        assert_eq!(s.take_raised(), None);
+    }
+
+    #[test]
+    fn foreign_panics_reach_the_right_caller() {
+        let mut s = Spec::new(false, false);
+        let (f, g, h) = (s.new_future(), s.new_future(), s.new_future());
+        // A clone that panics registers nothing, on a first poll and on a re-poll.
+        s.poll_future(f, 10, WakerFault::Clone);
+        assert_eq!(s.take_raised(), Some(Raised::WakerClone));
+        assert_eq!(s.stack_len(), 0);
+        s.poll_future(f, 12, WakerFault::Drop);
+        s.poll_future(f, 10, WakerFault::Clone);
+        assert_eq!(s.take_raised(), Some(Raised::WakerClone));
+        assert_eq!(s.held_wakers(), [12]);
+        // Replacing a waker whose drop panics: the poll raises, the new waker is in place.
+        s.poll_future(f, 11, WakerFault::Wake);
+        assert_eq!(s.take_raised(), Some(Raised::WakerDrop));
+        s.poll_future(g, 12, WakerFault::Drop);
+        assert!(s.drop_future(g));
+        assert_eq!(s.take_raised(), Some(Raised::WakerDrop));
+        s.poll_future(h, 1, WakerFault::Never);
+        // The completer raises the wake's panic after waking everyone and running callbacks.
+        s.add_callback(CallbackSpec {
+            id: 0,
+            nested: None,
+            panics: true,
+            bomb: true,
+        });
+        assert_eq!(s.set_bomb(3), Ok(()));
+        assert_eq!(s.take_raised(), Some(Raised::WakerWake));
+        assert_eq!(s.wakes, [11, 1]);
+        assert_eq!(s.callback_log.len(), 1);
+        assert_eq!(s.drop_task(), Some(Raised::ValueDrop), "the stored outcome");
+        // A lost set hands the value back: nothing raised in the kernel.
+        assert!(s.set_bomb(4).is_err());
+        assert_eq!(s.take_raised(), None);
+
+        // A lost late result of a closure with a bomb: `run` raises after finishing.
+        let mut s = Spec::new(true, false);
+        s.closure_bomb = true;
+        assert_eq!(
+            s.drop_task(),
+            Some(Raised::ValueDrop),
+            "the unclaimed closure"
+        );
+        assert!(s.claim());
+        assert!(s.cancel(true));
+        s.finish_run(End::Return(1));
+        assert_eq!(s.take_raised(), Some(Raised::ValueDrop));
+        assert_eq!(s.drop_task(), None);
     }
 }

@@ -1,12 +1,18 @@
 //! Small shared pieces: translating the kernel's results into the specification's vocabulary,
-//! test tiers, a seeded RNG, a panic hook that keeps planted panics quiet, a minimal `block_on`.
+//! test tiers, a seeded RNG, a panic hook that keeps planted panics quiet, a minimal `block_on`,
+//! and the foreign-code faults of I11 (wakers and values that panic).
+//!
+//! The faults mirror `futuretask_models::fault` (same panic messages), but live here because the
+//! harness in this *library* cannot use that crate: it is only a dev-dependency of the tests.
 
-use crate::model::{Fail, Outcome, Value, Wait};
+use crate::model::{Fail, Outcome, Raised, Value, Wait, WakerFault};
 use futuretask::{Failure, GetError, WaitError};
 use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::pin;
-use std::sync::{Arc, Once};
-use std::task::{Context, Poll, Wake, Waker};
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Mutex, Once};
+use std::task::{Context, Poll, RawWaker, RawWakerVTable, Wake, Waker};
 use std::thread::{self, Thread};
 
 /// Prefix of every panic message the suites plant on purpose.
@@ -207,6 +213,153 @@ pub fn block_on<F: Future>(f: F) -> F::Output {
     }
 }
 
+/// Run `f`; `Err(message)` if it panicked (the message of a string payload, else empty).
+pub fn catch_panic<R>(f: impl FnOnce() -> R) -> Result<R, String> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(|p| {
+        p.downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_default()
+    })
+}
+
+/// Which planted foreign panic a panic message is (`None`: not one of [`FaultyWaker`]'s or
+/// [`Bomb`]'s).
+pub fn raised_by(message: &str) -> Option<Raised> {
+    match message.strip_prefix(PLANTED)? {
+        " waker clone" => Some(Raised::WakerClone),
+        " waker wake" | " waker wake_by_ref" => Some(Raised::WakerWake),
+        " waker drop" => Some(Raised::WakerDrop),
+        " value drop" => Some(Raised::ValueDrop),
+        _ => None,
+    }
+}
+
+thread_local! {
+    /// Set while the harness drops something of its own: planted drop panics stay quiet then.
+    static OWN_DROP: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Drop something the harness itself holds (its own waker handle, a value handed back to it)
+/// without its planted drop panic: that panic would be the harness's, not the kernel's, and
+/// unwinding costs time. Still counted as dropped.
+pub fn drop_own<T>(x: T) {
+    OWN_DROP.with(|own| {
+        own.set(true);
+        drop(x);
+        own.set(false);
+    });
+}
+
+/// Whether a planted drop panic should fire now.
+fn drop_panics() -> bool {
+    !thread::panicking() && !OWN_DROP.with(|own| own.get())
+}
+
+/// A waker source with a planted [`WakerFault`]: every wake appends its id to a shared log (before
+/// a planted `wake` panic), and it counts its live wakers, so that the harness can compare which
+/// wakers the kernel still holds with what the specification says. A planted drop panic stays
+/// quiet while unwinding and in [`drop_own`].
+#[derive(Debug)]
+pub struct FaultyWaker {
+    id: u32,
+    fault: WakerFault,
+    log: Arc<Mutex<Vec<u32>>>,
+    live: AtomicUsize,
+}
+
+impl FaultyWaker {
+    /// A source of wakers `id` with `fault`, logging wakes to `log`.
+    pub fn new(id: u32, fault: WakerFault, log: &Arc<Mutex<Vec<u32>>>) -> Arc<Self> {
+        Arc::new(FaultyWaker {
+            id,
+            fault,
+            log: Arc::clone(log),
+            live: AtomicUsize::new(0),
+        })
+    }
+
+    /// A new `Waker` of this source (not a clone: never panics). All of them `will_wake` each
+    /// other, so re-polling with the same source keeps the registered waker.
+    pub fn waker(self: &Arc<Self>) -> Waker {
+        self.live.fetch_add(1, SeqCst);
+        let data = Arc::into_raw(Arc::clone(self)).cast::<()>();
+        // SAFETY: `data` is an `Arc<FaultyWaker>` reference owned by the new waker; the vtable's
+        // functions consume or borrow exactly that reference (the `RawWaker` contract).
+        unsafe { Waker::from_raw(RawWaker::new(data, &VTABLE)) }
+    }
+
+    /// Wakers of this source alive (the harness drops its own after each use).
+    pub fn live(&self) -> usize {
+        self.live.load(SeqCst)
+    }
+
+    /// The waker id.
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+}
+
+static VTABLE: RawWakerVTable = RawWakerVTable::new(clone_raw, wake_raw, wake_by_ref_raw, drop_raw);
+
+/// # Safety
+/// `data` is a live `Arc<FaultyWaker>` reference owned by a waker.
+unsafe fn source<'a>(data: *const ()) -> &'a FaultyWaker {
+    // SAFETY: per the function contract.
+    unsafe { &*data.cast::<FaultyWaker>() }
+}
+
+/// Release the reference of a consumed waker.
+///
+/// # Safety
+/// `data` is a live reference owned by the waker being consumed.
+unsafe fn release(data: *const ()) -> WakerFault {
+    // SAFETY: per the function contract.
+    let w = unsafe { Arc::from_raw(data.cast::<FaultyWaker>()) };
+    w.live.fetch_sub(1, SeqCst);
+    w.fault
+}
+
+unsafe fn clone_raw(data: *const ()) -> RawWaker {
+    // SAFETY: called on a live waker.
+    let w = unsafe { source(data) };
+    if w.fault == WakerFault::Clone {
+        panic!("{PLANTED} waker clone");
+    }
+    w.live.fetch_add(1, SeqCst);
+    // SAFETY: one more reference, owned by the clone.
+    unsafe { Arc::increment_strong_count(data.cast::<FaultyWaker>()) };
+    RawWaker::new(data, &VTABLE)
+}
+
+unsafe fn wake_by_ref_raw(data: *const ()) {
+    // SAFETY: called on a live waker.
+    let w = unsafe { source(data) };
+    w.log.lock().unwrap().push(w.id);
+    if w.fault == WakerFault::Wake {
+        panic!("{PLANTED} waker wake");
+    }
+}
+
+unsafe fn wake_raw(data: *const ()) {
+    // SAFETY: called on a live waker, consumed here: logged, then released before any panic.
+    let w = unsafe { source(data) };
+    w.log.lock().unwrap().push(w.id);
+    // SAFETY: as above; `w` is not used past this point.
+    if unsafe { release(data) } == WakerFault::Wake {
+        panic!("{PLANTED} waker wake");
+    }
+}
+
+unsafe fn drop_raw(data: *const ()) {
+    // SAFETY: called on a live waker, consumed here (released before any panic).
+    let fault = unsafe { release(data) };
+    // A second panic while unwinding would abort the process.
+    if fault == WakerFault::Drop && drop_panics() {
+        panic!("{PLANTED} waker drop");
+    }
+}
+
 /// Counts creations and drops of [`Token`]s: proves that every value and every closure a suite
 /// hands to the kernel is dropped exactly once.
 #[derive(Debug, Default)]
@@ -241,6 +394,27 @@ impl Tracker {
     /// Tokens alive (created and not yet dropped).
     pub fn alive(&self) -> usize {
         self.created() - self.dropped()
+    }
+
+    /// A new [`Bomb`] counted by this tracker.
+    pub fn bomb(self: &Arc<Self>) -> Bomb {
+        self.created.fetch_add(1, SeqCst);
+        Bomb(Arc::clone(self))
+    }
+}
+
+/// A value whose drop panics with `ft-planted value drop` (unless the thread is already
+/// unwinding, where a second panic would abort, or the harness drops it as its own with
+/// [`drop_own`]); counted by its [`Tracker`] before it panics.
+#[derive(Debug)]
+pub struct Bomb(Arc<Tracker>);
+
+impl Drop for Bomb {
+    fn drop(&mut self) {
+        self.0.dropped.fetch_add(1, SeqCst);
+        if drop_panics() {
+            panic!("{PLANTED} value drop");
+        }
     }
 }
 
