@@ -490,10 +490,20 @@ poll:
      if
      :: atomic { nst[me] == NODE_DONE -> skip }; goto ready
      :: atomic { nst[me] != NODE_DONE -> skip };
+        /* U1 */
         atomic { if :: nst[me] == NODE_WAITING -> nst[me] = NODE_UPDATING; ok = 1 :: else -> ok = 0 fi };
         if
-        :: ok -> npay[me] = 16 + agen;                        /* replace (or keep) the waker */
-           atomic { nst[me] = NODE_WAITING; ok = 0 }          /* publish it: Pending */
+        :: ok && npay[me] == 16 + agen ->                     /* U2: same waker: keep it */
+           atomic { nst[me] = NODE_WAITING; ok = 0 }          /* Pending */
+        :: ok && npay[me] != 16 + agen ->
+           nst[me] = NODE_WAITING;                            /* U3: clone the new waker outside UPDATING (I11) */
+           /* U4 */
+           atomic { if :: nst[me] == NODE_WAITING -> nst[me] = NODE_UPDATING; ok = 1 :: else -> ok = 0 fi };
+           if
+           :: ok -> npay[me] = 16 + agen;                     /* U5: replace the waker */
+              atomic { nst[me] = NODE_WAITING; ok = 0 }       /* publish it: Pending */
+           :: else -> goto ready                              /* released meanwhile: Ready */
+           fi
         :: else -> goto ready                                 /* NOTIFYING/DONE: Ready */
         fi
      fi

@@ -371,6 +371,8 @@ pub enum Pc {
     APending,
     ARepoll,
     AUpdate,
+    AClone,
+    AReacquire,
     AReplace,
     AStore,
     ADrop,
@@ -1866,24 +1868,43 @@ impl FutureTaskModel {
                 }
             }
             Pc::AUpdate => {
+                // U1
                 if st.nodes[t].st as usize == NODE_WAITING {
                     st.nodes[t].st = NODE_UPDATING as u8;
                     if !st.threads[t].flag {
-                        // will_wake: same waker, nothing to replace.
+                        // U2, will_wake: same waker, nothing to replace.
                         st.threads[t].pc = Pc::AStore;
-                    } else if self.mutation() == Mutation::NotifyIgnoresUpdating {
-                        st.threads[t].pc = Pc::AReplace;
                     } else {
-                        // The payload is exclusively the owner's while UPDATING (handlers wait
-                        // in H2), so replacing the waker is folded into the CAS.
-                        let g = st.threads[t].gen;
-                        st.nodes[t].pay = Payload::Waker(t as u8, g);
-                        st.threads[t].pc = Pc::AStore;
+                        // U3: a new waker is cloned outside UPDATING (user code, I11).
+                        st.threads[t].pc = Pc::AClone;
                     }
                     st.threads[t].flag = false;
                 } else {
                     // NOTIFYING or DONE: a completer is releasing the node; the task is done.
                     st.threads[t].flag = false;
+                    st.threads[t].pc = Pc::G2;
+                }
+            }
+            Pc::AClone => {
+                // U3: back to WAITING while the new waker is cloned.
+                st.nodes[t].st = NODE_WAITING as u8;
+                st.threads[t].pc = Pc::AReacquire;
+            }
+            Pc::AReacquire => {
+                // U4
+                if st.nodes[t].st as usize == NODE_WAITING {
+                    st.nodes[t].st = NODE_UPDATING as u8;
+                    if self.mutation() == Mutation::NotifyIgnoresUpdating {
+                        st.threads[t].pc = Pc::AReplace;
+                    } else {
+                        // U5: the payload is exclusively the owner's while UPDATING (handlers
+                        // wait in H2), so replacing the waker is folded into the CAS.
+                        let g = st.threads[t].gen;
+                        st.nodes[t].pay = Payload::Waker(t as u8, g);
+                        st.threads[t].pc = Pc::AStore;
+                    }
+                } else {
+                    // NOTIFYING or DONE: released meanwhile (it woke the old waker); Ready.
                     st.threads[t].pc = Pc::G2;
                 }
             }
