@@ -655,7 +655,8 @@ impl<T, J: ?Sized + Job<T>> Drop for FutureTask<T, J> {
             }
         }
         if !p::is_started(s) && !mutant("drop_unguarded") {
-            // SAFETY: never claimed, so the closure is still in place; dropped once (I4).
+            // SAFETY: never claimed, so the closure is still in place; dropped once, whatever
+            // the other drops do (I4, I11).
             panics.call(|| unsafe { self.job.drop_unclaimed() });
         }
         if matches!(p::phase(s), p::NORMAL | p::EXCEPTIONAL) && !mutant("drop_unguarded") {

@@ -145,7 +145,8 @@ unsafe fn release<T>(
             }
         }
     };
-    // SAFETY (both arms): NOTIFYING gives us exclusive access to the payload (I6).
+    // SAFETY (both uses): NOTIFYING gives us exclusive access to the payload (I6); an
+    // abandoned node's waker stays in place for its owner to drop (I11).
     let take = was != p::NODE_ABANDONED
         || mutant("sweeper_drops_waker")
         || n.payload
@@ -582,7 +583,8 @@ impl<T> WaiterStack<T> {
             let next = n.next.load(Relaxed);
             debug_assert!(n.is_callback, "waiter node linked on a dropped task");
             if n.is_callback {
-                // SAFETY: callback nodes are boxed and owned by the stack (I7).
+                // SAFETY: callback nodes are boxed and owned by the stack (I7); each is freed
+                // here exactly once, whatever its callback's drop does (I11).
                 let node = unsafe { Box::from_raw(cur) };
                 if mutant("drop_unguarded") {
                     drop(node); // MUTANT: a panicking drop leaks the rest of the list

@@ -149,7 +149,7 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
             tier: 2,
             tier_name: "tests",
             name: "unit, integration, property, linearizability, acceptance".into(),
-            covers: "I1-I10 (contract)".into(),
+            covers: "I1-I11 (contract)".into(),
             cmd: if o.quick {
                 cargo(&["test", "--workspace", "--exclude", "futuretask-proofs"])
             } else {
@@ -197,7 +197,7 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
         tier: 3,
         tier_name: "loom",
         name: "loom models (exhaustive unless stated)".into(),
-        covers: "I1-I10".into(),
+        covers: "I1-I11".into(),
         cmd: cargo(&[
             "test",
             "-p",
@@ -223,7 +223,7 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
         tier: 4,
         tier_name: "shuttle",
         name: "shuttle models (PCT + random)".into(),
-        covers: "I1-I10".into(),
+        covers: "I1-I11".into(),
         cmd: cargo(&[
             "test",
             "-p",
@@ -249,7 +249,7 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
         tier: 5,
         tier_name: "miri",
         name: format!("miri races, {} seeds", if o.quick { 8 } else { 64 }),
-        covers: "I2, I6, I10 (UB, use-after-free, data races)".into(),
+        covers: "I2, I6, I10, I11 (UB, use-after-free, data races, leaks)".into(),
         cmd: bash("models/run-miri.sh", &[if o.quick { "8" } else { "64" }]),
         env: vec![
             ("CARGO_TARGET_DIR".into(), t("miri")),
@@ -318,7 +318,7 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
         tier: 7,
         tier_name: "mutants",
         name: "mutation harness (every mutant killed)".into(),
-        covers: "checker sensitivity, I1-I10".into(),
+        covers: "checker sensitivity, I1-I11".into(),
         cmd: bash(
             "models/run-mutants.sh",
             if o.quick { &["--quick"] } else { &[] },
