@@ -31,7 +31,7 @@
 #![cfg(loom)]
 
 use futuretask::{cancelled, interrupted, mock_clock, FutureTask, GetError, State, WaitError};
-use futuretask_models::fault::{planted_panic, quiet_planted_panics, Bomb, Fault, FaultyWaker};
+use futuretask_models::fault::{planted_panic, quiet_planted_panics, Bombs, Fault, FaultyWaker};
 use futuretask_models::loom_driver::{check, Bound};
 use futuretask_models::{drop_and_poison, poll_once, WakeProbe};
 use loom::thread;
@@ -762,9 +762,9 @@ fn panicking_value_lost() {
         Bound::Exhaustive,
         || {
             quiet_planted_panics();
-            let drops = Bomb::counter();
-            let d = Arc::clone(&drops);
-            let task = Arc::new(FutureTask::new(move || Bomb::new(&d)));
+            let bombs = Bombs::new();
+            let d = Arc::clone(&bombs);
+            let task = Arc::new(FutureTask::new(move || d.bomb()));
             let t = Arc::clone(&task);
             let runner = thread::spawn(move || {
                 let raised = planted_panic(|| t.run());
@@ -785,11 +785,7 @@ fn panicking_value_lost() {
             let ran = raised || settled;
             let raised_on_drop = planted_panic(move || drop(task)).is_some();
             assert_eq!(raised_on_drop, settled);
-            assert_eq!(
-                Bomb::dropped(&drops),
-                usize::from(ran),
-                "I11: value dropped once"
-            );
+            assert_eq!(bombs.dropped(), usize::from(ran), "I11: value dropped once");
         },
     );
 }

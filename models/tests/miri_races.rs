@@ -10,7 +10,7 @@
 #![cfg(not(any(loom, feature = "shuttle")))]
 
 use futuretask::{interrupted, FutureTask, GetError, WaitError};
-use futuretask_models::fault::{planted_panic, quiet_planted_panics, Bomb, Fault, FaultyWaker};
+use futuretask_models::fault::{planted_panic, quiet_planted_panics, Bombs, Fault, FaultyWaker};
 use futuretask_models::{poll_once, report, secs_since, WakeProbe};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
@@ -339,15 +339,21 @@ fn pool_push_pop_grow() {
 
 // ---- I11: foreign code may panic -------------------------------------------------------------
 
-/// **a panicking wake × a timed waiter × completion** (I3, I6, I11): the completer's batch walk
-/// meets a waker that panics while a timed waiter may be timing out; every node is released
-/// before its frame dies (a walk that stops at the panic leaves the timed waiter's node linked
-/// and the waiter waiting for DONE forever), and the panic reaches `set`'s caller.
+/// **a panicking wake × an older sleeper × a timed waiter × completion** (I3, I6, I11): the
+/// completer's batch walk meets a waker that panics after the newer nodes and before an older
+/// untimed sleeper, while a timed waiter may be timing out; every node is released before its
+/// frame dies (a walk that stops at the panic strands the sleeper: Miri reports the deadlock),
+/// and the panic reaches `set`'s caller.
 #[test]
 fn wake_panic_vs_completion() {
     quiet_planted_panics();
     run_race("wake_panic_vs_completion", "I3,I6,I11", |i| {
         let task = Arc::new(FutureTask::<u32, _>::pending());
+        let t = Arc::clone(&task);
+        let sleeper = thread::spawn(move || assert_eq!(*t.get().unwrap(), 5));
+        while task.waiter_stack_len() == 0 {
+            thread::yield_now();
+        }
         let t = Arc::clone(&task);
         let timed = thread::spawn(move || {
             match t.get_timeout(Duration::from_nanos((i % 3) as u64 * 400)) {
@@ -363,6 +369,7 @@ fn wake_panic_vs_completion() {
         let setter = thread::spawn(move || planted_panic(|| t.set(5).unwrap()).is_some());
         assert!(setter.join().unwrap(), "I11: the waker's panic was lost");
         timed.join().unwrap();
+        sleeper.join().unwrap();
         assert!(matches!(
             poll_once(fut.as_mut(), &WakeProbe::new().waker()),
             Poll::Ready(Ok(5))
@@ -451,21 +458,21 @@ fn abandon_drop_panic_vs_completion() {
 fn task_drop_foreign_panics() {
     quiet_planted_panics();
     run_race("task_drop_foreign_panics", "I7,I11", |_| {
-        let drops = Bomb::counter();
-        let (b1, b2, b3) = (Bomb::new(&drops), Bomb::new(&drops), Bomb::new(&drops));
+        let bombs = Bombs::new();
+        let (b1, b2, b3) = (bombs.bomb(), bombs.bomb(), bombs.bomb());
         let task = Arc::new(FutureTask::new(move || drop(b1)));
         task.add_done_callback(move |_| drop(b2));
         task.add_done_callback(move |_| drop(b3));
         let t = Arc::clone(&task);
         thread::spawn(move || drop(t)).join().unwrap();
         assert!(planted_panic(move || drop(task)).is_some());
-        assert_eq!(Bomb::dropped(&drops), 3);
+        assert_eq!(bombs.dropped(), 3);
         let task = FutureTask::new({
-            let b = Bomb::new(&drops);
+            let b = bombs.bomb();
             move || b
         });
-        assert!(task.set(Bomb::new(&drops)).is_ok());
+        assert!(task.set(bombs.bomb()).is_ok());
         assert!(planted_panic(move || drop(task)).is_some());
-        assert_eq!(Bomb::dropped(&drops), 5);
+        assert_eq!(bombs.dropped(), 5);
     });
 }

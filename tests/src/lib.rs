@@ -11,7 +11,9 @@
 //! * [`conc`] — real threads running random operation mixes on one task, recording histories with
 //!   a global logical clock, checked with [`lin`] against [`model::Core`].
 //! * [`alloc`] — a counting global allocator (installed by the allocation and soak test binaries).
-//! * [`support`] — tiers, seeded RNG, result translation, a quiet panic hook, a tiny `block_on`.
+//! * [`support`] — tiers, seeded RNG, result translation, a tiny `block_on`; the quiet panic hook
+//!   and the drop tracker re-exported from `futuretask_models::fault`, the one fault injector
+//!   (I11) of the workspace, which the harness uses for its faulty wakers and panicking values.
 //!
 //! The test binaries live in `tests/tests/`; `README.md` in this crate lists them, their tiers
 //! and how to replay failures.

@@ -249,18 +249,14 @@ pub enum Wait {
 
 /// Which foreign call of a waker panics (I11). The kernel clones a waker to register it (first
 /// poll, or a re-poll with a different waker), wakes it once at completion, and drops it when a
-/// re-poll replaces it or its pending future is dropped.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum WakerFault {
-    /// A well-behaved waker.
-    Never,
-    /// `Waker::clone` panics: such a waker can never be registered.
-    Clone,
-    /// `wake` panics (after the wake is counted).
-    Wake,
-    /// Dropping a clone of it panics.
-    Drop,
-}
+/// re-poll replaces it or its pending future is dropped. `Never`: a well-behaved waker; `Clone`:
+/// such a waker can never be registered; `Wake`: its wake panics (after the wake is counted);
+/// `Drop`: dropping a clone of it panics.
+///
+/// The specification's name for the fault the tests plant with
+/// [`FaultyWaker`](futuretask_models::fault::FaultyWaker): one enum, so the harness hands the
+/// specification's fault to the injector as it is.
+pub use futuretask_models::fault::Fault as WakerFault;
 
 /// A planted panic of foreign code that reaches the caller of an operation after the kernel has
 /// finished its protocol (I11). Panics of done-callbacks (body or captures) never do: they are

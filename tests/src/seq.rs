@@ -19,10 +19,10 @@ use crate::model::{
     WakerFault,
 };
 use crate::support::{
-    catch_panic, drop_own, error, observe_failure, observe_get, observe_wait, panic_message,
-    raised_by, Bomb, FaultyWaker, Tracker, PLANTED,
+    error, observe_failure, observe_get, observe_wait, panic_message, raised_by, PLANTED,
 };
 use futuretask::{Done, FutureTask, GetError, NoJob, Promise, State, WaitError};
+use futuretask_models::fault::{catch_panic, drop_own, Bomb, Bombs, FaultyWaker, WakeLog};
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
@@ -308,7 +308,7 @@ impl Val {
         Val { v, _bomb: None }
     }
 
-    fn armed(self, bombs: &Arc<Tracker>) -> Self {
+    fn armed(self, bombs: &Arc<Bombs>) -> Self {
         Val {
             v: self.v,
             _bomb: Some(bombs.bomb()),
@@ -339,10 +339,10 @@ pub struct Real {
     /// Callbacks that ran, in order.
     pub callbacks: Mutex<Vec<CallbackRecord>>,
     /// Wakers woken, in order.
-    pub wakes: Arc<Mutex<Vec<u32>>>,
+    pub wakes: WakeLog,
     /// Every [`Bomb`] of the case (values, captures): alive ones are compared with the
     /// specification after each step; none may be alive at the end (dropped exactly once).
-    pub bombs: Arc<Tracker>,
+    pub bombs: Arc<Bombs>,
     body: Mutex<Vec<Obs>>,
     next_callback: Mutex<u32>,
 }
@@ -356,8 +356,8 @@ impl Real {
             futures: Mutex::new(Vec::new()),
             wakers: Mutex::new(HashMap::new()),
             callbacks: Mutex::new(Vec::new()),
-            wakes: Arc::new(Mutex::new(Vec::new())),
-            bombs: Tracker::new(),
+            wakes: WakeLog::default(),
+            bombs: Bombs::new(),
             body: Mutex::new(Vec::new()),
             next_callback: Mutex::new(0),
         });
@@ -399,7 +399,7 @@ impl Real {
             .lock()
             .unwrap()
             .entry(id)
-            .or_insert_with(|| FaultyWaker::new(id, fault, &self.wakes))
+            .or_insert_with(|| FaultyWaker::logged(id, fault, &self.wakes))
             .waker()
     }
 

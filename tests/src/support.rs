@@ -1,22 +1,21 @@
 //! Small shared pieces: translating the kernel's results into the specification's vocabulary,
-//! test tiers, a seeded RNG, a panic hook that keeps planted panics quiet, a minimal `block_on`,
-//! and the foreign-code faults of I11 (wakers and values that panic).
+//! test tiers, a seeded RNG, a minimal `block_on` and a drop [`Tracker`].
 //!
-//! The faults mirror `futuretask_models::fault` (same panic messages), but live here because the
-//! harness in this *library* cannot use that crate: it is only a dev-dependency of the tests.
+//! The foreign-code faults of I11 (wakers and values that panic, the quiet panic hook, catching
+//! and recognising planted panics) are `futuretask_models::fault`, the one injector of the
+//! workspace; the pieces the suites use everywhere are re-exported here, and [`raised_by`]
+//! translates a planted panic into the specification's [`Raised`].
 
-use crate::model::{Fail, Outcome, Raised, Value, Wait, WakerFault};
+pub use futuretask_models::fault::{quiet_planted_panics, PlantedPayload, PLANTED};
+
+use crate::model::{Fail, Outcome, Raised, Value, Wait};
 use futuretask::{Failure, GetError, WaitError};
+use futuretask_models::fault::Planted;
 use std::future::Future;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::pin;
-use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::sync::{Arc, Mutex, Once};
-use std::task::{Context, Poll, RawWaker, RawWakerVTable, Wake, Waker};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
-
-/// Prefix of every panic message the suites plant on purpose.
-pub const PLANTED: &str = "ft-planted";
 
 /// The panic message of planted closure panic `n`.
 pub fn panic_message(n: u32) -> String {
@@ -74,31 +73,6 @@ pub fn observe_wait(r: Result<&Value, WaitError<'_>>) -> Wait {
         Err(WaitError::Failed(f)) => Wait::Out(Outcome::Failed(observe_failure(f))),
         Err(WaitError::TimedOut) => Wait::TimedOut,
     }
-}
-
-/// A non-string panic payload the suites plant (`std::panic::panic_any(PlantedPayload(n))`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PlantedPayload(pub u32);
-
-/// Install (once per process) a panic hook that stays silent for planted panics
-/// (messages containing `ft-planted`, [`PlantedPayload`]) and defers to the previous hook for everything else, so real assertion
-/// failures still print.
-pub fn quiet_planted_panics() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        let prev = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            let p = info.payload();
-            let msg = p
-                .downcast_ref::<&str>()
-                .copied()
-                .or_else(|| p.downcast_ref::<String>().map(String::as_str));
-            if msg.is_some_and(|m| m.contains(PLANTED)) || p.is::<PlantedPayload>() {
-                return;
-            }
-            prev(info);
-        }));
-    });
 }
 
 /// The test tier: `Quick` by default, `Full` with `FT_FULL=1`.
@@ -213,219 +187,23 @@ pub fn block_on<F: Future>(f: F) -> F::Output {
     }
 }
 
-/// Run `f`; `Err(message)` if it panicked (the message of a string payload, else empty).
-pub fn catch_panic<R>(f: impl FnOnce() -> R) -> Result<R, String> {
-    catch_unwind(AssertUnwindSafe(f)).map_err(|p| {
-        p.downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| p.downcast_ref::<String>().cloned())
-            .unwrap_or_default()
+/// Which planted foreign panic a panic message is, as the specification names it (`None`: not
+/// one of a [`FaultyWaker`](futuretask_models::fault::FaultyWaker)'s or a
+/// [`Bomb`](futuretask_models::fault::Bomb)'s).
+pub fn raised_by(message: &str) -> Option<Raised> {
+    Some(match Planted::of(message)? {
+        Planted::WakerClone => Raised::WakerClone,
+        Planted::WakerWake => Raised::WakerWake,
+        Planted::WakerDrop => Raised::WakerDrop,
+        Planted::ValueDrop => Raised::ValueDrop,
     })
 }
 
-/// Which planted foreign panic a panic message is (`None`: not one of [`FaultyWaker`]'s or
-/// [`Bomb`]'s).
-pub fn raised_by(message: &str) -> Option<Raised> {
-    match message.strip_prefix(PLANTED)? {
-        " waker clone" => Some(Raised::WakerClone),
-        " waker wake" | " waker wake_by_ref" => Some(Raised::WakerWake),
-        " waker drop" => Some(Raised::WakerDrop),
-        " value drop" => Some(Raised::ValueDrop),
-        _ => None,
-    }
-}
+/// Counts creations and drops of [`Token`]s (`created`, `dropped`, `alive`): proves that every
+/// value and every closure a suite hands to the kernel is dropped exactly once. The injector's
+/// counter: a token is a [`Bomb`](futuretask_models::fault::Bomb) that never goes off
+/// ([`Tracker::token`]).
+pub use futuretask_models::fault::Bombs as Tracker;
 
-thread_local! {
-    /// Set while the harness drops something of its own: planted drop panics stay quiet then.
-    static OWN_DROP: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Drop something the harness itself holds (its own waker handle, a value handed back to it)
-/// without its planted drop panic: that panic would be the harness's, not the kernel's, and
-/// unwinding costs time. Still counted as dropped.
-pub fn drop_own<T>(x: T) {
-    OWN_DROP.with(|own| {
-        own.set(true);
-        drop(x);
-        own.set(false);
-    });
-}
-
-/// Whether a planted drop panic should fire now.
-fn drop_panics() -> bool {
-    !thread::panicking() && !OWN_DROP.with(|own| own.get())
-}
-
-/// A waker source with a planted [`WakerFault`]: every wake appends its id to a shared log (before
-/// a planted `wake` panic), and it counts its live wakers, so that the harness can compare which
-/// wakers the kernel still holds with what the specification says. A planted drop panic stays
-/// quiet while unwinding and in [`drop_own`].
-#[derive(Debug)]
-pub struct FaultyWaker {
-    id: u32,
-    fault: WakerFault,
-    log: Arc<Mutex<Vec<u32>>>,
-    live: AtomicUsize,
-}
-
-impl FaultyWaker {
-    /// A source of wakers `id` with `fault`, logging wakes to `log`.
-    pub fn new(id: u32, fault: WakerFault, log: &Arc<Mutex<Vec<u32>>>) -> Arc<Self> {
-        Arc::new(FaultyWaker {
-            id,
-            fault,
-            log: Arc::clone(log),
-            live: AtomicUsize::new(0),
-        })
-    }
-
-    /// A new `Waker` of this source (not a clone: never panics). All of them `will_wake` each
-    /// other, so re-polling with the same source keeps the registered waker.
-    pub fn waker(self: &Arc<Self>) -> Waker {
-        self.live.fetch_add(1, SeqCst);
-        let data = Arc::into_raw(Arc::clone(self)).cast::<()>();
-        // SAFETY: `data` is an `Arc<FaultyWaker>` reference owned by the new waker; the vtable's
-        // functions consume or borrow exactly that reference (the `RawWaker` contract).
-        unsafe { Waker::from_raw(RawWaker::new(data, &VTABLE)) }
-    }
-
-    /// Wakers of this source alive (the harness drops its own after each use).
-    pub fn live(&self) -> usize {
-        self.live.load(SeqCst)
-    }
-
-    /// The waker id.
-    pub fn id(&self) -> u32 {
-        self.id
-    }
-}
-
-static VTABLE: RawWakerVTable = RawWakerVTable::new(clone_raw, wake_raw, wake_by_ref_raw, drop_raw);
-
-/// # Safety
-/// `data` is a live `Arc<FaultyWaker>` reference owned by a waker.
-unsafe fn source<'a>(data: *const ()) -> &'a FaultyWaker {
-    // SAFETY: per the function contract.
-    unsafe { &*data.cast::<FaultyWaker>() }
-}
-
-/// Release the reference of a consumed waker.
-///
-/// # Safety
-/// `data` is a live reference owned by the waker being consumed.
-unsafe fn release(data: *const ()) -> WakerFault {
-    // SAFETY: per the function contract.
-    let w = unsafe { Arc::from_raw(data.cast::<FaultyWaker>()) };
-    w.live.fetch_sub(1, SeqCst);
-    w.fault
-}
-
-unsafe fn clone_raw(data: *const ()) -> RawWaker {
-    // SAFETY: called on a live waker.
-    let w = unsafe { source(data) };
-    if w.fault == WakerFault::Clone {
-        panic!("{PLANTED} waker clone");
-    }
-    w.live.fetch_add(1, SeqCst);
-    // SAFETY: one more reference, owned by the clone.
-    unsafe { Arc::increment_strong_count(data.cast::<FaultyWaker>()) };
-    RawWaker::new(data, &VTABLE)
-}
-
-unsafe fn wake_by_ref_raw(data: *const ()) {
-    // SAFETY: called on a live waker.
-    let w = unsafe { source(data) };
-    w.log.lock().unwrap().push(w.id);
-    if w.fault == WakerFault::Wake {
-        panic!("{PLANTED} waker wake");
-    }
-}
-
-unsafe fn wake_raw(data: *const ()) {
-    // SAFETY: called on a live waker, consumed here: logged, then released before any panic.
-    let w = unsafe { source(data) };
-    w.log.lock().unwrap().push(w.id);
-    // SAFETY: as above; `w` is not used past this point.
-    if unsafe { release(data) } == WakerFault::Wake {
-        panic!("{PLANTED} waker wake");
-    }
-}
-
-unsafe fn drop_raw(data: *const ()) {
-    // SAFETY: called on a live waker, consumed here (released before any panic).
-    let fault = unsafe { release(data) };
-    // A second panic while unwinding would abort the process.
-    if fault == WakerFault::Drop && drop_panics() {
-        panic!("{PLANTED} waker drop");
-    }
-}
-
-/// Counts creations and drops of [`Token`]s: proves that every value and every closure a suite
-/// hands to the kernel is dropped exactly once.
-#[derive(Debug, Default)]
-pub struct Tracker {
-    created: std::sync::atomic::AtomicUsize,
-    dropped: std::sync::atomic::AtomicUsize,
-}
-
-impl Tracker {
-    /// A new tracker.
-    pub fn new() -> Arc<Tracker> {
-        Arc::new(Tracker::default())
-    }
-
-    /// A new token counted by this tracker.
-    pub fn token(self: &Arc<Self>) -> Token {
-        self.created
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        Token(Arc::clone(self))
-    }
-
-    /// Tokens created so far.
-    pub fn created(&self) -> usize {
-        self.created.load(std::sync::atomic::Ordering::SeqCst)
-    }
-
-    /// Tokens dropped so far.
-    pub fn dropped(&self) -> usize {
-        self.dropped.load(std::sync::atomic::Ordering::SeqCst)
-    }
-
-    /// Tokens alive (created and not yet dropped).
-    pub fn alive(&self) -> usize {
-        self.created() - self.dropped()
-    }
-
-    /// A new [`Bomb`] counted by this tracker.
-    pub fn bomb(self: &Arc<Self>) -> Bomb {
-        self.created.fetch_add(1, SeqCst);
-        Bomb(Arc::clone(self))
-    }
-}
-
-/// A value whose drop panics with `ft-planted value drop` (unless the thread is already
-/// unwinding, where a second panic would abort, or the harness drops it as its own with
-/// [`drop_own`]); counted by its [`Tracker`] before it panics.
-#[derive(Debug)]
-pub struct Bomb(Arc<Tracker>);
-
-impl Drop for Bomb {
-    fn drop(&mut self) {
-        self.0.dropped.fetch_add(1, SeqCst);
-        if drop_panics() {
-            panic!("{PLANTED} value drop");
-        }
-    }
-}
-
-/// A value whose drop is counted by its [`Tracker`].
-#[derive(Debug)]
-pub struct Token(Arc<Tracker>);
-
-impl Drop for Token {
-    fn drop(&mut self) {
-        self.0
-            .dropped
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    }
-}
+/// A value whose drop is counted by its [`Tracker`] (and never panics).
+pub use futuretask_models::fault::Bomb as Token;

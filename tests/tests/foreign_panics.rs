@@ -4,7 +4,7 @@
 //! caller that triggered it, or is isolated where the contract says so.
 
 use futuretask::{promise, FutureTask, GetError, State};
-use futuretask_models::fault::{planted_panic, quiet_planted_panics, Bomb, Fault, FaultyWaker};
+use futuretask_models::fault::{planted_panic, quiet_planted_panics, Bombs, Fault, FaultyWaker};
 use futuretask_models::poll_once;
 use std::pin::pin;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
@@ -168,15 +168,15 @@ fn an_abandoned_futures_waker_is_dropped_by_its_owner() {
 #[test]
 fn a_late_result_whose_drop_panics_is_raised_after_run_finishes() {
     quiet_planted_panics();
-    let drops = Bomb::counter();
+    let bombs = Bombs::new();
     let next = FutureTask::new(|| 1u32);
     let (started_tx, started_rx) = mpsc::channel();
     let (go_tx, go_rx) = mpsc::channel::<()>();
-    let drops2 = Arc::clone(&drops);
+    let bombs2 = Arc::clone(&bombs);
     let task2 = Arc::new(FutureTask::new(move || {
         started_tx.send(()).unwrap();
         go_rx.recv().unwrap();
-        Bomb::new(&drops2)
+        bombs2.bomb()
     }));
     let t2 = Arc::clone(&task2);
     let runner = thread::spawn(move || planted_panic(|| t2.run()));
@@ -189,7 +189,7 @@ fn a_late_result_whose_drop_panics_is_raised_after_run_finishes() {
         .expect("the late value's drop panics in `run`");
     assert!(msg.contains("value drop"));
     assert!(matches!(task2.get(), Err(GetError::Cancelled)));
-    assert_eq!(Bomb::dropped(&drops), 1);
+    assert_eq!(bombs.dropped(), 1);
     // The thread's next task is not affected (the runner left `run` through R7).
     assert!(next.run());
     assert!(!futuretask::interrupted());
@@ -201,25 +201,21 @@ fn a_late_result_whose_drop_panics_is_raised_after_run_finishes() {
 fn a_dropped_task_frees_everything_whatever_its_drops_do() {
     quiet_planted_panics();
     // Pending, dropped with its closure and two callbacks unrun: three panicking drops.
-    let drops = Bomb::counter();
-    let (b1, b2, b3) = (Bomb::new(&drops), Bomb::new(&drops), Bomb::new(&drops));
+    let bombs = Bombs::new();
+    let (b1, b2, b3) = (bombs.bomb(), bombs.bomb(), bombs.bomb());
     let task = FutureTask::new(move || drop(b1));
     task.add_done_callback(move |_| drop(b2));
     task.add_done_callback(move |_| drop(b3));
     assert!(planted_panic(move || drop(task)).is_some());
-    assert_eq!(
-        Bomb::dropped(&drops),
-        3,
-        "every foreign value was dropped once"
-    );
+    assert_eq!(bombs.dropped(), 3, "every foreign value was dropped once");
 
     // Set without running: the unclaimed closure and the outcome both panic on drop.
-    let drops = Bomb::counter();
-    let b1 = Bomb::new(&drops);
+    let bombs = Bombs::new();
+    let b1 = bombs.bomb();
     let task = FutureTask::new(move || b1);
-    assert!(task.set(Bomb::new(&drops)).is_ok());
+    assert!(task.set(bombs.bomb()).is_ok());
     assert!(planted_panic(move || drop(task)).is_some());
-    assert_eq!(Bomb::dropped(&drops), 2);
+    assert_eq!(bombs.dropped(), 2);
 }
 
 /// A promise whose writer drops with a panicking waker registered: the waiters still learn.
@@ -241,10 +237,10 @@ fn a_dropped_promise_with_a_panicking_waker_still_fails_its_task() {
 #[test]
 fn callbacks_are_isolated_from_each_other() {
     quiet_planted_panics();
-    let drops = Bomb::counter();
+    let bombs = Bombs::new();
     let task = FutureTask::<u32, _>::pending();
     let ran = Arc::new(AtomicUsize::new(0));
-    let b = Bomb::new(&drops);
+    let b = bombs.bomb();
     task.add_done_callback(move |_| {
         let _b = b; // its drop panics at the end of the body
     });
@@ -255,7 +251,7 @@ fn callbacks_are_isolated_from_each_other() {
     });
     task.set(9).unwrap();
     assert_eq!(ran.load(SeqCst), 1);
-    assert_eq!(Bomb::dropped(&drops), 1);
+    assert_eq!(bombs.dropped(), 1);
 }
 
 /// A pool worker survives a task whose completion wakes a panicking waker.
