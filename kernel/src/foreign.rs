@@ -58,13 +58,14 @@ impl Panics {
     /// As [`resume`](Self::resume), from a `Drop`: if this thread is already unwinding a panic of
     /// its own, a second one would abort the process, so the recorded one is discarded instead
     /// (the panic hook has already reported it).
+    #[inline]
     pub(crate) fn resume_from_drop(self) {
-        if std::thread::panicking() {
-            if let Some(p) = self.0 {
+        if let Some(p) = self.0 {
+            if std::thread::panicking() {
                 discard(p);
+            } else {
+                resume_unwind(p);
             }
-        } else {
-            self.resume();
         }
     }
 }

@@ -659,7 +659,13 @@ impl<T, J: ?Sized + Job<T>> Drop for FutureTask<T, J> {
             // the other drops do (I4, I11).
             panics.call(|| unsafe { self.job.drop_unclaimed() });
         }
-        if matches!(p::phase(s), p::NORMAL | p::EXCEPTIONAL) && !mutant("drop_unguarded") {
+        let outcome_needs_drop = match p::phase(s) {
+            // A value without drop glue needs no drop, nor a guard around it.
+            p::NORMAL => std::mem::needs_drop::<T>(),
+            p::EXCEPTIONAL => true,
+            _ => false,
+        };
+        if outcome_needs_drop && !mutant("drop_unguarded") {
             // SAFETY: settled and exclusively ours: drop the outcome once (I2).
             panics.call(|| {
                 self.outcome
