@@ -70,13 +70,19 @@ impl Panics {
     }
 }
 
-/// Drop a panic payload that nobody will re-raise. Its `Drop` is foreign code too: a payload whose
-/// drop panics again has that second payload leaked (forgotten), the one answer that neither
-/// unwinds nor recurses without bound.
+/// Drop a panic payload that nobody will re-raise. Its `Drop` is foreign code too: if it panics,
+/// the new payload is dropped the same way, a few levels deep; a chain longer than that is
+/// leaked (forgotten), the one answer that neither unwinds nor loops without bound.
 pub(crate) fn discard(p: Payload) {
-    if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(p))) {
-        std::mem::forget(again);
+    const NESTED_DROPS: usize = 4;
+    let mut p = p;
+    for _ in 0..NESTED_DROPS {
+        match catch_unwind(AssertUnwindSafe(move || drop(p))) {
+            Ok(()) => return,
+            Err(again) => p = again,
+        }
     }
+    std::mem::forget(p);
 }
 
 /// Run `f` and isolate a panic it raises: for foreign code whose panic the contract says is
