@@ -44,6 +44,44 @@ fn block_worker(pool: &ThreadPool) -> (Gate, futuretask::executor::TaskHandle<()
 
 const LONG: Duration = Duration::from_secs(10);
 
+/// Absurd sizes are refused with an error naming the limit, before anything is allocated or
+/// spawned (no "capacity overflow" panic, no thread started).
+#[test]
+fn absurd_sizes_are_refused_not_a_panic() {
+    for n in [usize::MAX, usize::MAX / 2, ThreadPool::MAX_WORKERS + 1] {
+        let r = std::panic::catch_unwind(|| ThreadPool::builder().workers(n).build());
+        match r {
+            Ok(Err(BuildError::TooManyWorkers { requested, max })) => {
+                assert_eq!((requested, max), (n, ThreadPool::MAX_WORKERS));
+            }
+            Ok(other) => panic!("workers({n}): {other:?}"),
+            Err(_) => panic!("workers({n}) panicked instead of returning an error"),
+        }
+    }
+    let e = ThreadPool::new(usize::MAX).unwrap_err();
+    assert!(e.to_string().contains("at most"), "clear message: {e}");
+    for policy in [Policy::Block, Policy::Reject, Policy::CallerRuns] {
+        let r = std::panic::catch_unwind(|| {
+            ThreadPool::builder()
+                .workers(1)
+                .queue_bound(usize::MAX)
+                .when_full(policy)
+                .build()
+        });
+        assert!(
+            matches!(r, Ok(Err(BuildError::QueueBoundTooLarge { .. }))),
+            "queue_bound(usize::MAX) with {policy:?}"
+        );
+    }
+    // The largest accepted values are accepted (the queue is allocated lazily).
+    let pool = ThreadPool::builder()
+        .workers(1)
+        .queue_bound(ThreadPool::MAX_QUEUE_BOUND)
+        .build()
+        .unwrap();
+    assert_eq!(*pool.submit(|| 3).unwrap().get().unwrap(), 3);
+}
+
 #[test]
 fn invalid_arguments_are_refused_at_construction() {
     assert!(matches!(ThreadPool::new(0), Err(BuildError::ZeroWorkers)));

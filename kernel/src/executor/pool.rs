@@ -77,6 +77,22 @@ pub enum BuildError {
     ZeroQueueBound,
     /// A map window of 0 would never start a task.
     ZeroWindow,
+    /// More workers than [`ThreadPool::MAX_WORKERS`]: refused before any memory is reserved or
+    /// any thread is started.
+    TooManyWorkers {
+        /// The number asked for.
+        requested: usize,
+        /// The largest number accepted.
+        max: usize,
+    },
+    /// A queue bound above [`ThreadPool::MAX_QUEUE_BOUND`] (no queue that long can be
+    /// allocated); leave the queue unbounded instead.
+    QueueBoundTooLarge {
+        /// The bound asked for.
+        requested: usize,
+        /// The largest bound accepted.
+        max: usize,
+    },
     /// The operating system refused to start a worker thread (the pool was not built; the
     /// workers already started were shut down and joined).
     Spawn(std::io::Error),
@@ -91,6 +107,15 @@ impl fmt::Display for BuildError {
                  least 1, or Policy::Reject / Policy::CallerRuns for a direct hand-off",
             ),
             BuildError::ZeroWindow => f.write_str("a map window must allow at least one task"),
+            BuildError::TooManyWorkers { requested, max } => write!(
+                f,
+                "{requested} workers requested; a thread pool has at most {max}"
+            ),
+            BuildError::QueueBoundTooLarge { requested, max } => write!(
+                f,
+                "queue bound {requested} is larger than any queue can be ({max}); leave the queue \
+                 unbounded instead"
+            ),
             BuildError::Spawn(e) => write!(f, "could not start a worker thread: {e}"),
         }
     }
@@ -224,15 +249,36 @@ impl Builder {
         self
     }
 
-    /// Start the workers. Invalid arguments are refused here, never turned into a hang later.
+    /// Start the workers. Invalid arguments are refused here, before anything is allocated or
+    /// started, never turned into a panic or a hang later.
+    ///
+    /// ```
+    /// use futuretask::executor::{BuildError, ThreadPool};
+    ///
+    /// let absurd = ThreadPool::builder().workers(usize::MAX).build();
+    /// assert!(matches!(absurd, Err(BuildError::TooManyWorkers { .. })));
+    /// ```
     pub fn build(self) -> Result<ThreadPool, BuildError> {
         let workers = match self.workers {
             Some(0) => return Err(BuildError::ZeroWorkers),
+            Some(n) if n > ThreadPool::MAX_WORKERS => {
+                return Err(BuildError::TooManyWorkers {
+                    requested: n,
+                    max: ThreadPool::MAX_WORKERS,
+                })
+            }
             Some(n) => n,
-            None => default_workers(),
+            None => default_workers().min(ThreadPool::MAX_WORKERS),
         };
-        if self.queue_bound == Some(0) && self.policy == Policy::Block {
-            return Err(BuildError::ZeroQueueBound);
+        match self.queue_bound {
+            Some(0) if self.policy == Policy::Block => return Err(BuildError::ZeroQueueBound),
+            Some(n) if n > ThreadPool::MAX_QUEUE_BOUND => {
+                return Err(BuildError::QueueBoundTooLarge {
+                    requested: n,
+                    max: ThreadPool::MAX_QUEUE_BOUND,
+                })
+            }
+            _ => {}
         }
         let shared = Arc::new(Shared {
             queue: Ring::new(
@@ -632,6 +678,24 @@ impl Drop for ExitGuard<'_> {
 }
 
 impl ThreadPool {
+    /// The most workers a pool accepts (each is an operating-system thread).
+    ///
+    /// ```
+    /// use futuretask::executor::ThreadPool;
+    /// assert!(ThreadPool::new(ThreadPool::MAX_WORKERS + 1).is_err());
+    /// ```
+    pub const MAX_WORKERS: usize = 1 << 15;
+
+    /// The largest queue bound a pool accepts: the most entries its ring buffer (one pointer
+    /// pair per entry, a power-of-two capacity) can be allocated for.
+    ///
+    /// ```
+    /// use futuretask::executor::ThreadPool;
+    /// assert!(ThreadPool::builder().queue_bound(usize::MAX).build().is_err());
+    /// ```
+    pub const MAX_QUEUE_BOUND: usize =
+        (isize::MAX as usize / std::mem::size_of::<QueuedJob>() / 2).next_power_of_two();
+
     /// A pool of `workers` threads with an unbounded queue. Zero workers is an error.
     pub fn new(workers: usize) -> Result<ThreadPool, BuildError> {
         ThreadPool::builder().workers(workers).build()
