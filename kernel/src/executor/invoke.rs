@@ -1,7 +1,8 @@
 //! [`ThreadPool::invoke_all`] and [`ThreadPool::invoke_any`] (Java's `invokeAll` / `invokeAny`).
 
+use super::inbox::{watch, Inbox};
 use super::pool::{Rejected, TaskHandle, ThreadPool};
-use super::wait::{deadline_after, Inbox};
+use super::wait::deadline_after;
 use crate::failure::{State, WaitError};
 use std::fmt;
 use std::time::Duration;
@@ -107,9 +108,12 @@ impl ThreadPool {
             return Err(InvokeAnyError::Empty);
         }
         let inbox = Inbox::new();
-        for (i, h) in handles.iter().enumerate() {
-            inbox.watch(h, i);
-        }
+        // Dropped on every return: the nodes of tasks still running are unlinked (I6).
+        let _watches: Vec<_> = handles
+            .iter()
+            .enumerate()
+            .map(|(i, h)| watch(&inbox, h, i))
+            .collect();
         let cancel_all = || {
             for h in &handles {
                 h.cancel(true);
