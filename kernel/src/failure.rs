@@ -146,6 +146,11 @@ pub enum GetError<'a> {
     Cancelled,
     /// The task completed exceptionally.
     Failed(&'a Failure),
+    /// The *waiting* thread was interrupted: it is running a task's closure, and that task was
+    /// cancelled with `cancel(true)` while it waited (Java's `InterruptedException`). Says
+    /// nothing about the awaited task, which is still pending. Only a wait that would block
+    /// inside an interrupted run returns this; outside a task's closure it never happens.
+    Interrupted,
 }
 
 /// Why a timed `get` returned no value.
@@ -157,6 +162,9 @@ pub enum WaitError<'a> {
     Failed(&'a Failure),
     /// The deadline passed while the task was still pending.
     TimedOut,
+    /// The waiting thread was interrupted (see [`GetError::Interrupted`]); the awaited task is
+    /// still pending.
+    Interrupted,
 }
 
 impl<'a> From<GetError<'a>> for WaitError<'a> {
@@ -164,6 +172,7 @@ impl<'a> From<GetError<'a>> for WaitError<'a> {
         match e {
             GetError::Cancelled => WaitError::Cancelled,
             GetError::Failed(f) => WaitError::Failed(f),
+            GetError::Interrupted => WaitError::Interrupted,
         }
     }
 }
@@ -173,6 +182,7 @@ impl fmt::Display for GetError<'_> {
         match self {
             GetError::Cancelled => f.write_str("task was cancelled"),
             GetError::Failed(e) => fmt::Display::fmt(e, f),
+            GetError::Interrupted => f.write_str(INTERRUPTED),
         }
     }
 }
@@ -183,9 +193,13 @@ impl fmt::Display for WaitError<'_> {
             WaitError::Cancelled => f.write_str("task was cancelled"),
             WaitError::Failed(e) => fmt::Display::fmt(e, f),
             WaitError::TimedOut => f.write_str("timed out waiting for the task"),
+            WaitError::Interrupted => f.write_str(INTERRUPTED),
         }
     }
 }
+
+const INTERRUPTED: &str =
+    "interrupted: the task this thread is running was cancelled with interrupt while it waited";
 
 impl StdError for GetError<'_> {}
 impl StdError for WaitError<'_> {}

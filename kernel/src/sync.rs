@@ -179,15 +179,6 @@ pub(crate) fn park_timeout(d: std::time::Duration) {
     }
 }
 
-/// Consume a pending park permit of the current thread, if any, without blocking (used by `run`
-/// after an interrupting cancel so the canceller's unpark does not linger; I5). A no-op under the
-/// checkers, which have no non-blocking way to take a permit.
-#[inline]
-pub(crate) fn absorb_park_permit() {
-    #[cfg(not(any(loom, feature = "shuttle")))]
-    std::thread::park_timeout(std::time::Duration::ZERO);
-}
-
 /// A pointer to the calling thread's handle that stays valid until the thread exits (it lives in
 /// a thread-local), so `run` can publish its runner without cloning the handle (R3). `None` once
 /// that thread-local is destroyed (a `run` from a TLS destructor) and under the checkers: the

@@ -482,7 +482,7 @@ fn done_means_done_under_racing_timed_gets() {
                                 Ok(v) => *v == value,
                                 Err(WaitError::Failed(f)) => f.is_panic(),
                                 Err(WaitError::Cancelled) => true,
-                                Err(WaitError::TimedOut) => false,
+                                Err(WaitError::TimedOut | WaitError::Interrupted) => false,
                             };
                             if !ok {
                                 v.fetch_add(1, SeqCst);
