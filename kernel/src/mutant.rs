@@ -89,6 +89,14 @@ pub const ALL: &[(&str, &str)] = &[
         "I10/E2: a submitter blocked on a full queue waits without re-checking for room",
     ),
     (
+        "shutdown_now_lists_started",
+        "I10: shutdown_now reports a task whose closure started as unstarted",
+    ),
+    (
+        "wait_ignores_interrupt",
+        "I12: a blocking wait inside a run ignores that run's interrupt",
+    ),
+    (
         "inbox_post_without_notify",
         "I3/N2: a completion notice does not signal the consumer sleeping on the inbox",
     ),

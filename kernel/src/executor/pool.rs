@@ -846,7 +846,8 @@ impl ThreadPool {
         // not start then, I4).
         let mut unstarted = Vec::with_capacity(queued.len());
         for task in running {
-            if task.cancel_task(true) && !task.started() {
+            // `started` is frozen once our cancel won (I4): read it after winning.
+            if task.cancel_task(true) && (!task.started() || mutant("shutdown_now_lists_started")) {
                 unstarted.push(Unstarted(task));
             }
         }
