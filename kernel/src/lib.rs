@@ -76,4 +76,4 @@ pub use promise::{promise, Promise};
 pub use task::{Closure, FutureTask, Job, NoJob};
 
 #[cfg(any(loom, feature = "shuttle"))]
-pub use sync::mock_clock;
+pub use sync::{coverage, mock_clock};

@@ -552,6 +552,27 @@ pub(crate) fn wait_timeout<'a, T>(
     }
 }
 
+/// Reachability counters of the loom and shuttle builds: a model asserts that the scenario it
+/// exists for actually happened in some execution (a model that never reaches it proves
+/// nothing about it).
+#[cfg(any(loom, feature = "shuttle"))]
+pub mod coverage {
+    use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+
+    static DIRTY_AGAIN: AtomicUsize = AtomicUsize::new(0);
+
+    /// A remover marked DIRTY while DIRTY was already set (a third abandoner met a lock holder
+    /// and a second abandoner that had already marked it).
+    pub(crate) fn note_dirty_already_set() {
+        DIRTY_AGAIN.fetch_add(1, Relaxed);
+    }
+
+    /// How many times, across every execution so far, a remover found DIRTY already set.
+    pub fn dirty_already_set() -> usize {
+        DIRTY_AGAIN.load(Relaxed)
+    }
+}
+
 /// The mock clock of the loom and shuttle builds.
 #[cfg(any(loom, feature = "shuttle"))]
 pub mod mock_clock {

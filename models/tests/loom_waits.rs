@@ -114,44 +114,36 @@ fn code(r: Result<&u32, GetError<'_>>) -> usize {
 }
 
 /// **a parked getter × cancel(true) of its own task** (I5, I12, I6). Threads: the runner (task
-/// A's closure blocks in `other.get()`, untimed), main (`cancel(true)` on A), a completer of
-/// `other`. Checks: `run` returns (a getter that ignored its interrupt, or slept where the
-/// canceller's unpark cannot reach it, stays blocked: deadlock); the getter saw `other`'s value
-/// or `Interrupted`, and `Interrupted` only if A was cancelled; after `run` the thread sees no
-/// interrupt; `other`'s stack is empty (the interrupted getter unlinked its node). The runner
-/// spins only in `run`'s INTERRUPTING wait, the getter's abandon waits by parking. Bound:
-/// preemption=3.
+/// A's closure blocks in `other.get()`, untimed, on a task nobody completes while A runs), main
+/// (`cancel(true)` on A, then joins the runner, then completes `other`). Checks: `run` returns
+/// although `other` is still pending — a getter that ignored its interrupt, or slept where the
+/// canceller's unpark does not reach it, stays blocked and loom reports the deadlock; the getter
+/// saw `Interrupted` (or the closure never ran, cancel having won from NEW); after `run` the
+/// thread sees no interrupt; `other`'s stack is empty (the getter unlinked its node) and `other`
+/// still completes. Only the runner spins (`run`'s INTERRUPTING wait). Bound: exhaustive.
 #[test]
 fn interrupted_getter() {
-    check(
-        "interrupted_getter",
-        "I5,I6,I12",
-        Bound::Preemption(3),
-        || {
-            let other: Arc<FutureTask<u32>> = Arc::new(FutureTask::<u32, _>::pending());
-            let saw = Arc::new(AtomicUsize::new(0));
-            let (o, s) = (Arc::clone(&other), Arc::clone(&saw));
-            let task = FutureTask::arc(move || {
-                s.store(code(o.get()), SeqCst);
-            });
-            let t = Arc::clone(&task);
-            let runner = thread::spawn(move || {
-                t.run();
-                assert!(!interrupted(), "I5: interrupt leaked past run()");
-            });
-            let o = Arc::clone(&other);
-            let completer = thread::spawn(move || o.set(4).unwrap());
-            let cancelled = task.cancel(true);
-            runner.join().unwrap();
-            completer.join().unwrap();
-            match saw.load(SeqCst) {
-                0 => assert!(cancelled, "I4: the closure did not run, yet cancel lost"),
-                1 => {}
-                2 => assert!(cancelled, "I12: interrupted without an interrupting cancel"),
-                c => panic!("unexpected get outcome {c}"),
-            }
-            assert_eq!(task.state() == State::Cancelled, cancelled);
-            assert_eq!(other.waiter_stack_len(), 0, "I6: the getter left its node");
-        },
-    );
+    check("interrupted_getter", "I5,I6,I12", Bound::Exhaustive, || {
+        let other: Arc<FutureTask<u32>> = Arc::new(FutureTask::<u32, _>::pending());
+        let saw = Arc::new(AtomicUsize::new(0));
+        let (o, s) = (Arc::clone(&other), Arc::clone(&saw));
+        let task = FutureTask::arc(move || {
+            s.store(code(o.get()), SeqCst);
+        });
+        let t = Arc::clone(&task);
+        let runner = thread::spawn(move || {
+            t.run();
+            assert!(!interrupted(), "I5: interrupt leaked past run()");
+        });
+        assert!(task.cancel(true));
+        runner.join().unwrap();
+        match saw.load(SeqCst) {
+            0 | 2 => {}
+            c => panic!("I12: the interrupted get returned outcome {c}"),
+        }
+        assert_eq!(task.state(), State::Cancelled);
+        assert_eq!(other.waiter_stack_len(), 0, "I6: the getter left its node");
+        other.set(4).unwrap();
+        assert_eq!(*other.get().unwrap(), 4);
+    });
 }
