@@ -27,8 +27,10 @@ enum Kind {
 /// across threads sound even though `dyn Any + Send` is not `Sync`.
 struct PanicPayload(Box<dyn Any + Send + 'static>);
 
-// SAFETY: no method hands out `&PanicPayload.0`; the payload is reachable only by moving the
-// owning `Failure` (`into_panic_payload`, `resume`), so no two threads can access it at once.
+// SAFETY: no method hands out `&PanicPayload.0` itself: the payload is reachable by moving the
+// owning `Failure` (`into_panic_payload`, `resume`), or shared only as `&P` for a concrete
+// `P: Sync` (`Failure::panic_payload`), whose `downcast_ref` reads nothing but the vtable's type
+// id; so no two threads access a non-`Sync` value through it at once.
 unsafe impl Sync for PanicPayload {}
 
 impl Failure {
@@ -82,6 +84,28 @@ impl Failure {
     pub fn error(&self) -> Option<&(dyn StdError + Send + Sync + 'static)> {
         match &self.kind {
             Kind::Error(e) => Some(&**e),
+            _ => None,
+        }
+    }
+
+    /// The panic payload by reference, if the failure is a panic whose payload is a `P` — from
+    /// any shared handle (`get` hands out `&Failure`). `P: Sync` because every reader of the task
+    /// shares it; for other payloads take the owned one ([`Failure::into_panic_payload`]).
+    ///
+    /// ```
+    /// use futuretask::{FutureTask, GetError};
+    ///
+    /// #[derive(Debug, PartialEq)]
+    /// struct Code(u32);
+    /// let task = FutureTask::new(|| -> u8 { std::panic::panic_any(Code(7)) });
+    /// task.run();
+    /// let Err(GetError::Failed(f)) = task.get() else { unreachable!() };
+    /// assert_eq!(f.panic_payload::<Code>(), Some(&Code(7)));
+    /// assert_eq!(f.panic_payload::<String>(), None);
+    /// ```
+    pub fn panic_payload<P: Any + Sync>(&self) -> Option<&P> {
+        match &self.kind {
+            Kind::Panic { payload, .. } => payload.0.downcast_ref::<P>(),
             _ => None,
         }
     }
@@ -270,6 +294,45 @@ impl<V> fmt::Display for AlreadyCompleted<V> {
 }
 
 impl<V> StdError for AlreadyCompleted<V> {}
+
+/// One consistent reading of a task's state with what [`State`] leaves out: whether `run` had
+/// claimed the closure, and whether a cancel was an interrupting one. From
+/// [`FutureTask::snapshot`](crate::FutureTask::snapshot).
+///
+/// ```
+/// use futuretask::{FutureTask, State};
+///
+/// let task = FutureTask::new(|| 1);
+/// task.cancel(true);
+/// let s = task.snapshot();
+/// assert_eq!(s.state(), State::Cancelled);
+/// assert!(s.interrupted() && !s.started());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Snapshot {
+    pub(crate) state: State,
+    pub(crate) started: bool,
+    pub(crate) interrupted: bool,
+}
+
+impl Snapshot {
+    /// The state.
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// Whether `run` had claimed the closure: a cancelled task with `started() == false` never
+    /// ran and never will (I4); one with `true` was cancelled while (or after) it ran.
+    pub fn started(&self) -> bool {
+        self.started
+    }
+
+    /// Whether the task was cancelled with interrupt (`cancel(true)`, `shutdown_now`), as opposed
+    /// to a plain `cancel(false)`. `false` for every state but [`State::Cancelled`].
+    pub fn interrupted(&self) -> bool {
+        self.interrupted
+    }
+}
 
 /// A snapshot of a task's state (Java 19's `Future.State`, plus whether the closure started).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

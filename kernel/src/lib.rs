@@ -69,7 +69,9 @@ mod sync;
 mod task;
 mod waiters;
 
-pub use failure::{AlreadyCompleted, Failure, GetError, Outcome, OutcomeError, State, WaitError};
+pub use failure::{
+    AlreadyCompleted, Failure, GetError, Outcome, OutcomeError, Snapshot, State, WaitError,
+};
 pub use future::{Done, Wait};
 pub use interrupt::{cancelled, interrupted};
 pub use promise::{promise, Promise};

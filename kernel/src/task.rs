@@ -1,7 +1,7 @@
 //! [`FutureTask`]: the state word, the outcome cell, run / complete / cancel / get.
 //! Step labels (R1, K1, C1, G1, …) refer to `proofs/ALGORITHM.md`.
 
-use crate::failure::{AlreadyCompleted, Failure, GetError, Outcome, State, WaitError};
+use crate::failure::{AlreadyCompleted, Failure, GetError, Outcome, Snapshot, State, WaitError};
 use crate::interrupt;
 use crate::mutant::mutant;
 use crate::protocol as p;
@@ -389,6 +389,40 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
                 p::NORMAL => State::Success,
                 p::EXCEPTIONAL => State::Failed,
                 _ => State::Cancelled,
+            };
+        }
+    }
+
+    /// [`state`](FutureTask::state) together with whether the closure had started and whether a
+    /// cancel interrupted it, from one reading of the state word.
+    ///
+    /// ```
+    /// use futuretask::{FutureTask, State};
+    ///
+    /// let task = FutureTask::new(|| 2);
+    /// task.run();
+    /// assert!(!task.cancel(true));
+    /// let s = task.snapshot();
+    /// assert_eq!((s.state(), s.started(), s.interrupted()), (State::Success, true, false));
+    /// ```
+    pub fn snapshot(&self) -> Snapshot {
+        loop {
+            let s = self.state.load(Acquire);
+            let state = match p::phase(s) {
+                p::NEW if p::is_started(s) => State::Running,
+                p::NEW => State::Pending,
+                p::COMPLETING => {
+                    sync::yield_now();
+                    continue;
+                }
+                p::NORMAL => State::Success,
+                p::EXCEPTIONAL => State::Failed,
+                _ => State::Cancelled,
+            };
+            return Snapshot {
+                state,
+                started: p::is_started(s),
+                interrupted: p::is_interrupted(s),
             };
         }
     }

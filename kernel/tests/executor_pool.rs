@@ -601,3 +601,36 @@ fn handles_report_timeouts_while_queued() {
     gate.open();
     assert_eq!(*h.get().unwrap(), 9);
 }
+
+/// CPython's `shutdown(cancel_futures=True)`: the queue is cancelled and handed back, the running
+/// task finishes undisturbed, then the workers leave.
+#[test]
+fn shutdown_cancel_queued_cancels_the_queue_and_lets_running_tasks_finish() {
+    let pool = ThreadPool::new(1).unwrap();
+    let (gate, running) = block_worker(&pool);
+    let saw_interrupt = Arc::new(AtomicBool::new(false));
+    let queued: Vec<_> = (0..3).map(|i| pool.submit(move || i).unwrap()).collect();
+    let s = Arc::clone(&saw_interrupt);
+    let probe = pool.submit(move || s.store(interrupted(), SeqCst));
+    let unstarted = pool.shutdown_cancel_queued();
+    assert!(probe.is_ok(), "accepted before the shutdown");
+    assert_eq!(unstarted.len(), 4);
+    for (u, h) in unstarted.iter().zip(&queued) {
+        assert!(u.is(&**h));
+        assert!(matches!(h.get(), Err(GetError::Cancelled)));
+        assert!(!h.snapshot().started() && !h.snapshot().interrupted());
+    }
+    assert!(matches!(
+        pool.submit(|| 9).map_err(|r| r.reason),
+        Err(RejectReason::Shutdown)
+    ));
+    assert_eq!(
+        running.state(),
+        State::Running,
+        "the running task is not interrupted"
+    );
+    gate.open();
+    running.get().unwrap();
+    assert!(pool.await_termination(LONG));
+    assert!(!saw_interrupt.load(SeqCst));
+}

@@ -258,3 +258,42 @@ fn run_keeps_an_unrelated_unpark_after_cancel_true_closure_parks() {
 fn run_keeps_an_unrelated_unpark_after_cancel_true_closure_polls() {
     unrelated_unpark_survives(false);
 }
+
+#[test]
+fn snapshot_tells_interrupted_from_plain_cancels_and_whether_it_started() {
+    let plain = FutureTask::new(|| 1u32);
+    plain.cancel(false);
+    let s = plain.snapshot();
+    assert_eq!(
+        (s.state(), s.started(), s.interrupted()),
+        (State::Cancelled, false, false)
+    );
+
+    let started = Arc::new(AtomicBool::new(false));
+    let st = Arc::clone(&started);
+    let running = FutureTask::arc(move || {
+        st.store(true, SeqCst);
+        while !interrupted() {
+            thread::yield_now();
+        }
+    });
+    let r = Arc::clone(&running);
+    let runner = thread::spawn(move || r.run());
+    wait_until("the closure to start", || started.load(SeqCst));
+    assert_eq!(running.snapshot().state(), State::Running);
+    assert!(running.cancel(true));
+    runner.join().unwrap();
+    let s = running.snapshot();
+    assert_eq!(
+        (s.state(), s.started(), s.interrupted()),
+        (State::Cancelled, true, true)
+    );
+
+    let done = FutureTask::new(|| 3u32);
+    done.run();
+    let s = done.snapshot();
+    assert_eq!(
+        (s.state(), s.started(), s.interrupted()),
+        (State::Success, true, false)
+    );
+}

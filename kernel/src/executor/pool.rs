@@ -859,6 +859,49 @@ impl ThreadPool {
         unstarted
     }
 
+    /// Stop accepting tasks and cancel every queued one (its waiters and callbacks wake now), but
+    /// let the running tasks finish undisturbed (no interrupt); then the workers leave (CPython's
+    /// `shutdown(wait=False, cancel_futures=True)`). Returns the cancelled tasks, in queue order.
+    /// Does not wait (see [`await_termination`](ThreadPool::await_termination)).
+    ///
+    /// ```
+    /// use futuretask::executor::ThreadPool;
+    /// use std::time::Duration;
+    ///
+    /// let pool = ThreadPool::new(1).unwrap();
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// let running = pool.submit(move || rx.recv().unwrap()).unwrap();
+    /// let queued = pool.submit(|| 0).unwrap();
+    /// while pool.queued() != 1 {
+    ///     std::thread::yield_now();
+    /// }
+    /// let cancelled = pool.shutdown_cancel_queued();
+    /// assert!(queued.is_cancelled() && cancelled[0].is(&*queued));
+    /// tx.send(7).unwrap();
+    /// assert_eq!(*running.get().unwrap(), 7); // ran to completion
+    /// assert!(pool.await_termination(Duration::from_secs(10)));
+    /// ```
+    pub fn shutdown_cancel_queued(&self) -> Vec<Unstarted> {
+        let sh = &*self.shared;
+        let queued: Vec<QueuedJob> = {
+            let mut g = sh.queue.lock_push();
+            g.shutdown = true;
+            sh.shutdown.store(true, SeqCst);
+            let mut w = g.lock_pop();
+            std::iter::from_fn(|| w.pop()).collect()
+        };
+        sh.wake_everyone();
+        // Outside the locks: cancelling runs callbacks (user code).
+        queued
+            .into_iter()
+            .filter_map(|job| {
+                let task = job.into_task();
+                // A queued task is unstarted unless someone ran it by hand through its handle.
+                (task.cancel_task(false) || !task.started()).then(|| Unstarted(task))
+            })
+            .collect()
+    }
+
     /// Wait until the pool has shut down and every worker has left, at most `timeout` (a timeout
     /// too large for the clock waits without a deadline). Returns whether it terminated. Called
     /// from one of this pool's own workers it returns `false` at once (that worker is still
