@@ -37,7 +37,7 @@
 //! | `run()` | claims, runs the closure, completes; `true` | `false` | `false` | `false` | `false` (the closure never starts, I4) |
 //! | `set(v)` / `fail(e)` | wins: `Ok` | wins: `Ok`; the run's late result is discarded | `Err(AlreadyCompleted)` | `Err(AlreadyCompleted)` | `Err(AlreadyCompleted)` |
 //! | `cancel(i)` | wins: `true` | wins: `true`; with `i` the closure sees [`interrupted()`] and its thread is unparked | `false` | `false` | `false` |
-//! | `get()` | blocks | blocks | waits out COMPLETING (never reports pending) | `Ok(&T)` / `Err(Failed)` | `Err(Cancelled)` |
+//! | `get()` | blocks (inside a task's closure: until that task is cancelled with interrupt, then `Err(Interrupted)`) | blocks (same) | waits out COMPLETING (never reports pending) | `Ok(&T)` / `Err(Failed)` | `Err(Cancelled)` |
 //! | `get_timeout(d)` | blocks ≤ d, then `TimedOut`; `d = 0` answers at once | same | as `get` (never times out, I9) | as `get` | as `get` |
 //! | `try_get()` | `None` | `None` | as `get` | as `get` | as `get` |
 //! | `is_done()` | `false` | `false` | `true` | `true` | `true` |
@@ -50,7 +50,7 @@
 //! re-raisable). A dropped [`Promise`] fails its task instead of leaving waiters hanging.
 //!
 //! ## Invariants
-//! The invariant ids (I1–I10) used in `// SAFETY:` comments are listed in `CI.md` and stated
+//! The invariant ids (I1–I10, I12) used in `// SAFETY:` comments are listed in `CI.md` and stated
 //! precisely in `proofs/PROOF.md`; `proofs/ALGORITHM.md` gives the algorithm one atomic step per
 //! line with the labels (R1, K1, C1, G1, …) used in this crate's comments.
 
