@@ -297,3 +297,36 @@ fn snapshot_tells_interrupted_from_plain_cancels_and_whether_it_started() {
         (State::Success, true, false)
     );
 }
+
+#[test]
+fn invoke_all_in_an_interrupted_task_cancels_the_rest_and_returns() {
+    let pool = Arc::new(ThreadPool::new(3).unwrap());
+    let p = Arc::clone(&pool);
+    let (tx, rx) = mpsc::channel();
+    let outer = pool
+        .submit(move || {
+            let hs = p
+                .invoke_all(
+                    (0..2).map(|_| {
+                        || {
+                            while !interrupted() {
+                                thread::park_timeout(Duration::from_millis(5));
+                            }
+                        }
+                    }),
+                    None,
+                )
+                .unwrap();
+            tx.send(hs.iter().all(|h| h.is_cancelled())).unwrap();
+        })
+        .unwrap();
+    wait_until("the outer task to run", || outer.state() == State::Running);
+    thread::sleep(Duration::from_millis(20));
+    assert!(outer.cancel(true));
+    assert!(
+        rx.recv_timeout(PROMPT).unwrap(),
+        "every returned handle is done: the unfinished ones were cancelled"
+    );
+    pool.shutdown();
+    assert!(pool.await_termination(PROMPT));
+}

@@ -133,6 +133,7 @@ fn set_cancel() {
                 assert_eq!(f.error().map(|e| e.to_string()).as_deref(), Some("boom"));
             }
             Err(GetError::Cancelled) => assert!(cancel_won),
+            Err(GetError::Interrupted) => panic!("I12: main runs no task, yet was interrupted"),
         }
     });
 }

@@ -43,6 +43,7 @@ fn seen_get(r: Result<&u32, GetError<'_>>) -> Seen {
         Ok(v) => Seen::Value(*v),
         Err(GetError::Failed(_)) => Seen::Failed,
         Err(GetError::Cancelled) => Seen::Cancelled,
+        Err(GetError::Interrupted) => panic!("I12: no model thread waits inside a task"),
     }
 }
 
@@ -52,6 +53,7 @@ fn seen_wait(r: Result<&u32, WaitError<'_>>) -> Seen {
         Err(WaitError::Failed(_)) => Seen::Failed,
         Err(WaitError::Cancelled) => Seen::Cancelled,
         Err(WaitError::TimedOut) => Seen::TimedOut,
+        Err(WaitError::Interrupted) => panic!("I12: no model thread waits inside a task"),
     }
 }
 

@@ -3,7 +3,7 @@
 use super::inbox::{watch, Inbox};
 use super::pool::{Rejected, TaskHandle, ThreadPool};
 use super::wait::deadline_after;
-use crate::failure::{State, WaitError};
+use crate::failure::{GetError, State, WaitError};
 use std::fmt;
 use std::time::Duration;
 
@@ -50,7 +50,8 @@ impl<T, F> std::error::Error for InvokeAnyError<T, F> {}
 
 impl ThreadPool {
     /// Submit every task and wait for all of them (Java's `invokeAll`). With `timeout`, the tasks
-    /// not finished when it passes are cancelled with interrupt. Every returned handle is done,
+    /// not finished when it passes are cancelled with interrupt; so are they when the caller is a
+    /// task that is itself cancelled with interrupt while it waits. Every returned handle is done,
     /// in input order; each reports its own value, failure or cancellation.
     ///
     /// If the pool refuses a task, the ones already submitted are cancelled and the refused
@@ -69,14 +70,13 @@ impl ThreadPool {
         let deadline = deadline_after(timeout);
         let handles = self.submit_all(tasks)?;
         for h in &handles {
+            // Called from a task that is cancelled with interrupt, the wait gives up like a
+            // deadline (Java's `invokeAll` throws `InterruptedException` and cancels the rest).
             let finished = match deadline {
-                None => {
-                    let _ = h.get();
-                    true
-                }
+                None => !matches!(h.get(), Err(GetError::Interrupted)),
                 Some(d) => !matches!(
                     h.get_timeout(d.remaining().unwrap_or(Duration::ZERO)),
-                    Err(WaitError::TimedOut)
+                    Err(WaitError::TimedOut | WaitError::Interrupted)
                 ),
             };
             if !finished {
