@@ -176,6 +176,11 @@ plan() {
         echo "shuttle executor_shutdown_now"
         echo "miri -"
         echo "tests" ;;
+    reclaim_ignores_started) # I4: a reclaimed closure claimed twice (the kernel's unit test)
+        echo "tests"
+        echo "loom -"
+        echo "shuttle -"
+        echo "miri -" ;;
     wait_ignores_interrupt) # I12: a wait inside an interrupted run never returns
         echo "loom interrupted_getter"
         echo "shuttle -"

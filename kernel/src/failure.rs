@@ -321,8 +321,9 @@ impl Snapshot {
         self.state
     }
 
-    /// Whether `run` had claimed the closure: a cancelled task with `started() == false` never
-    /// ran and never will (I4); one with `true` was cancelled while (or after) it ran.
+    /// Whether the closure was claimed: by `run` — a cancelled task with `started() == false`
+    /// never ran and never will (I4), one with `true` was cancelled while (or after) it ran — or,
+    /// after the cancel, taken back by [`Unstarted::into_job`](crate::executor::Unstarted::into_job).
     pub fn started(&self) -> bool {
         self.started
     }

@@ -65,6 +65,7 @@ mod interrupt;
 pub mod mutant;
 mod promise;
 pub mod protocol;
+mod reclaim;
 mod sync;
 mod task;
 mod waiters;

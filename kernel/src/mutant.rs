@@ -93,6 +93,10 @@ pub const ALL: &[(&str, &str)] = &[
         "I10: shutdown_now reports a task whose closure started as unstarted",
     ),
     (
+        "reclaim_ignores_started",
+        "I4: a cancelled task's closure is reclaimed twice (run or dropped twice)",
+    ),
+    (
         "wait_ignores_interrupt",
         "I12: a blocking wait inside a run ignores that run's interrupt",
     ),

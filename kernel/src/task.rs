@@ -32,7 +32,8 @@ pub trait Job<T>: sealed::Sealed + Send + Sync {
     /// Drop the closure in place.
     ///
     /// # Safety
-    /// Called at most once, only if `call` never was (the task is being dropped, STARTED unset).
+    /// Called at most once, only if `call` never was: the task is being dropped with STARTED
+    /// unset, or the closure was reclaimed (`reclaim.rs`) and is dropped instead of run.
     #[doc(hidden)]
     unsafe fn drop_unclaimed(&self);
     /// Whether there is a closure to run.
@@ -676,6 +677,16 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
 
     pub(crate) fn state_word(&self) -> usize {
         self.state.load(Acquire)
+    }
+
+    /// The state word itself, for the reclaim CAS (`reclaim.rs`).
+    pub(crate) fn state_atomic(&self) -> &AtomicUsize {
+        &self.state
+    }
+
+    /// The closure holder, for a reclaimer that set STARTED (`reclaim.rs`).
+    pub(crate) fn job_ref(&self) -> &J {
+        &self.job
     }
 
     /// Number of nodes on the waiter stack (waiters and pending callbacks). Diagnostics and tests:

@@ -634,3 +634,64 @@ fn shutdown_cancel_queued_cancels_the_queue_and_lets_running_tasks_finish() {
     assert!(pool.await_termination(LONG));
     assert!(!saw_interrupt.load(SeqCst));
 }
+
+/// `shutdown_now` hands the unstarted closures back: each can be run once, elsewhere, or dropped
+/// (which drops it); the tasks stay cancelled.
+#[test]
+fn shutdown_now_hands_back_the_unstarted_closures() {
+    let pool = ThreadPool::new(1).unwrap();
+    let (gate, running) = block_worker(&pool);
+    let ran = Arc::new(AtomicUsize::new(0));
+    let token = Arc::new(());
+    let hs: Vec<_> = (0..3)
+        .map(|i| {
+            let (r, t) = (Arc::clone(&ran), Arc::clone(&token));
+            pool.submit(move || {
+                let _t = t;
+                r.fetch_add(1, SeqCst);
+                i
+            })
+            .unwrap()
+        })
+        .collect();
+    // One of them is run by hand through its handle first: its closure is gone.
+    assert!(hs[2].run());
+    assert_eq!(ran.load(SeqCst), 1);
+    let unstarted = pool.shutdown_now();
+    gate.open();
+    let _ = running.get();
+    let mut jobs = Vec::new();
+    let mut gone = 0;
+    for u in unstarted {
+        match u.into_job() {
+            Some(j) => jobs.push(j),
+            None => gone += 1,
+        }
+    }
+    assert_eq!(
+        (jobs.len(), gone),
+        (2, 1),
+        "the hand-run task has no closure to give back"
+    );
+    let dropped = jobs.pop().unwrap();
+    drop(dropped); // drops its closure (and the token it holds)
+    assert_eq!(
+        Arc::strong_count(&token),
+        2,
+        "one closure ran by hand, one dropped: one left"
+    );
+    let job = jobs.pop().unwrap();
+    thread::spawn(move || job.run()).join().unwrap();
+    assert_eq!(ran.load(SeqCst), 2);
+    assert_eq!(
+        Arc::strong_count(&token),
+        1,
+        "every closure consumed exactly once"
+    );
+    assert!(
+        hs[0].is_cancelled() && hs[1].is_cancelled(),
+        "the tasks stay cancelled"
+    );
+    assert_eq!(*hs[2].get().unwrap(), 2);
+    assert!(pool.await_termination(LONG));
+}

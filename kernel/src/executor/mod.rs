@@ -54,5 +54,6 @@ pub use invoke::InvokeAnyError;
 pub use map::{Map, MapError};
 pub use pool::{
     BuildError, Builder, Policy, RejectReason, Rejected, TaskHandle, ThreadPool, Unstarted,
+    UnstartedJob,
 };
 pub use wait::{as_completed, wait, AsCompleted, DoneAndNotDone, ReturnWhen, TimedOut};

@@ -30,7 +30,7 @@
 //! task is cancelled and returned. A queue entry dropped unrun cancels its task ([`QueuedJob`]'s
 //! drop guard), as does the ring dropping what is left in it.
 
-use super::job::{QueuedJob, Runnable};
+use super::job::{QueuedJob, ReclaimedJob, Runnable};
 use super::ring::Ring;
 use crate::failure::State;
 use crate::mutant::mutant;
@@ -190,6 +190,65 @@ impl Unstarted {
     /// before `shutdown_now` got to it).
     pub fn state(&self) -> State {
         self.0.task_state()
+    }
+    /// The closure, taken back to run elsewhere (what Java's `shutdownNow` hands back). The task
+    /// stays cancelled — its waiters were released when `shutdown_now` cancelled it — so the
+    /// closure's result is dropped; run it for its effects, or drop it. `None` if the closure is
+    /// no longer there (someone ran the task by hand through its handle first).
+    ///
+    /// ```
+    /// use futuretask::executor::ThreadPool;
+    /// use std::sync::{atomic::{AtomicU32, Ordering}, Arc};
+    ///
+    /// let pool = ThreadPool::new(1).unwrap();
+    /// let (tx, rx) = std::sync::mpsc::channel::<()>();
+    /// pool.execute(move || drop(rx.recv())).unwrap(); // occupies the only worker
+    /// let hits = Arc::new(AtomicU32::new(0));
+    /// let h = Arc::clone(&hits);
+    /// let queued = pool.submit(move || h.fetch_add(1, Ordering::SeqCst)).unwrap();
+    /// let unstarted = pool.shutdown_now();
+    /// drop(tx);
+    /// assert!(queued.is_cancelled());
+    /// for u in unstarted {
+    ///     if let Some(job) = u.into_job() {
+    ///         job.run(); // the work still happens, on this thread
+    ///     }
+    /// }
+    /// assert_eq!(hits.load(Ordering::SeqCst), 1);
+    /// assert!(queued.is_cancelled(), "the task itself stays cancelled");
+    /// ```
+    pub fn into_job(self) -> Option<UnstartedJob> {
+        self.0.reclaim().map(UnstartedJob)
+    }
+}
+
+/// The closure of a task that [`ThreadPool::shutdown_now`] cancelled before it started, taken
+/// back with [`Unstarted::into_job`]. `Send`: run it on any thread, at most once; dropping it
+/// drops the closure.
+pub struct UnstartedJob(Box<dyn ReclaimedJob>);
+
+impl UnstartedJob {
+    /// Call the closure (its result is dropped; a panic propagates to the caller).
+    ///
+    /// ```
+    /// use futuretask::executor::ThreadPool;
+    ///
+    /// let pool = ThreadPool::new(1).unwrap();
+    /// let (tx, rx) = std::sync::mpsc::channel::<()>();
+    /// pool.execute(move || drop(rx.recv())).unwrap();
+    /// pool.execute(|| println!("ran after all")).unwrap();
+    /// let jobs: Vec<_> = pool.shutdown_now().into_iter().filter_map(|u| u.into_job()).collect();
+    /// drop(tx);
+    /// std::thread::spawn(move || jobs.into_iter().for_each(|j| j.run())).join().unwrap();
+    /// ```
+    pub fn run(self) {
+        self.0.run();
+    }
+}
+
+impl fmt::Debug for UnstartedJob {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("UnstartedJob")
     }
 }
 
@@ -827,7 +886,8 @@ impl ThreadPool {
     /// Stop accepting tasks, cancel every queued task (its waiters and callbacks wake now) and
     /// `cancel(true)` every running one (cooperative interrupt: the closure sees
     /// [`crate::interrupted`] and its thread is unparked). Returns the tasks that never started,
-    /// already cancelled: any a worker had taken but not yet started, then the queue in order.
+    /// already cancelled: any a worker had taken but not yet started, then the queue in order;
+    /// [`Unstarted::into_job`] takes a closure back to run it elsewhere.
     pub fn shutdown_now(&self) -> Vec<Unstarted> {
         let sh = &*self.shared;
         let (queued, running): (Vec<QueuedJob>, Vec<Arc<dyn Runnable>>) = {
