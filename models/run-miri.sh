@@ -27,7 +27,10 @@ cargo +nightly miri setup
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target/miri}"
 # No -Zmiri-disable-isolation: time is Miri's virtual clock, so the timed waits are reproducible.
-export MIRIFLAGS="-Zmiri-strict-provenance -Zmiri-many-seeds=0..${SEEDS} ${MIRIFLAGS_EXTRA:-}"
+# Per-race bound (virtual seconds per seed, models/tests/miri_races.rs): a race that makes no
+# progress aborts, and Miri prints the failing seed.
+export FT_MIRI_RACE_SECS="${FT_MIRI_RACE_SECS:-60}"
+export MIRIFLAGS="-Zmiri-strict-provenance -Zmiri-env-forward=FT_MIRI_RACE_SECS -Zmiri-many-seeds=0..${SEEDS} ${MIRIFLAGS_EXTRA:-}"
 echo "MIRIFLAGS=$MIRIFLAGS"
 
 start=$(date +%s)
@@ -42,7 +45,8 @@ echo "== models/tests/miri_races.rs under Miri (${SEEDS} seeds) =="
 # One test thread: libtest's parallel runner waits with a timeout, which would hide a deadlock
 # from Miri's detector.
 # A livelock (a thread spinning on a hand-off that never comes) is not something Miri reports: it
-# just runs. Bound the races' wall time (MIRI_RACES_TIMEOUT, default 20 s per seed, at least 240 s)
+# just runs. Each race has a watchdog (FT_MIRI_RACE_SECS above) that aborts it, so the seed fails
+# and Miri names it. As a backstop (a watchdog that is never scheduled), bound the races' wall time (MIRI_RACES_TIMEOUT, default 20 s per seed, at least 240 s)
 # and, on a timeout, find and print the seed that does not finish.
 limit="${MIRI_RACES_TIMEOUT:-$((SEEDS * 20 > 240 ? SEEDS * 20 : 240))}"
 rc=0
@@ -50,7 +54,7 @@ timeout "$limit" cargo +nightly miri test -p futuretask-models --test miri_races
 if [ "$rc" -eq 124 ]; then
     echo "miri races did not finish in ${limit} s (a livelock?); looking for the seed that hangs" >&2
     for ((s = 0; s < SEEDS; s++)); do
-        if ! MIRIFLAGS="-Zmiri-strict-provenance -Zmiri-seed=$s ${MIRIFLAGS_EXTRA:-}" timeout 300 \
+        if ! MIRIFLAGS="-Zmiri-strict-provenance -Zmiri-env-forward=FT_MIRI_RACE_SECS -Zmiri-seed=$s ${MIRIFLAGS_EXTRA:-}" timeout 300 \
             cargo +nightly miri test -q -p futuretask-models --test miri_races -- --test-threads=1 "$@" >/dev/null 2>&1; then
             echo "REPRODUCE: MIRIFLAGS=\"-Zmiri-strict-provenance -Zmiri-seed=$s -Zmiri-report-progress=20000000\" cargo +nightly miri test -p futuretask-models --test miri_races -- --test-threads=1 $*" >&2
             echo "  (the progress reports show where the spinning thread is)" >&2

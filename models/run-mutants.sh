@@ -189,6 +189,31 @@ plan() {
         echo "shuttle executor"
         echo "miri pool_push_pop_grow"
         echo "tests" ;;
+    shutdown_now_lists_started) # I10: a started task reported unstarted
+        echo "loom executor::submit_shutdown_now"
+        echo "shuttle executor_shutdown_now"
+        echo "miri -"
+        echo "tests" ;;
+    reclaim_ignores_started) # I4: a reclaimed closure claimed twice (the kernel's unit test)
+        echo "tests"
+        echo "loom -"
+        echo "shuttle -"
+        echo "miri -" ;;
+    wait_ignores_interrupt) # I12: a wait inside an interrupted run never returns
+        echo "loom interrupted_getter"
+        echo "shuttle -"
+        echo "miri -"
+        echo "tests" ;;
+    inbox_post_without_notify | inbox_sleep_without_recheck | watch_ready_not_posted) # I3/N1, N2
+        echo "loom inbox_untimed"
+        echo "shuttle inbox_storm"
+        echo "miri -"
+        echo "tests" ;;
+    timed_out_watch_kept) # I6/N3: registrations left behind by a wait that gave up
+        echo "loom inbox_timed"
+        echo "shuttle inbox_storm"
+        echo "miri -"
+        echo "tests" ;;
     tail_relaxed) # I10/Q1: a slot published without Release (a weak-memory bug)
         echo "loom executor::submit_drop executor::submit_shutdown"
         echo "miri pool_push_pop_grow"
@@ -239,11 +264,11 @@ run_checker() {
     case "$checker" in
     loom)
         build=(env RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR="$BASE/loom"
-            cargo test -p futuretask-models --release --test loom)
+            cargo test -p futuretask-models --release --test loom --test loom_waits)
         run=("${build[@]}" -- --test-threads=1 --exact "${models[@]}") ;;
     shuttle)
         build=(env CARGO_TARGET_DIR="$BASE/shuttle"
-            cargo test -p futuretask-models --features shuttle --release --test shuttle)
+            cargo test -p futuretask-models --features shuttle --release --test shuttle --test shuttle_waits)
         run=("${build[@]}" -- --test-threads=1 "${models[@]}") ;;
     miri)
         if ! ensure_miri; then

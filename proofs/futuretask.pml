@@ -355,15 +355,11 @@ proctype Runner() {
 #else
      s = state;
 #endif
-     if
-     :: IS_INTERRUPTED(s) -> atomic { permit[RUNNER] = 0; s = 0 }   /* R8: absorb the permit */
-     :: else -> s = 0
-     fi
+     s = 0                                                   /* R8: permit left alone */
   :: else -> skip
   fi;
   atomic {
-    assert(PHASE(state) != INTERRUPTING);                    /* I5 */
-    assert(!permit[RUNNER]);                                 /* I5: no leaked permit */
+    assert(PHASE(state) != INTERRUPTING);                    /* I5 (C4 asserts runner_in_run) */
     runner_in_run = 0; lost = 0
   };
 leave_unclaimed:
@@ -384,7 +380,7 @@ proctype Canceller() {
      if :: ok -> break :: else -> skip fi
   od;
   ok = 0;
-  t = runner;                                                /* C2 fence, C3 */
+  atomic { t = runner; runner = 0 };                         /* C2 fence, C3 (swap) */
   if
   :: t != 0 -> atomic { assert(runner_in_run); permit[t - 1] = 1; t = 0 }   /* C4 (I5) */
   :: else -> skip

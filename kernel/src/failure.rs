@@ -27,8 +27,10 @@ enum Kind {
 /// across threads sound even though `dyn Any + Send` is not `Sync`.
 struct PanicPayload(Box<dyn Any + Send + 'static>);
 
-// SAFETY: no method hands out `&PanicPayload.0`; the payload is reachable only by moving the
-// owning `Failure` (`into_panic_payload`, `resume`), so no two threads can access it at once.
+// SAFETY: no method hands out `&PanicPayload.0` itself: the payload is reachable by moving the
+// owning `Failure` (`into_panic_payload`, `resume`), or shared only as `&P` for a concrete
+// `P: Sync` (`Failure::panic_payload`), whose `downcast_ref` reads nothing but the vtable's type
+// id; so no two threads access a non-`Sync` value through it at once.
 unsafe impl Sync for PanicPayload {}
 
 impl Failure {
@@ -82,6 +84,28 @@ impl Failure {
     pub fn error(&self) -> Option<&(dyn StdError + Send + Sync + 'static)> {
         match &self.kind {
             Kind::Error(e) => Some(&**e),
+            _ => None,
+        }
+    }
+
+    /// The panic payload by reference, if the failure is a panic whose payload is a `P` — from
+    /// any shared handle (`get` hands out `&Failure`). `P: Sync` because every reader of the task
+    /// shares it; for other payloads take the owned one ([`Failure::into_panic_payload`]).
+    ///
+    /// ```
+    /// use futuretask::{FutureTask, GetError};
+    ///
+    /// #[derive(Debug, PartialEq)]
+    /// struct Code(u32);
+    /// let task = FutureTask::new(|| -> u8 { std::panic::panic_any(Code(7)) });
+    /// task.run();
+    /// let Err(GetError::Failed(f)) = task.get() else { unreachable!() };
+    /// assert_eq!(f.panic_payload::<Code>(), Some(&Code(7)));
+    /// assert_eq!(f.panic_payload::<String>(), None);
+    /// ```
+    pub fn panic_payload<P: Any + Sync>(&self) -> Option<&P> {
+        match &self.kind {
+            Kind::Panic { payload, .. } => payload.0.downcast_ref::<P>(),
             _ => None,
         }
     }
@@ -146,6 +170,11 @@ pub enum GetError<'a> {
     Cancelled,
     /// The task completed exceptionally.
     Failed(&'a Failure),
+    /// The *waiting* thread was interrupted: it is running a task's closure, and that task was
+    /// cancelled with `cancel(true)` while it waited (Java's `InterruptedException`). Says
+    /// nothing about the awaited task, which is still pending. Only a wait that would block
+    /// inside an interrupted run returns this; outside a task's closure it never happens.
+    Interrupted,
 }
 
 /// Why a timed `get` returned no value.
@@ -157,6 +186,9 @@ pub enum WaitError<'a> {
     Failed(&'a Failure),
     /// The deadline passed while the task was still pending.
     TimedOut,
+    /// The waiting thread was interrupted (see [`GetError::Interrupted`]); the awaited task is
+    /// still pending.
+    Interrupted,
 }
 
 impl<'a> From<GetError<'a>> for WaitError<'a> {
@@ -164,6 +196,7 @@ impl<'a> From<GetError<'a>> for WaitError<'a> {
         match e {
             GetError::Cancelled => WaitError::Cancelled,
             GetError::Failed(f) => WaitError::Failed(f),
+            GetError::Interrupted => WaitError::Interrupted,
         }
     }
 }
@@ -173,6 +206,7 @@ impl fmt::Display for GetError<'_> {
         match self {
             GetError::Cancelled => f.write_str("task was cancelled"),
             GetError::Failed(e) => fmt::Display::fmt(e, f),
+            GetError::Interrupted => f.write_str(INTERRUPTED),
         }
     }
 }
@@ -183,9 +217,13 @@ impl fmt::Display for WaitError<'_> {
             WaitError::Cancelled => f.write_str("task was cancelled"),
             WaitError::Failed(e) => fmt::Display::fmt(e, f),
             WaitError::TimedOut => f.write_str("timed out waiting for the task"),
+            WaitError::Interrupted => f.write_str(INTERRUPTED),
         }
     }
 }
+
+const INTERRUPTED: &str =
+    "interrupted: the task this thread is running was cancelled with interrupt while it waited";
 
 impl StdError for GetError<'_> {}
 impl StdError for WaitError<'_> {}
@@ -256,6 +294,46 @@ impl<V> fmt::Display for AlreadyCompleted<V> {
 }
 
 impl<V> StdError for AlreadyCompleted<V> {}
+
+/// One consistent reading of a task's state with what [`State`] leaves out: whether `run` had
+/// claimed the closure, and whether a cancel was an interrupting one. From
+/// [`FutureTask::snapshot`](crate::FutureTask::snapshot).
+///
+/// ```
+/// use futuretask::{FutureTask, State};
+///
+/// let task = FutureTask::new(|| 1);
+/// task.cancel(true);
+/// let s = task.snapshot();
+/// assert_eq!(s.state(), State::Cancelled);
+/// assert!(s.interrupted() && !s.started());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Snapshot {
+    pub(crate) state: State,
+    pub(crate) started: bool,
+    pub(crate) interrupted: bool,
+}
+
+impl Snapshot {
+    /// The state.
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// Whether the closure was claimed: by `run` — a cancelled task with `started() == false`
+    /// never ran and never will (I4), one with `true` was cancelled while (or after) it ran — or,
+    /// after the cancel, taken back by [`Unstarted::into_job`](crate::executor::Unstarted::into_job).
+    pub fn started(&self) -> bool {
+        self.started
+    }
+
+    /// Whether the task was cancelled with interrupt (`cancel(true)`, `shutdown_now`), as opposed
+    /// to a plain `cancel(false)`. `false` for every state but [`State::Cancelled`].
+    pub fn interrupted(&self) -> bool {
+        self.interrupted
+    }
+}
 
 /// A snapshot of a task's state (Java 19's `Future.State`, plus whether the closure started).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -34,6 +34,13 @@ pub fn cancelled() -> bool {
     current_state().is_some_and(p::is_cancelled)
 }
 
+/// Whether this thread is running a task's closure: its blocking waits are then interruptible
+/// (they park, so the canceller's unpark reaches them, and re-check [`interrupted()`]).
+#[inline]
+pub(crate) fn in_run() -> bool {
+    !CURRENT.with(Cell::get).is_null()
+}
+
 fn current_state() -> Option<usize> {
     let cur = CURRENT.with(Cell::get);
     // SAFETY: CURRENT points at the state word of the task whose `run` is on this thread's stack

@@ -37,7 +37,7 @@
 //! | `run()` | claims, runs the closure, completes; `true` | `false` | `false` | `false` | `false` (the closure never starts, I4) | the closure's panic becomes the failure; a waker's panic during the drain, or a lost late result's drop panic, is raised after `run` has finished |
 //! | `set(v)` / `fail(e)` | wins: `Ok` | wins: `Ok`; the run's late result is discarded | `Err(AlreadyCompleted)` | `Err(AlreadyCompleted)` | `Err(AlreadyCompleted)` | a waker's panic during the drain is raised after the task is settled, every waiter released and woken, every callback run |
 //! | `cancel(i)` | wins: `true` | wins: `true`; with `i` the closure sees [`interrupted()`] and its thread is unparked | `false` | `false` | `false` | as `set` |
-//! | `get()` | blocks | blocks | waits out COMPLETING (never reports pending) | `Ok(&T)` / `Err(Failed)` | `Err(Cancelled)` | calls no user code |
+//! | `get()` | blocks (inside a task's closure: until that task is cancelled with interrupt, then `Err(Interrupted)`) | blocks (same) | waits out COMPLETING (never reports pending) | `Ok(&T)` / `Err(Failed)` | `Err(Cancelled)` | calls no user code |
 //! | `get_timeout(d)` | blocks ≤ d, then `TimedOut`; `d = 0` answers at once | same | as `get` (never times out, I9) | as `get` | as `get` | calls no user code |
 //! | `try_get()` | `None` | `None` | as `get` | as `get` | as `get` | calls no user code |
 //! | `is_done()` | `false` | `false` | `true` | `true` | `true` | calls no user code |
@@ -60,7 +60,7 @@
 //! site.
 //!
 //! ## Invariants
-//! The invariant ids (I1–I11) used in `// SAFETY:` comments are listed in `CI.md` and stated
+//! The invariant ids (I1–I12) used in `// SAFETY:` comments are listed in `CI.md` and stated
 //! precisely in `proofs/PROOF.md`; `proofs/ALGORITHM.md` gives the algorithm one atomic step per
 //! line with the labels (R1, K1, C1, G1, …) used in this crate's comments.
 
@@ -76,15 +76,18 @@ mod interrupt;
 pub mod mutant;
 mod promise;
 pub mod protocol;
+mod reclaim;
 mod sync;
 mod task;
 mod waiters;
 
-pub use failure::{AlreadyCompleted, Failure, GetError, Outcome, OutcomeError, State, WaitError};
+pub use failure::{
+    AlreadyCompleted, Failure, GetError, Outcome, OutcomeError, Snapshot, State, WaitError,
+};
 pub use future::{Done, Wait};
 pub use interrupt::{cancelled, interrupted};
 pub use promise::{promise, Promise};
 pub use task::{Closure, FutureTask, Job, NoJob};
 
 #[cfg(any(loom, feature = "shuttle"))]
-pub use sync::mock_clock;
+pub use sync::{coverage, mock_clock};

@@ -104,6 +104,34 @@ pub const ALL: &[(&str, &str)] = &[
         "room_without_recheck",
         "I10/E2: a submitter blocked on a full queue waits without re-checking for room",
     ),
+    (
+        "shutdown_now_lists_started",
+        "I10: shutdown_now reports a task whose closure started as unstarted",
+    ),
+    (
+        "reclaim_ignores_started",
+        "I4: a cancelled task's closure is reclaimed twice (run or dropped twice)",
+    ),
+    (
+        "wait_ignores_interrupt",
+        "I12: a blocking wait inside a run ignores that run's interrupt",
+    ),
+    (
+        "inbox_post_without_notify",
+        "I3/N2: a completion notice does not signal the consumer sleeping on the inbox",
+    ),
+    (
+        "inbox_sleep_without_recheck",
+        "I3/N2: the inbox consumer announces its sleep after re-locking, missing a notice",
+    ),
+    (
+        "watch_ready_not_posted",
+        "I3/N1: a task already done when watched is never reported",
+    ),
+    (
+        "timed_out_watch_kept",
+        "I6/N3: a wait that gives up leaves its registrations on the pending tasks",
+    ),
 ];
 
 /// Whether the mutant `name` is compiled in.

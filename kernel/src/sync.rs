@@ -179,15 +179,6 @@ pub(crate) fn park_timeout(d: std::time::Duration) {
     }
 }
 
-/// Consume a pending park permit of the current thread, if any, without blocking (used by `run`
-/// after an interrupting cancel so the canceller's unpark does not linger; I5). A no-op under the
-/// checkers, which have no non-blocking way to take a permit.
-#[inline]
-pub(crate) fn absorb_park_permit() {
-    #[cfg(not(any(loom, feature = "shuttle")))]
-    std::thread::park_timeout(std::time::Duration::ZERO);
-}
-
 /// A pointer to the calling thread's handle that stays valid until the thread exits (it lives in
 /// a thread-local), so `run` can publish its runner without cloning the handle (R3). `None` once
 /// that thread-local is destroyed (a `run` from a TLS destructor) and under the checkers: the
@@ -558,6 +549,27 @@ pub(crate) fn wait_timeout<'a, T>(
         drop(g);
         yield_now();
         lock(m)
+    }
+}
+
+/// Reachability counters of the loom and shuttle builds: a model asserts that the scenario it
+/// exists for actually happened in some execution (a model that never reaches it proves
+/// nothing about it).
+#[cfg(any(loom, feature = "shuttle"))]
+pub mod coverage {
+    use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+
+    static DIRTY_AGAIN: AtomicUsize = AtomicUsize::new(0);
+
+    /// A remover marked DIRTY while DIRTY was already set (a third abandoner met a lock holder
+    /// and a second abandoner that had already marked it).
+    pub(crate) fn note_dirty_already_set() {
+        DIRTY_AGAIN.fetch_add(1, Relaxed);
+    }
+
+    /// How many times, across every execution so far, a remover found DIRTY already set.
+    pub fn dirty_already_set() -> usize {
+        DIRTY_AGAIN.load(Relaxed)
     }
 }
 

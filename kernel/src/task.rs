@@ -1,7 +1,7 @@
 //! [`FutureTask`]: the state word, the outcome cell, run / complete / cancel / get.
 //! Step labels (R1, K1, C1, G1, …) refer to `proofs/ALGORITHM.md`.
 
-use crate::failure::{AlreadyCompleted, Failure, GetError, Outcome, State, WaitError};
+use crate::failure::{AlreadyCompleted, Failure, GetError, Outcome, Snapshot, State, WaitError};
 use crate::foreign::{self, Panics};
 use crate::interrupt;
 use crate::mutant::mutant;
@@ -33,7 +33,8 @@ pub trait Job<T>: sealed::Sealed + Send + Sync {
     /// Drop the closure in place.
     ///
     /// # Safety
-    /// Called at most once, only if `call` never was (the task is being dropped, STARTED unset).
+    /// Called at most once, only if `call` never was: the task is being dropped with STARTED
+    /// unset, or the closure was reclaimed (`reclaim.rs`) and is dropped instead of run.
     #[doc(hidden)]
     unsafe fn drop_unclaimed(&self);
     /// Whether there is a closure to run.
@@ -236,21 +237,23 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
             Err(lost) => (Panics::none(), Some(lost)),
         };
         let won = lost.is_none();
-        // R6/R7: the canceller may be dereferencing `me` between C1 and C5; wait it out (I5).
-        self.runner.store(ptr::null_mut(), Release);
+        // R6: take the handle back. Whoever swaps it out first owns it: if we get it back, no
+        // canceller unparks this thread for this run; if a canceller took it (C3), its unpark
+        // lands while this thread is still in `run`.
+        self.runner.swap(ptr::null_mut(), AcqRel);
+        // R7: a canceller that took the handle dereferences it until C5; wait it out (I5).
         if !won && !mutant("runner_skips_interrupt_wait") {
-            loop {
-                let s = self.state.load(Acquire);
-                if p::phase(s) != p::INTERRUPTING {
-                    if p::is_interrupted(s) {
-                        // R8: the canceller's unpark must not wake whatever this thread parks on next.
-                        sync::absorb_park_permit();
-                    }
-                    break;
-                }
+            while p::phase(self.state.load(Acquire)) == p::INTERRUPTING {
                 sync::yield_now();
             }
         }
+        // R8: the park permit is left alone. The canceller's unpark may still be pending (if the
+        // closure did not park after it), but a permit is one bit: it cannot be told apart from
+        // an unpark another thread sent meanwhile, and consuming it could lose that one. A
+        // leftover permit is one spurious wakeup of this thread's next park, which `park`'s
+        // contract allows; a consumed foreign one would be a lost wakeup (Java's FutureTask
+        // leaves the cancellation interrupt set for the same reason). The interrupt *signal*
+        // never outlives the run (I5).
         drop(lost);
         panics.resume();
         true
@@ -347,7 +350,9 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
             if !mutant("no_dekker_fence") {
                 fence(SeqCst);
             }
-            let t = self.runner.load(Acquire);
+            // Swap, not load: a runner that swapped its handle back first (R6) is never unparked
+            // for this run, so a cancel that loses the race to the closure's end sends nothing.
+            let t = self.runner.swap(ptr::null_mut(), AcqRel);
             if !t.is_null() {
                 // C4 SAFETY: the runner does not leave `run` (dropping its handle) while the state
                 // is INTERRUPTING, which it stays until our store below (I5).
@@ -409,6 +414,40 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
         }
     }
 
+    /// [`state`](FutureTask::state) together with whether the closure had started and whether a
+    /// cancel interrupted it, from one reading of the state word.
+    ///
+    /// ```
+    /// use futuretask::{FutureTask, State};
+    ///
+    /// let task = FutureTask::new(|| 2);
+    /// task.run();
+    /// assert!(!task.cancel(true));
+    /// let s = task.snapshot();
+    /// assert_eq!((s.state(), s.started(), s.interrupted()), (State::Success, true, false));
+    /// ```
+    pub fn snapshot(&self) -> Snapshot {
+        loop {
+            let s = self.state.load(Acquire);
+            let state = match p::phase(s) {
+                p::NEW if p::is_started(s) => State::Running,
+                p::NEW => State::Pending,
+                p::COMPLETING => {
+                    sync::yield_now();
+                    continue;
+                }
+                p::NORMAL => State::Success,
+                p::EXCEPTIONAL => State::Failed,
+                _ => State::Cancelled,
+            };
+            return Snapshot {
+                state,
+                started: p::is_started(s),
+                interrupted: p::is_interrupted(s),
+            };
+        }
+    }
+
     /// The outcome if the task is done, without blocking (`None` while pending).
     #[inline]
     pub fn try_get(&self) -> Option<Result<&T, GetError<'_>>> {
@@ -439,6 +478,7 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
             Ok(_) => Ok(()),
             Err(WaitError::Cancelled) => Err(GetError::Cancelled),
             Err(WaitError::Failed(f)) => Err(GetError::Failed(f)),
+            Err(WaitError::Interrupted) => Err(GetError::Interrupted),
             Err(WaitError::TimedOut) => unreachable!("untimed wait timed out"),
         }
     }
@@ -481,57 +521,88 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
     /// `deadline`: `None` untimed; `Some(None)` a deadline beyond the clock's range (untimed).
     #[cold]
     fn get_slow(&self, s: usize, deadline: Option<Option<Deadline>>) -> Result<&T, WaitError<'_>> {
-        if !p::is_done(s) && !self.await_done(deadline.flatten()) {
-            return Err(WaitError::TimedOut);
+        if !p::is_done(s) {
+            match self.await_done(deadline.flatten()) {
+                Awaited::Done => {}
+                Awaited::TimedOut => return Err(WaitError::TimedOut),
+                Awaited::Interrupted => return Err(WaitError::Interrupted),
+            }
         }
         self.report(self.state.load(Acquire)).map_err(Into::into)
     }
 
-    /// G4..G10: block until the task is done (true) or the deadline passes (false).
-    fn await_done(&self, deadline: Option<Deadline>) -> bool {
+    /// G4..G10: block until the task is done, the deadline passes, or — when this thread is
+    /// running a task's closure (`interrupt::in_run`) — that task is cancelled with interrupt.
+    fn await_done(&self, deadline: Option<Deadline>) -> Awaited {
+        // An interruptible wait parks (the canceller's unpark reaches a parked thread, not a
+        // futex sleeper) and re-checks the runner's interrupt after every wakeup (I12).
+        let interruptible = interrupt::in_run() && !mutant("wait_ignores_interrupt");
+        let done = || p::is_done(self.state.load(Acquire));
         // G4: a short, time-bounded spin, then a couple of yields (see `sync::wait_before_park`).
-        if sync::wait_before_park(|| p::is_done(self.state.load(Acquire)), deadline) {
-            return true;
+        if sync::wait_before_park(done, deadline) {
+            return Awaited::Done;
         }
         if let Some(d) = deadline {
             if d.remaining().is_none() {
-                return p::is_done(self.state.load(Acquire));
+                return if done() {
+                    Awaited::Done
+                } else {
+                    Awaited::TimedOut
+                };
             }
+        }
+        if interruptible && interrupt::interrupted() {
+            return if done() {
+                Awaited::Done
+            } else {
+                Awaited::Interrupted
+            };
         }
         // G5/G6: the node lives on this stack frame and is not moved until it is DONE (I6). An
         // untimed waiter sleeps on the stack's shared word (no thread handle, woken with the
-        // other sleepers by one H6); a timed one parks and is unparked by whoever releases it.
+        // other sleepers by one H6); a timed or interruptible one parks and is unparked by
+        // whoever releases it.
         let payload = match deadline {
-            None => Payload::Sleeper(sync::sleep_token()),
-            Some(_) => Payload::Thread(sync::current()),
+            None if !interruptible => Payload::Sleeper(sync::sleep_token()),
+            _ => Payload::Thread(sync::current()),
         };
         let node = Node::waiter(payload);
         // SAFETY: `node` outlives its linkage: every exit below waits for DONE first (I6).
         if unsafe { self.head.push(&node) } == Push::Closed {
-            return true;
+            return Awaited::Done;
         }
-        let Some(d) = deadline else {
+        if deadline.is_none() && !interruptible {
             // G7, untimed: sleep on the shared word until the node is DONE.
             self.head.sleep_until_released(&node);
-            return true;
-        };
-        // G7, timed.
+            return Awaited::Done;
+        }
+        // G7, parked.
         loop {
             if node.is_done() {
-                return true;
+                return Awaited::Done;
             }
-            match d.remaining() {
-                Some(left) => sync::park_timeout(left),
-                None => {
-                    // G8/G9: give up; returns once the node is released (I6).
-                    // SAFETY: our own linked node.
-                    if !unsafe { self.head.abandon_and_wait(&node, true) } {
-                        return true; // a completer got to it first
+            let give_up = if interruptible && interrupt::interrupted() {
+                Awaited::Interrupted
+            } else {
+                match deadline.map(|d| d.remaining()) {
+                    None => {
+                        sync::park();
+                        continue;
                     }
-                    // G10: done means done — report a completion that raced the timeout.
-                    return p::is_done(self.state.load(Acquire));
+                    Some(Some(left)) => {
+                        sync::park_timeout(left);
+                        continue;
+                    }
+                    Some(None) => Awaited::TimedOut,
                 }
+            };
+            // G8/G9: give up; returns once the node is released (I6).
+            // SAFETY: our own linked node.
+            if !unsafe { self.head.abandon_and_wait(&node, true) } {
+                return Awaited::Done; // a completer got to it first
             }
+            // G10: done means done — report a completion that raced the give-up (I9).
+            return if done() { Awaited::Done } else { give_up };
         }
     }
 
@@ -628,12 +699,30 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
         self.state.load(Acquire)
     }
 
+    /// The state word itself, for the reclaim CAS (`reclaim.rs`).
+    pub(crate) fn state_atomic(&self) -> &AtomicUsize {
+        &self.state
+    }
+
+    /// The closure holder, for a reclaimer that set STARTED (`reclaim.rs`).
+    pub(crate) fn job_ref(&self) -> &J {
+        &self.job
+    }
+
     /// Number of nodes on the waiter stack (waiters and pending callbacks). Diagnostics and tests:
     /// shows that timed-out and dropped waiters leave nothing behind.
     #[doc(hidden)]
     pub fn waiter_stack_len(&self) -> usize {
         self.head.len()
     }
+}
+
+/// How a blocking wait ended.
+enum Awaited {
+    Done,
+    TimedOut,
+    /// The waiting thread's own run was cancelled with interrupt.
+    Interrupted,
 }
 
 impl<T, J: ?Sized + Job<T>> Drop for FutureTask<T, J> {

@@ -413,7 +413,13 @@ impl<T> WaiterStack<T> {
                         .head
                         .compare_exchange(h, with_addr(h, w), AcqRel, Acquire)
                     {
-                        Ok(_) => return,
+                        Ok(_) => {
+                            #[cfg(any(loom, feature = "shuttle"))]
+                            if addr(h) & p::DIRTY != 0 {
+                                sync::coverage::note_dirty_already_set();
+                            }
+                            return;
+                        }
                         Err(actual) => h = actual,
                     }
                 }

@@ -391,7 +391,14 @@ fn as_completed_deadline_yields_timed_out_then_ends() {
     let t0 = Instant::now();
     let mut it = as_completed(vec![fast, slow.clone()], Some(Duration::from_millis(50)));
     assert_eq!(*it.next().unwrap().unwrap().get().unwrap(), 1);
-    assert_eq!(it.next().unwrap().unwrap_err(), TimedOut);
+    let e: TimedOut = it.next().unwrap().unwrap_err();
+    assert_eq!((e.unfinished(), e.total(), e.finished()), (1, 2, 1));
+    assert_eq!(e.to_string(), "1 (of 2) futures unfinished");
+    assert_eq!(
+        slow.waiter_stack_len(),
+        0,
+        "I6: the timed-out wait left its node"
+    );
     assert!(it.next().is_none());
     assert!(t0.elapsed() < Duration::from_secs(5));
     let pending = it.into_pending();

@@ -44,6 +44,44 @@ fn block_worker(pool: &ThreadPool) -> (Gate, futuretask::executor::TaskHandle<()
 
 const LONG: Duration = Duration::from_secs(10);
 
+/// Absurd sizes are refused with an error naming the limit, before anything is allocated or
+/// spawned (no "capacity overflow" panic, no thread started).
+#[test]
+fn absurd_sizes_are_refused_not_a_panic() {
+    for n in [usize::MAX, usize::MAX / 2, ThreadPool::MAX_WORKERS + 1] {
+        let r = std::panic::catch_unwind(|| ThreadPool::builder().workers(n).build());
+        match r {
+            Ok(Err(BuildError::TooManyWorkers { requested, max })) => {
+                assert_eq!((requested, max), (n, ThreadPool::MAX_WORKERS));
+            }
+            Ok(other) => panic!("workers({n}): {other:?}"),
+            Err(_) => panic!("workers({n}) panicked instead of returning an error"),
+        }
+    }
+    let e = ThreadPool::new(usize::MAX).unwrap_err();
+    assert!(e.to_string().contains("at most"), "clear message: {e}");
+    for policy in [Policy::Block, Policy::Reject, Policy::CallerRuns] {
+        let r = std::panic::catch_unwind(|| {
+            ThreadPool::builder()
+                .workers(1)
+                .queue_bound(usize::MAX)
+                .when_full(policy)
+                .build()
+        });
+        assert!(
+            matches!(r, Ok(Err(BuildError::QueueBoundTooLarge { .. }))),
+            "queue_bound(usize::MAX) with {policy:?}"
+        );
+    }
+    // The largest accepted values are accepted (the queue is allocated lazily).
+    let pool = ThreadPool::builder()
+        .workers(1)
+        .queue_bound(ThreadPool::MAX_QUEUE_BOUND)
+        .build()
+        .unwrap();
+    assert_eq!(*pool.submit(|| 3).unwrap().get().unwrap(), 3);
+}
+
 #[test]
 fn invalid_arguments_are_refused_at_construction() {
     assert!(matches!(ThreadPool::new(0), Err(BuildError::ZeroWorkers)));
@@ -562,4 +600,98 @@ fn handles_report_timeouts_while_queued() {
     assert!(format!("{pool:?}").contains("queued: 1"));
     gate.open();
     assert_eq!(*h.get().unwrap(), 9);
+}
+
+/// CPython's `shutdown(cancel_futures=True)`: the queue is cancelled and handed back, the running
+/// task finishes undisturbed, then the workers leave.
+#[test]
+fn shutdown_cancel_queued_cancels_the_queue_and_lets_running_tasks_finish() {
+    let pool = ThreadPool::new(1).unwrap();
+    let (gate, running) = block_worker(&pool);
+    let saw_interrupt = Arc::new(AtomicBool::new(false));
+    let queued: Vec<_> = (0..3).map(|i| pool.submit(move || i).unwrap()).collect();
+    let s = Arc::clone(&saw_interrupt);
+    let probe = pool.submit(move || s.store(interrupted(), SeqCst));
+    let unstarted = pool.shutdown_cancel_queued();
+    assert!(probe.is_ok(), "accepted before the shutdown");
+    assert_eq!(unstarted.len(), 4);
+    for (u, h) in unstarted.iter().zip(&queued) {
+        assert!(u.is(&**h));
+        assert!(matches!(h.get(), Err(GetError::Cancelled)));
+        assert!(!h.snapshot().started() && !h.snapshot().interrupted());
+    }
+    assert!(matches!(
+        pool.submit(|| 9).map_err(|r| r.reason),
+        Err(RejectReason::Shutdown)
+    ));
+    assert_eq!(
+        running.state(),
+        State::Running,
+        "the running task is not interrupted"
+    );
+    gate.open();
+    running.get().unwrap();
+    assert!(pool.await_termination(LONG));
+    assert!(!saw_interrupt.load(SeqCst));
+}
+
+/// `shutdown_now` hands the unstarted closures back: each can be run once, elsewhere, or dropped
+/// (which drops it); the tasks stay cancelled.
+#[test]
+fn shutdown_now_hands_back_the_unstarted_closures() {
+    let pool = ThreadPool::new(1).unwrap();
+    let (gate, running) = block_worker(&pool);
+    let ran = Arc::new(AtomicUsize::new(0));
+    let token = Arc::new(());
+    let hs: Vec<_> = (0..3)
+        .map(|i| {
+            let (r, t) = (Arc::clone(&ran), Arc::clone(&token));
+            pool.submit(move || {
+                let _t = t;
+                r.fetch_add(1, SeqCst);
+                i
+            })
+            .unwrap()
+        })
+        .collect();
+    // One of them is run by hand through its handle first: its closure is gone.
+    assert!(hs[2].run());
+    assert_eq!(ran.load(SeqCst), 1);
+    let unstarted = pool.shutdown_now();
+    gate.open();
+    let _ = running.get();
+    let mut jobs = Vec::new();
+    let mut gone = 0;
+    for u in unstarted {
+        match u.into_job() {
+            Some(j) => jobs.push(j),
+            None => gone += 1,
+        }
+    }
+    assert_eq!(
+        (jobs.len(), gone),
+        (2, 1),
+        "the hand-run task has no closure to give back"
+    );
+    let dropped = jobs.pop().unwrap();
+    drop(dropped); // drops its closure (and the token it holds)
+    assert_eq!(
+        Arc::strong_count(&token),
+        2,
+        "one closure ran by hand, one dropped: one left"
+    );
+    let job = jobs.pop().unwrap();
+    thread::spawn(move || job.run()).join().unwrap();
+    assert_eq!(ran.load(SeqCst), 2);
+    assert_eq!(
+        Arc::strong_count(&token),
+        1,
+        "every closure consumed exactly once"
+    );
+    assert!(
+        hs[0].is_cancelled() && hs[1].is_cancelled(),
+        "the tasks stay cancelled"
+    );
+    assert_eq!(*hs[2].get().unwrap(), 2);
+    assert!(pool.await_termination(LONG));
 }

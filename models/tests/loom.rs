@@ -134,6 +134,7 @@ fn set_cancel() {
                 assert_eq!(f.error().map(|e| e.to_string()).as_deref(), Some("boom"));
             }
             Err(GetError::Cancelled) => assert!(cancel_won),
+            Err(GetError::Interrupted) => panic!("I12: main runs no task, yet was interrupted"),
         }
     });
 }
@@ -835,7 +836,8 @@ mod executor {
     /// **submit × shutdown_now** (I10, I3). Threads: one worker, a submitter that then blocks in
     /// `get` on its handle, main (`shutdown_now`, then drops the pool). Checks: the submitter's
     /// `get` returns (a cancelled queued task wakes its waiters); an accepted task either ran or
-    /// was cancelled, and if its closure never ran it is in `shutdown_now`'s unstarted list;
+    /// was cancelled, and if its closure never ran it is in `shutdown_now`'s unstarted list, and
+    /// if it is in that list its closure never ran (both directions);
     /// a rejected closure is handed back. Bound: preemption=3 in the quick tier (8k
     /// interleavings, 1.5 s), preemption=5 in the full tier (772k interleavings, 60 s). Since the
     /// pool's two-lock ring (three locks and the E1 handshake's atomics instead of one mutex) the
@@ -883,6 +885,10 @@ mod executor {
                             assert!(listed, "I10: a cancelled, never-run task is not reported");
                         }
                     }
+                }
+                // Both directions: listed as unstarted ⇒ its closure never ran.
+                if listed {
+                    assert!(!ran.load(SeqCst), "I10: a task reported unstarted ran");
                 }
             } else {
                 assert!(unstarted.is_empty());

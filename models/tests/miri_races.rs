@@ -26,12 +26,52 @@ fn iterations() -> usize {
     }
 }
 
+/// The most a race may take per seed, in seconds of the clock it runs on (Miri's virtual clock
+/// under Miri, which advances with every step a thread takes, spinning included):
+/// `FT_MIRI_RACE_SECS` (forwarded by `run-miri.sh`), default 60.
+fn race_bound() -> Duration {
+    let secs = std::env::var("FT_MIRI_RACE_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60);
+    Duration::from_secs(secs)
+}
+
+/// Run `body` for every iteration, under a watchdog: a race that has not finished within
+/// [`race_bound`] (a livelock — threads spinning on a hand-off that never comes — or a deadlock
+/// the watchdog's own sleeping keeps Miri from reporting) aborts the process with its name, so
+/// the seed fails and Miri names it, instead of the tier running into its overall timeout.
 fn run_race(name: &str, invariants: &str, body: impl Fn(usize)) {
     let start = Instant::now();
     let n = iterations();
+    let bound = race_bound();
+    let finished = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watchdog = {
+        let finished = Arc::clone(&finished);
+        let name = name.to_owned();
+        thread::spawn(move || {
+            let deadline = Instant::now() + bound;
+            while !finished.load(SeqCst) {
+                if Instant::now() >= deadline {
+                    // Straight to stderr: the test harness's capture dies with the process.
+                    use std::io::Write;
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "FT-MIRI-NO-PROGRESS race={name} bound={}s: the race did not finish \
+                         (livelock or deadlock); Miri reports the failing seed",
+                        bound.as_secs()
+                    );
+                    std::process::abort();
+                }
+                thread::sleep(Duration::from_millis(50));
+            }
+        })
+    };
     for i in 0..n {
         body(i);
     }
+    finished.store(true, SeqCst);
+    watchdog.join().unwrap();
     let checker = if cfg!(miri) { "miri" } else { "std" };
     report(checker, name, invariants, n, "per-seed", secs_since(start));
 }

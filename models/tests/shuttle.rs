@@ -44,6 +44,7 @@ fn seen_get(r: Result<&u32, GetError<'_>>) -> Seen {
         Ok(v) => Seen::Value(*v),
         Err(GetError::Failed(_)) => Seen::Failed,
         Err(GetError::Cancelled) => Seen::Cancelled,
+        Err(GetError::Interrupted) => panic!("I12: no model thread waits inside a task"),
     }
 }
 
@@ -53,6 +54,7 @@ fn seen_wait(r: Result<&u32, WaitError<'_>>) -> Seen {
         Err(WaitError::Failed(_)) => Seen::Failed,
         Err(WaitError::Cancelled) => Seen::Cancelled,
         Err(WaitError::TimedOut) => Seen::TimedOut,
+        Err(WaitError::Interrupted) => panic!("I12: no model thread waits inside a task"),
     }
 }
 
@@ -657,8 +659,8 @@ mod executor {
     /// **submitters × shutdown_now × workers** (I10, I3). 6 threads: 2 workers, 3 submitters
     /// (two tasks each, then `get` on each accepted handle), main (`shutdown_now`, then drops the
     /// pool). Checks: every `get` returns; an accepted task either ran to its value, or was
-    /// cancelled — and then, if its closure never ran, `shutdown_now` reported it, while a task
-    /// that ran is never reported; rejected closures come back.
+    /// cancelled — and then, if its closure never ran, `shutdown_now` reported it — and a task
+    /// `shutdown_now` reported never ran (both directions); rejected closures come back.
     pub(super) fn shutdown_now_storm() {
         let pool = Arc::new(ThreadPool::builder().workers(2).build().unwrap());
         let subs: Vec<_> = (0..3u32)
@@ -681,6 +683,10 @@ mod executor {
                     }
                 }
                 other => panic!("unexpected {other:?}"),
+            }
+            // Both directions: listed as unstarted ⇒ its closure never ran.
+            if listed {
+                assert!(!ran.load(SeqCst), "I10: a task reported unstarted ran");
             }
             assert!(h.is_done());
         }

@@ -106,8 +106,6 @@ pub enum Mutation {
     SkipDirtyResweep,
     /// The runner leaves `run` without waiting out `INTERRUPTING` (R7 skipped).
     NoInterruptWait,
-    /// The runner does not absorb the interrupt's park permit (R8 skipped).
-    SkipPermitAbsorb,
     /// The completer takes a node that its async owner is updating (`UPDATING`), so the waker
     /// registered by the update is never woken.
     NotifyIgnoresUpdating,
@@ -121,14 +119,13 @@ pub enum Mutation {
 
 impl Mutation {
     /// Every mutation (without [`Mutation::None`]).
-    pub const ALL: [Mutation; 10] = [
+    pub const ALL: [Mutation; 9] = [
         Mutation::NoClosedCheckOnPush,
         Mutation::CloseWithoutRedrain,
         Mutation::PublishBeforeWrite,
         Mutation::WakeBeforePublish,
         Mutation::SkipDirtyResweep,
         Mutation::NoInterruptWait,
-        Mutation::SkipPermitAbsorb,
         Mutation::NotifyIgnoresUpdating,
         Mutation::WakeBeforeRelease,
         Mutation::SleeperNoWake,
@@ -869,7 +866,7 @@ impl FutureTaskModel {
     /// The thread is done; its node (if it has one) is freed.
     fn finish(&self, st: &mut State, t: usize) {
         // Locals of a returned thread are dead: clear them so equal futures merge. The runner's
-        // permit stays (I5 checks that no interrupt permit leaks past `run`).
+        // permit stays (a leftover permit is allowed; I5 checks that no unpark comes later).
         let permit = self.actor(t) == Actor::Runner && st.threads[t].permit;
         st.threads[t] = Thread {
             pc: Pc::Finished,
@@ -1296,13 +1293,10 @@ impl FutureTaskModel {
                 let s = st.state;
                 st.threads[t].s = s;
                 st.threads[t].pc = Pc::R8;
-                if !is_interrupted(s as usize) || self.mutation() == Mutation::SkipPermitAbsorb {
-                    self.leave_run(st, t);
-                }
             }
             Pc::R8 => {
-                // park_timeout(0): consume a pending permit.
-                st.threads[t].permit = false;
+                // The park permit is left alone: it cannot be told apart from another thread's
+                // unpark (a leftover one is a spurious wakeup, which park allows).
                 self.leave_run(st, t);
             }
 
@@ -1399,8 +1393,10 @@ impl FutureTaskModel {
                 }
             }
             Pc::C3 => {
-                // fence(SeqCst); t = runner.load
+                // fence(SeqCst); t = runner.swap(null): a runner that swapped it back first (R6)
+                // is not unparked.
                 let r = st.runner;
+                st.runner = 0;
                 st.threads[t].cur = r;
                 st.threads[t].pc = if r != 0 { Pc::C4 } else { Pc::C5 };
             }
@@ -2242,11 +2238,10 @@ impl Model for FutureTaskModel {
                     && (0..m.cfg.actors.len()).all(|r| {
                         m.actor(r) != Actor::Runner
                             || s.threads[r].pc != Pc::Finished
-                            || (!s.threads[r].permit
-                                && !s
-                                    .threads
-                                    .iter()
-                                    .any(|c| c.pc == Pc::C4 && c.cur as usize == r + 1))
+                            || !s
+                                .threads
+                                .iter()
+                                .any(|c| c.pc == Pc::C4 && c.cur as usize == r + 1)
                     })
             }),
             Property::always("I6 waiter lifetime", |m: &Self, s: &State| {

@@ -62,6 +62,8 @@ pub fn observe_get(r: Result<&Value, GetError<'_>>) -> Outcome {
         Ok(v) => Outcome::Value(*v),
         Err(GetError::Cancelled) => Outcome::Cancelled,
         Err(GetError::Failed(f)) => Outcome::Failed(observe_failure(f)),
+        // The suites never wait inside an interrupted run.
+        Err(GetError::Interrupted) => panic!("a wait outside an interrupted run was interrupted"),
     }
 }
 
@@ -72,6 +74,7 @@ pub fn observe_wait(r: Result<&Value, WaitError<'_>>) -> Wait {
         Err(WaitError::Cancelled) => Wait::Out(Outcome::Cancelled),
         Err(WaitError::Failed(f)) => Wait::Out(Outcome::Failed(observe_failure(f))),
         Err(WaitError::TimedOut) => Wait::TimedOut,
+        Err(WaitError::Interrupted) => panic!("a wait outside an interrupted run was interrupted"),
     }
 }
 

@@ -51,6 +51,7 @@ fn code(r: Result<&Val, GetError<'_>>) -> Code {
                 .unwrap_or(u64::MAX),
         ),
         Err(GetError::Failed(_)) => Code::Error,
+        Err(GetError::Interrupted) => panic!("the soak never waits inside an interrupted run"),
     }
 }
 
@@ -60,6 +61,7 @@ fn wcode(r: Result<&Val, WaitError<'_>>) -> Option<Code> {
         Err(WaitError::Cancelled) => Some(Code::Cancelled),
         Err(WaitError::Failed(f)) => Some(code(Err(GetError::Failed(f)))),
         Err(WaitError::TimedOut) => None,
+        Err(WaitError::Interrupted) => panic!("the soak never waits inside an interrupted run"),
     }
 }
 

@@ -1,9 +1,10 @@
 //! [`ThreadPool::invoke_all`] and [`ThreadPool::invoke_any`] (Java's `invokeAll` / `invokeAny`).
 
+use super::inbox::{watch, Inbox};
 use super::job::cancel_all;
 use super::pool::{Rejected, TaskHandle, ThreadPool};
-use super::wait::{deadline_after, Inbox};
-use crate::failure::{State, WaitError};
+use super::wait::deadline_after;
+use crate::failure::{GetError, State, WaitError};
 use std::fmt;
 use std::time::Duration;
 
@@ -50,7 +51,8 @@ impl<T, F> std::error::Error for InvokeAnyError<T, F> {}
 
 impl ThreadPool {
     /// Submit every task and wait for all of them (Java's `invokeAll`). With `timeout`, the tasks
-    /// not finished when it passes are cancelled with interrupt. Every returned handle is done,
+    /// not finished when it passes are cancelled with interrupt; so are they when the caller is a
+    /// task that is itself cancelled with interrupt while it waits. Every returned handle is done,
     /// in input order; each reports its own value, failure or cancellation.
     ///
     /// If the pool refuses a task, the ones already submitted are cancelled and the refused
@@ -69,14 +71,13 @@ impl ThreadPool {
         let deadline = deadline_after(timeout);
         let handles = self.submit_all(tasks)?;
         for h in &handles {
+            // Called from a task that is cancelled with interrupt, the wait gives up like a
+            // deadline (Java's `invokeAll` throws `InterruptedException` and cancels the rest).
             let finished = match deadline {
-                None => {
-                    let _ = h.get();
-                    true
-                }
+                None => !matches!(h.get(), Err(GetError::Interrupted)),
                 Some(d) => !matches!(
                     h.get_timeout(d.remaining().unwrap_or(Duration::ZERO)),
-                    Err(WaitError::TimedOut)
+                    Err(WaitError::TimedOut | WaitError::Interrupted)
                 ),
             };
             if !finished {
@@ -106,9 +107,12 @@ impl ThreadPool {
             return Err(InvokeAnyError::Empty);
         }
         let inbox = Inbox::new();
-        for (i, h) in handles.iter().enumerate() {
-            inbox.watch(h, i);
-        }
+        // Dropped on every return: the nodes of tasks still running are unlinked (I6).
+        let _watches: Vec<_> = handles
+            .iter()
+            .enumerate()
+            .map(|(i, h)| watch(&inbox, h, i))
+            .collect();
         let cancel_all = || cancel_all(&handles, true).resume();
         let mut left = handles.len();
         loop {

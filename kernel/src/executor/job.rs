@@ -4,6 +4,7 @@
 use crate::failure::State;
 use crate::foreign::Panics;
 use crate::protocol as p;
+use crate::reclaim::Reclaimed;
 use crate::task::{FutureTask, Job};
 use std::sync::Arc;
 
@@ -20,12 +21,29 @@ pub(crate) trait Runnable: Send + Sync {
     /// Whether `run` has claimed the closure. Frozen once the task is cancelled (a claim after a
     /// cancel fails, I4), so after winning a cancel this says whether the closure ever starts.
     fn started(&self) -> bool;
+    /// Take the closure back from a task cancelled before it started (`reclaim.rs`).
+    fn reclaim(self: Arc<Self>) -> Option<Box<dyn ReclaimedJob>>;
+}
+
+/// A closure taken back from a cancelled, never-started task, type-erased.
+pub(crate) trait ReclaimedJob: Send {
+    /// Call it (its result is dropped).
+    fn run(self: Box<Self>);
+}
+
+impl<T, J: ?Sized + Job<T>> ReclaimedJob for Reclaimed<T, J>
+where
+    Reclaimed<T, J>: Send,
+{
+    fn run(self: Box<Self>) {
+        Reclaimed::run(*self);
+    }
 }
 
 impl<T, J> Runnable for FutureTask<T, J>
 where
-    T: Send + Sync,
-    J: ?Sized + Job<T>,
+    T: Send + Sync + 'static,
+    J: ?Sized + Job<T> + 'static,
 {
     #[inline]
     fn run_task(&self) {
@@ -40,6 +58,9 @@ where
     }
     fn started(&self) -> bool {
         p::is_started(self.state_word())
+    }
+    fn reclaim(self: Arc<Self>) -> Option<Box<dyn ReclaimedJob>> {
+        Reclaimed::claim(self).map(|r| Box::new(r) as Box<dyn ReclaimedJob>)
     }
 }
 

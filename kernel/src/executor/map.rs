@@ -26,6 +26,9 @@ pub enum MapError {
     /// The pool refused the item (shut down, or full under [`super::Policy::Reject`]); the
     /// iterator ends.
     Rejected(RejectReason),
+    /// The thread iterating the map runs a task that was cancelled with interrupt while it
+    /// waited for this item; everything in flight was cancelled, and the iterator ends.
+    Interrupted,
 }
 
 impl fmt::Display for MapError {
@@ -34,6 +37,9 @@ impl fmt::Display for MapError {
             MapError::Failed(e) => fmt::Display::fmt(e, f),
             MapError::Cancelled => f.write_str("map item was cancelled"),
             MapError::TimedOut => f.write_str("map deadline passed"),
+            MapError::Interrupted => {
+                f.write_str("map interrupted: the iterating task was cancelled")
+            }
             MapError::Rejected(RejectReason::Shutdown) => {
                 f.write_str("map item rejected: the pool is shut down")
             }
@@ -186,6 +192,11 @@ where
                 task.cancel(true);
                 self.cancel_in_flight(true);
                 Err(MapError::TimedOut)
+            }
+            Err(WaitError::Interrupted) => {
+                task.cancel(true);
+                self.cancel_in_flight(true);
+                Err(MapError::Interrupted)
             }
         })
     }

@@ -12,7 +12,7 @@
 //! let out: Vec<_> = pool.map(1..=5, |x| x * 10).collect();
 //! assert_eq!(out.into_iter().map(Result::unwrap).collect::<Vec<_>>(), [10, 20, 30, 40, 50]);
 //!
-//! // as_completed: in completion order, woken by done-callbacks (also on cancel)
+//! // as_completed: in completion order, woken by the tasks' own waiter stacks (also on cancel)
 //! let handles: Vec<_> = (0..3).map(|i| pool.submit(move || i).unwrap()).collect();
 //! let mut sum = 0;
 //! for h in as_completed(handles, None) {
@@ -32,6 +32,7 @@
 //! | `Executor.map(fn, *it, timeout=)` | [`ThreadPool::map`] (lazy, windowed, per-item errors) |
 //! | `invokeAll` / `invokeAny` | [`ThreadPool::invoke_all`] / [`ThreadPool::invoke_any`] |
 //! | `as_completed(fs, timeout)` / `wait(fs, timeout, return_when)` | [`as_completed`] / [`wait`] |
+//! | `ExecutorCompletionService` (`submit`, `take`, `poll`) | [`CompletionService`] |
 //! | `shutdown()` / `shutdownNow()` / `awaitTermination` | [`ThreadPool::shutdown`] / [`ThreadPool::shutdown_now`] / [`ThreadPool::await_termination`] |
 //! | `with ThreadPoolExecutor() as pool:` | dropping the pool |
 //!
@@ -39,6 +40,8 @@
 //! threads, the clock), so the same code runs under loom (`--cfg loom`) and shuttle (feature
 //! `shuttle`) for the I10 models.
 
+mod completion;
+mod inbox;
 mod invoke;
 mod job;
 mod map;
@@ -46,9 +49,11 @@ mod pool;
 mod ring;
 mod wait;
 
+pub use completion::CompletionService;
 pub use invoke::InvokeAnyError;
 pub use map::{Map, MapError};
 pub use pool::{
     BuildError, Builder, Policy, RejectReason, Rejected, TaskHandle, ThreadPool, Unstarted,
+    UnstartedJob,
 };
 pub use wait::{as_completed, wait, AsCompleted, DoneAndNotDone, ReturnWhen, TimedOut};

@@ -30,7 +30,7 @@
 //! task is cancelled and returned. A queue entry dropped unrun cancels its task ([`QueuedJob`]'s
 //! drop guard), as does the ring dropping what is left in it.
 
-use super::job::{QueuedJob, Runnable};
+use super::job::{QueuedJob, ReclaimedJob, Runnable};
 use super::ring::Ring;
 use crate::failure::State;
 use crate::foreign::Panics;
@@ -77,6 +77,22 @@ pub enum BuildError {
     ZeroQueueBound,
     /// A map window of 0 would never start a task.
     ZeroWindow,
+    /// More workers than [`ThreadPool::MAX_WORKERS`]: refused before any memory is reserved or
+    /// any thread is started.
+    TooManyWorkers {
+        /// The number asked for.
+        requested: usize,
+        /// The largest number accepted.
+        max: usize,
+    },
+    /// A queue bound above [`ThreadPool::MAX_QUEUE_BOUND`] (no queue that long can be
+    /// allocated); leave the queue unbounded instead.
+    QueueBoundTooLarge {
+        /// The bound asked for.
+        requested: usize,
+        /// The largest bound accepted.
+        max: usize,
+    },
     /// The operating system refused to start a worker thread (the pool was not built; the
     /// workers already started were shut down and joined).
     Spawn(std::io::Error),
@@ -91,6 +107,15 @@ impl fmt::Display for BuildError {
                  least 1, or Policy::Reject / Policy::CallerRuns for a direct hand-off",
             ),
             BuildError::ZeroWindow => f.write_str("a map window must allow at least one task"),
+            BuildError::TooManyWorkers { requested, max } => write!(
+                f,
+                "{requested} workers requested; a thread pool has at most {max}"
+            ),
+            BuildError::QueueBoundTooLarge { requested, max } => write!(
+                f,
+                "queue bound {requested} is larger than any queue can be ({max}); leave the queue \
+                 unbounded instead"
+            ),
             BuildError::Spawn(e) => write!(f, "could not start a worker thread: {e}"),
         }
     }
@@ -166,6 +191,65 @@ impl Unstarted {
     pub fn state(&self) -> State {
         self.0.task_state()
     }
+    /// The closure, taken back to run elsewhere (what Java's `shutdownNow` hands back). The task
+    /// stays cancelled — its waiters were released when `shutdown_now` cancelled it — so the
+    /// closure's result is dropped; run it for its effects, or drop it. `None` if the closure is
+    /// no longer there (someone ran the task by hand through its handle first).
+    ///
+    /// ```
+    /// use futuretask::executor::ThreadPool;
+    /// use std::sync::{atomic::{AtomicU32, Ordering}, Arc};
+    ///
+    /// let pool = ThreadPool::new(1).unwrap();
+    /// let (tx, rx) = std::sync::mpsc::channel::<()>();
+    /// pool.execute(move || drop(rx.recv())).unwrap(); // occupies the only worker
+    /// let hits = Arc::new(AtomicU32::new(0));
+    /// let h = Arc::clone(&hits);
+    /// let queued = pool.submit(move || h.fetch_add(1, Ordering::SeqCst)).unwrap();
+    /// let unstarted = pool.shutdown_now();
+    /// drop(tx);
+    /// assert!(queued.is_cancelled());
+    /// for u in unstarted {
+    ///     if let Some(job) = u.into_job() {
+    ///         job.run(); // the work still happens, on this thread
+    ///     }
+    /// }
+    /// assert_eq!(hits.load(Ordering::SeqCst), 1);
+    /// assert!(queued.is_cancelled(), "the task itself stays cancelled");
+    /// ```
+    pub fn into_job(self) -> Option<UnstartedJob> {
+        self.0.reclaim().map(UnstartedJob)
+    }
+}
+
+/// The closure of a task that [`ThreadPool::shutdown_now`] cancelled before it started, taken
+/// back with [`Unstarted::into_job`]. `Send`: run it on any thread, at most once; dropping it
+/// drops the closure.
+pub struct UnstartedJob(Box<dyn ReclaimedJob>);
+
+impl UnstartedJob {
+    /// Call the closure (its result is dropped; a panic propagates to the caller).
+    ///
+    /// ```
+    /// use futuretask::executor::ThreadPool;
+    ///
+    /// let pool = ThreadPool::new(1).unwrap();
+    /// let (tx, rx) = std::sync::mpsc::channel::<()>();
+    /// pool.execute(move || drop(rx.recv())).unwrap();
+    /// pool.execute(|| println!("ran after all")).unwrap();
+    /// let jobs: Vec<_> = pool.shutdown_now().into_iter().filter_map(|u| u.into_job()).collect();
+    /// drop(tx);
+    /// std::thread::spawn(move || jobs.into_iter().for_each(|j| j.run())).join().unwrap();
+    /// ```
+    pub fn run(self) {
+        self.0.run();
+    }
+}
+
+impl fmt::Debug for UnstartedJob {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("UnstartedJob")
+    }
 }
 
 impl fmt::Debug for Unstarted {
@@ -224,15 +308,36 @@ impl Builder {
         self
     }
 
-    /// Start the workers. Invalid arguments are refused here, never turned into a hang later.
+    /// Start the workers. Invalid arguments are refused here, before anything is allocated or
+    /// started, never turned into a panic or a hang later.
+    ///
+    /// ```
+    /// use futuretask::executor::{BuildError, ThreadPool};
+    ///
+    /// let absurd = ThreadPool::builder().workers(usize::MAX).build();
+    /// assert!(matches!(absurd, Err(BuildError::TooManyWorkers { .. })));
+    /// ```
     pub fn build(self) -> Result<ThreadPool, BuildError> {
         let workers = match self.workers {
             Some(0) => return Err(BuildError::ZeroWorkers),
+            Some(n) if n > ThreadPool::MAX_WORKERS => {
+                return Err(BuildError::TooManyWorkers {
+                    requested: n,
+                    max: ThreadPool::MAX_WORKERS,
+                })
+            }
             Some(n) => n,
-            None => default_workers(),
+            None => default_workers().min(ThreadPool::MAX_WORKERS),
         };
-        if self.queue_bound == Some(0) && self.policy == Policy::Block {
-            return Err(BuildError::ZeroQueueBound);
+        match self.queue_bound {
+            Some(0) if self.policy == Policy::Block => return Err(BuildError::ZeroQueueBound),
+            Some(n) if n > ThreadPool::MAX_QUEUE_BOUND => {
+                return Err(BuildError::QueueBoundTooLarge {
+                    requested: n,
+                    max: ThreadPool::MAX_QUEUE_BOUND,
+                })
+            }
+            _ => {}
         }
         let shared = Arc::new(Shared {
             queue: Ring::new(
@@ -632,6 +737,24 @@ impl Drop for ExitGuard<'_> {
 }
 
 impl ThreadPool {
+    /// The most workers a pool accepts (each is an operating-system thread).
+    ///
+    /// ```
+    /// use futuretask::executor::ThreadPool;
+    /// assert!(ThreadPool::new(ThreadPool::MAX_WORKERS + 1).is_err());
+    /// ```
+    pub const MAX_WORKERS: usize = 1 << 15;
+
+    /// The largest queue bound a pool accepts: the most entries its ring buffer (one pointer
+    /// pair per entry, a power-of-two capacity) can be allocated for.
+    ///
+    /// ```
+    /// use futuretask::executor::ThreadPool;
+    /// assert!(ThreadPool::builder().queue_bound(usize::MAX).build().is_err());
+    /// ```
+    pub const MAX_QUEUE_BOUND: usize =
+        (isize::MAX as usize / std::mem::size_of::<QueuedJob>() / 2).next_power_of_two();
+
     /// A pool of `workers` threads with an unbounded queue. Zero workers is an error.
     pub fn new(workers: usize) -> Result<ThreadPool, BuildError> {
         ThreadPool::builder().workers(workers).build()
@@ -763,7 +886,8 @@ impl ThreadPool {
     /// Stop accepting tasks, cancel every queued task (its waiters and callbacks wake now) and
     /// `cancel(true)` every running one (cooperative interrupt: the closure sees
     /// [`crate::interrupted`] and its thread is unparked). Returns the tasks that never started,
-    /// already cancelled: any a worker had taken but not yet started, then the queue in order.
+    /// already cancelled: any a worker had taken but not yet started, then the queue in order;
+    /// [`Unstarted::into_job`] takes a closure back to run it elsewhere.
     pub fn shutdown_now(&self) -> Vec<Unstarted> {
         let sh = &*self.shared;
         let (queued, running): (Vec<QueuedJob>, Vec<Arc<dyn Runnable>>) = {
@@ -784,10 +908,11 @@ impl ThreadPool {
         let mut panics = Panics::none();
         let mut unstarted = Vec::with_capacity(queued.len());
         for task in running {
-            // A waker's panic comes from the drain, after the cancel won.
+            // `started` is frozen once our cancel won (I4): read it after winning. A waker's panic
+            // comes from the drain, after the cancel won (I11).
             let mut won = true;
             panics.call(|| won = task.cancel_task(true));
-            if won && !task.started() {
+            if won && (!task.started() || mutant("shutdown_now_lists_started")) {
                 unstarted.push(Unstarted(task));
             }
         }
@@ -797,6 +922,56 @@ impl ThreadPool {
                 task.cancel_task(false);
             });
             unstarted.push(Unstarted(task));
+        }
+        panics.resume();
+        unstarted
+    }
+
+    /// Stop accepting tasks and cancel every queued one (its waiters and callbacks wake now), but
+    /// let the running tasks finish undisturbed (no interrupt); then the workers leave (CPython's
+    /// `shutdown(wait=False, cancel_futures=True)`). Returns the cancelled tasks, in queue order.
+    /// Does not wait (see [`await_termination`](ThreadPool::await_termination)).
+    ///
+    /// ```
+    /// use futuretask::executor::ThreadPool;
+    /// use std::time::Duration;
+    ///
+    /// let pool = ThreadPool::new(1).unwrap();
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// let running = pool.submit(move || rx.recv().unwrap()).unwrap();
+    /// let queued = pool.submit(|| 0).unwrap();
+    /// while pool.queued() != 1 {
+    ///     std::thread::yield_now();
+    /// }
+    /// let cancelled = pool.shutdown_cancel_queued();
+    /// assert!(queued.is_cancelled() && cancelled[0].is(&*queued));
+    /// tx.send(7).unwrap();
+    /// assert_eq!(*running.get().unwrap(), 7); // ran to completion
+    /// assert!(pool.await_termination(Duration::from_secs(10)));
+    /// ```
+    pub fn shutdown_cancel_queued(&self) -> Vec<Unstarted> {
+        let sh = &*self.shared;
+        let queued: Vec<QueuedJob> = {
+            let mut g = sh.queue.lock_push();
+            g.shutdown = true;
+            sh.shutdown.store(true, SeqCst);
+            let mut w = g.lock_pop();
+            std::iter::from_fn(|| w.pop()).collect()
+        };
+        sh.wake_everyone();
+        // Outside the locks: cancelling runs wakers (user code). Every task is cancelled
+        // whatever a waker does; the first waker panic is raised afterwards (I11).
+        let mut panics = Panics::none();
+        let mut unstarted = Vec::with_capacity(queued.len());
+        for job in queued {
+            let task = job.into_task();
+            // A waker's panic comes from the drain, after the cancel won.
+            let mut won = true;
+            panics.call(|| won = task.cancel_task(false));
+            // A queued task is unstarted unless someone ran it by hand through its handle.
+            if won || !task.started() {
+                unstarted.push(Unstarted(task));
+            }
         }
         panics.resume();
         unstarted

@@ -1,95 +1,72 @@
 //! Waiting on many tasks: [`as_completed`] and [`wait`].
 //!
-//! Both hang a done-callback on every task that feeds an inbox (a small mutex-guarded queue with
-//! a condition variable), so nothing polls. A task's callbacks run at the moment it completes *or
-//! is cancelled*, so cancellation wakes these waits immediately — unlike CPython, where a
-//! cancelled future only notifies `wait`/`as_completed` once a worker dequeues it (gh-92001).
+//! Both register one waiter node per pending task that feeds an inbox (`inbox.rs`), so nothing
+//! polls. A task's waiters are released the moment it completes *or is cancelled*, so
+//! cancellation wakes these waits immediately — unlike CPython, where a cancelled future only
+//! notifies `wait`/`as_completed` once a worker dequeues it (gh-92001). A wait that returns or
+//! times out unlinks every node it still has registered: polling with a timeout leaves nothing
+//! behind on the tasks (I6).
 
+use super::inbox::{watch, Inbox, Watch};
 use crate::failure::State;
-use crate::sync::{self, Condvar, Deadline, Mutex};
+use crate::mutant::mutant;
+use crate::sync::Deadline;
 use crate::task::{FutureTask, Job};
-use std::collections::VecDeque;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The deadline passed with tasks still pending.
+/// The deadline passed with tasks still pending: how many of how many (CPython's
+/// `TimeoutError: 2 (of 4) futures unfinished`).
+///
+/// ```
+/// use futuretask::{executor::as_completed, FutureTask};
+/// use std::time::Duration;
+///
+/// let pending = std::sync::Arc::new(FutureTask::<u8, _>::pending());
+/// let mut it = as_completed(vec![pending], Some(Duration::ZERO));
+/// let e = it.next().unwrap().unwrap_err();
+/// assert_eq!((e.unfinished(), e.total()), (1, 1));
+/// assert_eq!(e.to_string(), "1 (of 1) futures unfinished");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct TimedOut;
+pub struct TimedOut {
+    unfinished: usize,
+    total: usize,
+}
+
+impl TimedOut {
+    pub(crate) fn new(unfinished: usize, total: usize) -> Self {
+        TimedOut { unfinished, total }
+    }
+
+    /// How many tasks were not finished (or not yet yielded) when the deadline passed.
+    pub fn unfinished(&self) -> usize {
+        self.unfinished
+    }
+
+    /// How many tasks the wait was over.
+    pub fn total(&self) -> usize {
+        self.total
+    }
+
+    /// How many had finished: `total - unfinished`.
+    pub fn finished(&self) -> usize {
+        self.total - self.unfinished
+    }
+}
 
 impl fmt::Display for TimedOut {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("timed out waiting for tasks")
+        write!(
+            f,
+            "{} (of {}) futures unfinished",
+            self.unfinished, self.total
+        )
     }
 }
 
 impl std::error::Error for TimedOut {}
-
-/// Completion notices: indices of finished tasks, in completion order.
-pub(crate) struct Inbox {
-    state: Mutex<InboxState>,
-    cv: Condvar,
-}
-
-struct InboxState {
-    ready: VecDeque<usize>,
-    /// The consumer is blocked on `cv` (so a notice needs a `notify_one`).
-    waiting: bool,
-}
-
-impl Inbox {
-    pub(crate) fn new() -> Arc<Inbox> {
-        Arc::new(Inbox {
-            state: Mutex::new(InboxState {
-                ready: VecDeque::new(),
-                waiting: false,
-            }),
-            cv: Condvar::new(),
-        })
-    }
-
-    /// Register a done-callback on `task` that posts `idx` (at once if it is already done).
-    pub(crate) fn watch<T: 'static, J: ?Sized + Job<T>>(
-        self: &Arc<Self>,
-        task: &FutureTask<T, J>,
-        idx: usize,
-    ) {
-        let inbox = Arc::clone(self);
-        task.add_done_callback(move |_| inbox.post(idx));
-    }
-
-    fn post(&self, idx: usize) {
-        let mut g = sync::lock(&self.state);
-        g.ready.push_back(idx);
-        let wake = g.waiting;
-        drop(g);
-        if wake {
-            self.cv.notify_one();
-        }
-    }
-
-    /// The next notice, or `None` once `deadline` has passed (single consumer).
-    pub(crate) fn recv(&self, deadline: Option<Deadline>) -> Option<usize> {
-        let mut g = sync::lock(&self.state);
-        loop {
-            if let Some(i) = g.ready.pop_front() {
-                return Some(i);
-            }
-            g.waiting = true;
-            g = match deadline {
-                None => sync::wait(&self.cv, g),
-                Some(d) => match d.remaining() {
-                    Some(left) => sync::wait_timeout(&self.cv, &self.state, g, left),
-                    None => {
-                        g.waiting = false;
-                        return None;
-                    }
-                },
-            };
-            g.waiting = false;
-        }
-    }
-}
 
 /// `timeout` as a deadline: `None` when there is none or it is too large for the clock.
 pub(crate) fn deadline_after(timeout: Option<Duration>) -> Option<Deadline> {
@@ -100,6 +77,8 @@ pub(crate) fn deadline_after(timeout: Option<Duration>) -> Option<Deadline> {
 /// cancelled); `Err(TimedOut)` once if the deadline passes first, then the end.
 pub struct AsCompleted<T, J: ?Sized + Job<T> = dyn Job<T>> {
     tasks: Vec<Option<Arc<FutureTask<T, J>>>>,
+    /// The registration of each task not yet yielded (none for one already done when watched).
+    watches: Vec<Option<Watch<T, J>>>,
     inbox: Arc<Inbox>,
     left: usize,
     deadline: Option<Deadline>,
@@ -110,23 +89,27 @@ pub struct AsCompleted<T, J: ?Sized + Job<T> = dyn Job<T>> {
 /// Tasks already finished come first. With `timeout`, an `Err(TimedOut)` is yielded if the
 /// deadline passes while some are still pending; the pending ones are left alone (see
 /// [`AsCompleted::into_pending`]). A duplicate handle is yielded once per occurrence.
+///
+/// Each pending task carries one waiter node of this iterator until it is yielded; the nodes
+/// still registered are unlinked when the deadline passes and when the iterator is dropped, so
+/// polling in a loop with a short timeout leaves nothing behind (I6).
 pub fn as_completed<T, J, I>(tasks: I, timeout: Option<Duration>) -> AsCompleted<T, J>
 where
     I: IntoIterator<Item = Arc<FutureTask<T, J>>>,
-    T: 'static,
     J: ?Sized + Job<T>,
 {
     let deadline = deadline_after(timeout);
     let tasks: Vec<_> = tasks.into_iter().map(Some).collect();
     let inbox = Inbox::new();
-    for (i, t) in tasks.iter().enumerate() {
-        if let Some(t) = t {
-            inbox.watch(t, i);
-        }
-    }
+    let watches = tasks
+        .iter()
+        .enumerate()
+        .map(|(i, t)| t.as_ref().and_then(|t| watch(&inbox, t, i)))
+        .collect();
     AsCompleted {
         left: tasks.len(),
         tasks,
+        watches,
         inbox,
         deadline,
         timed_out: false,
@@ -136,6 +119,7 @@ where
 impl<T, J: ?Sized + Job<T>> AsCompleted<T, J> {
     /// The tasks not yielded yet, in their original order.
     pub fn into_pending(mut self) -> Vec<Arc<FutureTask<T, J>>> {
+        self.watches.clear();
         self.tasks.drain(..).flatten().collect()
     }
 }
@@ -150,11 +134,19 @@ impl<T, J: ?Sized + Job<T>> Iterator for AsCompleted<T, J> {
         match self.inbox.recv(self.deadline) {
             Some(i) => {
                 self.left -= 1;
+                // The node was released (DONE): dropping the watch only frees it.
+                self.watches[i] = None;
                 Some(Ok(self.tasks[i].take().expect("each task posts once")))
             }
             None => {
                 self.timed_out = true;
-                Some(Err(TimedOut))
+                // Give up: unlink every node still registered (I6).
+                let watches = std::mem::take(&mut self.watches);
+                if mutant("timed_out_watch_kept") {
+                    // MUTANT: the registrations outlive the wait (as done-callbacks would).
+                    std::mem::forget(watches);
+                }
+                Some(Err(TimedOut::new(self.left, self.tasks.len())))
             }
         }
     }
@@ -200,7 +192,6 @@ pub type DoneAndNotDone<T, J = dyn Job<T>> =
 pub fn wait<T, J, I>(tasks: I, when: ReturnWhen, timeout: Option<Duration>) -> DoneAndNotDone<T, J>
 where
     I: IntoIterator<Item = Arc<FutureTask<T, J>>>,
-    T: 'static,
     J: ?Sized + Job<T>,
 {
     let deadline = deadline_after(timeout);
@@ -219,12 +210,13 @@ where
         let inbox = Inbox::new();
         let mut done = 0;
         let mut any_failed = any_failed;
+        let mut watches = Vec::with_capacity(tasks.len());
         for (i, t) in tasks.iter().enumerate() {
             if t.is_done() {
                 done += 1;
                 any_failed |= failed(t);
             } else {
-                inbox.watch(t, i);
+                watches.push(watch(&inbox, t, i));
             }
         }
         while !satisfied(done, any_failed) {
@@ -235,6 +227,11 @@ where
                 }
                 None => break,
             }
+        }
+        // Unlink the nodes of the tasks still pending before returning (I6).
+        if mutant("timed_out_watch_kept") {
+            // MUTANT: the registrations outlive the wait (as done-callbacks would).
+            std::mem::forget(watches);
         }
     }
     tasks.into_iter().partition(|t| t.is_done())

@@ -1,0 +1,236 @@
+//! [`CompletionService`]: submit tasks, take them back in the order they finish (Java's
+//! `ExecutorCompletionService`, CPython's `for f in as_completed(fs)` loop over a growing set).
+
+use super::inbox::{watch, Inbox, Watch};
+use super::pool::{Rejected, TaskHandle, ThreadPool};
+use super::wait::{deadline_after, TimedOut};
+use crate::task::{FutureTask, Job};
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Tasks submitted through this service come back from [`take`](CompletionService::take) /
+/// [`poll_timeout`](CompletionService::poll_timeout) in the order they finish (complete, fail or
+/// are cancelled), each exactly once.
+///
+/// Each outstanding task carries one waiter node of the service (no callback, no thread). A poll
+/// that times out registers nothing new, so polling in a loop costs no memory; dropping the
+/// service unlinks the nodes of the tasks still outstanding (I6). Indices of taken tasks are
+/// reused, so a long-lived service stays as large as its largest number of outstanding tasks.
+///
+/// ```
+/// use futuretask::executor::{CompletionService, ThreadPool};
+/// use std::time::Duration;
+///
+/// let pool = ThreadPool::new(2).unwrap();
+/// let mut cs = CompletionService::new(&pool);
+/// for i in 1..=3u64 {
+///     cs.submit(move || i * 10).unwrap();
+/// }
+/// let mut sum = 0;
+/// while let Some(done) = cs.take() {
+///     sum += *done.get().unwrap();
+/// }
+/// assert_eq!(sum, 60);
+/// assert!(cs.poll_timeout(Duration::from_millis(1)).unwrap().is_none(), "nothing outstanding");
+/// ```
+pub struct CompletionService<'p, T, J: ?Sized + Job<T> = dyn Job<T>> {
+    pool: Option<&'p ThreadPool>,
+    inbox: Arc<Inbox>,
+    /// Outstanding tasks by index (`None`: free, reusable).
+    slots: Vec<Option<Slot<T, J>>>,
+    free: Vec<usize>,
+    outstanding: usize,
+}
+
+struct Slot<T, J: ?Sized + Job<T>> {
+    task: Arc<FutureTask<T, J>>,
+    /// `None` when the task was already done when added (its index was posted at once).
+    _watch: Option<Watch<T, J>>,
+}
+
+impl<'p, T: Send + Sync + 'static> CompletionService<'p, T> {
+    /// A service that submits to `pool`.
+    pub fn new(pool: &'p ThreadPool) -> Self {
+        CompletionService {
+            pool: Some(pool),
+            inbox: Inbox::new(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            outstanding: 0,
+        }
+    }
+
+    /// Submit `f` to the pool and watch it (Java's `submit`). A refusal hands the closure back
+    /// and leaves the service unchanged.
+    ///
+    /// ```
+    /// use futuretask::executor::{CompletionService, ThreadPool};
+    ///
+    /// let pool = ThreadPool::new(1).unwrap();
+    /// let mut cs = CompletionService::new(&pool);
+    /// let h = cs.submit(|| 5).unwrap();
+    /// assert!(std::sync::Arc::ptr_eq(&h, &cs.take().unwrap()));
+    /// ```
+    pub fn submit<F>(&mut self, f: F) -> Result<TaskHandle<T>, Rejected<F>>
+    where
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let pool = self.pool.expect("a service made by `new` has a pool");
+        let h = pool.submit(f)?;
+        self.add(Arc::clone(&h));
+        Ok(h)
+    }
+}
+
+impl<T, J: ?Sized + Job<T>> CompletionService<'static, T, J> {
+    /// A service with no pool, over tasks added with [`add`](CompletionService::add) (run by
+    /// anyone: threads, another pool, promises).
+    ///
+    /// ```
+    /// use futuretask::{executor::CompletionService, FutureTask};
+    /// use std::sync::Arc;
+    ///
+    /// let a = Arc::new(FutureTask::<u8, _>::pending());
+    /// let mut cs = CompletionService::detached();
+    /// cs.add(Arc::clone(&a));
+    /// a.set(1).unwrap();
+    /// assert_eq!(*cs.take().unwrap().get().unwrap(), 1);
+    /// ```
+    pub fn detached() -> Self {
+        CompletionService {
+            pool: None,
+            inbox: Inbox::new(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            outstanding: 0,
+        }
+    }
+}
+
+impl<T, J: ?Sized + Job<T>> CompletionService<'_, T, J> {
+    /// Watch a task submitted elsewhere; it comes back from `take` / `poll` once it finishes (at
+    /// once if it already has).
+    ///
+    /// ```
+    /// use futuretask::{executor::CompletionService, FutureTask};
+    ///
+    /// let mut cs = CompletionService::detached();
+    /// cs.add(FutureTask::arc(|| 2));
+    /// assert_eq!(cs.outstanding(), 1);
+    /// ```
+    pub fn add(&mut self, task: Arc<FutureTask<T, J>>) {
+        let idx = match self.free.pop() {
+            Some(i) => i,
+            None => {
+                self.slots.push(None);
+                self.slots.len() - 1
+            }
+        };
+        let w = watch(&self.inbox, &task, idx);
+        self.slots[idx] = Some(Slot { task, _watch: w });
+        self.outstanding += 1;
+    }
+
+    /// Tasks added and not yet taken back.
+    ///
+    /// ```
+    /// # use futuretask::executor::CompletionService;
+    /// let cs = CompletionService::<u8>::detached();
+    /// assert_eq!(cs.outstanding(), 0);
+    /// ```
+    pub fn outstanding(&self) -> usize {
+        self.outstanding
+    }
+
+    /// The next task to finish, blocking until one does (Java's `take`); `None` when nothing is
+    /// outstanding (where Java's would block forever).
+    ///
+    /// ```
+    /// # use futuretask::executor::CompletionService;
+    /// let mut cs = CompletionService::<u8>::detached();
+    /// assert!(cs.take().is_none());
+    /// ```
+    pub fn take(&mut self) -> Option<Arc<FutureTask<T, J>>> {
+        if self.outstanding == 0 {
+            return None;
+        }
+        let i = self
+            .inbox
+            .recv(None)
+            .expect("an untimed receive returns a notice");
+        Some(self.hand_out(i))
+    }
+
+    /// A task that has finished, without blocking (Java's `poll()`); `None` if none has.
+    ///
+    /// ```
+    /// use futuretask::{executor::CompletionService, FutureTask};
+    /// use std::sync::Arc;
+    ///
+    /// let t = Arc::new(FutureTask::<u8, _>::pending());
+    /// let mut cs = CompletionService::detached();
+    /// cs.add(Arc::clone(&t));
+    /// assert!(cs.try_poll().is_none());
+    /// t.cancel(false);
+    /// assert!(cs.try_poll().unwrap().is_cancelled());
+    /// ```
+    pub fn try_poll(&mut self) -> Option<Arc<FutureTask<T, J>>> {
+        let i = self.inbox.try_recv()?;
+        Some(self.hand_out(i))
+    }
+
+    /// The next task to finish within `timeout` (Java's `poll(timeout, unit)`): `Ok(None)` when
+    /// nothing is outstanding, `Err(TimedOut)` (how many of the outstanding tasks are unfinished)
+    /// when none finished in time. The service stays usable; a timed-out poll leaves nothing
+    /// registered beyond the one node per outstanding task it already had.
+    ///
+    /// ```
+    /// use futuretask::{executor::CompletionService, FutureTask};
+    /// use std::{sync::Arc, time::Duration};
+    ///
+    /// let mut cs = CompletionService::detached();
+    /// cs.add(Arc::new(FutureTask::<u8, _>::pending()));
+    /// let e = cs.poll_timeout(Duration::ZERO).unwrap_err();
+    /// assert_eq!(e.to_string(), "1 (of 1) futures unfinished");
+    /// ```
+    #[allow(clippy::type_complexity)]
+    pub fn poll_timeout(
+        &mut self,
+        timeout: Duration,
+    ) -> Result<Option<Arc<FutureTask<T, J>>>, TimedOut> {
+        if self.outstanding == 0 {
+            return Ok(None);
+        }
+        match self.inbox.recv(deadline_after(Some(timeout))) {
+            Some(i) => Ok(Some(self.hand_out(i))),
+            None => {
+                let unfinished = self
+                    .slots
+                    .iter()
+                    .flatten()
+                    .filter(|s| !s.task.is_done())
+                    .count();
+                Err(TimedOut::new(unfinished, self.outstanding))
+            }
+        }
+    }
+
+    fn hand_out(&mut self, i: usize) -> Arc<FutureTask<T, J>> {
+        let slot = self.slots[i]
+            .take()
+            .expect("each outstanding task posts exactly once");
+        self.free.push(i);
+        self.outstanding -= 1;
+        slot.task
+    }
+}
+
+impl<T, J: ?Sized + Job<T>> fmt::Debug for CompletionService<'_, T, J> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CompletionService")
+            .field("outstanding", &self.outstanding)
+            .field("slots", &self.slots.len())
+            .finish_non_exhaustive()
+    }
+}

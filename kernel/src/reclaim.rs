@@ -1,0 +1,109 @@
+//! Taking back the closure of a task that was cancelled before it started, so that whoever
+//! cancelled it (`ThreadPool::shutdown_now`) can hand the work to its caller.
+//!
+//! The claim is the same STARTED bit `run` sets (I4), set by CAS from a *terminal* cancelled
+//! state (CANCELLED or INTERRUPTED, never INTERRUPTING, whose canceller still stores C5 over the
+//! word): at most one claim ever succeeds — `run` claims only from exactly NEW, a cancelled task
+//! never goes back to NEW, and a second reclaim sees STARTED. The task itself stays cancelled;
+//! its waiters were already released. Once STARTED is set the task's `Drop` leaves the closure
+//! alone, so the [`Reclaimed`] guard calls it or drops it, exactly once.
+
+use crate::mutant::mutant;
+use crate::protocol as p;
+use crate::sync::Ordering::{AcqRel, Acquire};
+use crate::task::{FutureTask, Job};
+use std::sync::Arc;
+
+/// A closure taken back from a cancelled, never-started task: [`run`](Reclaimed::run) calls it
+/// (its result is dropped: the task stays cancelled); dropping the guard drops the closure.
+pub(crate) struct Reclaimed<T, J: ?Sized + Job<T>> {
+    task: Option<Arc<FutureTask<T, J>>>,
+}
+
+impl<T, J: ?Sized + Job<T>> Reclaimed<T, J> {
+    /// Claim the closure of `task`, if it was cancelled before `run` claimed it and nobody
+    /// reclaimed it yet.
+    pub(crate) fn claim(task: Arc<FutureTask<T, J>>) -> Option<Self> {
+        let word = task.state_atomic();
+        let mut s = word.load(Acquire);
+        loop {
+            let claimed = p::is_started(s) && !mutant("reclaim_ignores_started");
+            if claimed || !matches!(p::phase(s), p::CANCELLED | p::INTERRUPTED) {
+                return None;
+            }
+            match word.compare_exchange_weak(s, s | p::STARTED, AcqRel, Acquire) {
+                Ok(_) => return Some(Reclaimed { task: Some(task) }),
+                Err(actual) => s = actual,
+            }
+        }
+    }
+
+    /// Call the closure and drop its result.
+    pub(crate) fn run(mut self) {
+        let task = self.task.take().expect("a reclaimed closure runs once");
+        // SAFETY: our CAS above set STARTED from a terminal cancelled state: we are the unique
+        // claimer and call the closure at most once (I4).
+        drop(unsafe { task.job_ref().call() });
+    }
+}
+
+impl<T, J: ?Sized + Job<T>> Drop for Reclaimed<T, J> {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            // SAFETY: claimed (STARTED set by us) and never called: the closure is in place and
+            // only we may drop it; the task's own `Drop` skips it because STARTED is set (I4).
+            unsafe { task.job_ref().drop_unclaimed() };
+        }
+    }
+}
+
+#[cfg(all(test, not(loom), not(feature = "shuttle")))]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+
+    /// Counts its drops, so a closure dropped twice (or never) shows.
+    struct Token(Arc<AtomicUsize>);
+    impl Drop for Token {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, SeqCst);
+        }
+    }
+
+    fn task(drops: &Arc<AtomicUsize>, runs: &Arc<AtomicUsize>) -> Arc<FutureTask<u32>> {
+        let (t, r) = (Token(Arc::clone(drops)), Arc::clone(runs));
+        FutureTask::arc(move || {
+            let _t = t;
+            r.fetch_add(1, SeqCst) as u32
+        })
+    }
+
+    #[test]
+    fn a_cancelled_unstarted_closure_is_reclaimed_once_and_run_or_dropped_once() {
+        let (drops, runs) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let fresh = task(&drops, &runs);
+        assert!(
+            Reclaimed::claim(Arc::clone(&fresh)).is_none(),
+            "not cancelled"
+        );
+        let ran = task(&drops, &runs);
+        assert!(ran.run());
+        assert!(!ran.cancel(false));
+        assert!(Reclaimed::claim(Arc::clone(&ran)).is_none(), "completed");
+
+        let a = task(&drops, &runs);
+        assert!(a.cancel(false));
+        let job = Reclaimed::claim(Arc::clone(&a)).expect("cancelled before it started");
+        assert!(Reclaimed::claim(Arc::clone(&a)).is_none(), "claimed once");
+        assert!(!a.run(), "the task stays cancelled (I4)");
+        job.run();
+        assert_eq!(runs.load(SeqCst), 2);
+
+        let b = task(&drops, &runs);
+        assert!(b.cancel(true));
+        drop(Reclaimed::claim(Arc::clone(&b)).expect("interrupted before it started"));
+        assert_eq!(runs.load(SeqCst), 2, "a dropped reclaim does not run");
+        drop((fresh, ran, a, b));
+        assert_eq!(drops.load(SeqCst), 4, "every closure dropped exactly once");
+    }
+}

@@ -1,0 +1,332 @@
+//! The library's own waits honour the library's own interrupt, and an interrupted run leaves the
+//! thread's park permits alone.
+//!
+//! * A wait that blocks inside a task's closure (a pool task's `get` / `get_timeout` on another
+//!   task) returns `Interrupted` promptly when that task is cancelled with interrupt — by
+//!   `cancel(true)` or `shutdown_now` — so the pool terminates; outside a task nothing changes.
+//! * `run()` does not consume an unpark that another thread sent while the task was being
+//!   cancelled with interrupt.
+
+use futuretask::executor::ThreadPool;
+use futuretask::{interrupted, FutureTask, GetError, State, WaitError};
+use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use std::sync::{mpsc, Arc};
+use std::thread;
+use std::time::{Duration, Instant};
+
+const PROMPT: Duration = Duration::from_secs(2);
+
+fn wait_until(what: &str, f: impl Fn() -> bool) {
+    let start = Instant::now();
+    while !f() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "timed out waiting for {what}"
+        );
+        thread::sleep(Duration::from_micros(200));
+    }
+}
+
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+enum Seen {
+    Value,
+    Cancelled,
+    Failed,
+    TimedOut,
+    Interrupted,
+}
+
+fn seen_get(r: Result<&u32, GetError<'_>>) -> Seen {
+    match r {
+        Ok(_) => Seen::Value,
+        Err(GetError::Cancelled) => Seen::Cancelled,
+        Err(GetError::Failed(_)) => Seen::Failed,
+        Err(GetError::Interrupted) => Seen::Interrupted,
+    }
+}
+
+fn seen_wait(r: Result<&u32, WaitError<'_>>) -> Seen {
+    match r {
+        Ok(_) => Seen::Value,
+        Err(WaitError::Cancelled) => Seen::Cancelled,
+        Err(WaitError::Failed(_)) => Seen::Failed,
+        Err(WaitError::TimedOut) => Seen::TimedOut,
+        Err(WaitError::Interrupted) => Seen::Interrupted,
+    }
+}
+
+/// How the blocked pool task is released.
+#[derive(Clone, Copy, Debug)]
+enum Release {
+    CancelTrue,
+    ShutdownNow,
+}
+
+fn blocked_pool_task_is_released(timed: bool, how: Release) {
+    let pool = ThreadPool::new(1).unwrap();
+    let other = Arc::new(FutureTask::<u32, _>::pending());
+    let (tx, rx) = mpsc::channel();
+    let o = Arc::clone(&other);
+    let h = pool
+        .submit(move || {
+            let seen = if timed {
+                seen_wait(o.get_timeout(Duration::from_secs(3600)))
+            } else {
+                seen_get(o.get())
+            };
+            tx.send(seen).unwrap();
+        })
+        .unwrap();
+    wait_until("the task to block", || {
+        h.state() == State::Running && other.waiter_stack_len() == 1
+    });
+    thread::sleep(Duration::from_millis(20)); // let it park
+    match how {
+        Release::CancelTrue => {
+            assert!(h.cancel(true));
+            pool.shutdown();
+        }
+        Release::ShutdownNow => {
+            assert!(pool.shutdown_now().is_empty());
+        }
+    }
+    let t0 = Instant::now();
+    assert!(
+        pool.await_termination(PROMPT),
+        "timed={timed} {how:?}: a task blocked in the library's own wait kept the pool alive"
+    );
+    assert_eq!(
+        rx.recv_timeout(PROMPT).unwrap(),
+        Seen::Interrupted,
+        "a distinct error: not a timeout, not the other task's outcome"
+    );
+    assert!(t0.elapsed() < PROMPT);
+    assert!(!other.is_done(), "the awaited task is untouched");
+    assert_eq!(
+        other.waiter_stack_len(),
+        0,
+        "I6: the interrupted waiter left its node"
+    );
+    other.set(1).unwrap();
+}
+
+#[test]
+fn get_in_a_pool_task_is_released_by_cancel_true() {
+    blocked_pool_task_is_released(false, Release::CancelTrue);
+}
+
+#[test]
+fn get_timeout_in_a_pool_task_is_released_by_cancel_true() {
+    blocked_pool_task_is_released(true, Release::CancelTrue);
+}
+
+#[test]
+fn get_in_a_pool_task_is_released_by_shutdown_now() {
+    blocked_pool_task_is_released(false, Release::ShutdownNow);
+}
+
+#[test]
+fn get_timeout_in_a_pool_task_is_released_by_shutdown_now() {
+    blocked_pool_task_is_released(true, Release::ShutdownNow);
+}
+
+#[test]
+fn an_interrupted_run_still_reads_a_finished_task() {
+    // Done means done: only a wait that would block reports the interrupt.
+    let done = FutureTask::arc(|| 5u32);
+    done.run();
+    let d = Arc::clone(&done);
+    let task = FutureTask::arc(move || {
+        while !interrupted() {
+            thread::yield_now();
+        }
+        (
+            seen_get(d.get()),
+            seen_wait(d.get_timeout(Duration::from_secs(1))),
+        )
+    });
+    let t = Arc::clone(&task);
+    let runner = thread::spawn(move || t.run());
+    wait_until("the task to run", || task.state() == State::Running);
+    assert!(task.cancel(true));
+    assert!(runner.join().unwrap());
+    // The task's own result is discarded (cancelled); what its closure saw is checked through a
+    // second task run the same way, below.
+    let d = Arc::clone(&done);
+    let (tx, rx) = mpsc::channel();
+    let probe = FutureTask::arc(move || {
+        while !interrupted() {
+            thread::yield_now();
+        }
+        tx.send((seen_get(d.get()), seen_wait(d.get_timeout(Duration::ZERO))))
+            .unwrap();
+    });
+    let p = Arc::clone(&probe);
+    let runner = thread::spawn(move || p.run());
+    wait_until("the probe to run", || probe.state() == State::Running);
+    assert!(probe.cancel(true));
+    runner.join().unwrap();
+    assert_eq!(rx.recv().unwrap(), (Seen::Value, Seen::Value));
+}
+
+#[test]
+fn outside_a_task_waits_are_not_interruptible() {
+    let pending = Arc::new(FutureTask::<u32, _>::pending());
+    assert_eq!(
+        seen_wait(pending.get_timeout(Duration::from_millis(30))),
+        Seen::TimedOut
+    );
+    // Unparking a thread blocked in `get` (outside any task) does not make it return.
+    let p = Arc::clone(&pending);
+    let getter = thread::spawn(move || seen_get(p.get()));
+    wait_until("the getter to block", || pending.waiter_stack_len() == 1);
+    for _ in 0..20 {
+        getter.thread().unpark();
+        thread::sleep(Duration::from_millis(2));
+    }
+    assert!(!getter.is_finished(), "an unpark released a plain get");
+    pending.set(3).unwrap();
+    assert_eq!(getter.join().unwrap(), Seen::Value);
+}
+
+#[test]
+fn a_task_that_is_not_interrupted_waits_normally() {
+    let pool = ThreadPool::new(2).unwrap();
+    let other = Arc::new(FutureTask::<u32, _>::pending());
+    let o = Arc::clone(&other);
+    let h = pool
+        .submit(move || seen_wait(o.get_timeout(Duration::from_secs(30))))
+        .unwrap();
+    wait_until("the task to block", || other.waiter_stack_len() == 1);
+    // Unrelated unparks of the worker do not turn into an interrupt.
+    other.set(9).unwrap();
+    assert_eq!(*h.get().unwrap(), Seen::Value);
+}
+
+/// After `run()` returns, this thread's next `park_timeout(500 ms)` must return at once: an
+/// unrelated unpark arrived while the task was being cancelled with interrupt. `park_in_closure`:
+/// the closure parks until interrupted (it consumes the canceller's wakeup) or polls without
+/// parking (the canceller's wakeup and the unrelated one fall on the same permit).
+fn unrelated_unpark_survives(park_in_closure: bool) {
+    let started = Arc::new(AtomicBool::new(false));
+    let saw = Arc::new(AtomicBool::new(false));
+    let sent = Arc::new(AtomicBool::new(false));
+    let (st, sa, se) = (Arc::clone(&started), Arc::clone(&saw), Arc::clone(&sent));
+    let task = FutureTask::arc(move || {
+        st.store(true, SeqCst);
+        while !interrupted() {
+            if park_in_closure {
+                thread::park();
+            } else {
+                thread::yield_now();
+            }
+        }
+        sa.store(true, SeqCst);
+        // Stay in the closure until the unrelated unpark has been sent (after this closure's
+        // last park, so nothing but `run` can consume it).
+        while !se.load(SeqCst) {
+            thread::yield_now();
+        }
+    });
+    let t = Arc::clone(&task);
+    let runner = thread::spawn(move || {
+        assert!(t.run());
+        let t0 = Instant::now();
+        thread::park_timeout(Duration::from_millis(500));
+        t0.elapsed()
+    });
+    wait_until("the closure to start", || started.load(SeqCst));
+    thread::sleep(Duration::from_millis(5));
+    assert!(task.cancel(true));
+    wait_until("the closure to see the interrupt", || saw.load(SeqCst));
+    runner.thread().unpark(); // unrelated: someone else signals the runner thread
+    sent.store(true, SeqCst);
+    let slept = runner.join().unwrap();
+    assert!(
+        slept < Duration::from_millis(250),
+        "park_in_closure={park_in_closure}: run() swallowed an unrelated unpark (the next park \
+         slept {slept:?})"
+    );
+}
+
+#[test]
+fn run_keeps_an_unrelated_unpark_after_cancel_true_closure_parks() {
+    unrelated_unpark_survives(true);
+}
+
+#[test]
+fn run_keeps_an_unrelated_unpark_after_cancel_true_closure_polls() {
+    unrelated_unpark_survives(false);
+}
+
+#[test]
+fn snapshot_tells_interrupted_from_plain_cancels_and_whether_it_started() {
+    let plain = FutureTask::new(|| 1u32);
+    plain.cancel(false);
+    let s = plain.snapshot();
+    assert_eq!(
+        (s.state(), s.started(), s.interrupted()),
+        (State::Cancelled, false, false)
+    );
+
+    let started = Arc::new(AtomicBool::new(false));
+    let st = Arc::clone(&started);
+    let running = FutureTask::arc(move || {
+        st.store(true, SeqCst);
+        while !interrupted() {
+            thread::yield_now();
+        }
+    });
+    let r = Arc::clone(&running);
+    let runner = thread::spawn(move || r.run());
+    wait_until("the closure to start", || started.load(SeqCst));
+    assert_eq!(running.snapshot().state(), State::Running);
+    assert!(running.cancel(true));
+    runner.join().unwrap();
+    let s = running.snapshot();
+    assert_eq!(
+        (s.state(), s.started(), s.interrupted()),
+        (State::Cancelled, true, true)
+    );
+
+    let done = FutureTask::new(|| 3u32);
+    done.run();
+    let s = done.snapshot();
+    assert_eq!(
+        (s.state(), s.started(), s.interrupted()),
+        (State::Success, true, false)
+    );
+}
+
+#[test]
+fn invoke_all_in_an_interrupted_task_cancels_the_rest_and_returns() {
+    let pool = Arc::new(ThreadPool::new(3).unwrap());
+    let p = Arc::clone(&pool);
+    let (tx, rx) = mpsc::channel();
+    let outer = pool
+        .submit(move || {
+            let hs = p
+                .invoke_all(
+                    (0..2).map(|_| {
+                        || {
+                            while !interrupted() {
+                                thread::park_timeout(Duration::from_millis(5));
+                            }
+                        }
+                    }),
+                    None,
+                )
+                .unwrap();
+            tx.send(hs.iter().all(|h| h.is_cancelled())).unwrap();
+        })
+        .unwrap();
+    wait_until("the outer task to run", || outer.state() == State::Running);
+    thread::sleep(Duration::from_millis(20));
+    assert!(outer.cancel(true));
+    assert!(
+        rx.recv_timeout(PROMPT).unwrap(),
+        "every returned handle is done: the unfinished ones were cancelled"
+    );
+    pool.shutdown();
+    assert!(pool.await_termination(PROMPT));
+}

@@ -1,0 +1,149 @@
+//! loom models of the executor's waits on many tasks (the completion inbox, `executor/inbox.rs`:
+//! hand-offs N1 register × complete, N2 post × sleep, N3 give up × complete) and of a blocking
+//! wait inside a run that is cancelled with interrupt (I12). Same harness and conventions as
+//! `loom.rs` (one spinner at a time, `FT-MODEL` line per model).
+
+#![cfg(loom)]
+
+use futuretask::executor::{as_completed, wait, ReturnWhen};
+use futuretask::{interrupted, mock_clock, FutureTask, GetError, State};
+use futuretask_models::loom_driver::{check, Bound};
+use loom::thread;
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// One mock-clock tick.
+const TICK: Duration = Duration::from_nanos(1);
+
+/// **untimed consumer × a completer × a canceller** (I3; N1, N2). Threads: main (an
+/// `as_completed` over two tasks, untimed, registering while the others run), a thread that sets
+/// task 0, a thread that cancels task 1. Checks: both tasks are yielded exactly once, each with
+/// its own outcome (a notice lost at registration — the task finished before the watch linked —
+/// or at the inbox — a post that does not signal the sleeping consumer, or a consumer that
+/// announces its sleep too late — leaves main blocked: loom reports the deadlock); no node is
+/// left on either task. Only main can spin (on COMPLETING, inside the watch's first poll).
+/// Bound: preemption=3 (the unbounded space — two waiter stacks, the inbox lock and condition
+/// variable — ran past 10 minutes).
+#[test]
+fn inbox_untimed() {
+    check("inbox_untimed", "I3", Bound::Preemption(3), || {
+        let tasks: Vec<Arc<FutureTask<u32>>> = (0..2)
+            .map(|_| Arc::new(FutureTask::<u32, _>::pending()) as Arc<FutureTask<u32>>)
+            .collect();
+        let t0 = Arc::clone(&tasks[0]);
+        let setter = thread::spawn(move || t0.set(5).unwrap());
+        let t1 = Arc::clone(&tasks[1]);
+        let canceller = thread::spawn(move || assert!(t1.cancel(false)));
+        let mut seen = [0u8; 2];
+        for r in as_completed(tasks.clone(), None) {
+            let t = r.expect("untimed: never times out");
+            let i = tasks.iter().position(|x| Arc::ptr_eq(x, &t)).unwrap();
+            seen[i] += 1;
+            match i {
+                0 => assert_eq!(*t.get().unwrap(), 5),
+                _ => assert!(matches!(t.get(), Err(GetError::Cancelled))),
+            }
+        }
+        assert_eq!(seen, [1, 1], "I3: each task yielded exactly once");
+        setter.join().unwrap();
+        canceller.join().unwrap();
+        for t in &tasks {
+            assert_eq!(t.waiter_stack_len(), 0);
+        }
+    });
+}
+
+/// **timed consumer × the clock × a completer** (I3, I6, I9; N2, N3). Threads: main
+/// (`as_completed` over one task with a one-tick timeout, then `wait(FIRST_COMPLETED)` with a
+/// one-tick timeout), a clock thread (`expire_all`), a completer. Checks: the iterator yields the
+/// task or `TimedOut` with the right counts, never hangs; once a wait returned, the task's stack
+/// holds none of its nodes (a wait that gives up unlinks every registration; the completer may
+/// be releasing one, and the give-up waits for that); `wait` agrees with `is_done`. Only main
+/// spins (the mock-clock waits). Bound: preemption=3 (every spin of a timed wait is another
+/// scheduling point).
+#[test]
+fn inbox_timed() {
+    check("inbox_timed", "I3,I6,I9", Bound::Preemption(3), || {
+        let task: Arc<FutureTask<u32>> = Arc::new(FutureTask::<u32, _>::pending());
+        let t = Arc::clone(&task);
+        let completer = thread::spawn(move || t.set(2).unwrap());
+        let clock = thread::spawn(mock_clock::expire_all);
+        let mut it = as_completed(vec![Arc::clone(&task)], Some(TICK));
+        match it.next().unwrap() {
+            Ok(t) => assert_eq!(*t.get().unwrap(), 2),
+            Err(e) => {
+                assert_eq!((e.unfinished(), e.total()), (1, 1));
+                assert_eq!(
+                    task.waiter_stack_len(),
+                    0,
+                    "I6: a timed-out as_completed left its node"
+                );
+            }
+        }
+        assert!(it.next().is_none());
+        drop(it);
+        let (done, not_done) = wait(
+            vec![Arc::clone(&task)],
+            ReturnWhen::FirstCompleted,
+            Some(TICK),
+        );
+        assert_eq!(done.len() + not_done.len(), 1);
+        if !not_done.is_empty() {
+            assert_eq!(
+                task.waiter_stack_len(),
+                0,
+                "I6: a timed-out wait left its node"
+            );
+        }
+        completer.join().unwrap();
+        clock.join().unwrap();
+        assert_eq!(task.waiter_stack_len(), 0);
+        let (done, _) = wait(vec![Arc::clone(&task)], ReturnWhen::AllCompleted, None);
+        assert_eq!(done.len(), 1, "I9: done means done");
+    });
+}
+
+/// What the interrupted closure's `get` returned: 1 value, 2 interrupted, 3 other.
+fn code(r: Result<&u32, GetError<'_>>) -> usize {
+    match r {
+        Ok(_) => 1,
+        Err(GetError::Interrupted) => 2,
+        Err(_) => 3,
+    }
+}
+
+/// **a parked getter × cancel(true) of its own task** (I5, I12, I6). Threads: the runner (task
+/// A's closure blocks in `other.get()`, untimed, on a task nobody completes while A runs), main
+/// (`cancel(true)` on A, then joins the runner, then completes `other`). Checks: `run` returns
+/// although `other` is still pending — a getter that ignored its interrupt, or slept where the
+/// canceller's unpark does not reach it, stays blocked and loom reports the deadlock; the getter
+/// saw `Interrupted` (or the closure never ran, cancel having won from NEW); after `run` the
+/// thread sees no interrupt; `other`'s stack is empty (the getter unlinked its node) and `other`
+/// still completes. Only the runner spins (`run`'s INTERRUPTING wait). Bound: exhaustive.
+#[test]
+fn interrupted_getter() {
+    check("interrupted_getter", "I5,I6,I12", Bound::Exhaustive, || {
+        let other: Arc<FutureTask<u32>> = Arc::new(FutureTask::<u32, _>::pending());
+        let saw = Arc::new(AtomicUsize::new(0));
+        let (o, s) = (Arc::clone(&other), Arc::clone(&saw));
+        let task = FutureTask::arc(move || {
+            s.store(code(o.get()), SeqCst);
+        });
+        let t = Arc::clone(&task);
+        let runner = thread::spawn(move || {
+            t.run();
+            assert!(!interrupted(), "I5: interrupt leaked past run()");
+        });
+        assert!(task.cancel(true));
+        runner.join().unwrap();
+        match saw.load(SeqCst) {
+            0 | 2 => {}
+            c => panic!("I12: the interrupted get returned outcome {c}"),
+        }
+        assert_eq!(task.state(), State::Cancelled);
+        assert_eq!(other.waiter_stack_len(), 0, "I6: the getter left its node");
+        other.set(4).unwrap();
+        assert_eq!(*other.get().unwrap(), 4);
+    });
+}
