@@ -41,7 +41,7 @@ Definition try_cancel : val := λ: "s" "intr",
 Definition finish_interrupt : val := λ: "s", ("s" `land` #STARTED) `lor` #INTERRUPTED.
 Definition is_done_w : val := λ: "s", ~ (phase_of "s" = #NEW).
 Definition is_settled : val := λ: "s",
-  let: "p" := phase_of "s" in ~ ("p" = #NEW) && ~ ("p" = #COMPLETING).
+  let: "p" := phase_of "s" in (~ ("p" = #NEW)) && (~ ("p" = #COMPLETING)).
 
 (** ** The task: (state, outcome, runner, job, waiters, fc) *)
 Definition t_state : val := λ: "t", Fst (Fst (Fst (Fst (Fst "t")))).
