@@ -277,10 +277,11 @@ Proof. apply own_update, cmra_update_exclusive. done. Qed.
 Definition job_wp (f : val) : iProp Σ :=
   WP f #() {{ r, ⌜∃ v : val, r = InjLV v ∨ r = InjRV v⌝%I }}%I.
 
-(** What the drain [fc] may assume: it is run once, by the winner, after the outcome is
-    decided and (for a completion) published.  Stage 2 proves the real drain meets it. *)
+(** What the drain [fc] may assume: it is run once, by the winner ([drain_tok]), after the
+    outcome is decided and the terminal word published ([final]).  Stage 2 proves the real drain meets it. *)
 Definition fc_spec (γ : tgn) (fc w : val) : iProp Σ :=
-  □ ∀ o (Φ : val → iProp Σ), drain_tok γ -∗ decided γ o -∗ ▷ Φ #() -∗ WP fc w {{ Φ }}.
+  □ ∀ o pb (Φ : val → iProp Σ),
+    drain_tok γ -∗ decided γ o -∗ final γ pb -∗ ▷ Φ #() -∗ WP fc w {{ Φ }}.
 
 Definition phase_res (γ : tgn) (out : loc) (p : phase) (b : bool) : iProp Σ :=
   match p with
@@ -535,7 +536,7 @@ Proof.
          [ iNext; iExists PExceptional, bb; iFrame "Hst"; simpl;
            iFrame; iExists v; by iFrame "#∗" | ] end.
   all: rewrite /finish_completion /t_fc /t_waiters; wp_pures.
-  all: wp_apply ("Hfc" with "Hdr Hd"); wp_pures; iApply "HΦ"; by iFrame "Hw Hd".
+  all: wp_apply ("Hfc" with "Hdr Hd Hfin"); wp_pures; iApply "HΦ"; by iFrame "Hw Hd".
 Qed.
 
 Lemma set_spec γ t v :
@@ -585,7 +586,7 @@ Proof.
          iModIntro; iSplitR "HΦ Hw Hdr";
          [ iNext; iExists PCancelled, bb; iFrame "Hst"; simpl; by iFrame "#∗" | ] end.
   3,4: wp_pures; rewrite /finish_completion /t_fc /t_waiters; wp_pures.
-  3,4: wp_apply ("Hfc" with "Hdr Hd"); wp_pures; iApply "HΦ"; by iFrame "Hw Hd".
+  3,4: wp_apply ("Hfc" with "Hdr Hd Hfin"); wp_pures; iApply "HΦ"; by iFrame "Hw Hd".
   (* cancel(true): INTERRUPTING, then C3..C5 *)
   all: match goal with |- context [ghost_var _ _ (PNew, ?bb)] =>
          iMod (ghost_var_update_halves (PInterrupting, bb) with "Hph Hph2") as "[Hph Hmine]";
@@ -605,7 +606,7 @@ Proof.
          iModIntro; iSplitR "HΦ Hw Hdr";
          [ iNext; iExists PInterrupted, bb; iFrame "Hst"; simpl; by iFrame "#∗" | ] end.
   all: wp_pures; rewrite /finish_completion /t_fc /t_waiters; wp_pures.
-  all: wp_apply ("Hfc" with "Hdr Hd"); wp_pures; iApply "HΦ"; by iFrame "Hw Hd".
+  all: wp_apply ("Hfc" with "Hdr Hd Hfin"); wp_pures; iApply "HΦ"; by iFrame "Hw Hd".
 Qed.
 
 End proof.

@@ -1,0 +1,249 @@
+(** * Stages 2 and 3 — the waiter stack (steps P, F, H, G5–G7) and callbacks (steps D)
+
+    HeapLang transcription of push (P1–P3), the completer's drain (F1–F2, hand_off_batch
+    H1–H5), the blocking get (G1, G2, G5–G7) and add_done_callback (D1–D2).
+
+    Encoding of the head word: the head cell holds a location [r] of an immutable record
+    [(ptr, flags)] allocated afresh for every head version ([r ↦□ (ptr, #flags)]); CAS compares
+    the locations, so a CAS succeeds exactly when the head version is the one observed (the
+    kernel's CAS on the packed word [ptr | flags]).  Flags use the kernel's bits (LOCKED=1,
+    DIRTY=2, DRAINING=4, CLOSED=8).  A node is the tuple of its [next], [state] and [payload]
+    cells and its (immutable) kind.  No remover exists before stage 4, so LOCKED/DIRTY are never
+    set here; the completer's WaitForRemover branch is transcribed anyway. *)
+From iris.algebra Require Import excl agree csum.
+From iris.base_logic.lib Require Import invariants ghost_var.
+From iris.heap_lang Require Import lang proofmode notation.
+From iris.prelude Require Import options.
+From futuretask Require Import state_word operations.
+
+Notation WAITING := 0%Z (only parsing).
+Notation UPDATING := 1%Z (only parsing).
+Notation ABANDONED := 2%Z (only parsing).
+Notation NOTIFYING := 3%Z (only parsing).
+Notation DONE := 4%Z (only parsing).
+Notation LOCKED := 1%Z (only parsing).
+Notation DIRTY := 2%Z (only parsing).
+Notation DRAINING := 4%Z (only parsing).
+Notation CLOSED := 8%Z (only parsing).
+
+Definition n_next : val := λ: "nd", Fst (Fst (Fst "nd")).
+Definition n_state : val := λ: "nd", Snd (Fst (Fst "nd")).
+Definition n_payload : val := λ: "nd", Snd (Fst "nd").
+Definition n_iscb : val := λ: "nd", Snd "nd".
+
+Definition new_stack : val := λ: <>, ref (ref (NONE, #0)).
+
+(** [try_push] of protocol.rs on the flags: None when CLOSED, else the kept flags. *)
+Definition try_push : val := λ: "fl",
+  if: ("fl" `land` #CLOSED) = #0 then SOME ("fl" `land` #(LOCKED + DIRTY + DRAINING)) else NONE.
+
+Definition push : val := λ: "hd" "nd",
+  let: "h" := !"hd" in                                    (* [P1] *)
+  (rec: "p2" "h" :=
+     let: "hv" := !"h" in                                  (* (the observed version's record) *)
+     match: try_push (Snd "hv") with
+       NONE => #false                                      (* [P2] Closed *)
+     | SOME "fl" =>
+         n_next "nd" <- Fst "hv" ;;                        (* [P2] node.next := head_ptr(h) *)
+         let: "h'" := ref (SOME "nd", "fl") in
+         let: "r" := CmpXchg "hd" "h" "h'" in              (* [P3] *)
+         if: Snd "r" then #true else "p2" (Fst "r")
+     end) "h".
+
+(** H2: take exclusive access (node_try_notify), spinning while UPDATING. *)
+Definition notify : val := rec: "h2" "nd" :=
+  let: "n" := !(n_state "nd") in                          (* [H2] load *)
+  if: "n" = #UPDATING then "h2" "nd"
+  else if: ("n" = #WAITING) || ("n" = #ABANDONED) then
+    (if: CAS (n_state "nd") "n" #NOTIFYING then #() else "h2" "nd")   (* [H2] CAS *)
+  else #().
+
+(** Run the private callback list (registration order). *)
+Definition run_callbacks : val := rec: "rc" "cbs" :=
+  match: "cbs" with
+    NONE => #()
+  | SOME "c" => (!(n_payload (Fst "c"))) #() ;; "rc" (Snd "c")
+  end.
+
+Definition hand_off_batch : val := rec: "hob" "l" "cbs" :=
+  match: "l" with
+    NONE => run_callbacks "cbs"        (* H6 omitted: sleepers spin on their node (see PROOF.md) *)
+  | SOME "nd" =>
+      let: "next" := !(n_next "nd") in                     (* [H1] *)
+      if: n_iscb "nd" then "hob" "next" (SOME ("nd", "cbs"))   (* callback: prepend (FIFO) *)
+      else
+        notify "nd" ;;                                     (* [H2] *)
+        let: "p" := !(n_payload "nd") in                   (* [H3] take the payload *)
+        n_state "nd" <- #DONE ;;                           (* [H4] release *)
+        (* [H5] wake(p): unpark is a no-op, the owner spins on its node *)
+        "hob" "next" "cbs"
+  end.
+
+(** finish_completion: F1, F2. *)
+Definition drain : val := rec: "f1" "hd" :=
+  let: "h" := !"hd" in                                    (* [F1] *)
+  let: "hv" := !"h" in
+  if: ~ (((Snd "hv") `land` #LOCKED) = #0) then "f1" "hd"  (* [F2] WaitForRemover *)
+  else match: Fst "hv" with
+    NONE =>
+      let: "c" := ref (NONE, #CLOSED) in
+      if: CAS "hd" "h" "c" then #() else "f1" "hd"         (* [F2] Close *)
+  | SOME "top" =>
+      let: "d" := ref (NONE, #DRAINING) in
+      if: CAS "hd" "h" "d"                                 (* [F2] Detach *)
+      then hand_off_batch (SOME "top") NONE ;; "f1" "hd"
+      else "f1" "hd"
+  end.
+
+(** G7 (untimed; the futex wait is modelled as spinning on the node). *)
+Definition wait_done : val := rec: "g7" "t" "nd" :=
+  let: "n" := !(n_state "nd") in                          (* [G7] *)
+  if: "n" = #DONE then await_settled "t" else "g7" "t" "nd".
+
+Definition get : val := λ: "t",
+  let: "s" := !(t_state "t") in                           (* [G1] *)
+  if: is_settled "s" then report "t" "s"
+  else if: is_done_w "s" then await_settled "t"            (* [G2] *)
+  else
+    let: "nd" := (ref NONE, ref #WAITING, ref #(), #false) in   (* [G5] *)
+    if: push (t_waiters "t") "nd" then wait_done "t" "nd"  (* [G6], [G7] *)
+    else await_settled "t".                                 (* [G6] Closed *)
+
+Definition add_done_callback : val := λ: "t" "cb",
+  let: "nd" := (ref NONE, ref #WAITING, ref "cb", #true) in     (* [D1] *)
+  if: push (t_waiters "t") "nd" then #() else "cb" #().     (* [D2] *)
+
+(** The whole task: its waiter stack and drain. *)
+Definition new_futuretask : val := λ: "f",
+  let: "w" := new_stack #() in new_task "f" "w" drain.
+
+(** ** Logic *)
+Record node := Node { n_nx : loc; n_ns : loc; n_pl : loc; n_cb : bool; n_g : gname }.
+Definition node_val (n : node) : val := (#(n_nx n), #(n_ns n), #(n_pl n), #(n_cb n)).
+
+Class stackG Σ := StackG { stack_cG :> inG Σ (oneshotR unit) }.
+Definition stackΣ : gFunctors := #[GFunctor (oneshotR unit)].
+Global Instance subG_stackΣ {Σ} : subG stackΣ Σ → stackG Σ.
+Proof. solve_inG. Qed.
+
+Section waiters.
+Context `{!heapGS Σ, !ftG Σ, !stackG Σ}.
+Let Ns := nroot .@ "futuretask" .@ "stack".
+Let Nn := nroot .@ "futuretask" .@ "node".
+
+(** The task is terminal: outcome decided and terminal word published. *)
+Definition terminal_w (γ : tgn) : iProp Σ := ∃ o pb, decided γ o ∗ final γ pb.
+(** A callback's one-shot specification: it may run once, after the outcome is visible (I7). *)
+Definition cb_wp (γ : tgn) (cb : val) : iProp Σ := terminal_w γ -∗ WP cb #() {{ _, True }}%I.
+
+Definition pendingC (γc : gname) : iProp Σ := own γc (Cinl (Excl ()) : oneshotR unit).
+(** [closed_w]: the stack was CLOSED (persistent). *)
+Definition closed_w (γc : gname) : iProp Σ := own γc (Cinr (to_agree (() : leibnizO unit)) : oneshotR unit).
+
+(** Hand-off of a waiter node: WAITING (payload in the invariant) → NOTIFYING (the handler's
+    token [tok (n_g n)] is deposited: at most one hand-off) → DONE (task terminal). *)
+Definition node_inv (γ : tgn) (n : node) : iProp Σ :=
+  ∃ s : Z, n_ns n ↦ #s ∗
+    ((⌜s = WAITING⌝ ∗ ∃ th, n_pl n ↦ th) ∨
+     (⌜s = NOTIFYING⌝ ∗ tok (n_g n)) ∨
+     (⌜s = DONE⌝ ∗ tok (n_g n) ∗ terminal_w γ)).
+
+Definition node_own (γ : tgn) (n : node) : iProp Σ :=
+  (if n_cb n then ∃ cb, n_pl n ↦ cb ∗ cb_wp γ cb
+   else tok (n_g n) ∗ inv Nn (node_inv γ n))%I.
+
+Fixpoint is_list (γ : tgn) (pv : val) (L : list node) : iProp Σ :=
+  match L with
+  | [] => ⌜pv = NONEV⌝
+  | n :: L' => ∃ pv', ⌜pv = SOMEV (node_val n)⌝ ∗ n_nx n ↦ pv' ∗ node_own γ n ∗ is_list γ pv' L'
+  end%I.
+
+Definition stack_inv (γ : tgn) (γc : gname) (hd : loc) : iProp Σ :=
+  ∃ (r : loc) (pv : val) (fl : Z) (L : list node),
+    hd ↦ #r ∗ r ↦□ (pv, #fl)%V ∗ is_list γ pv L ∗
+    ((⌜fl = 0%Z ∨ fl = DRAINING⌝ ∗ pendingC γc) ∨
+     (⌜fl = CLOSED ∧ L = []⌝ ∗ closed_w γc ∗ terminal_w γ ∗ drain_tok γ)).
+
+Definition is_stack (γ : tgn) (γc : gname) (w : val) : iProp Σ :=
+  ∃ hd : loc, ⌜w = #hd⌝ ∗ inv Ns (stack_inv γ γc hd).
+
+Global Instance is_stack_persistent γ γc w : Persistent (is_stack γ γc w).
+Proof. apply _. Qed.
+
+(** What a load of the head tells: the version's record, and CLOSED comes with its witnesses. *)
+Definition head_info (γ : tgn) (γc : gname) (r : loc) : iProp Σ :=
+  ∃ pv (fl : Z), r ↦□ (pv, #fl)%V ∗
+    ((⌜fl = 0%Z ∨ fl = DRAINING⌝) ∨ (⌜fl = CLOSED⌝ ∗ closed_w γc ∗ terminal_w γ)).
+
+Lemma pendingC_closed γc : pendingC γc -∗ closed_w γc -∗ False.
+Proof. iIntros "H1 H2". by iDestruct (own_valid_2 with "H1 H2") as %?. Qed.
+
+Lemma new_stack_spec γ :
+  {{{ True }}} new_stack #() {{{ w γc, RET w; is_stack γ γc w }}}.
+Proof.
+  iIntros (Φ) "_ HΦ". wp_lam. wp_alloc r as "Hr". wp_alloc hd as "Hhd".
+  iMod (mapsto_persist with "Hr") as "#Hr".
+  iMod (own_alloc (Cinl (Excl ()) : oneshotR unit)) as (γc) "Hc"; first done.
+  iMod (inv_alloc Ns _ (stack_inv γ γc hd) with "[-HΦ]") as "#Hinv".
+  { iNext. iExists r, NONEV, 0%Z, []. iFrame "Hhd Hr". iSplit; first done. iLeft. iFrame "Hc". iPureIntro. by left. }
+  iModIntro. iApply "HΦ". iExists hd. eauto.
+Qed.
+
+(** A push onto a CLOSED stack fails; a push that fails proves the stack CLOSED and the task
+    terminal, and gives the node back.  [kc]: the caller already knows the stack is closed. *)
+Lemma push_spec γ γc (hd : loc) (n : node) (v0 : val) (kc : bool) :
+  {{{ inv Ns (stack_inv γ γc hd) ∗ n_nx n ↦ v0 ∗ node_own γ n ∗ (if kc then closed_w γc else True) }}}
+    push #hd (node_val n)
+  {{{ (b : bool), RET #b;
+      if b then ⌜kc = false⌝ else (∃ v, n_nx n ↦ v) ∗ node_own γ n ∗ closed_w γc ∗ terminal_w γ }}}.
+Proof.
+  iIntros (Φ) "(#Hinv & Hnx & Hown & Hkc) HΦ".
+  wp_lam. wp_pures.
+  wp_bind (Load _). iInv Ns as (r pv fl L) "(>Hhd & >#Hr & Hl & >Hcase)".
+  wp_load.
+  iAssert (head_info γ γc r) as "#Hi".
+  { iExists pv, fl. iFrame "Hr".
+    iDestruct "Hcase" as "[[% _]|([% %] & #Hc & #Ht & _)]"; [iLeft; by iPureIntro | iRight; iFrame "Hc Ht"; by iPureIntro]. }
+  iModIntro. iSplitL "Hhd Hl Hcase"; first (iNext; iExists r, pv, fl, L; by iFrame).
+  wp_let. wp_closure. iClear "Hr". clear pv fl L.
+  iLöb as "IH" forall (r v0) "Hi".
+  iDestruct "Hi" as (pv fl) "[#Hr Hfl]".
+  wp_pures. wp_load. wp_pures. rewrite /try_push.
+  iDestruct "Hfl" as "[%Hfl|(-> & #Hc & #Ht)]".
+  2:{ wp_pures. iApply "HΦ". iModIntro. iFrame "Hc Ht Hown". by iExists v0. }
+  assert (Hfl' : Z.land fl (LOCKED + DIRTY + DRAINING) = fl) by (destruct Hfl as [-> | ->]; done).
+  destruct Hfl as [-> | ->]; wp_pures.
+  all: rewrite /n_next; wp_pures; wp_store; wp_alloc r' as "Hr'"; wp_pures.
+  all: iMod (mapsto_persist with "Hr'") as "#Hr'".
+  all: wp_bind (CmpXchg _ _ _); iInv Ns as (r0 pv0 fl0 L0) "(>Hhd & >#Hr0 & Hl & >Hcase)".
+  all: destruct (decide (r0 = r)) as [->|Hne].
+  all: try (wp_cmpxchg_fail; iModIntro;
+            iAssert (head_info γ γc r0) as "#Hi0";
+            [ iExists pv0, fl0; iFrame "Hr0";
+              iDestruct "Hcase" as "[[% _]|([% %] & #Hc & #Ht & _)]"; [iLeft; by iPureIntro | iRight; iFrame "Hc Ht"; by iPureIntro]
+            | ];
+            iSplitL "Hhd Hl Hcase"; [iNext; iExists r0, pv0, fl0, L0; by iFrame|];
+            wp_let; wp_proj; wp_if; wp_proj; by iApply ("IH" with "Hnx Hown Hkc HΦ")).
+  all: iDestruct (mapsto_agree with "Hr Hr0") as %[= <- <-].
+  all: iDestruct "Hcase" as "[[_ Hpc]|(%Hx & _)]";
+       [| exfalso; destruct Hx as [Hx _]; discriminate Hx].
+  all: destruct kc; [by iDestruct (pendingC_closed with "Hpc Hkc") as %[]|].
+  all: wp_cmpxchg_suc; iModIntro.
+  all: iSplitL "Hhd Hl Hpc Hnx Hown";
+       [ iNext; iExists r', (SOMEV (node_val n)), _, (n :: L0); iFrame "Hhd Hr'";
+         iSplitL "Hl Hnx Hown"; [iExists pv; by iFrame|]; iLeft; iFrame "Hpc"; iPureIntro; eauto | ].
+  all: wp_pures; by iApply "HΦ".
+Qed.
+
+Lemma push_closed_spec γ γc hd n v0 :
+  {{{ inv Ns (stack_inv γ γc hd) ∗ n_nx n ↦ v0 ∗ node_own γ n ∗ closed_w γc }}}
+    push #hd (node_val n)
+  {{{ RET #false; node_own γ n }}}.
+Proof.
+  iIntros (Φ) "(#Hinv & Hnx & Hown & #Hc) HΦ".
+  wp_apply (push_spec _ _ _ _ _ true with "[$Hinv $Hnx $Hown $Hc]").
+  iIntros ([]); first by iIntros (?).
+  iIntros "(_ & Hown & _)". by iApply "HΦ".
+Qed.
+
+End waiters.
