@@ -335,7 +335,7 @@ Qed.
 Lemma new_task_spec γ (f w fc : val) :
   {{{ task_init γ ∗ job_wp f ∗ fc_spec γ fc w }}}
     new_task f w fc
-  {{{ t, RET t; is_task γ t }}}.
+  {{{ t, RET t; is_task γ t ∗ ∃ a : val, ⌜t = PairV (PairV a w) fc⌝ }}}.
 Proof.
   iIntros (Φ) "((Hph & Hw & Hd & Hc & Ho & Hf) & Hjob & #Hfc) HΦ".
   wp_lam. wp_alloc job as "Hjl". wp_alloc rn as "Hrn". wp_alloc out as "Hout".
@@ -343,7 +343,8 @@ Proof.
   iDestruct "Hph" as "[Hph1 Hph2]".
   iMod (inv_alloc N _ (task_inv γ st out rn f) with "[-HΦ]") as "#Hinv".
   { iNext. iExists PNew, false. rewrite /enc /=. iFrame. eauto. }
-  wp_pures. iModIntro. iApply "HΦ". iExists st, out, rn, job, f, w, fc. eauto.
+  wp_pures. iModIntro. iApply "HΦ". iSplit; last by iExists _.
+  iExists st, out, rn, job, f, w, fc. eauto.
 Qed.
 
 (** What a load of the state word tells (any [p ≠ New] comes with the decided outcome; a

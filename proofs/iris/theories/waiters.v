@@ -111,7 +111,8 @@ Definition get : val := λ: "t",
 
 Definition add_done_callback : val := λ: "t" "cb",
   let: "nd" := (ref NONE, ref #WAITING, ref "cb", #true) in     (* [D1] *)
-  if: push (t_waiters "t") "nd" then #() else "cb" #().     (* [D2] *)
+  if: push (t_waiters "t") "nd" then #()
+  else (!(n_payload "nd")) #() ;; #().                       (* [D2] run it now, on this thread *)
 
 (** The whole task: its waiter stack and drain. *)
 Definition new_futuretask : val := λ: "f",
@@ -244,6 +245,228 @@ Proof.
   wp_apply (push_spec _ _ _ _ _ true with "[$Hinv $Hnx $Hown $Hc]").
   iIntros ([]); first by iIntros (?).
   iIntros "(_ & Hown & _)". by iApply "HΦ".
+Qed.
+
+Global Instance terminal_w_persistent γ : Persistent (terminal_w γ).
+Proof. apply _. Qed.
+
+Lemma is_list_shape γ pv L :
+  is_list γ pv L -∗ is_list γ pv L ∗ ⌜pv = NONEV ∨ ∃ n, pv = SOMEV (node_val n)⌝.
+Proof.
+  destruct L as [|n L]; simpl.
+  - iIntros "%". iSplit; first done. iPureIntro. by left.
+  - iIntros "H". iDestruct "H" as (pv') "(% & H)". iSplitL; first (iExists pv'; by iFrame).
+    iPureIntro. right. by exists n.
+Qed.
+
+Lemma is_list_none γ L : is_list γ NONEV L -∗ ⌜L = []⌝.
+Proof. destruct L; simpl; first by iIntros. iIntros "H". by iDestruct "H" as (?) "(% & _)". Qed.
+
+(** H2: the handler holding the node's token takes it from WAITING to NOTIFYING — at most one
+    hand-off per node, since the token is deposited in the node's invariant. *)
+Lemma notify_spec γ n :
+  {{{ inv Nn (node_inv γ n) ∗ tok (n_g n) }}} notify (node_val n)
+  {{{ th, RET #(); n_pl n ↦ th }}}.
+Proof.
+  iIntros (Φ) "[#Hn Htok] HΦ". iLöb as "IH".
+  wp_rec. rewrite /n_state. wp_pures.
+  wp_bind (Load _). iInv Nn as (s) "(>Hs & >[[-> Hpl]|[[-> Htok']|(-> & Htok' & _)]])".
+  2,3: by iDestruct (tok_excl with "Htok Htok'") as %[].
+  wp_load. iModIntro. iSplitL "Hs Hpl"; first (iNext; iExists _; iFrame "Hs"; iLeft; by iFrame).
+  wp_pures.
+  wp_bind (CmpXchg _ _ _). iInv Nn as (s) "(>Hs & >[[-> Hpl]|[[-> Htok']|(-> & Htok' & _)]])".
+  2,3: by iDestruct (tok_excl with "Htok Htok'") as %[].
+  wp_cmpxchg_suc. iDestruct "Hpl" as (th) "Hpl". iModIntro.
+  iSplitL "Hs Htok"; first (iNext; iExists _; iFrame "Hs"; iRight; iLeft; by iFrame).
+  wp_pures. by iApply "HΦ".
+Qed.
+
+(** The completer's private callback list. *)
+Fixpoint cbs_list (γ : tgn) (cbs : val) (C : list node) : iProp Σ :=
+  match C with
+  | [] => ⌜cbs = NONEV⌝
+  | n :: C' => ∃ rest, ⌜cbs = SOMEV (node_val n, rest)⌝ ∗
+                 (∃ cb, n_pl n ↦ cb ∗ cb_wp γ cb) ∗ cbs_list γ rest C'
+  end%I.
+
+(** I7: each callback of the list is called exactly once, with the outcome visible. *)
+Lemma run_callbacks_spec γ cbs C :
+  {{{ cbs_list γ cbs C ∗ terminal_w γ }}} run_callbacks cbs {{{ RET #(); True }}}.
+Proof.
+  iIntros (Φ) "[Hl #Ht] HΦ".
+  iInduction C as [|n C] "IH" forall (cbs); simpl.
+  - iDestruct "Hl" as %->. wp_rec. wp_pures. by iApply "HΦ".
+  - iDestruct "Hl" as (rest ->) "[Hc Hl]". iDestruct "Hc" as (cb) "[Hpl Hcb]".
+    wp_rec. wp_pures. rewrite /n_payload. wp_pures. wp_load.
+    wp_bind (cb #()). iApply (wp_wand with "(Hcb Ht)"). iIntros (?) "_".
+    wp_pures. by iApply ("IH" with "Hl").
+Qed.
+
+(** H1–H5 over a detached batch: every waiter node reaches DONE (with the task terminal),
+    every callback node is queued, then the queue runs. *)
+Lemma hand_off_batch_spec γ l L cbs C :
+  {{{ is_list γ l L ∗ cbs_list γ cbs C ∗ terminal_w γ }}} hand_off_batch l cbs
+  {{{ RET #(); True }}}.
+Proof.
+  iIntros (Φ) "(Hl & Hc & #Ht) HΦ".
+  iInduction L as [|n L] "IH" forall (l cbs C); simpl.
+  - iDestruct "Hl" as %->. wp_rec. wp_pures. by wp_apply (run_callbacks_spec with "[$Hc $Ht]").
+  - iDestruct "Hl" as (pv' ->) "(Hnx & Hown & Hl)".
+    wp_rec. wp_pures. rewrite /n_next /n_iscb. wp_pures. wp_load. wp_pures.
+    rewrite /node_own. destruct (n_cb n) eqn:Hcb; wp_pures.
+    + iApply ("IH" $! pv' (SOMEV (node_val n, cbs)) (n :: C) with "Hl [Hc Hown] HΦ").
+      simpl. iExists cbs. iFrame. done.
+    + iDestruct "Hown" as "[Htok #Hn]".
+      wp_apply (notify_spec with "[$Hn $Htok]"). iIntros (th) "Hpl".
+      wp_pures. rewrite /n_payload. wp_pures. wp_load. wp_pures.
+      rewrite /n_state. wp_pures.
+      wp_bind (Store _ _). iInv Nn as (s) "(>Hs & >[[-> Hpl']|[[-> Htok]|(-> & Htok & _)]])".
+      { iDestruct "Hpl'" as (?) "Hpl'". by iDestruct (mapsto_ne with "Hpl Hpl'") as %?. }
+      all: wp_store; iModIntro;
+           (iSplitL "Hs Htok"; first (iNext; iExists _; iFrame "Hs"; iRight; iRight; by iFrame "Htok Ht")).
+      all: wp_pures; by iApply ("IH" with "Hl Hc HΦ").
+Qed.
+
+(** The drain (K4/C6): run once by the winner with the task terminal.  It closes the stack only
+    when it is empty (every node pushed before CLOSED was in a detached batch), and it never
+    returns before CLOSED. *)
+Lemma drain_spec γ γc (hd : loc) :
+  {{{ inv Ns (stack_inv γ γc hd) ∗ drain_tok γ ∗ terminal_w γ }}} drain #hd
+  {{{ RET #(); closed_w γc }}}.
+Proof.
+  iIntros (Φ) "(#Hinv & Hdr & #Ht) HΦ". iLöb as "IH".
+  wp_rec.
+  wp_bind (Load _). iInv Ns as (r pv fl L) "(>Hhd & >#Hr & Hl & >Hcase)".
+  iDestruct "Hcase" as "[[%Hfl Hpc]|(_ & _ & _ & Hdr')]".
+  2:{ by iDestruct (tok_excl with "Hdr Hdr'") as %[]. }
+  wp_load. iDestruct (is_list_shape with "Hl") as "[Hl %Hshape]".
+  iModIntro. iSplitL "Hhd Hl Hpc"; first (iNext; iExists r, pv, fl, L; iFrame "Hhd Hr Hl"; iLeft; by iFrame).
+  wp_pures. wp_load. wp_pures.
+  destruct Hfl as [-> | ->]; wp_pures.
+  all: destruct Hshape as [-> | [n0 ->]]; wp_pures.
+  (* Close *)
+  1,3: wp_alloc c as "Hc"; iMod (mapsto_persist with "Hc") as "#Hc"; wp_pures.
+  1,2: wp_bind (CmpXchg _ _ _); iInv Ns as (r0 pv0 fl0 L0) "(>Hhd & >#Hr0 & Hl & >Hcase)".
+  1,2: destruct (decide (r0 = r)) as [->|Hne];
+       [ | wp_cmpxchg_fail; iModIntro; (iSplitL "Hhd Hl Hcase"; first (iNext; iExists r0, pv0, fl0, L0; by iFrame));
+           wp_pures; by iApply ("IH" with "Hdr HΦ") ].
+  1,2: iDestruct (mapsto_agree with "Hr Hr0") as %[= <- <-].
+  1,2: iDestruct "Hcase" as "[[_ Hpc]|(_ & _ & _ & Hdr')]";
+       [ | by iDestruct (tok_excl with "Hdr Hdr'") as %[] ].
+  1,2: wp_cmpxchg_suc.
+  1,2: iDestruct (is_list_none with "Hl") as %->.
+  1,2: iMod (own_update _ _ (Cinr (to_agree (() : leibnizO unit)) : oneshotR unit) with "Hpc") as "#Hcl";
+       [ by apply cmra_update_exclusive | ].
+  1,2: iModIntro.
+  1,2: iSplitL "Hhd Hdr"; [ iNext; iExists c, NONEV, CLOSED, []; iFrame "Hhd Hc"; simpl; iSplit; [done|];
+                            iRight; iFrame "Hcl Ht Hdr"; done | ].
+  1,2: wp_pures; by iApply "HΦ".
+  (* Detach *)
+  all: wp_alloc d as "Hd"; iMod (mapsto_persist with "Hd") as "#Hd"; wp_pures.
+  all: wp_bind (CmpXchg _ _ _); iInv Ns as (r0 pv0 fl0 L0) "(>Hhd & >#Hr0 & Hl & >Hcase)".
+  all: destruct (decide (r0 = r)) as [->|Hne];
+       [ | wp_cmpxchg_fail; iModIntro; (iSplitL "Hhd Hl Hcase"; first (iNext; iExists r0, pv0, fl0, L0; by iFrame));
+           wp_pures; by iApply ("IH" with "Hdr HΦ") ].
+  all: iDestruct (mapsto_agree with "Hr Hr0") as %[= <- <-].
+  all: iDestruct "Hcase" as "[[_ Hpc]|(_ & _ & _ & Hdr')]";
+       [ | by iDestruct (tok_excl with "Hdr Hdr'") as %[] ].
+  all: wp_cmpxchg_suc; iModIntro.
+  all: iSplitL "Hhd Hpc"; [ iNext; iExists d, NONEV, DRAINING, []; iFrame "Hhd Hd"; simpl; iSplit; [done|];
+                            iLeft; iFrame "Hpc"; iPureIntro; by right | ].
+  all: wp_pures.
+  all: wp_apply (hand_off_batch_spec _ _ L0 _ [] with "[$Hl $Ht]"); first done.
+  all: iIntros "_"; wp_pures; by iApply ("IH" with "Hdr HΦ").
+Qed.
+
+(** The safety half of I3: a waiter leaves G7 only with its node DONE, i.e. the task terminal,
+    and then returns the winner's outcome. *)
+Lemma wait_done_spec γ t n :
+  {{{ is_task γ t ∗ inv Nn (node_inv γ n) }}} wait_done t (node_val n)
+  {{{ o, RET outc_val o; decided γ o ∗ terminal_w γ }}}.
+Proof.
+  iIntros (Φ) "[#Htask #Hn] HΦ". iLöb as "IH".
+  wp_rec. rewrite /n_state. wp_pures.
+  wp_bind (Load _). iInv Nn as (s) "(>Hs & >Hcase)".
+  iDestruct "Hcase" as "[[-> Hpl]|[[-> Htok]|(-> & Htok & #Ht)]]".
+  - wp_load. iModIntro. iSplitL "Hs Hpl"; first (iNext; iExists _; iFrame "Hs"; iLeft; by iFrame).
+    wp_pures. by iApply ("IH" with "HΦ").
+  - wp_load. iModIntro. iSplitL "Hs Htok"; first (iNext; iExists _; iFrame "Hs"; iRight; iLeft; by iFrame).
+    wp_pures. by iApply ("IH" with "HΦ").
+  - wp_load. iModIntro. iSplitL "Hs Htok"; first (iNext; iExists _; iFrame "Hs"; iRight; iRight; by iFrame "Htok Ht").
+    wp_pures. wp_apply (await_settled_spec with "Htask"). iIntros (o) "Hd".
+    iApply "HΦ". by iFrame "Hd Ht".
+Qed.
+
+(** The task with its waiter stack. *)
+Definition is_ft (γ : tgn) (γc : gname) (t : val) : iProp Σ :=
+  is_task γ t ∗ ∃ (a fc : val) (hd : loc), ⌜t = PairV (PairV a #hd) fc⌝ ∗ inv Ns (stack_inv γ γc hd).
+
+Global Instance is_ft_persistent γ γc t : Persistent (is_ft γ γc t).
+Proof. apply _. Qed.
+
+(** get(): the outcome returned is the decided one (I2), for every path G1, G2, G6, G7. *)
+Lemma get_spec γ γc t :
+  {{{ is_ft γ γc t }}} get t {{{ o, RET outc_val o; decided γ o }}}.
+Proof.
+  iIntros (Φ) "[#Htask #Hs] HΦ". iDestruct "Hs" as (a fc hd ->) "#Hinv".
+  wp_lam.
+  wp_apply (load_state_spec with "Htask"). iIntros (p b) "#Hseen".
+  rewrite /is_settled /is_done_w /phase_of.
+  destruct (decide (p = PNew)) as [->|Hne].
+  2:{ destruct (settled p) eqn:Hs.
+      - destruct p; try done; destruct b; rewrite /enc /=; wp_pures.
+        all: wp_apply (report_spec with "[$Htask $Hseen]"); [done|].
+        all: iIntros (o) "[Hd _]"; by iApply "HΦ".
+      - destruct p; try done; destruct b; rewrite /enc /=; wp_pures.
+        all: wp_apply (await_settled_spec with "Htask"); iIntros (o) "Hd"; by iApply "HΦ". }
+  destruct b; rewrite /enc /=; wp_pures.
+  all: wp_alloc pl as "Hpl"; wp_alloc ns as "Hns"; wp_alloc nx as "Hnx"; wp_pures.
+  all: iMod (own_alloc (Excl ())) as (γn) "Htok"; first done.
+  all: iMod (inv_alloc Nn _ (node_inv γ (Node nx ns pl false γn)) with "[Hns Hpl]") as "#Hn";
+       [ iNext; iExists _; iFrame "Hns"; iLeft; iSplit; [done|]; by iExists _ | ].
+  all: rewrite /t_waiters; wp_pures.
+  all: wp_apply (push_spec γ γc hd (Node nx ns pl false γn) _ false with "[$Hinv $Hnx $Htok $Hn]").
+  all: iIntros ([]); [iIntros "_" | iIntros "_"]; wp_pures.
+  all: try (wp_apply (wait_done_spec _ _ (Node nx ns pl false γn) with "[$Htask $Hn]");
+            iIntros (o) "[Hd _]"; by iApply "HΦ").
+  all: wp_apply (await_settled_spec with "Htask"); iIntros (o) "Hd"; by iApply "HΦ".
+Qed.
+
+(** D1/D2 (I7): the callback is handed either to the completer (pushed before CLOSED: it runs
+    in the completer's drain, after the outcome is visible) or, if the push met CLOSED, run
+    here, now, with the task terminal.  Its one-shot specification is used exactly once. *)
+Lemma add_done_callback_spec γ γc t cb :
+  {{{ is_ft γ γc t ∗ cb_wp γ cb }}} add_done_callback t cb {{{ RET #(); True }}}.
+Proof.
+  iIntros (Φ) "[[#Htask #Hs] Hcb] HΦ". iDestruct "Hs" as (a fc hd ->) "#Hinv".
+  wp_lam. wp_alloc pl as "Hpl"; wp_alloc ns as "Hns"; wp_alloc nx as "Hnx"; wp_pures.
+  iMod (own_alloc (Excl ())) as (γn) "_"; first done.
+  rewrite /t_waiters; wp_pures.
+  wp_apply (push_spec γ γc hd (Node nx ns pl true γn) _ false with "[$Hinv $Hnx Hpl Hcb]").
+  { rewrite /node_own /=. iSplit; last done. iExists cb. iFrame. }
+  iIntros ([]).
+  - iIntros "_". wp_pures. by iApply "HΦ".
+  - iIntros "(_ & Hown & _ & #Ht)". rewrite /node_own /=. iDestruct "Hown" as (cb') "[Hpl Hcb]".
+    wp_pures.
+    rewrite /n_payload. wp_pures. wp_load.
+    wp_bind (cb' #()). iApply (wp_wand with "(Hcb Ht)"). iIntros (?) "_". wp_pures. by iApply "HΦ".
+Qed.
+
+(** The whole task: the stage-1 state word with the real drain as its [finish_completion]
+    ([fc_spec] discharged by [drain_spec]). *)
+Lemma new_futuretask_spec (f : val) :
+  {{{ job_wp f }}} new_futuretask f {{{ t γ γc, RET t; is_ft γ γc t }}}.
+Proof.
+  iIntros (Φ) "Hjob HΦ". wp_lam.
+  iMod task_init_alloc as (γ) "Hinit".
+  wp_apply (new_stack_spec γ with "[//]"). iIntros (w γc) "#Hs". iDestruct "Hs" as (hd ->) "#Hinv".
+  wp_pures.
+  wp_apply (new_task_spec γ f #hd drain with "[$Hinit $Hjob]").
+  { iIntros "!>" (o pb Ψ) "Hdr #Hd #Hf HΨ".
+    iApply (drain_spec with "[$Hinv $Hdr]"); first (iExists o, pb; by iFrame "Hd Hf").
+    iNext. by iIntros "_". }
+  iIntros (t) "[#Htask Ht]". iDestruct "Ht" as %[a ->].
+  iApply "HΦ". iFrame "Htask". iExists a, drain, hd. eauto.
 Qed.
 
 End waiters.
