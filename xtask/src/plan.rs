@@ -334,12 +334,12 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
         tier: 6,
         tier_name: "proofs",
         name: "Iris (Coq) proof of the protocol, no admit/axiom".into(),
-        covers: "I1, I2, I4, I9 (stage 1: state word)".into(),
+        covers: "I1, I2, I3 (safety), I4, I7, I9 (stages 1-3)".into(),
         cmd: bash("proofs/iris/build.sh", &[]),
         env: vec![],
         count: Count::Iris,
         skip: iris_skip(root, "proofs/iris/build.sh"),
-        budget_s: 420,
+        budget_s: 600,
     });
     v.push(Check {
         tier: 6,
@@ -353,7 +353,7 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
         env: vec![],
         count: Count::Mutants,
         skip: iris_skip(root, "proofs/iris/mutants/run.sh"),
-        budget_s: if o.quick { 420 } else { 600 },
+        budget_s: if o.quick { 420 } else { 900 },
     });
     v.push(Check {
         tier: 7,
