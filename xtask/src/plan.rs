@@ -24,6 +24,8 @@ pub enum Count {
     Spin,
     /// Mutation harness: mutants killed; a surviving one fails.
     Mutants,
+    /// Iris (Coq): `FT-IRIS lemmas=N files=M seconds=S`, printed by `proofs/iris/build.sh`.
+    Iris,
     /// Benchmarks: ratio rows.
     Bench,
 }
@@ -102,6 +104,20 @@ fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
 
 fn missing(root: &Path, rel: &str) -> Option<String> {
     (!root.join(rel).exists()).then(|| format!("{rel} does not exist in this checkout"))
+}
+
+/// Why the Iris checks cannot run: the script is missing, or `coqc` is not installed.
+fn iris_skip(root: &Path, rel: &str) -> Option<String> {
+    missing(root, rel).or_else(|| {
+        let found = std::process::Command::new("coqc")
+            .arg("--version")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        (!found)
+            .then(|| "coqc not found (apt-get install -y coq libcoq-iris libcoq-stdpp)".to_string())
+    })
 }
 
 /// Tier names by number.
@@ -313,6 +329,31 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
         count: Count::Spin,
         skip: missing(root, "proofs/run-spin.sh"),
         budget_s: 600,
+    });
+    v.push(Check {
+        tier: 6,
+        tier_name: "proofs",
+        name: "Iris (Coq) proof of the protocol, no admit/axiom".into(),
+        covers: "I1, I2, I3 (safety), I4, I7, I9 (stages 1-3)".into(),
+        cmd: bash("proofs/iris/build.sh", &[]),
+        env: vec![],
+        count: Count::Iris,
+        skip: iris_skip(root, "proofs/iris/build.sh"),
+        budget_s: 600,
+    });
+    v.push(Check {
+        tier: 6,
+        tier_name: "proofs",
+        name: "Iris mutants (planted bugs must break the proof)".into(),
+        covers: "proof sensitivity".into(),
+        cmd: bash(
+            "proofs/iris/mutants/run.sh",
+            if o.quick { &["--quick"] } else { &[] },
+        ),
+        env: vec![],
+        count: Count::Mutants,
+        skip: iris_skip(root, "proofs/iris/mutants/run.sh"),
+        budget_s: if o.quick { 420 } else { 900 },
     });
     v.push(Check {
         tier: 7,

@@ -259,6 +259,7 @@ fn is_progress(line: &str) -> bool {
     let l = line.trim_start();
     l.contains("FT-MODEL")
         || l.contains("FT-PROOF")
+        || l.contains("FT-IRIS")
         || l.starts_with("test result:")
         || l.starts_with("Running ")
         || l.starts_with("Doc-tests")
@@ -470,6 +471,26 @@ fn count(c: &Check, lines: &[String], r: &mut CheckResult, problems: &mut Vec<St
                 problems.push("no mutant reported killed".into());
             }
         }
+        Count::Iris => {
+            match lines
+                .iter()
+                .rev()
+                .find_map(|l| l.find("FT-IRIS ").map(|i| &l[i..]))
+            {
+                Some(l) => {
+                    let lemmas: u64 = field(l, "lemmas").and_then(|n| n.parse().ok()).unwrap_or(0);
+                    r.count = format!(
+                        "{lemmas} lemmas in {} files, coqc {} s",
+                        field(l, "files").unwrap_or("?"),
+                        field(l, "seconds").unwrap_or("?")
+                    );
+                    if lemmas == 0 {
+                        problems.push("the Iris build reported 0 lemmas".into());
+                    }
+                }
+                None => problems.push("no FT-IRIS line: the Iris build did not finish".into()),
+            }
+        }
         Count::Bench => {
             let rows = lines
                 .iter()
@@ -613,6 +634,13 @@ mod tests {
         assert_eq!(r.models[0].iterations, 5);
         // An unreadable manifest is a failure, never a silent pass.
         assert!(problems.iter().any(|p| p.contains("cannot read")));
+    }
+
+    #[test]
+    fn iris_line() {
+        let l = "FT-IRIS lemmas=35 files=2 seconds=287";
+        assert_eq!(field(l, "lemmas"), Some("35"));
+        assert_eq!(field(l, "seconds"), Some("287"));
     }
 
     #[test]
