@@ -245,3 +245,67 @@ Proof.
     + iApply "HΦ". iRight. iFrame "Hab". by iLeft.
 Qed.
 End lifetime.
+
+(** ** S1 below the first node: the LOCKED remover's sweep of the list it owns.
+    While LOCKED is held no other thread writes a [next] cell (pushers write only their own,
+    unpublished node's; the completer waits for LOCKED to clear, F2), so the holder of the lock
+    owns the [next] cells of the linked nodes below the first: [pred.next := next] unlinks an
+    ABANDONED waiter, whose release (H2–H4) follows; the remover reads [next] (H1) before the
+    release and never touches the node again. *)
+Definition sweep_from : val := rec: "s1" "pred" "cur" :=
+  match: "cur" with
+    NONE => #()
+  | SOME "nd" =>
+      let: "next" := !(n_next "nd") in                       (* [S1] next = node.next *)
+      if: (~ n_iscb "nd") && (!(n_state "nd") = #ABANDONED) then
+        n_next "pred" <- "next" ;;                            (* [S1] unlink: pred.next := next *)
+        release "nd" ;;                                       (* [S1] release: H2..H4 *)
+        "s1" "pred" "next"
+      else "s1" "nd" "next"                                   (* [S1] pred = node *)
+  end.
+
+Section sweep.
+Context `{!heapGS Σ, !ftG Σ, !stackG Σ}.
+Let Nl := nroot .@ "futuretask" .@ "lnode".
+
+(** A linked node as the stack owns it: its hand-off token and, for a waiter, its lifetime
+    invariant (the owner holds the abandon and free tokens); a callback node is owned whole. *)
+Definition lnode_own (γ : tgn) (n : node) : iProp Σ :=
+  (pend (n_g n) ∗ if n_cb n then ∃ cb, n_pl n ↦ cb ∗ cb_wp γ cb
+   else ∃ gl, inv Nl (lnode_inv γ n gl))%I.
+
+Fixpoint is_llist (γ : tgn) (pv : val) (L : list node) : iProp Σ :=
+  match L with
+  | [] => ⌜pv = NONEV⌝
+  | n :: L' => ∃ pv', ⌜pv = SOMEV (node_val n)⌝ ∗ n_nx n ↦ pv' ∗ lnode_own γ n ∗ is_llist γ pv' L'
+  end%I.
+
+(** The sweep keeps a sublist of the nodes: every node it drops was an ABANDONED waiter, and
+    has been released (its whole node given back to its owner through the DONE store). *)
+Lemma sweep_from_spec γ (pred : node) (pv : val) L :
+  {{{ n_nx pred ↦ pv ∗ is_llist γ pv L }}} sweep_from (node_val pred) pv
+  {{{ pv' L', RET #(); n_nx pred ↦ pv' ∗ is_llist γ pv' L' ∗ ⌜sublist L' L⌝ }}}.
+Proof.
+  iIntros (Φ) "[Hp Hl] HΦ".
+  iInduction L as [|n L] "IH" forall (pred pv Φ); simpl.
+  - iDestruct "Hl" as %->. wp_rec. wp_pures. iApply ("HΦ" $! NONEV []). by iFrame.
+  - iDestruct "Hl" as (pv' ->) "(Hnx & [Htok Hown] & Hl)".
+    wp_rec. wp_pures. rewrite /n_next /n_iscb. wp_pures. wp_load. wp_pures.
+    destruct (n_cb n) eqn:Hcb; wp_pures.
+    + wp_apply ("IH" $! n with "Hnx Hl"). iIntros (pv'' L') "(Hnx & Hl & %Hsub)".
+      iApply ("HΦ" $! _ (n :: L')). iFrame "Hp". iSplitL; last (iPureIntro; by apply sublist_skip).
+      iExists pv''. iFrame. iSplit; first done. rewrite Hcb. iFrame.
+    + iDestruct "Hown" as (gl) "#Hn".
+      wp_apply (sweep_load_spec with "[$Hn $Htok]"). iIntros (s) "[Htok Hab]".
+      destruct (decide (s = ABANDONED)) as [->|Hne]; wp_pures.
+      * iDestruct "Hab" as "#Hab". rewrite /n_next. wp_pures. wp_store. wp_pures.
+        wp_apply (release_spec with "[$Hn $Htok $Hnx]"); first by iRight.
+        iIntros "_". wp_pures.
+        wp_apply ("IH" $! pred with "Hp Hl"). iIntros (pv'' L') "(Hp & Hl & %Hsub)".
+        iApply "HΦ". iFrame. iPureIntro. by apply sublist_cons.
+      * rewrite bool_decide_false; last congruence. wp_pures.
+        wp_apply ("IH" $! n with "Hnx Hl"). iIntros (pv'' L') "(Hnx & Hl & %Hsub)".
+        iApply ("HΦ" $! _ (n :: L')). iFrame "Hp". iSplitL; last (iPureIntro; by apply sublist_skip).
+        iExists pv''. iFrame. iSplit; first done. rewrite Hcb. iFrame. iExists gl. iFrame "Hn".
+Qed.
+End sweep.
