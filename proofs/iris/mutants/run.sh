@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Planted protocol bugs: each patch under proofs/iris/mutants/ is applied to a scratch copy of
 # proofs/iris/theories, and the Iris proof must then FAIL to build (the mutant is KILLED).
-#   bash proofs/iris/mutants/run.sh [--quick]   (--quick: publish_before_write, push_ignores_closed)
+#   bash proofs/iris/mutants/run.sh [--quick]   (--quick: publish_before_write, push_ignores_closed,
+#   free_before_done)
 # Files before the patched one are not rebuilt when proofs/iris/build.sh left their .vo files.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -9,9 +10,10 @@ root="$(dirname "$here")"
 command -v coqc >/dev/null || { echo "error: coqc not found"; exit 2; }
 quick=0; [ "${1:-}" = "--quick" ] && quick=1
 if [ $quick -eq 1 ]; then
-  names=(publish_before_write push_ignores_closed)
+  names=(publish_before_write push_ignores_closed free_before_done)
 else
-  names=(publish_before_write cancel_ignores_phase settled_precedence push_ignores_closed done_before_take)
+  names=(publish_before_write cancel_ignores_phase settled_precedence push_ignores_closed done_before_take
+         free_before_done touch_after_release lock_closed_stack)
 fi
 files=$(grep -E '^theories/.*\.v$' "$root/_CoqProject")
 killed=0; survived=0

@@ -1,0 +1,388 @@
+(** * Stage 4 (continued) — the LOCKED remover on the head word: A1/A2, S1, S2 (I6).
+
+    [remove_abandoned] (A1, A2: AwaitHandOff on CLOSED, MarkDirty — always a CAS, also when
+    DIRTY is already set — when LOCKED, else Lock), the lock holder's sweep S1 (the first node
+    unlinked by a head CAS, restarting when it fails; below it [sweep_from] of lifetime.v) and
+    S2 ([unlock_step]: DIRTY → clear it and sweep again, else clear LOCKED).  The head word is
+    the stage-2 record encoding.  LOCKED is an exclusive ghost token [tok γl]: it is in the
+    invariant while LOCKED is clear and with the one remover while it is set.  While LOCKED is
+    set the remover owns the list from a boundary [bnd] (a ghost variable, half in the
+    invariant) down, and the invariant owns only the segment pushed above [bnd] since; at each
+    S1 head load the remover takes that segment too.  Pushers only prepend (they write their own
+    node's [next] before publishing it), so no [next] cell the remover owns is written by
+    anyone else.  Safety only (DIRTY carries no ghost state: it matters for liveness and for
+    C11, see ALGORITHM.md "A2 under C11"; HeapLang is SC).  Not modelled here: the completer
+    (its F2 waits while LOCKED; the CLOSED word is taken as given by the invariant). *)
+From iris.algebra Require Import excl agree csum.
+From iris.base_logic.lib Require Import invariants ghost_var.
+From iris.heap_lang Require Import lang proofmode notation.
+From iris.prelude Require Import options.
+From futuretask Require Import state_word operations waiters lifetime.
+
+(** S2 ([unlock_step]); its SweepAgain goes back to S1, passed as [s1]. *)
+Definition unlock : val := rec: "s2" "s1" "hd" :=
+  let: "h" := !"hd" in                                     (* [S2] h = head.load *)
+  let: "hv" := !"h" in
+  if: ~ (((Snd "hv") `land` #DIRTY) = #0) then
+    let: "w" := ref (Fst "hv", (Snd "hv") `land` #(Z.lnot DIRTY)) in
+    if: CAS "hd" "h" "w" then "s1" "hd" else "s2" "s1" "hd"  (* [S2] SweepAgain *)
+  else
+    let: "w" := ref (Fst "hv", (Snd "hv") `land` #(Z.lnot LOCKED)) in
+    if: CAS "hd" "h" "w" then #() else "s2" "s1" "hd".       (* [S2] Release *)
+
+(** S1 (then S2). *)
+Definition sweep : val := rec: "s1" "hd" :=
+  let: "h" := !"hd" in                                     (* [S1] head.load *)
+  let: "hv" := !"h" in
+  match: Fst "hv" with
+    NONE => unlock "s1" "hd"                               (* [S2] *)
+  | SOME "nd" =>
+      let: "next" := !(n_next "nd") in                      (* [S1] next = node.next *)
+      if: (~ n_iscb "nd") && (!(n_state "nd") = #ABANDONED) then
+        let: "w" := ref ("next", Snd "hv") in
+        if: CAS "hd" "h" "w"                                (* [S1] unlink: pred is None *)
+        then release "nd" ;; "s1" "hd"                       (* [S1] release: H2..H4; walk on *)
+        else "s1" "hd"                                       (* [S1] CAS failed: restart S1 *)
+      else sweep_from "nd" "next" ;; unlock "s1" "hd"       (* [S1] below the first; [S2] *)
+  end.
+
+Definition remove_abandoned : val := λ: "hd",
+  let: "h" := !"hd" in                                     (* [A1] *)
+  (rec: "a2" "h" :=
+     let: "hv" := !"h" in
+     let: "fl" := Snd "hv" in
+     if: ~ (("fl" `land` #CLOSED) = #0) then #()           (* [A2] AwaitHandOff *)
+     else if: ~ (("fl" `land` #LOCKED) = #0) then
+       let: "w" := ref (Fst "hv", "fl" `lor` #DIRTY) in
+       let: "r" := CmpXchg "hd" "h" "w" in                  (* [A2] MarkDirty: always a CAS *)
+       if: Snd "r" then #() else "a2" (Fst "r")
+     else
+       let: "w" := ref (Fst "hv", "fl" `lor` #LOCKED) in
+       let: "r" := CmpXchg "hd" "h" "w" in                  (* [A2] Lock *)
+       if: Snd "r" then sweep "hd" else "a2" (Fst "r")      (*      on success goto S1 *)
+  ) "h".
+
+Class removerG Σ := RemoverG { rm_bG :> ghost_varG Σ val }.
+Definition removerΣ : gFunctors := #[ghost_varΣ val].
+Global Instance subG_removerΣ {Σ} : subG removerΣ Σ → removerG Σ.
+Proof. solve_inG. Qed.
+
+Section remover.
+Context `{!heapGS Σ, !ftG Σ, !stackG Σ, !removerG Σ}.
+Let Nr := nroot .@ "futuretask" .@ "rstack".
+
+Fixpoint is_lseg (γ : tgn) (pv bnd : val) (L : list node) : iProp Σ :=
+  match L with
+  | [] => ⌜pv = bnd⌝
+  | n :: L' => ∃ pv', ⌜pv = SOMEV (node_val n)⌝ ∗ n_nx n ↦ pv' ∗ lnode_own γ n ∗ is_lseg γ pv' bnd L'
+  end%I.
+
+Lemma lseg_app γ pv bnd L1 L2 :
+  is_lseg γ pv bnd L1 -∗ is_llist γ bnd L2 -∗ is_llist γ pv (L1 ++ L2).
+Proof.
+  iInduction L1 as [|n L1] "IH" forall (pv); simpl.
+  - iIntros (->) "$".
+  - iIntros "H Hl". iDestruct "H" as (pv' ->) "(Hnx & Hown & Hs)".
+    iExists pv'. iFrame. iSplit; first done. iApply ("IH" with "Hs Hl").
+Qed.
+
+(** A segment from the remover's first node to itself is empty: the remover owns that
+    node's [next] cell. *)
+Lemma lseg_empty γ n v L1 :
+  is_lseg γ (SOMEV (node_val n)) (SOMEV (node_val n)) L1 -∗ n_nx n ↦ v -∗ ⌜L1 = []⌝ ∗ n_nx n ↦ v.
+Proof.
+  destruct L1 as [|m L1]; simpl; first by iIntros "_ $".
+  iIntros "H Hnx". iDestruct "H" as (pv' Heq) "(Hnx' & _)".
+  rewrite /node_val in Heq. simplify_eq. rewrite Heq.
+  by iDestruct (mapsto_ne with "Hnx Hnx'") as %?.
+Qed.
+
+Definition unlocked_fl (fl : Z) : Prop := fl = 0%Z ∨ fl = DRAINING.
+Definition locked_fl (fl : Z) : Prop := fl = 1%Z ∨ fl = 3%Z ∨ fl = 5%Z ∨ fl = 7%Z.
+
+(** The head invariant with a remover: LOCKED clear (the lock token and the whole list inside),
+    LOCKED set (the segment above the remover's boundary inside), or CLOSED (empty, terminal,
+    the lock token inside: CLOSED is never set while LOCKED is held). *)
+Definition rstack_inv (γ : tgn) (γs : sgn) (γl γb : gname) (hd : loc) : iProp Σ :=
+  ∃ (r : loc) (pv : val) (fl : Z), hd ↦ #r ∗ r ↦□ (pv, #fl)%V ∗
+    ((⌜unlocked_fl fl⌝ ∗ tok γl ∗ pendingC γs ∗ (∃ b : val, ghost_var γb (1/2) b ∗ ghost_var γb (1/2) b) ∗ ∃ L, is_llist γ pv L) ∨
+     (⌜locked_fl fl⌝ ∗ pendingC γs ∗ ∃ bnd L, ghost_var γb (1/2) bnd ∗ is_lseg γ pv bnd L) ∨
+     (⌜fl = CLOSED ∧ pv = NONEV⌝ ∗ closed_w γs ∗ terminal_w γ ∗ tok γl ∗ ∃ b : val, ghost_var γb (1/2) b ∗ ghost_var γb (1/2) b)).
+
+(** The lock holder: the token and the list from its boundary down. *)
+Definition holder (γ : tgn) (γl γb : gname) : iProp Σ :=
+  tok γl ∗ ∃ bnd L, ghost_var γb (1/2) bnd ∗ is_llist γ bnd L.
+
+Definition rhead_info (r : loc) : iProp Σ :=
+  ∃ pv (fl : Z), r ↦□ (pv, #fl)%V ∗ ⌜unlocked_fl fl ∨ locked_fl fl ∨ fl = CLOSED⌝.
+
+(** S2: with DIRTY set, clear it and sweep again ([s1], once); else clear LOCKED and give the
+    lock token and the list back ([Φ #()]). *)
+Lemma unlock_spec γ γs γl γb (hd : loc) (s1 : val) Φ :
+  inv Nr (rstack_inv γ γs γl γb hd) -∗ holder γ γl γb -∗
+  ((holder γ γl γb -∗ WP s1 #hd {{ Φ }}) ∧ Φ #()) -∗ WP unlock s1 #hd {{ Φ }}.
+Proof.
+  iIntros "#Hinv Hh Hk". iLöb as "IH2". wp_rec. wp_pures.
+  iDestruct "Hh" as "(Htok & %bnd & %L & Hb & Hl)".
+  wp_bind (Load _). iInv Nr as (r0 pv0 fl0) "(>Hhd & >#Hr0 & Hcase)".
+  iDestruct "Hcase" as "[(_ & >Htok' & _)|[(>%Hfl & >Hpc & %bnd' & %Lp & >Hb' & Hseg)|(_ & _ & _ & >Htok' & _)]]".
+  1,3: by iDestruct (tok_excl with "Htok Htok'") as %[].
+  wp_load. iModIntro.
+  iSplitL "Hhd Hpc Hb' Hseg".
+  { iNext. iExists r0, pv0, fl0. iFrame "Hhd Hr0". iRight; iLeft. iFrame "Hpc". iSplit; first done.
+    iExists bnd', Lp. by iFrame. }
+  clear bnd' Lp.
+  wp_pures. wp_load. wp_pures.
+  destruct Hfl as [->|[->|[->| ->]]]; wp_pures.
+  all: wp_alloc w as "Hw"; iMod (mapsto_persist with "Hw") as "#Hw"; wp_pures.
+  all: wp_bind (CmpXchg _ _ _); iInv Nr as (r1 pv1 fl1) "(>Hhd & >#Hr1 & Hcase)".
+  all: destruct (decide (r1 = r0)) as [->|Hne];
+       [ | wp_cmpxchg_fail; iModIntro;
+           (iSplitL "Hhd Hcase"; first (iNext; iExists r1, pv1, fl1; by iFrame "Hhd Hr1 Hcase"));
+           wp_pures; iApply ("IH2" with "[Htok Hb Hl] Hk"); iFrame "Htok"; iExists bnd, L; by iFrame ].
+  all: iDestruct (mapsto_agree with "Hr0 Hr1") as %[= <- <-].
+  all: iDestruct "Hcase" as "[(_ & >Htok' & _)|[(_ & >Hpc & %bnd' & %Lp & >Hb' & Hseg)|(_ & _ & _ & >Htok' & _)]]";
+       [ by iDestruct (tok_excl with "Htok Htok'") as %[] | | by iDestruct (tok_excl with "Htok Htok'") as %[] ].
+  all: wp_cmpxchg_suc.
+  (* Release (fl = 1, 5): LOCKED and the list go back *)
+  1,3: iDestruct (ghost_var_agree with "Hb Hb'") as %<-;
+       iDestruct (lseg_app with "Hseg Hl") as "Hl"; iModIntro;
+       iSplitL "Hhd Htok Hpc Hb Hb' Hl";
+       [ iNext; iExists w, pv0, _; iFrame "Hhd Hw"; iLeft; iFrame "Htok Hpc";
+         iSplit; [iPureIntro; rewrite /unlocked_fl; compute; eauto|];
+         iSplitL "Hb Hb'"; [iExists bnd; iFrame|]; iExists _; iFrame
+       | wp_pures; iDestruct "Hk" as "[_ Hk]"; done ].
+  (* SweepAgain (fl = 3, 7): DIRTY cleared, sweep again *)
+  all: iModIntro;
+       iSplitL "Hhd Hpc Hb' Hseg";
+       [ iNext; iExists w, pv0, _; iFrame "Hhd Hw"; iRight; iLeft; iFrame "Hpc";
+         iSplit; [iPureIntro; rewrite /locked_fl; compute; eauto|]; iExists bnd', Lp; iFrame
+       | ].
+  all: wp_pures; iDestruct "Hk" as "[Hk _]"; iApply "Hk"; iFrame "Htok"; iExists bnd, L; by iFrame.
+Qed.
+
+(** S1–S2 (I6, the remover): the lock holder unlinks ABANDONED waiters (the first by a head
+    CAS, the others by [pred.next := next], in [sweep_from]) and releases each only after
+    unlinking it; it re-sweeps while DIRTY is set and finally gives LOCKED and the list back. *)
+Lemma sweep_spec γ γs γl γb (hd : loc) :
+  {{{ inv Nr (rstack_inv γ γs γl γb hd) ∗ holder γ γl γb }}} sweep #hd {{{ RET #(); True }}}.
+Proof.
+  iIntros (Φ) "[#Hinv Hh] HΦ". iLöb as "IH".
+  wp_rec.
+  iDestruct "Hh" as "(Htok & %bnd & %L & Hb & Hl)".
+  wp_bind (Load _). iInv Nr as (r pv fl) "(>Hhd & >#Hr & Hcase)".
+  iDestruct "Hcase" as "[(_ & >Htok' & _)|[(>%Hfl & >Hpc & %bnd' & %Lp & >Hb' & Hseg)|(_ & _ & _ & >Htok' & _)]]".
+  1,3: by iDestruct (tok_excl with "Htok Htok'") as %[].
+  iDestruct (ghost_var_agree with "Hb Hb'") as %<-.
+  wp_load.
+  iDestruct (lseg_app with "Hseg Hl") as "Hl".
+  iMod (ghost_var_update_halves pv with "Hb Hb'") as "[Hb Hb']".
+  iModIntro.
+  iSplitL "Hhd Hpc Hb'".
+  { iNext. iExists r, pv, fl. iFrame "Hhd Hr". iRight; iLeft. iFrame "Hpc". iSplit; first done.
+    iExists pv, []. by iFrame "Hb'". }
+  wp_pures. wp_load. wp_pures.
+  remember (Lp ++ L) as La eqn:HLa. clear HLa Lp L.
+  destruct La as [|n L]; simpl.
+  { iDestruct "Hl" as %->. wp_pures.
+    iApply (unlock_spec with "Hinv [Htok Hb] [HΦ]").
+    - iFrame "Htok". iExists NONEV, []. by iFrame "Hb".
+    - iSplit; [iIntros "Hh"; iApply ("IH" with "Hh HΦ") | by iApply "HΦ"]. }
+  iDestruct "Hl" as (pv' ->) "(Hnx & [Hpt Hown] & Hl)".
+  wp_pures. rewrite /n_next /n_iscb. wp_pures. wp_load. wp_pures.
+  destruct (n_cb n) eqn:Hcb; wp_pures.
+  - wp_apply (sweep_from_spec γ n with "[$Hnx $Hl]"). iIntros (pv'' L') "(Hnx & Hl & _)".
+    wp_pures.
+    iApply (unlock_spec with "Hinv [Htok Hb Hnx Hl Hpt Hown] [HΦ]").
+    + iFrame "Htok". iExists (SOMEV (node_val n)), (n :: L'). iFrame "Hb". simpl.
+      iExists pv''. iFrame. iSplit; first done. rewrite /lnode_own Hcb. iFrame.
+    + iSplit; [iIntros "Hh"; iApply ("IH" with "Hh HΦ") | by iApply "HΦ"].
+  - iDestruct "Hown" as (gl) "#Hn".
+    wp_apply (sweep_load_spec with "[$Hn $Hpt]"). iIntros (s) "[Hpt Hab]".
+    destruct (decide (s = ABANDONED)) as [->|Hne]; wp_pures.
+    + iDestruct "Hab" as "#Hab".
+      wp_alloc w as "Hw"; iMod (mapsto_persist with "Hw") as "#Hw"; wp_pures.
+      wp_bind (CmpXchg _ _ _); iInv Nr as (r1 pv1 fl1) "(>Hhd & >#Hr1 & Hcase)".
+      destruct (decide (r1 = r)) as [->|Hne].
+      2:{ wp_cmpxchg_fail. iModIntro.
+          iSplitL "Hhd Hcase"; first (iNext; iExists r1, pv1, fl1; by iFrame "Hhd Hr1 Hcase").
+          wp_pures. iApply ("IH" with "[Htok Hb Hnx Hpt Hl] HΦ"). iFrame "Htok".
+          iExists (SOMEV (node_val n)), (n :: L). iFrame "Hb". simpl. iExists pv'. iFrame.
+          iSplit; first done. rewrite /lnode_own Hcb. iExists gl. iFrame "Hn". }
+      iDestruct (mapsto_agree with "Hr Hr1") as %[= <- <-].
+      iDestruct "Hcase" as "[(_ & >Htok' & _)|[(_ & >Hpc & %bnd' & %Lp & >Hb' & Hseg)|(_ & _ & _ & >Htok' & _)]]".
+      1,3: by iDestruct (tok_excl with "Htok Htok'") as %[].
+      iDestruct (ghost_var_agree with "Hb Hb'") as %<-.
+      wp_cmpxchg_suc.
+      iDestruct (lseg_empty with "Hseg Hnx") as "[-> Hnx]".
+      iMod (ghost_var_update_halves pv' with "Hb Hb'") as "[Hb Hb']".
+      iModIntro.
+      iSplitL "Hhd Hpc Hb'".
+      { iNext. iExists w, pv', fl. iFrame "Hhd Hw". iRight; iLeft. iFrame "Hpc". iSplit; first done.
+        iExists pv', []. by iFrame "Hb'". }
+      wp_pures.
+      wp_apply (release_spec with "[$Hn $Hpt $Hnx]"); first by iRight.
+      iIntros "_". wp_pures.
+      iApply ("IH" with "[Htok Hb Hl] HΦ"). iFrame "Htok". iExists pv', L. by iFrame.
+    + rewrite bool_decide_false; last congruence. wp_pures.
+      wp_apply (sweep_from_spec γ n with "[$Hnx $Hl]"). iIntros (pv'' L') "(Hnx & Hl & _)".
+      wp_pures.
+      iApply (unlock_spec with "Hinv [Htok Hb Hnx Hl Hpt] [HΦ]").
+      * iFrame "Htok". iExists (SOMEV (node_val n)), (n :: L'). iFrame "Hb". simpl.
+        iExists pv''. iFrame. iSplit; first done. rewrite /lnode_own Hcb. iExists gl. iFrame "Hn".
+      * iSplit; [iIntros "Hh"; iApply ("IH" with "Hh HΦ") | by iApply "HΦ"].
+Qed.
+
+Lemma rcase_valid γ γs γl γb (pv : val) (fl : Z) :
+  ((⌜unlocked_fl fl⌝ ∗ tok γl ∗ pendingC γs ∗ (∃ b : val, ghost_var γb (1/2) b ∗ ghost_var γb (1/2) b) ∗ ∃ L, is_llist γ pv L) ∨
+   (⌜locked_fl fl⌝ ∗ pendingC γs ∗ ∃ bnd L, ghost_var γb (1/2) bnd ∗ is_lseg γ pv bnd L) ∨
+   (⌜fl = CLOSED ∧ pv = NONEV⌝ ∗ closed_w γs ∗ terminal_w γ ∗ tok γl ∗ ∃ b : val, ghost_var γb (1/2) b ∗ ghost_var γb (1/2) b)) -∗
+  ⌜unlocked_fl fl ∨ locked_fl fl ∨ fl = CLOSED⌝.
+Proof. iIntros "[(% & _)|[(% & _)|([% _] & _)]]"; eauto. Qed.
+
+(** A1/A2 (I6): AwaitHandOff on CLOSED; MarkDirty (a CAS, also when DIRTY is already set)
+    when LOCKED; otherwise the Lock CAS takes the lock token and the whole list, and S1–S2 run.
+    It returns having touched no node it does not own. *)
+Lemma remove_abandoned_spec γ γs γl γb (hd : loc) :
+  {{{ inv Nr (rstack_inv γ γs γl γb hd) }}} remove_abandoned #hd {{{ RET #(); True }}}.
+Proof.
+  iIntros (Φ) "#Hinv HΦ". wp_lam.
+  wp_bind (Load _). iInv Nr as (r pv fl) "(>Hhd & >#Hr & Hcase)".
+  wp_load. iDestruct (rcase_valid with "Hcase") as %Hv. iModIntro.
+  iSplitL "Hhd Hcase"; first (iNext; iExists r, pv, fl; by iFrame "Hhd Hr Hcase").
+  iAssert (rhead_info r) as "Hi"; first (iExists pv, fl; by iFrame "Hr").
+  iClear "Hr". clear pv fl Hv.
+  wp_let. wp_closure. iLöb as "IH" forall (r) "Hi".
+  iDestruct "Hi" as (pv fl) "[#Hr %Hv]".
+  wp_pures. wp_load. wp_pures.
+  rewrite /unlocked_fl /locked_fl in Hv.
+  destruct Hv as [[->| ->]|[[->|[->|[->| ->]]]| ->]]; wp_pures.
+  7: by iApply "HΦ".
+  all: wp_alloc w as "Hw"; iMod (mapsto_persist with "Hw") as "#Hw"; wp_pures.
+  all: wp_bind (CmpXchg _ _ _); iInv Nr as (r0 pv0 fl0) "(>Hhd & >#Hr0 & Hcase)".
+  all: destruct (decide (r0 = r)) as [->|Hne];
+       [ | wp_cmpxchg_fail; iDestruct (rcase_valid with "Hcase") as %Hv0; iModIntro;
+           (iSplitL "Hhd Hcase"; first (iNext; iExists r0, pv0, fl0; by iFrame "Hhd Hr0 Hcase"));
+           wp_let; wp_proj; wp_if; wp_proj; iApply ("IH" with "HΦ"); iModIntro; iExists pv0, fl0; by iFrame "Hr0" ].
+  all: iDestruct (mapsto_agree with "Hr Hr0") as %[= <- <-].
+  all: iDestruct "Hcase" as "[(>%H & >Htok & >Hpc & >Hbs & Hl)|[(>%H & >Hpc & Hrest)|(>%H & Hrest)]]".
+  all: try (exfalso; rewrite /unlocked_fl /locked_fl in H; lia).
+  all: wp_cmpxchg_suc.
+  (* Lock (fl = 0, DRAINING): the token and the whole list go to the remover; S1 *)
+  1,2: iDestruct "Hbs" as (b) "[Hb Hb']"; iDestruct "Hl" as (L) "Hl";
+       iMod (ghost_var_update_halves pv with "Hb Hb'") as "[Hb Hb']"; iModIntro;
+       iSplitL "Hhd Hpc Hb'";
+       [ iNext; iExists w, pv, _; iFrame "Hhd Hw"; iRight; iLeft; iFrame "Hpc";
+         iSplit; [iPureIntro; rewrite /locked_fl; compute; eauto|]; iExists pv, []; by iFrame
+       | wp_pures; wp_apply (sweep_spec with "[$Hinv Htok Hb Hl]");
+         [ iFrame "Htok"; iExists pv, L; by iFrame | iIntros "_"; by iApply "HΦ" ] ].
+  (* MarkDirty (fl = LOCKED, LOCKED|DIRTY, …): the same list, DIRTY set *)
+  all: iModIntro; iSplitL "Hhd Hpc Hrest";
+       [ iNext; iExists w, pv, _; iFrame "Hhd Hw"; iRight; iLeft; iFrame "Hpc Hrest";
+         iPureIntro; rewrite /locked_fl; compute; eauto
+       | wp_pures; by iApply "HΦ" ].
+Qed.
+
+Lemma rcase_info γ γs γl γb (pv : val) (fl : Z) :
+  ((⌜unlocked_fl fl⌝ ∗ tok γl ∗ pendingC γs ∗ (∃ b : val, ghost_var γb (1/2) b ∗ ghost_var γb (1/2) b) ∗ ∃ L, is_llist γ pv L) ∨
+   (⌜locked_fl fl⌝ ∗ pendingC γs ∗ ∃ bnd L, ghost_var γb (1/2) bnd ∗ is_lseg γ pv bnd L) ∨
+   (⌜fl = CLOSED ∧ pv = NONEV⌝ ∗ closed_w γs ∗ terminal_w γ ∗ tok γl ∗ ∃ b : val, ghost_var γb (1/2) b ∗ ghost_var γb (1/2) b)) -∗
+  ((⌜unlocked_fl fl⌝ ∗ tok γl ∗ pendingC γs ∗ (∃ b : val, ghost_var γb (1/2) b ∗ ghost_var γb (1/2) b) ∗ ∃ L, is_llist γ pv L) ∨
+   (⌜locked_fl fl⌝ ∗ pendingC γs ∗ ∃ bnd L, ghost_var γb (1/2) bnd ∗ is_lseg γ pv bnd L) ∨
+   (⌜fl = CLOSED ∧ pv = NONEV⌝ ∗ closed_w γs ∗ terminal_w γ ∗ tok γl ∗ ∃ b : val, ghost_var γb (1/2) b ∗ ghost_var γb (1/2) b)) ∗
+  (⌜unlocked_fl fl ∨ locked_fl fl⌝ ∨ (⌜fl = CLOSED⌝ ∗ closed_w γs ∗ terminal_w γ)).
+Proof.
+  iIntros "[(% & H)|[(% & H)|([% %] & #Hc & #Ht & H)]]".
+  - iSplitL; [iLeft; by iFrame|]. iLeft. eauto.
+  - iSplitL; [iRight; iLeft; by iFrame|]. iLeft. eauto.
+  - iSplitL; [iRight; iRight; by iFrame "Hc Ht H"|]. iRight. by iFrame "Hc Ht".
+Qed.
+
+Definition rpush_info (γ : tgn) (γs : sgn) (r : loc) : iProp Σ :=
+  ∃ pv (fl : Z), r ↦□ (pv, #fl)%V ∗
+    (⌜unlocked_fl fl ∨ locked_fl fl⌝ ∨ (⌜fl = CLOSED⌝ ∗ closed_w γs ∗ terminal_w γ)).
+
+(** P1–P3 with a remover: a push onto CLOSED still fails (and proves the task terminal); a push
+    while LOCKED prepends to the segment above the remover's boundary, writing only the pushed
+    node's own [next] before publishing it. *)
+Lemma push_rspec γ γs γl γb (hd : loc) (n : node) (v0 : val) (kc : bool) :
+  {{{ inv Nr (rstack_inv γ γs γl γb hd) ∗ n_nx n ↦ v0 ∗ lnode_own γ n ∗
+      (if kc then closed_w γs else True) }}}
+    push #hd (node_val n)
+  {{{ (b : bool), RET #b;
+      if b then ⌜kc = false⌝ else (∃ v, n_nx n ↦ v) ∗ lnode_own γ n ∗ closed_w γs ∗ terminal_w γ }}}.
+Proof.
+  iIntros (Φ) "(#Hinv & Hnx & Hown & Hkc) HΦ".
+  wp_lam. wp_pures.
+  wp_bind (Load _). iInv Nr as (r pv fl) "(>Hhd & >#Hr & Hcase)".
+  wp_load. iDestruct (rcase_info with "Hcase") as "[Hcase #Hfl]".
+  iModIntro. iSplitL "Hhd Hcase"; first (iNext; iExists r, pv, fl; by iFrame "Hhd Hr Hcase").
+  iAssert (rpush_info γ γs r) as "#Hi"; first (iExists pv, fl; by iFrame "Hr Hfl").
+  iClear "Hr Hfl". clear pv fl.
+  wp_let. wp_closure.
+  iLöb as "IH" forall (r v0) "Hi".
+  iDestruct "Hi" as (pv fl) "[#Hr Hfl]".
+  wp_pures. wp_load. wp_pures. rewrite /try_push.
+  iDestruct "Hfl" as "[%Hfl|(-> & #Hc & #Ht)]".
+  2:{ wp_pures. iApply "HΦ". iModIntro. iFrame "Hc Ht Hown". by iExists v0. }
+  rewrite /unlocked_fl /locked_fl in Hfl.
+  destruct Hfl as [[-> | ->]|[-> | [-> | [-> | ->]]]]; wp_pures.
+  all: rewrite /n_next; wp_pures; wp_store; wp_alloc r' as "Hr'"; wp_pures.
+  all: iMod (mapsto_persist with "Hr'") as "#Hr'".
+  all: wp_bind (CmpXchg _ _ _); iInv Nr as (r0 pv0 fl0) "(>Hhd & >#Hr0 & Hcase)".
+  all: destruct (decide (r0 = r)) as [->|Hne].
+  all: try (wp_cmpxchg_fail; iDestruct (rcase_info with "Hcase") as "[Hcase #Hfl0]"; iModIntro;
+            (iSplitL "Hhd Hcase"; first (iNext; iExists r0, pv0, fl0; by iFrame "Hhd Hr0 Hcase"));
+            wp_let; wp_proj; wp_if; wp_proj;
+            iApply ("IH" with "Hnx Hown Hkc HΦ"); iExists pv0, fl0; by iFrame "Hr0 Hfl0").
+  all: iDestruct (mapsto_agree with "Hr Hr0") as %[= <- <-].
+  all: wp_cmpxchg_suc.
+  all: iDestruct "Hcase" as "[(%H & Htok & Hpc & Hbs & Hl)|[(%H & Hpc & %bnd & %Lp & Hb & Hseg)|((%H & _) & _)]]";
+       try (exfalso; rewrite /unlocked_fl /locked_fl in H; lia).
+  all: destruct kc; [by iDestruct (pendingC_closed with "Hpc Hkc") as %[]|].
+  all: iModIntro.
+  (* LOCKED clear: the node goes on the list *)
+  1,2: iDestruct "Hl" as (L) "Hl";
+       iSplitL "Hhd Htok Hpc Hbs Hl Hnx Hown";
+       [ iNext; iExists r', (SOMEV (node_val n)), _; iFrame "Hhd Hr'"; iLeft; iFrame "Htok Hpc Hbs";
+         iSplit; [iPureIntro; rewrite /unlocked_fl; compute; eauto|];
+         iExists (n :: L); simpl; iExists pv; by iFrame
+       | wp_pures; by iApply "HΦ" ].
+  (* LOCKED set: the node goes on the segment above the remover's boundary *)
+  all: iSplitL "Hhd Hpc Hb Hseg Hnx Hown";
+       [ iNext; iExists r', (SOMEV (node_val n)), _; iFrame "Hhd Hr'"; iRight; iLeft; iFrame "Hpc";
+         iSplit; [iPureIntro; rewrite /locked_fl; compute; eauto|];
+         iExists bnd, (n :: Lp); iFrame "Hb"; simpl; iExists pv; by iFrame
+       | wp_pures; by iApply "HΦ" ].
+Qed.
+
+(** G7–G10 with the real G9: the timed waiter's [remove_abandoned] is the one above. *)
+Lemma timed_wait_removing_spec γ γs γl γb (hd : loc) t n gl (expired : val) :
+  {{{ is_task γ t ∗ inv Nr (rstack_inv γ γs γl γb hd) ∗
+      inv (nroot .@ "futuretask" .@ "lnode") (lnode_inv γ n gl) ∗ pend (l_a gl) ∗ pend (l_f gl) ∗
+      □ (∀ Ψ, ▷ (∀ b : bool, Ψ #b) -∗ WP expired #() {{ Ψ }}) }}}
+    timed_wait t (node_val n) expired (λ: <>, remove_abandoned #hd)%V
+  {{{ r, RET r; (∃ o, ⌜r = SOMEV (outc_val o)⌝ ∗ decided γ o ∗ terminal_w γ) ∨
+                (shot (l_a gl) ∗ (⌜r = NONEV⌝ ∨ ∃ o, ⌜r = SOMEV (outc_val o)⌝ ∗ decided γ o)) }}}.
+Proof.
+  iIntros (Φ) "(#Htask & #Hinv & #Hn & Ha & Hf & #Hexp) HΦ".
+  iApply (timed_wait_spec with "[$Htask $Hn $Ha $Hf $Hexp] HΦ").
+  iIntros "!>" (Ψ) "HΨ". wp_pures. wp_apply (remove_abandoned_spec with "Hinv"). iIntros "_". done.
+Qed.
+
+(** The invariant is established by [new_stack] (empty, no flag). *)
+Lemma new_rstack_spec γ :
+  {{{ True }}} new_stack #() {{{ (hd : loc) γs γl γb, RET #hd; inv Nr (rstack_inv γ γs γl γb hd) }}}.
+Proof.
+  iIntros (Φ) "_ HΦ". wp_lam. wp_alloc r as "Hr". wp_alloc hd as "Hhd".
+  iMod (mapsto_persist with "Hr") as "#Hr".
+  iMod (own_alloc (Cinl (Excl ()) : oneshotR unit)) as (γc) "Hc"; first done.
+  iMod (own_alloc (Excl ())) as (γl) "Hl"; first done.
+  iMod (ghost_var_alloc (NONEV : val)) as (γb) "[Hb1 Hb2]".
+  iMod (inv_alloc Nr _ (rstack_inv γ (Sgn γc γc γc) γl γb hd) with "[-HΦ]") as "#Hinv".
+  { iNext. iExists r, NONEV, 0%Z. iFrame "Hhd Hr". iLeft. iFrame "Hl Hc".
+    iSplit; first (iPureIntro; by left). iSplitL "Hb1 Hb2"; [iExists _; iFrame|]. by iExists []. }
+  iModIntro. by iApply "HΦ".
+Qed.
+
+End remover.
