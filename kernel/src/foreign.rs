@@ -48,25 +48,38 @@ impl Panics {
     }
 
     /// The protocol has finished: re-raise the recorded panic in the caller that triggered it.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn resume(self) {
         if let Some(p) = self.0 {
-            resume_unwind(p);
+            raise(p);
         }
     }
 
     /// As [`resume`](Self::resume), from a `Drop`: if this thread is already unwinding a panic of
     /// its own, a second one would abort the process, so the recorded one is discarded instead
     /// (the panic hook has already reported it).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn resume_from_drop(self) {
         if let Some(p) = self.0 {
-            if std::thread::panicking() {
-                discard(p);
-            } else {
-                resume_unwind(p);
-            }
+            raise_from_drop(p);
         }
+    }
+}
+
+/// Out of line: the common path (no panic recorded) stays a test and a branch.
+#[cold]
+#[inline(never)]
+fn raise(p: Payload) -> ! {
+    resume_unwind(p)
+}
+
+#[cold]
+#[inline(never)]
+fn raise_from_drop(p: Payload) {
+    if std::thread::panicking() {
+        discard(p);
+    } else {
+        resume_unwind(p);
     }
 }
 

@@ -237,10 +237,15 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
             Err(lost) => (Panics::none(), Some(lost)),
         };
         let won = lost.is_none();
-        // R6: take the handle back. Whoever swaps it out first owns it: if we get it back, no
-        // canceller unparks this thread for this run; if a canceller took it (C3), its unpark
-        // lands while this thread is still in `run`.
-        self.runner.swap(ptr::null_mut(), AcqRel);
+        // R6: take the handle back. After a lost completion (a cancel won) whoever swaps it out
+        // first owns it: if we get it back, no canceller unparks this thread for this run; if a
+        // canceller took it (C3), its unpark lands while this thread is still in `run`. After a
+        // won completion no cancel can pass C1, so nobody else touches it: a plain store.
+        if won {
+            self.runner.store(ptr::null_mut(), Release);
+        } else {
+            self.runner.swap(ptr::null_mut(), AcqRel);
+        }
         // R7: a canceller that took the handle dereferences it until C5; wait it out (I5).
         if !won && !mutant("runner_skips_interrupt_wait") {
             while p::phase(self.state.load(Acquire)) == p::INTERRUPTING {
@@ -726,6 +731,7 @@ enum Awaited {
 }
 
 impl<T, J: ?Sized + Job<T>> Drop for FutureTask<T, J> {
+    #[inline]
     fn drop(&mut self) {
         // Three drops of foreign code: each runs whatever the others do, and the first panic is
         // resumed after the last (I11).

@@ -577,7 +577,18 @@ impl<T> WaiterStack<T> {
 impl<T> WaiterStack<T> {
     /// Free the callbacks of a task dropped without completing, unrun. Their drops are foreign
     /// code: every node is freed whatever they do, and the first panic is returned (I7, I11).
+    #[inline(always)]
     pub(crate) fn free_unrun_callbacks(&mut self) -> Panics {
+        // A completed task's stack is CLOSED with no node: nothing to free (the common case).
+        if untagged(self.head.load(Relaxed)).is_null() {
+            return Panics::none();
+        }
+        self.free_callbacks_slow()
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn free_callbacks_slow(&mut self) -> Panics {
         let mut panics = Panics::none();
         // Only callback nodes can remain (waiters hold a reference to the task, so none is linked
         // when the task drops).
@@ -605,6 +616,7 @@ impl<T> WaiterStack<T> {
 }
 
 impl<T> Drop for WaiterStack<T> {
+    #[inline]
     fn drop(&mut self) {
         self.free_unrun_callbacks().resume_from_drop();
     }
