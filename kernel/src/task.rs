@@ -403,20 +403,7 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
 
     /// The task's state (Java 19's `Future.state()`, plus whether `run` has claimed the closure).
     pub fn state(&self) -> State {
-        loop {
-            let s = self.state.load(Acquire);
-            return match p::phase(s) {
-                p::NEW if p::is_started(s) => State::Running,
-                p::NEW => State::Pending,
-                p::COMPLETING => {
-                    sync::yield_now();
-                    continue;
-                }
-                p::NORMAL => State::Success,
-                p::EXCEPTIONAL => State::Failed,
-                _ => State::Cancelled,
-            };
-        }
+        self.snapshot().state()
     }
 
     /// [`state`](FutureTask::state) together with whether the closure had started and whether a

@@ -145,13 +145,15 @@ unsafe fn release<T>(
             }
         }
     };
-    // SAFETY (both uses): NOTIFYING gives us exclusive access to the payload (I6); an
-    // abandoned node's waker stays in place for its owner to drop (I11).
-    let take = was != p::NODE_ABANDONED
-        || mutant("sweeper_drops_waker")
-        || n.payload
-            .with(|slot| matches!(unsafe { &*slot }, Payload::Thread(_)));
+    // An abandoned node's waker stays in place for its owner to drop (I11).
+    let is_thread = || {
+        // SAFETY: NOTIFYING gives us exclusive access to the payload (I6).
+        n.payload
+            .with(|slot| matches!(unsafe { &*slot }, Payload::Thread(_)))
+    };
+    let take = was != p::NODE_ABANDONED || mutant("sweeper_drops_waker") || is_thread();
     let take_payload = || {
+        // SAFETY: as above (I6).
         n.payload
             .with_mut(|slot| unsafe { std::mem::replace(&mut *slot, Payload::Empty) })
     };
