@@ -11,6 +11,7 @@
 //!   bits 0..=2  phase       NEW=0 COMPLETING=1 NORMAL=2 EXCEPTIONAL=3
 //!                           CANCELLED=4 INTERRUPTING=5 INTERRUPTED=6
 //!   bit  3      STARTED     the closure was claimed by `run` (set once, never cleared)
+//!   bit  4      MOVED       owner-only: the outcome was moved out (`into_outcome`)
 //!
 //!          run claims            set / fail / run finishes
 //!   NEW ───────────────▶ NEW|STARTED ──────────────────▶ COMPLETING ──▶ NORMAL
@@ -62,6 +63,9 @@ pub const INTERRUPTING: usize = 5;
 pub const INTERRUPTED: usize = 6;
 /// Flag: `run` claimed the closure.
 pub const STARTED: usize = 0b1000;
+/// Flag, owner-only: the outcome was moved out (`into_outcome`), so the task's drop must not drop
+/// it. Set on a task that no other handle can reach, so no observer ever sees it.
+pub const MOVED: usize = 0b1_0000;
 
 /// The phase of a state word.
 #[inline(always)]
@@ -144,6 +148,44 @@ pub const fn is_interrupted(s: usize) -> bool {
 #[inline(always)]
 pub const fn is_started(s: usize) -> bool {
     s & STARTED != 0
+}
+
+/// O1, owner-only: take back the closure of a task nobody claimed. Returns the state to store
+/// (STARTED set, so the drop leaves the closure alone), or `None` if `run` claimed it.
+#[inline(always)]
+pub const fn owner_take_closure(s: usize) -> Option<usize> {
+    if is_started(s) {
+        None
+    } else {
+        Some(s | STARTED)
+    }
+}
+
+/// O2, owner-only: move the outcome out of a task that completed. Returns the state to store
+/// (MOVED set, so the drop leaves the outcome alone), or `None` if there is no outcome.
+#[inline(always)]
+pub const fn owner_take_outcome(s: usize) -> Option<usize> {
+    match phase(s) {
+        NORMAL | EXCEPTIONAL if s & MOVED == 0 => Some(s | MOVED),
+        _ => None,
+    }
+}
+
+/// Whether the task's drop must drop an outcome: it completed and the outcome was not moved out.
+#[inline(always)]
+pub const fn owns_outcome(s: usize) -> bool {
+    matches!(phase(s), NORMAL | EXCEPTIONAL) && s & MOVED == 0
+}
+
+/// O3: claim the closure of a task cancelled before it started (CAS in the result). Only from a
+/// *terminal* cancelled phase: an INTERRUPTING canceller still stores C5 over the word. At most
+/// one claim succeeds: `run` claims only from exactly NEW, and a second claim sees STARTED (I4).
+#[inline(always)]
+pub const fn try_reclaim(s: usize) -> Option<usize> {
+    match phase(s) {
+        CANCELLED | INTERRUPTED if !is_started(s) => Some(s | STARTED),
+        _ => None,
+    }
 }
 
 /// Every transition the protocol allows between two *distinct* phases (I9: observers only ever
@@ -259,6 +301,18 @@ pub const fn remove_step(h: usize) -> RemoveStep {
     }
 }
 
+/// S1, unlinking the first node: `node` is unlinked from head word `h` by CAS'ing in the result
+/// (its successor `next`, the flags of `h` kept), or the walk restarts (`None`) because a push
+/// landed in front of it since the walk read the head.
+#[inline(always)]
+pub const fn unlink_head(h: usize, node: usize, next: usize) -> Option<usize> {
+    if head_ptr(h) == node {
+        Some(head_ptr(next) | (h & HEAD_FLAGS))
+    } else {
+        None
+    }
+}
+
 /// What the lock holder does with head word `h` after a sweep.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum UnlockStep {
@@ -365,6 +419,32 @@ mod tests {
             UnlockStep::SweepAgain(node | LOCKED)
         );
         assert_eq!(unlock_step(node | LOCKED), UnlockStep::Release(node));
+    }
+
+    #[test]
+    fn owner_and_reclaim_steps() {
+        assert_eq!(owner_take_closure(NEW), Some(NEW | STARTED));
+        assert_eq!(owner_take_closure(NEW | STARTED), None);
+        for p in [NORMAL, EXCEPTIONAL] {
+            for s in [p, p | STARTED] {
+                assert!(owns_outcome(s));
+                let moved = owner_take_outcome(s).unwrap();
+                assert!(!owns_outcome(moved));
+                assert_eq!(phase(moved), p);
+                assert_eq!(owner_take_outcome(moved), None);
+            }
+        }
+        for s in [NEW, COMPLETING, CANCELLED, INTERRUPTING, INTERRUPTED] {
+            assert!(!owns_outcome(s) && owner_take_outcome(s).is_none());
+        }
+        assert_eq!(try_reclaim(CANCELLED), Some(CANCELLED | STARTED));
+        assert_eq!(try_reclaim(INTERRUPTED), Some(INTERRUPTED | STARTED));
+        for s in [NEW, INTERRUPTING, NORMAL, CANCELLED | STARTED, INTERRUPTED | STARTED] {
+            assert_eq!(try_reclaim(s), None);
+        }
+        assert_eq!(unlink_head(0x20 | LOCKED, 0x20, 0x40), Some(0x40 | LOCKED));
+        assert_eq!(unlink_head(0x30 | LOCKED | DIRTY, 0x20, 0x40), None);
+        assert_eq!(unlink_head(0x20 | LOCKED | DIRTY, 0x20, 0), Some(LOCKED | DIRTY));
     }
 
     #[test]
