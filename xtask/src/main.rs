@@ -16,6 +16,7 @@
 
 #![warn(missing_docs)]
 
+mod correspond;
 mod plan;
 mod report;
 mod run;
@@ -44,6 +45,7 @@ pub struct Options {
 
 fn usage() -> &'static str {
     "usage: cargo xtask verify [--quick] [--strict] [--bench] [--keep-going] [--only <tier>]... [--list]\n\
+            cargo xtask correspond   (the step table against ALGORITHM.md, the kernel and the models)\n\
      tiers: 1 lint, 2 tests, 3 loom, 4 shuttle, 5 miri, 6 proofs, 7 mutants, 8 bench"
 }
 
@@ -87,6 +89,9 @@ fn workspace_root() -> PathBuf {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("correspond") {
+        return correspond::run(&workspace_root());
+    }
     let opts = match parse(&args) {
         Ok(o) => o,
         Err(msg) => {
