@@ -701,9 +701,19 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
         &self.job
     }
 
-    /// Number of nodes on the waiter stack (waiters and pending callbacks). Diagnostics and tests:
-    /// shows that timed-out and dropped waiters leave nothing behind.
-    #[doc(hidden)]
+    /// Number of nodes on the waiter stack (waiters and pending callbacks), counted under the
+    /// remover's lock: shows that timed-out and dropped waiters leave nothing behind. Needs the
+    /// `diagnostics` feature.
+    ///
+    /// ```
+    /// use futuretask::FutureTask;
+    /// use std::time::Duration;
+    ///
+    /// let task = FutureTask::<u32, _>::pending();
+    /// assert!(task.get_timeout(Duration::from_millis(1)).is_err());
+    /// assert_eq!(task.waiter_stack_len(), 0); // the timed-out waiter unlinked itself
+    /// ```
+    #[cfg(feature = "diagnostics")]
     pub fn waiter_stack_len(&self) -> usize {
         self.head.len()
     }

@@ -542,6 +542,7 @@ impl<T> WaiterStack<T> {
         }
     }
 
+    #[cfg(feature = "diagnostics")]
     /// Number of linked nodes, counted under LOCKED (for tests and diagnostics: shows that
     /// abandoned waiters leave no garbage behind). Returns 0 once the stack is closed.
     pub(crate) fn len(&self) -> usize {
