@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Java 17 comparison (FutureTask, ThreadPoolExecutor) for issue 8.
+# Java 17 comparison (FutureTask, ThreadPoolExecutor), the Java rows of BENCHMARKS.md.
 # usage: bash benches/java/run.sh [--quick] [OUT_FILE]
 # Compiles into $TMPDIR, runs the unpinned scenarios, then P4 with the whole JVM pinned to one CPU
 # (taskset -c 0), and writes a markdown table to OUT_FILE (default: stdout only).

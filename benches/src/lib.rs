@@ -1,6 +1,6 @@
 //! # futuretask-benches
 //!
-//! Criterion benchmarks of `futuretask` against its peers (issue 8) live in `benches/`; this
+//! Criterion benchmarks of `futuretask` against its peers live in `benches/`; this
 //! library holds the part that is not a benchmark: the scenario targets and the code that turns
 //! criterion's `estimates.json` files into a markdown ratio table with a pass/fail verdict per
 //! target (used by the `ratios` binary, see `BENCHMARKS.md` at the repository root).
@@ -38,7 +38,7 @@ pub struct Target {
     pub what: &'static str,
 }
 
-/// Every target of issue 8 that a criterion run can check (P9, allocations, is an exact test in
+/// Every speed target (BENCHMARKS.md) that a criterion run can check (P9, allocations, is an exact test in
 /// `tests/`, not a measurement).
 pub const TARGETS: &[Target] = &[
     Target {

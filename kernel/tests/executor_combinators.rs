@@ -1,4 +1,4 @@
-//! map, invoke_all, invoke_any, as_completed and wait (issue 6), including the CPython hangs
+//! map, invoke_all, invoke_any, as_completed and wait, including the CPython hangs
 //! where a cancellation does not wake `wait` / `as_completed` (gh-92001, bpo-43727).
 
 use futuretask::executor::{

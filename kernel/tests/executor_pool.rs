@@ -1,5 +1,5 @@
 //! The thread pool itself: construction errors, naming, submit / execute, panics, rejection and
-//! the full-queue policies, shutdown / shutdown_now / await_termination / drop (issue 6).
+//! the full-queue policies, shutdown / shutdown_now / await_termination / drop.
 
 use futuretask::executor::{BuildError, Policy, RejectReason, ThreadPool};
 use futuretask::{interrupted, GetError, State, WaitError};

@@ -1,4 +1,4 @@
-//! `ratios`: turn criterion's `estimates.json` files into the markdown ratio table of issue 8.
+//! `ratios`: turn criterion's `estimates.json` files into the markdown ratio table (BENCHMARKS.md).
 //!
 //! ```text
 //! cargo run -p futuretask-benches --bin ratios --release [-- [--check] [--java FILE] [CRITERION_DIR]]
