@@ -17,6 +17,7 @@
 #![warn(missing_docs)]
 
 mod correspond;
+mod docs;
 mod plan;
 mod report;
 mod run;
@@ -46,6 +47,7 @@ pub struct Options {
 fn usage() -> &'static str {
     "usage: cargo xtask verify [--quick] [--strict] [--bench] [--keep-going] [--only <tier>]... [--list]\n\
             cargo xtask correspond   (the step table against ALGORITHM.md, the kernel and the models)\n\
+            cargo xtask docs [--check]   (the docs' measured numbers from the gate's report)\n\
      tiers: 1 lint, 2 tests, 3 loom, 4 shuttle, 5 miri, 6 proofs, 7 mutants, 8 bench"
 }
 
@@ -89,8 +91,14 @@ fn workspace_root() -> PathBuf {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("correspond") {
-        return correspond::run(&workspace_root());
+    match (
+        args.first().map(String::as_str),
+        args.get(1).map(String::as_str),
+    ) {
+        (Some("correspond"), None) => return correspond::run(&workspace_root()),
+        (Some("docs"), None) => return docs::update(&workspace_root()),
+        (Some("docs"), Some("--check")) => return docs::check(&workspace_root()),
+        _ => {}
     }
     let opts = match parse(&args) {
         Ok(o) => o,

@@ -84,7 +84,7 @@ impl<'a> Report<'a> {
         }
         let models: Vec<_> = self.results.iter().flat_map(|r| r.models.iter()).collect();
         if !models.is_empty() {
-            s.push_str("\n## Models\n\n| checker | model | invariants | interleavings / iterations | bound | time (s) |\n|---|---|---|---|---|---|\n");
+            s.push_str("\n## Models\n\n| checker | model | invariants | interleavings / iterations / states | bound | time (s) |\n|---|---|---|---|---|---|\n");
             for m in models {
                 s.push_str(&format!(
                     "| {} | {} | {} | {} | {} | {} |\n",

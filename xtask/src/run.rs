@@ -423,6 +423,23 @@ fn count(c: &Check, lines: &[String], r: &mut CheckResult, problems: &mut Vec<St
         }
         Count::Stateright => {
             let (passed, failed, _) = cargo_tests(lines);
+            // One row per configuration, so the report (and the docs generated from it) has
+            // every configuration's state count and time.
+            for l in lines
+                .iter()
+                .filter_map(|l| l.find("FT-PROOF").map(|i| &l[i..]))
+            {
+                r.models.push(ModelRow {
+                    checker: field(l, "checker").unwrap_or("stateright").into(),
+                    name: field(l, "name").unwrap_or("?").into(),
+                    invariants: "-".into(),
+                    iterations: field(l, "unique_states")
+                        .and_then(|n| n.parse().ok())
+                        .unwrap_or(0),
+                    bound: format!("depth {}", field(l, "max_depth").unwrap_or("?")),
+                    secs: field(l, "secs").unwrap_or("?").into(),
+                });
+            }
             let states: u64 = lines
                 .iter()
                 .filter_map(|l| {
@@ -471,6 +488,22 @@ fn count(c: &Check, lines: &[String], r: &mut CheckResult, problems: &mut Vec<St
                 problems.push("no mutant reported killed".into());
             }
         }
+        Count::Correspond => match lines
+            .iter()
+            .rev()
+            .find_map(|l| l.find("FT-CORRESPOND ").map(|i| &l[i..]))
+        {
+            Some(l) if field(l, "steps").is_some() => {
+                r.count = format!(
+                    "{} steps, {} kernel markers, {} macro evaluations, drifts caught {}",
+                    field(l, "steps").unwrap_or("?"),
+                    field(l, "markers").unwrap_or("?"),
+                    field(l, "macros").unwrap_or("?"),
+                    field(l, "drifts_caught").unwrap_or("?")
+                );
+            }
+            _ => problems.push("no FT-CORRESPOND summary (the checks found drift)".into()),
+        },
         Count::Iris => {
             match lines
                 .iter()
