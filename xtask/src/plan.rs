@@ -24,6 +24,9 @@ pub enum Count {
     Spin,
     /// Mutation harness: mutants killed; a surviving one fails.
     Mutants,
+    /// `cargo xtask correspond`: its `FT-CORRESPOND` line; every planted drift must be caught.
+    #[allow(dead_code)]
+    Correspond,
     /// Iris (Coq): `FT-IRIS lemmas=N files=M seconds=S`, printed by `proofs/iris/build.sh`.
     Iris,
     /// Benchmarks: ratio rows.
@@ -104,6 +107,18 @@ fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
 
 fn missing(root: &Path, rel: &str) -> Option<String> {
     (!root.join(rel).exists()).then(|| format!("{rel} does not exist in this checkout"))
+}
+
+/// Why a check that needs `tool` cannot run: it is not installed.
+#[allow(dead_code)]
+fn tool_skip(tool: &str, version_flag: &str, install: &str) -> Option<String> {
+    let found = std::process::Command::new(tool)
+        .arg(version_flag)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    (!found).then(|| format!("{tool} not found ({install})"))
 }
 
 /// Why the Iris checks cannot run: the script is missing, or `coqc` is not installed.
