@@ -21,6 +21,7 @@ mod docs;
 mod plan;
 mod report;
 mod run;
+mod shard;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -39,13 +40,16 @@ pub struct Options {
     pub only: Vec<String>,
     /// Print the plan and exit.
     pub list: bool,
+    /// Run only part `k` of `n` of the plan (`--shard k/n`), for CI runners in parallel.
+    pub shard: Option<(usize, usize)>,
     /// Keep going after a failing check (default: stop after the tier that failed, report the rest
     /// as not run).
     pub keep_going: bool,
 }
 
 fn usage() -> &'static str {
-    "usage: cargo xtask verify [--quick] [--strict] [--bench] [--keep-going] [--only <tier>]... [--list]\n\
+    "usage: cargo xtask verify [--quick] [--strict] [--bench] [--keep-going] [--only <tier>]... [--shard k/n] [--list]\n\
+            cargo xtask merge <results.tsv>...   (one report from the shards' results)\n\
             cargo xtask correspond   (the step table against ALGORITHM.md, the kernel and the models)\n\
             cargo xtask docs [--check]   (the docs' measured numbers from the gate's report)\n\
      tiers: 1 lint, 2 tests, 3 loom, 4 shuttle, 5 miri, 6 proofs, 7 mutants, 8 bench"
@@ -67,6 +71,8 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--list" => o.list = true,
             "--keep-going" => o.keep_going = true,
             "--only" => o.only.push(it.next().ok_or("--only needs a tier")?.clone()),
+            "--shard" => o.shard = Some(shard::parse(it.next().ok_or("--shard needs k/n")?)?),
+            s if s.starts_with("--shard=") => o.shard = Some(shard::parse(&s["--shard=".len()..])?),
             s if s.starts_with("--only=") => o.only.push(s["--only=".len()..].to_string()),
             other => return Err(format!("unknown flag `{other}`\n{}", usage())),
         }
@@ -98,6 +104,10 @@ fn main() -> ExitCode {
         (Some("correspond"), None) => return correspond::run(&workspace_root()),
         (Some("docs"), None) => return docs::update(&workspace_root()),
         (Some("docs"), Some("--check")) => return docs::check(&workspace_root()),
+        (Some("merge"), Some(_)) => {
+            let files: Vec<PathBuf> = args[1..].iter().map(PathBuf::from).collect();
+            return shard::merge(&workspace_root(), &files);
+        }
         _ => {}
     }
     let opts = match parse(&args) {
@@ -108,7 +118,10 @@ fn main() -> ExitCode {
         }
     };
     let root = workspace_root();
-    let checks = plan::plan(&root, &opts);
+    let mut checks = plan::plan(&root, &opts);
+    if let Some((k, n)) = opts.shard {
+        checks = shard::select(checks, k, n);
+    }
     if checks.is_empty() {
         eprintln!("no check matches --only {:?}\n{}", opts.only, usage());
         return ExitCode::from(2);
@@ -128,8 +141,9 @@ fn main() -> ExitCode {
     }
     let mode = if opts.quick { "quick" } else { "full" };
     println!(
-        "== futuretask verify ({mode}{}{}): {} checks ==",
+        "== futuretask verify ({mode}{}{}{}): {} checks ==",
         if opts.strict { ", strict" } else { "" },
+        opts.shard.map(|(k, n)| format!(", shard {k}/{n}")).unwrap_or_default(),
         if opts.bench { ", with benchmarks" } else { "" },
         checks.len()
     );
@@ -140,6 +154,11 @@ fn main() -> ExitCode {
     match rep.write(&root.join("target/verify")) {
         Ok(paths) => println!("report written to {}", paths.join(" and ")),
         Err(e) => eprintln!("could not write the report: {e}"),
+    }
+    let tsv = root.join("target/verify/results.tsv");
+    match std::fs::write(&tsv, shard::tsv(&opts, opts.shard, &results)) {
+        Ok(()) => println!("results (for `cargo xtask merge`) written to {}", tsv.display()),
+        Err(e) => eprintln!("could not write {}: {e}", tsv.display()),
     }
     if rep.passed() {
         println!("GATE: PASS");
