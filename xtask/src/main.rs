@@ -143,7 +143,9 @@ fn main() -> ExitCode {
     println!(
         "== futuretask verify ({mode}{}{}{}): {} checks ==",
         if opts.strict { ", strict" } else { "" },
-        opts.shard.map(|(k, n)| format!(", shard {k}/{n}")).unwrap_or_default(),
+        opts.shard
+            .map(|(k, n)| format!(", shard {k}/{n}"))
+            .unwrap_or_default(),
         if opts.bench { ", with benchmarks" } else { "" },
         checks.len()
     );
@@ -157,7 +159,10 @@ fn main() -> ExitCode {
     }
     let tsv = root.join("target/verify/results.tsv");
     match std::fs::write(&tsv, shard::tsv(&opts, opts.shard, &results)) {
-        Ok(()) => println!("results (for `cargo xtask merge`) written to {}", tsv.display()),
+        Ok(()) => println!(
+            "results (for `cargo xtask merge`) written to {}",
+            tsv.display()
+        ),
         Err(e) => eprintln!("could not write {}: {e}", tsv.display()),
     }
     if rep.passed() {

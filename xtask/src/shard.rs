@@ -67,7 +67,9 @@ pub fn tsv(o: &Options, shard: Option<(usize, usize)>, results: &[CheckResult]) 
         "mode\t{}\tstrict\t{}\tshard\t{}\n",
         if o.quick { "quick" } else { "full" },
         o.strict,
-        shard.map(|(k, n)| format!("{k}/{n}")).unwrap_or_else(|| "-".into())
+        shard
+            .map(|(k, n)| format!("{k}/{n}"))
+            .unwrap_or_else(|| "-".into())
     );
     for r in results {
         let (status, why) = match &r.status {
@@ -136,7 +138,12 @@ pub fn merge(root: &Path, files: &[PathBuf]) -> ExitCode {
             match c.first().copied() {
                 Some("mode") if c.len() >= 6 => {
                     if mode.is_some_and(|m: &str| m != c[1]) {
-                        eprintln!("{}: a {} shard among {} ones", f.display(), c[1], mode.unwrap_or("?"));
+                        eprintln!(
+                            "{}: a {} shard among {} ones",
+                            f.display(),
+                            c[1],
+                            mode.unwrap_or("?")
+                        );
                         return ExitCode::FAILURE;
                     }
                     mode = Some(if c[1] == "quick" { "quick" } else { "full" });
@@ -182,7 +189,10 @@ pub fn merge(root: &Path, files: &[PathBuf]) -> ExitCode {
         quick: mode == "quick",
         ..Options::default()
     };
-    let planned: Vec<String> = plan::plan(root, &o).into_iter().map(|c| clean(&c.name)).collect();
+    let planned: Vec<String> = plan::plan(root, &o)
+        .into_iter()
+        .map(|c| clean(&c.name))
+        .collect();
     let mut problems = Vec::new();
     for p in &planned {
         match results.iter().filter(|r| &r.check.name == p).count() {
