@@ -22,6 +22,15 @@ fn status_text(s: &Status) -> String {
     }
 }
 
+/// The output of a git command in the current directory (empty if git is unavailable).
+fn git(args: &[&str]) -> String {
+    std::process::Command::new("git")
+        .args(args)
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
+}
+
 fn json_str(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
@@ -61,9 +70,15 @@ impl<'a> Report<'a> {
     fn markdown(&self) -> String {
         let mut s = String::new();
         s.push_str(&format!(
-            "# futuretask verify — {} gate{}\n\nTotal time: {:.0} s. Result: **{}**.\n\n",
+            "# futuretask verify — {} gate{}\n\nCommit `{}`{}. Total time: {:.0} s. Result: **{}**.\n\n",
             self.mode,
             if self.strict { " (strict)" } else { "" },
+            git(&["rev-parse", "--short", "HEAD"]),
+            if git(&["status", "--porcelain", "--untracked-files=no"]).is_empty() {
+                ""
+            } else {
+                " (with uncommitted changes)"
+            },
             self.total.as_secs_f64(),
             if self.passed() { "PASS" } else { "FAIL" }
         ));
