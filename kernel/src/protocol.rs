@@ -439,12 +439,21 @@ mod tests {
         }
         assert_eq!(try_reclaim(CANCELLED), Some(CANCELLED | STARTED));
         assert_eq!(try_reclaim(INTERRUPTED), Some(INTERRUPTED | STARTED));
-        for s in [NEW, INTERRUPTING, NORMAL, CANCELLED | STARTED, INTERRUPTED | STARTED] {
+        for s in [
+            NEW,
+            INTERRUPTING,
+            NORMAL,
+            CANCELLED | STARTED,
+            INTERRUPTED | STARTED,
+        ] {
             assert_eq!(try_reclaim(s), None);
         }
         assert_eq!(unlink_head(0x20 | LOCKED, 0x20, 0x40), Some(0x40 | LOCKED));
         assert_eq!(unlink_head(0x30 | LOCKED | DIRTY, 0x20, 0x40), None);
-        assert_eq!(unlink_head(0x20 | LOCKED | DIRTY, 0x20, 0), Some(LOCKED | DIRTY));
+        assert_eq!(
+            unlink_head(0x20 | LOCKED | DIRTY, 0x20, 0),
+            Some(LOCKED | DIRTY)
+        );
     }
 
     #[test]
