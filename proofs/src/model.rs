@@ -3,9 +3,9 @@
 //!
 //! Every decision the kernel takes inside a CAS loop is taken here by the same function of
 //! [`crate::protocol`] (`try_start`, `try_begin_complete`, `try_cancel`, `finish_complete`,
-//! `finish_interrupt`, `try_push`, `drain_step`, `remove_step`, `unlock_step`, `node_try_notify`,
-//! `phase_reachable`, …), on the same encodings: the state word and the head word are the very
-//! bit patterns of the kernel, node `i` lives at address `(i + 1) * NODE_ALIGN`.
+//! `finish_interrupt`, `try_push`, `drain_step`, `remove_step`, `unlink_head`, `unlock_step`,
+//! `node_try_notify`, `phase_reachable`, …), on the same encodings: the state word and the head
+//! word are the very bit patterns of the kernel, node `i` lives at address `(i + 1) * NODE_ALIGN`.
 //!
 //! Reductions (each one removes only interleavings that cannot change what any thread observes;
 //! every load, store, CAS and swap of the state word, the head word and a node's state remains a
