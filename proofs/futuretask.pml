@@ -2,9 +2,12 @@
  * futuretask.pml -- the FutureTask protocol of proofs/ALGORITHM.md in Promela, for SPIN.
  *
  * One Promela statement (or one atomic{} / d_step{} block that performs exactly one shared
- * access plus thread-local bookkeeping) per numbered step of ALGORITHM.md. The encodings are the
- * ones of kernel/src/protocol.rs; run-spin.sh checks that the #defines below equal the constants
- * of that file (drift check), and the macros TRY_START .. UNLOCK_* transcribe its functions.
+ * access plus thread-local bookkeeping) per numbered step of ALGORITHM.md, named by its label in a
+ * comment. The encodings are the ones of kernel/src/protocol.rs; run-spin.sh checks that the
+ * #defines below equal the constants of that file (drift check). Every decision of a protocol.rs
+ * function is taken by a macro of the "protocol.rs functions" block below (pure expressions of
+ * their arguments, which cargo xtask correspond evaluates over every input and compares with the
+ * Rust functions); the model body makes no protocol decision inline.
  *
  * Threads (ids index the node/permit arrays; node i lives at address (i+1)*NODE_ALIGN):
  *   0 runner    run(); the closure may observe the interrupt, or sleep (park) once
@@ -56,23 +59,31 @@
 #define NODE_NOTIFYING 3
 #define NODE_DONE      4
 
-/* ---- protocol.rs functions ---- */
+/* ---- protocol.rs functions ----
+   One macro per decision of kernel/src/protocol.rs, each a pure expression of its arguments and
+   the constants above (the mutant variants of PUSH_* and DRAIN_CLOSE excepted, which read the
+   completer's local `drained`), so that each can be evaluated alone and compared with the Rust
+   function over every word. The model body takes every protocol decision through them. */
 #define PHASE(s)            ((s) & PHASE_MASK)
 #define IS_DONE(s)          (PHASE(s) != NEW)
 #define IS_SETTLED(s)       (PHASE(s) != NEW && PHASE(s) != COMPLETING)
 #define IS_INTERRUPTED(s)   (PHASE(s) == INTERRUPTING || PHASE(s) == INTERRUPTED)
-/* try_start(s): Some(NEW|STARTED) iff s == NEW */
+/* phase_reachable(a, b) (I9: observers see the phase move forward along allowed edges only) */
+#define PHASE_REACHABLE(a, b) ((a) == (b) || (a) == NEW || ((a) == COMPLETING && ((b) == NORMAL || (b) == EXCEPTIONAL)) || ((a) == INTERRUPTING && (b) == INTERRUPTED))
+/* try_start(s): Some(START_TO(s)) iff CAN_START(s) */
 #define CAN_START(s)        ((s) == NEW)
-/* try_begin_complete / try_cancel: Some(..) iff phase(s) == NEW */
+#define START_TO(s)         (NEW | STARTED)
+/* try_begin_complete(s) / try_cancel(s, i): Some(..) iff CAN_DECIDE(s) */
 #define CAN_DECIDE(s)       (PHASE(s) == NEW)
 #define BEGIN_COMPLETE(s)   (((s) & STARTED) | COMPLETING)
-#define CANCEL_TO(s)        (((s) & STARTED) | INTERRUPTING)
-#define FINISH_COMPLETE(s)  (((s) & STARTED) | NORMAL)
+#define CANCEL_TO(s, i)     (((s) & STARTED) | ((i) -> INTERRUPTING : CANCELLED))
+/* finish_complete(s, ok), finish_interrupt(s) */
+#define FINISH_COMPLETE(s, ok) (((s) & STARTED) | ((ok) -> NORMAL : EXCEPTIONAL))
 #define FINISH_INTERRUPT(s) (((s) & STARTED) | INTERRUPTED)
 #define HEAD_PTR(h)         ((h) & 240)            /* h & !HEAD_FLAGS on a byte */
 #define ADDR(i)             (((i) + 1) * NODE_ALIGN)
 #define NODE_AT(a)          ((a) / NODE_ALIGN - 1)
-/* try_push(h, node): None iff CLOSED, else node | (h & (LOCKED|DIRTY|DRAINING)) */
+/* try_push(h, node): None iff PUSH_CLOSED(h), else Some(PUSH_TO(h, node)) */
 #ifdef MUTANT_NO_CLOSED_CHECK
 #define PUSH_CLOSED(h)      false
 #define PUSH_TO(h, a)       ((a) | ((h) & HEAD_FLAGS))
@@ -80,17 +91,32 @@
 #define PUSH_CLOSED(h)      (((h) & CLOSED) != 0)
 #define PUSH_TO(h, a)       ((a) | ((h) & (LOCKED | DIRTY | DRAINING)))
 #endif
+/* drain_step(h): WaitForRemover iff DRAIN_WAIT(h); Close(DRAIN_CLOSE_TO(h)) iff DRAIN_CLOSE(h);
+   else Detach(DRAIN_DETACH_TO(h)) */
+#define DRAIN_WAIT(h)       (((h) & LOCKED) != 0)
 #ifdef MUTANT_NO_REDRAIN
-#define CLOSE_NOW(h)        (HEAD_PTR(h) == 0 || drained)
+#define DRAIN_CLOSE(h)      (!DRAIN_WAIT(h) && (HEAD_PTR(h) == 0 || drained))
 #else
-#define CLOSE_NOW(h)        (HEAD_PTR(h) == 0)
+#define DRAIN_CLOSE(h)      (!DRAIN_WAIT(h) && HEAD_PTR(h) == 0)
 #endif
-/* drain_step(h): WaitForRemover iff LOCKED; Close(CLOSED) iff empty; else Detach(DRAINING) */
-/* remove_step(h): AwaitHandOff iff CLOSED; LOCKED (DIRTY or not): MarkDirty(h|DIRTY);
-   else Lock(h|LOCKED) */
-/* unlock_step(h): DIRTY: SweepAgain(h & !DIRTY); else Release(h & !LOCKED) */
+#define DRAIN_CLOSE_TO(h)   CLOSED
+#define DRAIN_DETACH_TO(h)  DRAINING
+/* remove_step(h): AwaitHandOff iff REMOVE_AWAIT(h); MarkDirty(REMOVE_DIRTY_TO(h)) iff
+   REMOVE_DIRTY(h) (LOCKED, DIRTY already set or not); else Lock(REMOVE_LOCK_TO(h)) */
+#define REMOVE_AWAIT(h)     (((h) & CLOSED) != 0)
+#define REMOVE_DIRTY(h)     (!REMOVE_AWAIT(h) && ((h) & LOCKED) != 0)
+#define REMOVE_DIRTY_TO(h)  ((h) | DIRTY)
+#define REMOVE_LOCK_TO(h)   ((h) | LOCKED)
+/* unlink_head(h, node, next): Some(UNLINK_TO(h, next)) iff UNLINK_OK(h, node), else None
+   (the sweep restarts) */
+#define UNLINK_OK(h, a)     (HEAD_PTR(h) == (a))
+#define UNLINK_TO(h, n)     (HEAD_PTR(n) | ((h) & HEAD_FLAGS))
+/* unlock_step(h): SweepAgain(UNLOCK_TO(h)) iff UNLOCK_AGAIN(h); else Release(UNLOCK_TO(h)) */
 #define UNLOCK_AGAIN(h)     (((h) & DIRTY) != 0)
 #define UNLOCK_TO(h)        (UNLOCK_AGAIN(h) -> ((h) & (255 - DIRTY)) : ((h) & (255 - LOCKED)))
+/* node_try_notify(n): Some(NOTIFY_TO(n)) iff CAN_NOTIFY(n) */
+#define CAN_NOTIFY(n)       ((n) == NODE_WAITING || (n) == NODE_ABANDONED)
+#define NOTIFY_TO(n)        NODE_NOTIFYING
 
 /* ---- configuration: which actors run (run-spin.sh checks several; all on by default) ---- */
 #ifndef WITH_UNTIMED
@@ -144,9 +170,8 @@ bit runner_in_run = 0;    /* the runner is between R3 and leaving run() (I5) */
 byte seen[NT];            /* I9: phase + 1 last observed by each thread */
 
 /* I9: every state load by an observer moves forward along allowed edges only */
-#define REACHABLE(a, b) ((a) == (b) || (a) == NEW || ((a) == COMPLETING && ((b) == NORMAL || (b) == EXCEPTIONAL)) || ((a) == INTERRUPTING && (b) == INTERRUPTED))
 inline observe(me, s) {
-  assert(seen[me] == 0 || REACHABLE(seen[me] - 1, PHASE(s)));
+  assert(seen[me] == 0 || PHASE_REACHABLE(seen[me] - 1, PHASE(s)));
   seen[me] = PHASE(s) + 1
 }
 /* I2: a reader of a settled state reads the outcome cell it announces */
@@ -172,11 +197,11 @@ inline wake(me, p, aband) {
 /* H2..H5 on node i (waiter node), by a completer or a sweeper */
 inline release_node(me, i) {
   atomic {                                   /* H2 (+H3): CAS WAITING|ABANDONED -> NOTIFYING */
-    nst[i] != NODE_UPDATING;
+    nst[i] != NODE_UPDATING;                 /* H2: spin while UPDATING */
     touch(i);
-    assert(nst[i] == NODE_WAITING || nst[i] == NODE_ABANDONED);
+    assert(CAN_NOTIFY(nst[i]));              /* node_try_notify: two handlers never meet */
     aband = (nst[i] == NODE_ABANDONED);
-    nst[i] = NODE_NOTIFYING;
+    nst[i] = NOTIFY_TO(nst[i]);
     pay = npay[i]; npay[i] = 0
   };
   atomic {                                   /* H4: store DONE (node released) */
@@ -194,13 +219,13 @@ inline sleep_wake() {
 /* finish_completion(): F1/F2, hand_off_batch (H1..H6), callbacks */
 inline finish_completion(me) {
   do
-  :: atomic { (head & LOCKED) == 0 -> h = head }           /* F1 (WaitForRemover: blocked) */
+  :: atomic { !DRAIN_WAIT(head) -> h = head }             /* F1 (WaitForRemover: blocked) */
      if
-     :: CLOSE_NOW(h) ->                                     /* F2 Close */
-        atomic { if :: head == h -> head = CLOSED; ok = 1 :: else -> ok = 0 fi };
+     :: DRAIN_CLOSE(h) ->                                   /* F2 Close */
+        atomic { if :: head == h -> head = DRAIN_CLOSE_TO(h); ok = 1 :: else -> ok = 0 fi };
         if :: ok -> break :: else -> skip fi
      :: else ->                                              /* F2 Detach */
-        atomic { if :: head == h -> head = DRAINING; cur = HEAD_PTR(h); ok = 1 :: else -> ok = 0 fi };
+        atomic { if :: head == h -> head = DRAIN_DETACH_TO(h); cur = HEAD_PTR(h); ok = 1 :: else -> ok = 0 fi };
         if
         :: ok ->
 #ifdef MUTANT_NO_REDRAIN
@@ -259,16 +284,16 @@ inline push(me) {
 inline remove_abandoned(me) {
   atomic { h = head };                                       /* A1 */
   do
-  :: (h & CLOSED) != 0 -> break                              /* AwaitHandOff */
-  :: (h & CLOSED) == 0 && (h & LOCKED) != 0 ->         /* MarkDirty (also when DIRTY is set: a CAS h -> h) */
-     atomic { if :: head == h -> head = h | DIRTY; ok = 1 :: else -> h = head; ok = 0 fi };
+  :: REMOVE_AWAIT(h) -> break                                /* A2: AwaitHandOff */
+  :: REMOVE_DIRTY(h) ->              /* A2: MarkDirty (also when DIRTY is set: a CAS h -> h) */
+     atomic { if :: head == h -> head = REMOVE_DIRTY_TO(h); ok = 1 :: else -> h = head; ok = 0 fi };
      if :: ok -> break :: else -> skip fi
-  :: (h & CLOSED) == 0 && (h & LOCKED) == 0 ->                             /* Lock */
-     atomic { if :: head == h -> head = h | LOCKED; ok = 1 :: else -> h = head; ok = 0 fi };
+  :: !REMOVE_AWAIT(h) && !REMOVE_DIRTY(h) ->                 /* A2: Lock */
+     atomic { if :: head == h -> head = REMOVE_LOCK_TO(h); ok = 1 :: else -> h = head; ok = 0 fi };
      if
      :: ok ->
         do                                                    /* sweep; S2 decides */
-        :: atomic { h = head; cur = HEAD_PTR(h); pred = 0 };  /* S1 */
+        :: atomic { cur = HEAD_PTR(head); pred = 0; h = 0 }; /* S1: walk from the head */
            do
            :: cur == 0 -> break
            :: cur != 0 ->
@@ -276,14 +301,18 @@ inline remove_abandoned(me) {
               atomic { if :: i != me -> touch(i) :: else -> skip fi;
                        nxt = nnext[i]; ab = (i != CB && nst[i] == NODE_ABANDONED) };
               if
-              :: ab && pred == 0 ->                           /* unlink at the head */
-                 atomic { if :: head == (cur | (h & HEAD_FLAGS)) -> head = nxt | (h & HEAD_FLAGS); ok = 1
-                          :: else -> ok = 0 fi };
+              :: ab && pred == 0 ->                           /* S1: unlink at the head */
+                 atomic { h = head };                         /* S1: head re-load */
+                 if                                           /* unlink_head */
+                 :: UNLINK_OK(h, cur) ->                      /* S1: head CAS */
+                    atomic { if :: head == h -> head = UNLINK_TO(h, nxt); ok = 1 :: else -> ok = 0 fi; h = 0 }
+                 :: else -> h = 0; ok = 0                     /* a push landed in front of it */
+                 fi;
                  if
                  :: ok -> release_node(me, i); cur = nxt
                  :: else -> cur = 0; pred = 0; restart = 1          /* restart S1 */
                  fi
-              :: ab && pred != 0 ->                           /* unlink after pred */
+              :: ab && pred != 0 ->                           /* S1: unlink after pred */
                  atomic { if :: NODE_AT(pred) != me -> touch(NODE_AT(pred)) :: else -> skip fi;
                           nnext[NODE_AT(pred)] = nxt };
                  release_node(me, i); cur = nxt
@@ -319,7 +348,7 @@ proctype Runner() {
   do
   :: !CAN_START(s) -> goto leave_unclaimed                   /* R2: cancelled / claimed */
   :: CAN_START(s) ->
-     atomic { if :: state == s -> assert(claims == 0); claims++; state = NEW | STARTED; ok = 1
+     atomic { if :: state == s -> assert(claims == 0); claims++; state = START_TO(s); ok = 1
               :: else -> s = state; ok = 0 fi };
      if :: ok -> break :: else -> skip fi
   od;
@@ -331,7 +360,7 @@ proctype Runner() {
      if :: atomic { permit[RUNNER] -> permit[RUNNER] = 0 } :: skip fi
   od;
   slept = 0;
-  atomic { s = state };                                      /* K1 */
+  atomic { s = state };                                      /* R5: complete(); K1 */
   do
   :: !CAN_DECIDE(s) -> lost = 1; break
   :: CAN_DECIDE(s) ->
@@ -343,7 +372,7 @@ proctype Runner() {
   s = 0; ok = 0;
   if
   :: !lost ->
-     atomic { state = FINISH_COMPLETE(n); n = 0 };           /* K3 */
+     atomic { state = FINISH_COMPLETE(n, 1); n = 0 };        /* K3 (the closure returned) */
      finish_completion(RUNNER)                               /* K4 */
   :: else -> skip
   fi;
@@ -375,7 +404,7 @@ proctype Canceller() {
   do
   :: !CAN_DECIDE(s) -> goto out
   :: CAN_DECIDE(s) ->
-     atomic { if :: state == s -> n = CANCEL_TO(s); state = n; wins++; ok = 1; s = 0
+     atomic { if :: state == s -> n = CANCEL_TO(s, 1); state = n; wins++; ok = 1; s = 0
               :: else -> s = state; ok = 0 fi };
      if :: ok -> break :: else -> skip fi
   od;
@@ -435,7 +464,7 @@ proctype Waiter(byte me; bit timed) {
      :: goto g8                                              /* deadline passed */
      fi
   od;
-g8:
+g8:                                                          /* G8: CAS WAITING -> ABANDONED */
   atomic { if :: nst[me] == NODE_WAITING -> nst[me] = NODE_ABANDONED; ok = 1 :: else -> ok = 0 fi };
   if
   :: !ok -> goto g7again
@@ -458,7 +487,7 @@ g7again:
      if :: IS_SETTLED(s) -> read_outcome(s); goto ret :: else -> goto g2 fi
   :: atomic { nst[me] != NODE_DONE && permit[me] -> permit[me] = 0 }
   od;
-g2:
+g2:                                                          /* G2: wait out COMPLETING */
   atomic { IS_SETTLED(state) -> s = state; observe(me, s); read_outcome(s) };
 ret:
   atomic { assert(!pushed[me] || nst[me] == NODE_DONE); freed[me] = 1; wret++; s = 0; closed = 0 }
@@ -516,8 +545,8 @@ ready:
 drop:
   if
   :: registered ->
-     atomic { if :: nst[me] == NODE_WAITING -> nst[me] = NODE_ABANDONED; ok = 1 :: else -> ok = 0 fi };
-     if :: ok -> ok = 0; remove_abandoned(me) :: else -> skip fi;
+     atomic { if :: nst[me] == NODE_WAITING -> nst[me] = NODE_ABANDONED; ok = 1 :: else -> ok = 0 fi };  /* G8 */
+     if :: ok -> ok = 0; remove_abandoned(me) :: else -> skip fi;   /* G9 */
      atomic { nst[me] == NODE_DONE -> skip }                  /* yield until released */
   :: else -> skip
   fi;

@@ -32,6 +32,7 @@ echo "== $(spin -V)"
 # ---- drift check: the #defines of the model must equal the constants of protocol.rs ----------
 drift=0
 while read -r name value; do
+  value=${value//_/} # digit separators (0b1_0000): bash arithmetic rejects them
   case "$value" in
     0b*) value=$((2#${value#0b})) ;;
   esac

@@ -3,9 +3,9 @@
 //!
 //! Every decision the kernel takes inside a CAS loop is taken here by the same function of
 //! [`crate::protocol`] (`try_start`, `try_begin_complete`, `try_cancel`, `finish_complete`,
-//! `finish_interrupt`, `try_push`, `drain_step`, `remove_step`, `unlock_step`, `node_try_notify`,
-//! `phase_reachable`, …), on the same encodings: the state word and the head word are the very
-//! bit patterns of the kernel, node `i` lives at address `(i + 1) * NODE_ALIGN`.
+//! `finish_interrupt`, `try_push`, `drain_step`, `remove_step`, `unlink_head`, `unlock_step`,
+//! `node_try_notify`, `phase_reachable`, …), on the same encodings: the state word and the head
+//! word are the very bit patterns of the kernel, node `i` lives at address `(i + 1) * NODE_ALIGN`.
 //!
 //! Reductions (each one removes only interleavings that cannot change what any thread observes;
 //! every load, store, CAS and swap of the state word, the head word and a node's state remains a
@@ -356,6 +356,7 @@ pub enum Pc {
     A2Cas,
     S1,
     SVisit,
+    SUnlinkLoad,
     SUnlinkHead,
     SUnlinkPred,
     SH2,
@@ -977,6 +978,16 @@ impl FutureTaskModel {
         }
     }
 
+    /// S1 restarts: the walk starts again from a fresh head load.
+    fn restart_sweep(th: &mut Thread) {
+        th.cur = 0;
+        th.nxt = 0;
+        th.pred = 0;
+        th.h = 0;
+        th.w = 0;
+        th.pc = Pc::S1;
+    }
+
     /// Decision of A2 on head word `h`.
     fn remove_decide(&self, st: &mut State, t: usize, h: u8) {
         match remove_step(h as usize) {
@@ -1253,7 +1264,7 @@ impl FutureTaskModel {
                 st.runner = t as u8 + 1;
                 // R4: the closure runs. Unless it may sleep, it touches no shared word (it may
                 // read the state to observe an interrupt, which changes nothing), so its run is
-                // folded into this step.
+                // folded into this step. R5: then complete(outcome), K1..K4.
                 st.threads[t].pc = if self.cfg.closure_sleeps {
                     Pc::R4Body
                 } else {
@@ -1300,7 +1311,7 @@ impl FutureTaskModel {
                 self.leave_run(st, t);
             }
 
-            // ---- complete ----
+            // ---- complete (the runner's R5; set, fail) ----
             Pc::K1Load => {
                 let s = st.state;
                 if try_begin_complete(s as usize).is_some() {
@@ -1380,6 +1391,7 @@ impl FutureTaskModel {
                         st.ghost.bad |= BAD_I1;
                     }
                     st.threads[t].s = n as u8;
+                    // C2..C5 with interrupt; C6 (finish_completion) without.
                     st.threads[t].pc = if interrupt { Pc::C3 } else { Pc::F1 };
                 } else {
                     let s = st.state;
@@ -1393,8 +1405,9 @@ impl FutureTaskModel {
                 }
             }
             Pc::C3 => {
-                // fence(SeqCst); t = runner.swap(null): a runner that swapped it back first (R6)
-                // is not unparked.
+                // C2: fence(SeqCst) (a no-op here: the model is sequentially consistent), then
+                // C3: t = runner.swap(null): a runner that swapped it back first (R6) is not
+                // unparked.
                 let r = st.runner;
                 st.runner = 0;
                 st.threads[t].cur = r;
@@ -1413,6 +1426,7 @@ impl FutureTaskModel {
             Pc::C5 => {
                 let n = st.threads[t].s;
                 st.state = finish_interrupt(n as usize) as u8;
+                // C6: finish_completion()
                 st.threads[t].pc = Pc::F1;
             }
 
@@ -1558,7 +1572,7 @@ impl FutureTaskModel {
                     self.finish(st, t);
                 } else {
                     // G5: the node, on the waiter's stack (an untimed waiter sleeps on the sleep
-                    // word, a timed one parks).
+                    // word, a timed one parks); G6: push it (P1..P3; Closed → GClosed).
                     let timed = matches!(self.actor(t), Actor::Waiter { timed: true });
                     st.nodes[t] = Node {
                         st: NODE_WAITING as u8,
@@ -1613,6 +1627,7 @@ impl FutureTaskModel {
                 }
             }
             Pc::GClosed => {
+                // G6: the push found the stack closed: return outcome(state.load).
                 let s = st.state;
                 self.observe(st, t, s);
                 if is_done(s as usize) {
@@ -1672,12 +1687,14 @@ impl FutureTaskModel {
             Pc::G8 => {
                 if st.nodes[t].st as usize == NODE_WAITING {
                     st.nodes[t].st = NODE_ABANDONED as u8;
+                    // G9: remove_abandoned(), then wait until DONE (GWait).
                     st.threads[t].pc = Pc::A1;
                 } else {
                     st.threads[t].pc = Pc::G7;
                 }
             }
             Pc::GWait => {
+                // G9: wait until the node is DONE (park; the releaser unparks).
                 st.threads[t].pc = if st.nodes[t].st as usize == NODE_DONE {
                     Pc::G10
                 } else {
@@ -1726,10 +1743,10 @@ impl FutureTaskModel {
                 }
             }
             Pc::S1 => {
+                // S1: walk from head_ptr(head.load()); the word itself is not kept (the head
+                // unlink re-loads it).
                 let h = st.head;
-                let th = &mut st.threads[t];
-                th.h = h;
-                th.pred = 0;
+                st.threads[t].pred = 0;
                 Self::sweep_to(st, t, head_ptr(h as usize) as u8);
             }
             Pc::SVisit => {
@@ -1743,7 +1760,7 @@ impl FutureTaskModel {
                     let th = &mut st.threads[t];
                     th.nxt = next;
                     th.pc = if th.pred == 0 {
-                        Pc::SUnlinkHead
+                        Pc::SUnlinkLoad
                     } else {
                         Pc::SUnlinkPred
                     };
@@ -1752,20 +1769,31 @@ impl FutureTaskModel {
                     Self::sweep_to(st, t, next);
                 }
             }
+            Pc::SUnlinkLoad => {
+                // S1, unlinking the first node: re-load the head; `unlink_head` says whether the
+                // node is still first (CAS in its successor with the fresh flags) or a push
+                // landed in front of it (restart the walk).
+                let h = st.head;
+                let th = &mut st.threads[t];
+                match unlink_head(h as usize, th.cur as usize, th.nxt as usize) {
+                    Some(w) => {
+                        th.h = h;
+                        th.w = w as u8;
+                        th.pc = Pc::SUnlinkHead;
+                    }
+                    None => Self::restart_sweep(th),
+                }
+            }
             Pc::SUnlinkHead => {
-                let th = &st.threads[t];
-                let flags = th.h as usize & HEAD_FLAGS;
-                let expected = (th.cur as usize | flags) as u8;
-                if st.head == expected {
-                    st.head = (th.nxt as usize | flags) as u8;
-                    st.threads[t].pc = Pc::SH2;
-                } else {
-                    let th = &mut st.threads[t];
-                    th.cur = 0;
-                    th.nxt = 0;
-                    th.pred = 0;
+                // S1: CAS head from the re-loaded word; on failure restart the walk.
+                let th = &mut st.threads[t];
+                if st.head == th.h {
+                    st.head = th.w;
                     th.h = 0;
-                    th.pc = Pc::S1;
+                    th.w = 0;
+                    th.pc = Pc::SH2;
+                } else {
+                    Self::restart_sweep(th);
                 }
             }
             Pc::SUnlinkPred => {
@@ -1927,7 +1955,7 @@ impl FutureTaskModel {
 
             // ---- callbacks ----
             Pc::D2Run => {
-                // The stack is closed: every earlier callback already ran; run it here.
+                // D2: the stack is closed: every earlier callback already ran; run it here.
                 Self::register_callback(st, t);
                 self.run_callback(st, t);
                 self.finish(st, t);
