@@ -191,6 +191,7 @@ fn domain(param: &str) -> Vec<usize> {
         "a" => (1..=4).map(|i| i * p::NODE_ALIGN).collect(),
         "nx" => (0..=4).map(|i| i * p::NODE_ALIGN).collect(),
         "n" => (0..=4).collect(),
+        "pa" | "pb" => (0..=6).collect(),
         "ok" | "i" => vec![0, 1],
         other => unreachable!("no domain for {other}"),
     }
