@@ -72,8 +72,6 @@ mod failure;
 mod foreign;
 mod future;
 mod interrupt;
-#[doc(hidden)]
-pub mod mutant;
 mod promise;
 pub mod protocol;
 mod reclaim;
