@@ -8,6 +8,7 @@
 //! cargo xtask verify --strict        # a skipped check fails the gate
 //! cargo xtask verify --bench         # add the optional benchmark tier
 //! cargo xtask verify --list          # print the plan and exit
+//! cargo xtask mutants-check          # the mutant registry against the patches, models, proofs
 //! ```
 //!
 //! Nothing passes silently: a check whose command fails, or whose count is zero, or (for the
@@ -16,6 +17,7 @@
 
 #![warn(missing_docs)]
 
+mod mutants;
 mod plan;
 mod report;
 mod run;
@@ -44,6 +46,7 @@ pub struct Options {
 
 fn usage() -> &'static str {
     "usage: cargo xtask verify [--quick] [--strict] [--bench] [--keep-going] [--only <tier>]... [--list]\n\
+     \x20      cargo xtask mutants-check\n\
      tiers: 1 lint, 2 tests, 3 loom, 4 shuttle, 5 miri, 6 proofs, 7 mutants, 8 bench"
 }
 
@@ -87,6 +90,17 @@ fn workspace_root() -> PathBuf {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("mutants-check") {
+        if args.len() > 1 {
+            eprintln!("mutants-check takes no arguments\n{}", usage());
+            return ExitCode::from(2);
+        }
+        return if mutants::main(&workspace_root()) {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
+    }
     let opts = match parse(&args) {
         Ok(o) => o,
         Err(msg) => {
