@@ -51,6 +51,11 @@ for a in "$@"; do
 done
 [ "$QUICK" = 1 ] && BASELINE=0
 
+command -v patch >/dev/null || {
+    echo "error: patch not found (apt-get install -y patch)" >&2
+    exit 2
+}
+
 BASE="${FT_MUTANT_TARGET:-$ROOT/target/mutants}"
 case "$BASE" in /*) ;; *) BASE="$ROOT/$BASE" ;; esac
 SRC="$BASE/src"
@@ -320,7 +325,7 @@ for m in "${MUTANTS[@]}"; do
     row=()
     any=0
     for checker in loom shuttle miri tests; do
-        c="${CELL[$m.$checker]:-n/a}"
+        c="${CELL[$m.$checker]:-${CELL[$m.patch]:-n/a}}"
         [ "$c" = KILLED ] && any=1
         row+=("$c")
     done
