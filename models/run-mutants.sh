@@ -1,28 +1,35 @@
 #!/usr/bin/env bash
-# Mutation harness: every planted bug of kernel/src/mutant.rs (`ALL`) must be caught.
+# Mutation harness: every planted bug of models/mutants/REGISTRY must be caught.
 #
 #   bash models/run-mutants.sh [--quick] [--no-baseline] [MUTANT...]
 #
-# For each mutant the kernel is rebuilt with FT_MUTANT=<name> and the checkers run against it:
+# The shipped source holds no planted bug: each mutant is a patch, models/mutants/<name>.patch.
+# The harness copies the working tree (tracked and untracked-not-ignored files) to a scratch
+# tree, $FT_MUTANT_TARGET/src, and for each mutant applies its patch there, runs the checkers the
+# registry lists for it, and reverses the patch:
 #   loom    RUSTFLAGS="--cfg loom" cargo test -p futuretask-models --release --test loom -- --exact <models>
 #   shuttle cargo test -p futuretask-models --features shuttle --release --test shuttle -- <models>
 #   miri    cargo +nightly miri test -p futuretask-models --test miri_races -- <races>   (many seeds)
 #   tests   cargo test -p futuretask                        (the kernel's own unit + integration tests)
 # each under `timeout` (a hang — a deadlock or livelock the checker did not report itself — counts
 # as a kill by that checker). The models run for a mutant are the ones aimed at the invariant it
-# breaks (printed before each run). A checker that cannot see a bug class by construction is
-# `n/a` (shuttle is sequentially consistent: it cannot see a missing fence or a Relaxed store).
+# breaks (the registry's lines, in kill order; printed before each run). A checker that cannot see
+# a bug class by construction is `n/a` (shuttle is sequentially consistent: it cannot see a
+# missing fence or a Relaxed store).
 #
 # Full mode (default) runs every applicable checker on every mutant and first checks that the
-# same commands pass on the unmutated kernel (baseline). --quick stops at the first checker that
-# kills a mutant (the others print `skip`) and leaves the baseline to the loom/shuttle/miri tiers.
-# Exits non-zero if any mutant survives every checker, a build fails, or the baseline fails.
+# same commands pass on the unpatched scratch tree (baseline). --quick stops at the first checker
+# that kills a mutant (the others print `skip`) and leaves the baseline to the loom/shuttle/miri
+# tiers. Exits non-zero if any mutant survives every checker, a patch does not apply, a build
+# fails, or the baseline fails.
 #
-# Environment: FT_MUTANT_TARGET (target dirs, default target/mutants), MIRI_SEEDS (default 8 in
-# --quick, 16 otherwise), FT_MUTANT_TIMEOUT (seconds per checker run, default 300; Miri gets 2x).
+# Environment: FT_MUTANT_TARGET (scratch tree and target dirs, default target/mutants),
+# MIRI_SEEDS (default 8 in --quick, 16 otherwise), FT_MUTANT_TIMEOUT (seconds per checker run,
+# default 300; Miri gets 2x).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
+REGISTRY="models/mutants/REGISTRY"
 
 QUICK=0
 BASELINE=1
@@ -32,7 +39,7 @@ for a in "$@"; do
     --quick) QUICK=1 ;;
     --no-baseline) BASELINE=0 ;;
     -h | --help)
-        sed -n '2,25p' "$0"
+        sed -n '2,30p' "$0"
         exit 0
         ;;
     -*)
@@ -44,26 +51,61 @@ for a in "$@"; do
 done
 [ "$QUICK" = 1 ] && BASELINE=0
 
+command -v patch >/dev/null || {
+    echo "error: patch not found (apt-get install -y patch)" >&2
+    exit 2
+}
+
 BASE="${FT_MUTANT_TARGET:-$ROOT/target/mutants}"
+case "$BASE" in /*) ;; *) BASE="$ROOT/$BASE" ;; esac
+SRC="$BASE/src"
 LOGS="$BASE/logs"
 mkdir -p "$LOGS"
 SEEDS="${MIRI_SEEDS:-$([ "$QUICK" = 1 ] && echo 8 || echo 16)}"
 T="${FT_MUTANT_TIMEOUT:-300}"
-unset RUSTFLAGS FT_MUTANT LOOM_MAX_PREEMPTIONS LOOM_MAX_PERMUTATIONS LOOM_MAX_DURATION \
+unset RUSTFLAGS LOOM_MAX_PREEMPTIONS LOOM_MAX_PERMUTATIONS LOOM_MAX_DURATION \
     LOOM_CHECKPOINT_FILE FT_LOOM_PREEMPTION
-export CARGO_TERM_COLOR=never FT_TIER=quick
+# A failure against a mutant is expected: no proptest regression file is written for it.
+export CARGO_TERM_COLOR=never FT_TIER=quick PROPTEST_DISABLE_FAILURE_PERSISTENCE=1
 
-# ---- the mutants ---------------------------------------------------------------------------------
-# Names are the identifier-like string literals of the `ALL` table in kernel/src/mutant.rs.
-mapfile -t ALL < <(sed -n '/pub const ALL/,/^];/p' kernel/src/mutant.rs | grep -o '"[a-z_][a-z_0-9]*"' | tr -d '"')
+# ---- the registry --------------------------------------------------------------------------------
+# ALL: the mutants in registry order; PLAN[m]: its "checker models..." lines, in kill order
+# ("checker -" = n/a).
+ALL=()
+declare -A PLAN=()
+cur=""
+while IFS= read -r line || [ -n "$line" ]; do
+    read -r key rest <<<"$line"
+    case "$key" in
+    "" | \#*) continue ;;
+    mutant)
+        cur="$rest"
+        ALL+=("$cur")
+        PLAN[$cur]=""
+        ;;
+    loom | shuttle | miri | tests)
+        [ -n "$cur" ] || {
+            echo "$REGISTRY: '$key' before the first 'mutant' line" >&2
+            exit 1
+        }
+        [ "$rest" = "n/a" ] && rest="-"
+        PLAN[$cur]+="$key${rest:+ $rest}"$'\n'
+        ;;
+    invariants | description | stateright | promela | iris) ;;
+    *)
+        echo "$REGISTRY: unknown key '$key' (mutant ${cur:-none})" >&2
+        exit 1
+        ;;
+    esac
+done <"$REGISTRY"
 if [ "${#ALL[@]}" -eq 0 ]; then
-    echo "no mutants found in kernel/src/mutant.rs" >&2
+    echo "no mutants found in $REGISTRY" >&2
     exit 1
 fi
 if [ "${#ONLY[@]}" -gt 0 ]; then
     for m in "${ONLY[@]}"; do
-        printf '%s\n' "${ALL[@]}" | grep -qx "$m" || {
-            echo "unknown mutant $m" >&2
+        [ -n "${PLAN[$m]+x}" ] || {
+            echo "unknown mutant $m (not in $REGISTRY)" >&2
             exit 2
         }
     done
@@ -72,172 +114,76 @@ else
     MUTANTS=("${ALL[@]}")
 fi
 
-# ---- which checker runs which models for a mutant ------------------------------------------------
 # plan <mutant> prints "checker models..." lines, most likely killer first; "checker -" = n/a.
 plan() {
-    case "$1" in
-    publish_relaxed) # I2: a Relaxed publication is a weak-memory bug
-        echo "loom publication done_means_done set_cancel"
-        echo "miri run_vs_set timeout_vs_completion callback_vs_completion"
-        echo "shuttle -"
-        echo "tests" ;;
-    completing_is_settled) # I2/I9: outcome read during COMPLETING
-        echo "loom publication done_means_done"
-        echo "shuttle mixed_waiters"
-        echo "miri run_vs_set callback_vs_completion"
-        echo "tests" ;;
-    start_without_cas) # I4
-        echo "loom run_cancel"
-        echo "shuttle cancel_storm"
-        echo "miri run_vs_set"
-        echo "tests" ;;
-    push_ignores_closed) # I3
-        echo "loom push_complete"
-        echo "shuttle mixed_waiters"
-        echo "miri timeout_vs_completion drop_future_vs_completion"
-        echo "tests" ;;
-    drain_closes_early) # I3/I7
-        echo "loom callback_complete"
-        echo "shuttle callback_storm"
-        echo "miri callback_vs_completion"
-        echo "tests" ;;
-    cancel_no_wake) # I3
-        echo "loom cancel_wakes interrupt_parked_runner"
-        echo "shuttle cancel_storm mixed_waiters"
-        echo "miri cancel_interrupt_vs_run"
-        echo "tests" ;;
-    no_dekker_fence) # I5: store-buffering between runner and canceller is a weak-memory bug
-        echo "loom interrupt_parked_runner"
-        echo "miri cancel_interrupt_vs_run"
-        echo "shuttle -"
-        echo "tests" ;;
-    runner_skips_interrupt_wait) # I5: use-after-free of the runner's thread handle
-        echo "miri cancel_interrupt_vs_run"
-        echo "loom interrupt_parked_runner interrupt_finishing_runner"
-        echo "shuttle cancel_storm"
-        echo "tests" ;;
-    interrupt_scope_leaks) # I5
-        echo "loom interrupt_finishing_runner interrupt_parked_runner"
-        echo "shuttle cancel_storm"
-        echo "miri cancel_interrupt_vs_run"
-        echo "tests" ;;
-    release_before_take) # I6: use-after-free of a released node
-        echo "miri drop_future_vs_completion timeout_vs_completion abandon_vs_abandon repoll_vs_completion"
-        echo "loom drop_future_complete timeout_complete drop_futures_unlink"
-        echo "shuttle async_storm abandon_storm"
-        echo "tests" ;;
-    release_before_unlink) # I6: use-after-free of a swept node
-        echo "miri abandon_vs_abandon timeout_vs_completion drop_future_vs_completion"
-        echo "loom drop_futures_unlink drop_future_with_waiter"
-        echo "shuttle abandon_storm"
-        echo "tests" ;;
-    timeout_no_unlink) # I6: a freed node left linked
-        echo "miri timeout_vs_completion abandon_vs_abandon"
-        echo "loom timeout_complete"
-        echo "shuttle abandon_storm"
-        echo "tests" ;;
-    wake_before_release) # I3: a sleeper woken before its node is released sleeps on
-        echo "loom sleepers_wake_all push_complete cancel_wakes"
-        echo "shuttle mixed_waiters cancel_storm"
-        echo "miri sleepers_vs_completion"
-        echo "tests" ;;
-    sweeper_ignores_dirty) # I6: a stranded abandoned waiter
-        echo "loom drop_futures_unlink"
-        echo "shuttle abandon_storm"
-        echo "miri abandon_vs_abandon"
-        echo "tests" ;;
-    closed_callback_dropped) # I7
-        echo "loom callback_complete"
-        echo "shuttle callback_storm"
-        echo "miri callback_vs_completion"
-        echo "tests" ;;
-    waker_not_replaced) # I8
-        echo "loom repoll_complete"
-        echo "shuttle async_storm mixed_waiters"
-        echo "miri repoll_vs_completion"
-        echo "tests" ;;
-    wake_unguarded) # I11: a panicking waker strands the rest of the batch
-        echo "loom panicking_wake_batch"
-        echo "shuttle foreign_storm"
-        echo "miri wake_panic_vs_completion"
-        echo "tests" ;;
-    clone_inside_updating) # I11: a panicking clone leaves the node UPDATING
-        echo "loom panicking_clone_repoll"
-        echo "shuttle foreign_storm"
-        echo "miri repoll_clone_panic_vs_completion"
-        echo "tests" ;;
-    sweeper_drops_waker) # I11: foreign code under LOCKED
-        echo "loom panicking_drop_abandon"
-        echo "shuttle foreign_storm"
-        echo "miri abandon_drop_panic_vs_completion"
-        echo "tests" ;;
-    drop_unguarded) # I11: a task's drop leaks past a panicking foreign drop
-        echo "tests"
-        echo "miri task_drop_foreign_panics" ;;
-    sleep_without_recheck) # I10/E1: a worker sleeps through a submission (lost wakeup)
-        echo "loom executor::submit_drop executor::submit_shutdown"
-        echo "shuttle executor"
-        echo "miri pool_push_pop_grow"
-        echo "tests" ;;
-    shutdown_read_after_pop) # I10: a worker leaves with an accepted task still queued
-        echo "loom executor::submit_shutdown executor::submit_drop"
-        echo "shuttle executor"
-        echo "miri pool_push_pop_grow"
-        echo "tests" ;;
-    room_without_recheck) # I10/E2: a blocked submitter misses the room a worker made
-        echo "loom executor::submit_blocks_for_room"
-        echo "shuttle executor"
-        echo "miri pool_push_pop_grow"
-        echo "tests" ;;
-    shutdown_now_lists_started) # I10: a started task reported unstarted
-        echo "loom executor::submit_shutdown_now"
-        echo "shuttle executor_shutdown_now"
-        echo "miri -"
-        echo "tests" ;;
-    reclaim_ignores_started) # I4: a reclaimed closure claimed twice (the kernel's unit test)
-        echo "tests"
-        echo "loom -"
-        echo "shuttle -"
-        echo "miri -" ;;
-    wait_ignores_interrupt) # I12: a wait inside an interrupted run never returns
-        echo "loom interrupted_getter"
-        echo "shuttle -"
-        echo "miri -"
-        echo "tests" ;;
-    inbox_post_without_notify | inbox_sleep_without_recheck | watch_ready_not_posted) # I3/N1, N2
-        echo "loom inbox_untimed"
-        echo "shuttle inbox_storm"
-        echo "miri -"
-        echo "tests" ;;
-    timed_out_watch_kept) # I6/N3: registrations left behind by a wait that gave up
-        echo "loom inbox_timed"
-        echo "shuttle inbox_storm"
-        echo "miri -"
-        echo "tests" ;;
-    tail_relaxed) # I10/Q1: a slot published without Release (a weak-memory bug)
-        echo "loom executor::submit_drop executor::submit_shutdown"
-        echo "miri pool_push_pop_grow"
-        echo "shuttle -"
-        echo "tests" ;;
-    *) # a mutant added to the kernel after this table: run everything
-        echo "loom"
-        echo "shuttle"
-        echo "miri"
-        echo "tests" ;;
-    esac
+    printf '%s' "${PLAN[$1]}"
+}
+
+# ---- the scratch tree ----------------------------------------------------------------------------
+# Mirror the working tree's tracked and untracked-not-ignored files into $SRC. Only files whose
+# content differs are copied (with a new mtime, so cargo rebuilds what changed and reuses the rest);
+# files no longer in the tree are removed. A file left patched by an interrupted run differs from
+# the tree, so it is restored here.
+sync_scratch() {
+    mkdir -p "$SRC"
+    local list="$BASE/files.list" f n=0
+    (cd "$ROOT" && git ls-files -co --exclude-standard -z) >"$list" || {
+        echo "git ls-files failed in $ROOT" >&2
+        exit 1
+    }
+    declare -A keep=()
+    while IFS= read -r -d '' f; do
+        [ -e "$ROOT/$f" ] || [ -L "$ROOT/$f" ] || continue
+        keep[$f]=1
+        if [ -L "$ROOT/$f" ] || ! cmp -s "$ROOT/$f" "$SRC/$f"; then
+            mkdir -p "$(dirname "$SRC/$f")"
+            cp -P --remove-destination "$ROOT/$f" "$SRC/$f"
+            n=$((n + 1))
+        fi
+    done <"$list"
+    while IFS= read -r -d '' f; do
+        f="${f#./}"
+        [ -n "${keep[$f]+x}" ] || rm -f "$SRC/$f"
+    done < <(cd "$SRC" && find . \( -type f -o -type l \) -print0)
+    echo "scratch tree: $SRC ($n file(s) updated from the working tree)"
+}
+
+# apply_mutant <m> / revert_mutant <m>: patch the scratch tree (-R to undo). Strict: no fuzz.
+PATCH_FLAGS=(-p1 --fuzz=0 --batch --silent --no-backup-if-mismatch -r -)
+apply_mutant() {
+    local p="$ROOT/models/mutants/$1.patch"
+    if [ ! -f "$p" ]; then
+        echo "mutant $1: no patch models/mutants/$1.patch" >&2
+        return 1
+    fi
+    if ! (cd "$SRC" && patch --dry-run "${PATCH_FLAGS[@]}" <"$p" >/dev/null 2>&1); then
+        echo "mutant $1: models/mutants/$1.patch does not apply to the current tree:" >&2
+        (cd "$SRC" && patch --dry-run -p1 --fuzz=0 --batch <"$p") 2>&1 | sed 's/^/    /' >&2
+        return 1
+    fi
+    (cd "$SRC" && patch "${PATCH_FLAGS[@]}" <"$p")
+}
+revert_mutant() {
+    local p="$ROOT/models/mutants/$1.patch" f
+    if ! (cd "$SRC" && patch -R "${PATCH_FLAGS[@]}" <"$p"); then
+        echo "mutant $1: reversing models/mutants/$1.patch failed; the scratch tree is re-synced" >&2
+        sync_scratch
+        return
+    fi
+    # The reversed files must be the working tree's again.
+    for f in $(sed -n 's|^+++ b/\([^[:space:]]*\).*|\1|p' "$p"); do
+        if ! cmp -s "$ROOT/$f" "$SRC/$f"; then
+            echo "mutant $1: $f differs from the working tree after the reverse patch" >&2
+            exit 1
+        fi
+    done
 }
 
 # ---- running one checker -------------------------------------------------------------------------
-# run_checker <mutant|-> <checker> <models...>: prints KILLED / survived / BUILD-FAILED and a reason.
-with_mutant() {
-    if [ "$1" = "-" ]; then
-        shift
-        env -u FT_MUTANT "$@"
-    else
-        local m="$1"
-        shift
-        env FT_MUTANT="$m" "$@"
-    fi
+# run_checker <mutant|-> <checker> <models...>: prints KILLED / survived / BUILD-FAILED and a
+# reason. Runs in the scratch tree, which holds the mutant's patch (or none: `-`).
+in_scratch() {
+    (cd "$SRC" && "$@")
 }
 
 miri_ready=""
@@ -286,14 +232,14 @@ run_checker() {
         run=("${build[@]}") ;;
     esac
     echo "    [$checker] ${models[*]:-(all)}  (log: $log)"
-    if ! with_mutant "$m" "${build[@]}" --no-run >"$log" 2>&1; then
+    if ! in_scratch "${build[@]}" --no-run >"$log" 2>&1; then
         RESULT="BUILD-FAILED"
         REASON="$(grep -m1 '^error' "$log")"
         return
     fi
     local start rc
     start=$(date +%s)
-    with_mutant "$m" timeout -k 10 "$limit" "${run[@]}" >>"$log" 2>&1
+    in_scratch timeout -k 10 "$limit" "${run[@]}" >>"$log" 2>&1
     rc=$?
     local secs=$(($(date +%s) - start))
     if [ "$rc" -eq 0 ]; then
@@ -312,9 +258,10 @@ run_checker() {
 }
 
 # ---- baseline ------------------------------------------------------------------------------------
+sync_scratch
 failures=0
 if [ "$BASELINE" = 1 ]; then
-    echo "== baseline: the same checker runs on the unmutated kernel must pass =="
+    echo "== baseline: the same checker runs on the unpatched scratch tree must pass =="
     declare -A union=()
     for m in "${MUTANTS[@]}"; do
         while read -r checker rest; do
@@ -338,7 +285,12 @@ fi
 declare -A CELL=()
 declare -A WHY=()
 for m in "${MUTANTS[@]}"; do
-    echo "== mutant $m =="
+    echo "== mutant $m (models/mutants/$m.patch) =="
+    if ! apply_mutant "$m"; then
+        CELL[$m.patch]="NO-APPLY"
+        failures=$((failures + 1))
+        continue
+    fi
     killed=0
     while read -r checker rest; do
         if [ "$rest" = "-" ]; then
@@ -360,6 +312,7 @@ for m in "${MUTANTS[@]}"; do
         BUILD-FAILED) failures=$((failures + 1)) ;;
         esac
     done < <(plan "$m")
+    revert_mutant "$m"
 done
 
 # ---- kill matrix ---------------------------------------------------------------------------------
@@ -372,18 +325,21 @@ for m in "${MUTANTS[@]}"; do
     row=()
     any=0
     for checker in loom shuttle miri tests; do
-        c="${CELL[$m.$checker]:-n/a}"
+        c="${CELL[$m.$checker]:-${CELL[$m.patch]:-n/a}}"
         [ "$c" = KILLED ] && any=1
         row+=("$c")
     done
     printf '| %-28s | %-8s | %-8s | %-8s | %-8s |\n' "$m" "${row[@]}"
-    [ "$any" = 1 ] || survivors+=("$m")
+    [ "$any" = 1 ] || [ "${CELL[$m.patch]:-}" = NO-APPLY ] || survivors+=("$m")
 done
 echo
 for m in "${MUTANTS[@]}"; do
     for checker in loom shuttle miri tests; do
         [ "${CELL[$m.$checker]:-}" = KILLED ] && echo "$m / $checker: ${WHY[$m.$checker]}"
     done
+done
+for m in "${MUTANTS[@]}"; do
+    [ "${CELL[$m.patch]:-}" = NO-APPLY ] && echo "PATCH DOES NOT APPLY: $m (models/mutants/$m.patch)"
 done
 if [ "${#survivors[@]}" -gt 0 ]; then
     echo "SURVIVED every checker: ${survivors[*]}"

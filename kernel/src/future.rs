@@ -3,7 +3,6 @@
 //! (I8); dropping a pending future unlinks its node before the memory goes away (I6).
 
 use crate::failure::GetError;
-use crate::mutant::mutant;
 use crate::protocol as p;
 use crate::sync::Ordering::{Acquire, Release};
 use crate::task::{FutureTask, Job};
@@ -69,21 +68,15 @@ impl<T> AsyncWaiter<T> {
             return Poll::Ready(());
         }
         // SAFETY: UPDATING gives the owner exclusive access to the payload (I6).
-        if unsafe { self.node.waker_will_wake(cx.waker()) } || mutant("waker_not_replaced") {
+        if unsafe { self.node.waker_will_wake(cx.waker()) } {
             self.node.state.store(p::NODE_WAITING, Release);
             return Poll::Pending;
         }
-        let new = if mutant("clone_inside_updating") {
-            // MUTANT: clone inside UPDATING; a panicking clone leaves the node UPDATING.
-            cx.waker().clone()
-        } else {
-            self.node.state.store(p::NODE_WAITING, Release);
-            let new = cx.waker().clone();
-            if !self.enter_updating() {
-                return Poll::Ready(()); // released meanwhile: `new` is dropped unused
-            }
-            new
-        };
+        self.node.state.store(p::NODE_WAITING, Release);
+        let new = cx.waker().clone();
+        if !self.enter_updating() {
+            return Poll::Ready(()); // released meanwhile: `new` is dropped unused
+        }
         // SAFETY: as above.
         let old = unsafe { self.node.set_payload(Payload::Waker(new)) };
         self.node.state.store(p::NODE_WAITING, Release);

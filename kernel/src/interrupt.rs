@@ -9,7 +9,6 @@
 //! closure returns, and `run` does not return while the canceller is still between its CAS and
 //! INTERRUPTED, so nothing of the interrupt reaches the next task the thread runs.
 
-use crate::mutant::mutant;
 use crate::protocol as p;
 use crate::sync::{thread_local, AtomicUsize, Ordering::Acquire};
 use std::cell::Cell;
@@ -62,10 +61,6 @@ impl Scope {
 
 impl Drop for Scope {
     fn drop(&mut self) {
-        if mutant("interrupt_scope_leaks") {
-            // MUTANT: leave the finished task's state visible to whatever runs next.
-            return;
-        }
         CURRENT.with(|c| c.set(self.prev));
     }
 }

@@ -72,8 +72,6 @@ mod failure;
 mod foreign;
 mod future;
 mod interrupt;
-#[doc(hidden)]
-pub mod mutant;
 mod promise;
 // Crate-private: the encodings are not a semver promise. The models include the file by path;
 // some functions exist for them only.

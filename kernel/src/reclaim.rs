@@ -8,7 +8,6 @@
 //! its waiters were already released. Once STARTED is set the task's `Drop` leaves the closure
 //! alone, so the [`Reclaimed`] guard calls it or drops it, exactly once.
 
-use crate::mutant::mutant;
 use crate::protocol as p;
 use crate::sync::Ordering::{AcqRel, Acquire};
 use crate::task::{FutureTask, Job};
@@ -27,8 +26,7 @@ impl<T, J: ?Sized + Job<T>> Reclaimed<T, J> {
         let word = task.state_atomic();
         let mut s = word.load(Acquire);
         loop {
-            let claimed = p::is_started(s) && !mutant("reclaim_ignores_started");
-            if claimed || !matches!(p::phase(s), p::CANCELLED | p::INTERRUPTED) {
+            if p::is_started(s) || !matches!(p::phase(s), p::CANCELLED | p::INTERRUPTED) {
                 return None;
             }
             match word.compare_exchange_weak(s, s | p::STARTED, AcqRel, Acquire) {

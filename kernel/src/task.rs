@@ -4,7 +4,6 @@
 use crate::failure::{AlreadyCompleted, Failure, GetError, Outcome, Snapshot, State, WaitError};
 use crate::foreign::{self, Panics};
 use crate::interrupt;
-use crate::mutant::mutant;
 use crate::protocol as p;
 use crate::sync::{self, fence, AtomicPtr, AtomicUsize, Deadline, Ordering::*, Thread, UnsafeCell};
 use crate::waiters::{Callback, Node, Payload, Push, WaiterStack};
@@ -196,12 +195,6 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
             let Some(n) = p::try_start(s) else {
                 return false;
             };
-            if mutant("start_without_cas") {
-                // MUTANT: check-then-store; two runners can both claim.
-                sync::yield_now();
-                self.state.store(n, Release);
-                break;
-            }
             match self.state.compare_exchange_weak(s, n, AcqRel, Acquire) {
                 Ok(_) => break,
                 Err(actual) => s = actual,
@@ -220,9 +213,7 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
             }
         };
         self.runner.store(me as *mut Thread, Release);
-        if !mutant("no_dekker_fence") {
-            fence(SeqCst);
-        }
+        fence(SeqCst);
         // R4
         let result = {
             let _scope = interrupt::Scope::enter(&self.state);
@@ -247,7 +238,7 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
             self.runner.swap(ptr::null_mut(), AcqRel);
         }
         // R7: a canceller that took the handle dereferences it until C5; wait it out (I5).
-        if !won && !mutant("runner_skips_interrupt_wait") {
+        if !won {
             while p::phase(self.state.load(Acquire)) == p::INTERRUPTING {
                 sync::yield_now();
             }
@@ -282,12 +273,7 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
         // K2 SAFETY: only the unique COMPLETING winner writes the outcome, before publishing (I1, I2).
         self.outcome.with_mut(|o| unsafe { (*o).write(v) });
         // K3: publication point (I2).
-        let order = if mutant("publish_relaxed") {
-            Relaxed
-        } else {
-            Release
-        };
-        self.state.store(p::finish_complete(n, ok), order);
+        self.state.store(p::finish_complete(n, ok), Release);
         // K4
         Ok(self.finish_completion())
     }
@@ -352,9 +338,7 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
         };
         if may_interrupt {
             // C2/C3: read the runner only after winning (Java's 2011 fix).
-            if !mutant("no_dekker_fence") {
-                fence(SeqCst);
-            }
+            fence(SeqCst);
             // Swap, not load: a runner that swapped its handle back first (R6) is never unparked
             // for this run, so a cancel that loses the race to the closure's end sends nothing.
             let t = self.runner.swap(ptr::null_mut(), AcqRel);
@@ -367,9 +351,7 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
             self.state.store(p::finish_interrupt(n), Release);
         }
         // C6
-        if !mutant("cancel_no_wake") {
-            self.finish_completion().resume();
-        }
+        self.finish_completion().resume();
         true
     }
 
@@ -528,7 +510,7 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
     fn await_done(&self, deadline: Option<Deadline>) -> Awaited {
         // An interruptible wait parks (the canceller's unpark reaches a parked thread, not a
         // futex sleeper) and re-checks the runner's interrupt after every wakeup (I12).
-        let interruptible = interrupt::in_run() && !mutant("wait_ignores_interrupt");
+        let interruptible = interrupt::in_run();
         let done = || p::is_done(self.state.load(Acquire));
         // G4: a short, time-bounded spin, then a couple of yields (see `sync::wait_before_park`).
         if sync::wait_before_park(done, deadline) {
@@ -611,15 +593,10 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
                     return Err(GetError::Failed(unsafe { self.failure_unchecked() }));
                 }
                 p::CANCELLED | p::INTERRUPTING | p::INTERRUPTED => return Err(GetError::Cancelled),
-                p::COMPLETING if !mutant("completing_is_settled") => {
+                p::COMPLETING => {
                     // The winner is between K1 and K3 (no user code): wait it out (I9).
                     sync::yield_now();
                     s = self.state.load(Acquire);
-                }
-                p::COMPLETING => {
-                    // MUTANT: read the outcome before it is published.
-                    // SAFETY: none — planted read of an unpublished outcome (I2).
-                    return Ok(unsafe { self.value_unchecked() });
                 }
                 _ => unreachable!("report on a pending task"),
             }
@@ -675,9 +652,7 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
             return;
         }
         if let Err(cb) = self.head.push_callback(Box::new(f)) {
-            if !mutant("closed_callback_dropped") {
-                self.run_callback(cb);
-            }
+            self.run_callback(cb);
         }
     }
 
@@ -734,19 +709,7 @@ impl<T, J: ?Sized + Job<T>> Drop for FutureTask<T, J> {
         // resumed after the last (I11).
         let mut panics = self.head.free_unrun_callbacks();
         let s = self.state.load(Acquire);
-        if mutant("drop_unguarded") {
-            // MUTANT: a panicking closure drop leaks the outcome.
-            // SAFETY: as below (I2, I4).
-            unsafe {
-                if !p::is_started(s) {
-                    self.job.drop_unclaimed();
-                }
-                if matches!(p::phase(s), p::NORMAL | p::EXCEPTIONAL) {
-                    self.outcome.with_mut(|o| (*o).assume_init_drop());
-                }
-            }
-        }
-        if !p::is_started(s) && !mutant("drop_unguarded") {
+        if !p::is_started(s) {
             // SAFETY: never claimed, so the closure is still in place; dropped once, whatever
             // the other drops do (I4, I11).
             panics.call(|| unsafe { self.job.drop_unclaimed() });
@@ -757,7 +720,7 @@ impl<T, J: ?Sized + Job<T>> Drop for FutureTask<T, J> {
             p::EXCEPTIONAL => true,
             _ => false,
         };
-        if outcome_needs_drop && !mutant("drop_unguarded") {
+        if outcome_needs_drop {
             // SAFETY: settled and exclusively ours: drop the outcome once (I2).
             panics.call(|| {
                 self.outcome

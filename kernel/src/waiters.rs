@@ -14,7 +14,6 @@
 
 use crate::failure::GetError;
 use crate::foreign::Panics;
-use crate::mutant::mutant;
 use crate::protocol::{self as p, DrainStep, RemoveStep, UnlockStep};
 use crate::sync::{
     self, AtomicPtr, AtomicUsize, Ordering::*, SleepToken, SleepWord, Sleepers, Thread, UnsafeCell,
@@ -123,7 +122,6 @@ unsafe fn release<T>(
     node: *const Node<T>,
     own: *const Node<T>,
     sleepers: &mut Sleepers,
-    word: &SleepWord,
 ) -> Option<Waker> {
     // SAFETY: alive until DONE per the function contract (I6).
     let n = unsafe { &*node };
@@ -151,36 +149,16 @@ unsafe fn release<T>(
         n.payload
             .with(|slot| matches!(unsafe { &*slot }, Payload::Thread(_)))
     };
-    let take = was != p::NODE_ABANDONED || mutant("sweeper_drops_waker") || is_thread();
+    let take = was != p::NODE_ABANDONED || is_thread();
     let take_payload = || {
         // SAFETY: as above (I6).
         n.payload
             .with_mut(|slot| unsafe { std::mem::replace(&mut *slot, Payload::Empty) })
     };
     // H3: take what the owner needs after DONE.
-    let payload = if !take || mutant("release_before_take") {
-        Payload::Empty
-    } else {
-        match take_payload() {
-            Payload::Sleeper(token) if mutant("wake_before_release") => {
-                // MUTANT: H6 before H4: the sleeper may wake now, still see WAITING, read the
-                // new word and sleep through the DONE store below (I3).
-                let mut one = Sleepers::default();
-                one.add(token);
-                word.wake_all(one);
-                Payload::Empty
-            }
-            payload => payload,
-        }
-    };
+    let payload = if take { take_payload() } else { Payload::Empty };
     // H4
     n.state.store(p::NODE_DONE, Release);
-    let payload = if take && mutant("release_before_take") {
-        // MUTANT: read the payload of a node the owner may have freed since DONE.
-        take_payload()
-    } else {
-        payload
-    };
     // From here on `node` may be freed by its owner: only the taken payload is used.
     if node == own {
         return None;
@@ -189,9 +167,8 @@ unsafe fn release<T>(
         Payload::Thread(t) => t.unpark(),
         Payload::Sleeper(token) => sleepers.add(token),
         Payload::Waker(w) if was == p::NODE_WAITING => return Some(w),
-        // MUTANT `sweeper_drops_waker` only: foreign code under LOCKED.
-        Payload::Waker(w) => drop(w),
-        Payload::Empty | Payload::Callback(_) => {}
+        // An ABANDONED node's waker is never taken (above): no foreign code runs here (I11).
+        Payload::Waker(_) | Payload::Empty | Payload::Callback(_) => {}
     }
     None
 }
@@ -263,7 +240,6 @@ impl<T> WaiterStack<T> {
         loop {
             let w = match p::try_push(addr(h), node_addr) {
                 Some(w) => w,
-                None if mutant("push_ignores_closed") => node_addr | (addr(h) & p::HEAD_FLAGS),
                 None => return Push::Closed,
             };
             let w = with_addr(node, w);
@@ -321,19 +297,11 @@ impl<T> WaiterStack<T> {
                     Err(actual) => h = actual,
                 },
                 DrainStep::Detach(w) => {
-                    let w = if mutant("drain_closes_early") {
-                        p::CLOSED
-                    } else {
-                        w
-                    };
                     let w = with_addr(ptr::null_mut(), w);
                     match self.head.compare_exchange(h, w, AcqRel, Acquire) {
                         Ok(_) => {
                             // SAFETY: the batch is detached: only we can reach its nodes (I6, I7).
                             unsafe { self.hand_off_batch(untagged(h), run_callback, &mut panics) };
-                            if mutant("drain_closes_early") {
-                                return panics;
-                            }
                             h = self.head.load(Acquire);
                         }
                         Err(actual) => h = actual,
@@ -367,14 +335,9 @@ impl<T> WaiterStack<T> {
                 callbacks = cur;
             } else {
                 // SAFETY: a waiter node of our detached batch (I6).
-                let waker = unsafe { release(cur, ptr::null(), &mut sleepers, &self.sleep) };
+                let waker = unsafe { release(cur, ptr::null(), &mut sleepers) };
                 if let Some(w) = waker {
-                    if mutant("wake_unguarded") {
-                        // MUTANT: a panicking waker unwinds out of the walk, stranding the rest.
-                        w.wake();
-                    } else {
-                        panics.call(|| w.wake());
-                    }
+                    panics.call(|| w.wake());
                 }
             }
             cur = next;
@@ -452,7 +415,7 @@ impl<T> WaiterStack<T> {
         let mut h = self.head.load(Acquire);
         loop {
             match p::unlock_step(addr(h)) {
-                UnlockStep::SweepAgain(w) if !mutant("sweeper_ignores_dirty") => {
+                UnlockStep::SweepAgain(w) => {
                     if self
                         .head
                         .compare_exchange(h, with_addr(h, w), AcqRel, Acquire)
@@ -463,7 +426,7 @@ impl<T> WaiterStack<T> {
                     }
                     h = self.head.load(Acquire);
                 }
-                UnlockStep::SweepAgain(_) | UnlockStep::Release(_) => {
+                UnlockStep::Release(_) => {
                     let w = with_addr(h, addr(h) & !(p::LOCKED | p::DIRTY));
                     match self.head.compare_exchange(h, w, AcqRel, Acquire) {
                         Ok(_) => return,
@@ -489,11 +452,6 @@ impl<T> WaiterStack<T> {
                 let n = unsafe { &*cur };
                 let next = n.next.load(Relaxed);
                 if !n.is_callback && n.state.load(Acquire) == p::NODE_ABANDONED {
-                    if mutant("release_before_unlink") {
-                        // MUTANT: release first; the owner may free the node before we unlink it.
-                        // SAFETY: none — planted use-after-free (I6).
-                        let _ = unsafe { release(cur, own, &mut Sleepers::default(), &self.sleep) };
-                    }
                     if pred.is_null() {
                         let cur_h = self.head.load(Acquire);
                         if untagged(cur_h) != cur {
@@ -511,15 +469,13 @@ impl<T> WaiterStack<T> {
                         // SAFETY: `pred` is linked and alive under LOCKED (I6).
                         unsafe { (*pred).next.store(next, Relaxed) };
                     }
-                    if !mutant("release_before_unlink") {
-                        let mut sleepers = Sleepers::default();
-                        // SAFETY: unlinked under LOCKED: we are the only thread that can reach it (I6).
-                        let waker = unsafe { release(cur, own, &mut sleepers, &self.sleep) };
-                        // An ABANDONED node keeps its waker for its owner: no foreign code runs
-                        // under LOCKED (I11).
-                        debug_assert!(waker.is_none(), "a remover was handed a waker");
-                        debug_assert!(sleepers.is_empty(), "an untimed waiter abandoned its node");
-                    }
+                    let mut sleepers = Sleepers::default();
+                    // SAFETY: unlinked under LOCKED: we are the only thread that can reach it (I6).
+                    let waker = unsafe { release(cur, own, &mut sleepers) };
+                    // An ABANDONED node keeps its waker for its owner: no foreign code runs
+                    // under LOCKED (I11).
+                    debug_assert!(waker.is_none(), "a remover was handed a waker");
+                    debug_assert!(sleepers.is_empty(), "an untimed waiter abandoned its node");
                 } else {
                     pred = cur;
                 }
@@ -606,11 +562,7 @@ impl<T> WaiterStack<T> {
                 // SAFETY: callback nodes are boxed and owned by the stack (I7); each is freed
                 // here exactly once, whatever its callback's drop does (I11).
                 let node = unsafe { Box::from_raw(cur) };
-                if mutant("drop_unguarded") {
-                    drop(node); // MUTANT: a panicking drop leaks the rest of the list
-                } else {
-                    panics.call(move || drop(node));
-                }
+                panics.call(move || drop(node));
             }
             cur = next;
         }
@@ -648,10 +600,6 @@ impl<T> WaiterStack<T> {
             .compare_exchange(p::NODE_WAITING, p::NODE_ABANDONED, AcqRel, Acquire)
             .is_ok();
         if abandoned {
-            if mutant("timeout_no_unlink") {
-                // MUTANT: leave the node linked and let the caller free it.
-                return true;
-            }
             // SAFETY: our node, abandoned just now (I6).
             unsafe { self.remove_abandoned(node) };
         }

@@ -43,6 +43,12 @@ use std::time::{Duration, Instant};
 /// millisecond; a hung one never returns, so it cannot be shrunk either).
 const CASE_TIMEOUT: Duration = Duration::from_secs(20);
 
+/// Whether a failing case is saved to `proptest-regressions` (proptest's own switch: unset
+/// `PROPTEST_DISABLE_FAILURE_PERSISTENCE`).
+fn persist_failures() -> bool {
+    std::env::var_os("PROPTEST_DISABLE_FAILURE_PERSISTENCE").is_none()
+}
+
 /// The case in flight and when it started.
 type InFlight = Arc<Mutex<Option<(Instant, Case)>>>;
 
@@ -166,8 +172,9 @@ fn kernel_matches_reference_model() {
         rng_algorithm: RngAlgorithm::XorShift,
         rng_seed: RngSeed::Fixed(seed),
         source_file: Some(file!()),
-        // A failure against a planted mutant (`FT_MUTANT`) is expected, not a regression to keep.
-        failure_persistence: futuretask::mutant::ACTIVE.is_none().then(|| {
+        // A failure against a planted mutant (`models/mutants/`) is expected, not a regression to
+        // keep: run those with PROPTEST_DISABLE_FAILURE_PERSISTENCE set.
+        failure_persistence: persist_failures().then(|| {
             Box::new(FileFailurePersistence::WithSource("proptest-regressions")) as Box<_>
         }),
         ..Config::default()
@@ -186,12 +193,11 @@ fn kernel_matches_reference_model() {
         Ok(())
     });
     if let Err(e) = result {
-        let saved = match futuretask::mutant::ACTIVE {
-            Some(m) => format!("not saved: the kernel runs the planted mutant {m}"),
-            None => "the failing case's seed is also saved in \
-                     tests/tests/model_proptest.proptest-regressions and replayed first by every \
-                     run"
-            .to_owned(),
+        let saved = if persist_failures() {
+            "the failing case's seed is also saved in \
+             tests/tests/model_proptest.proptest-regressions and replayed first by every run"
+        } else {
+            "not saved: PROPTEST_DISABLE_FAILURE_PERSISTENCE is set"
         };
         panic!(
             "{e}\nreplay: PROPTEST_RNG_SEED={seed} cargo test -p futuretask-tests --test \

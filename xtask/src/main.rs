@@ -8,6 +8,7 @@
 //! cargo xtask verify --strict        # a skipped check fails the gate
 //! cargo xtask verify --bench         # add the optional benchmark tier
 //! cargo xtask verify --list          # print the plan and exit
+//! cargo xtask mutants-check          # the mutant registry against the patches, models, proofs
 //! ```
 //!
 //! Nothing passes silently: a check whose command fails, or whose count is zero, or (for the
@@ -18,6 +19,7 @@
 
 mod correspond;
 mod docs;
+mod mutants;
 mod plan;
 mod report;
 mod run;
@@ -52,6 +54,7 @@ fn usage() -> &'static str {
             cargo xtask merge <results.tsv>...   (one report from the shards' results)\n\
             cargo xtask correspond   (the step table against ALGORITHM.md, the kernel and the models)\n\
             cargo xtask docs [--check]   (the docs' measured numbers from the gate's report)\n\
+            cargo xtask mutants-check   (the mutant registry against its patches, the tree and the models)\n\
      tiers: 1 lint, 2 tests, 3 loom, 4 shuttle, 5 miri, 6 proofs, 7 mutants, 8 bench"
 }
 
@@ -102,6 +105,13 @@ fn main() -> ExitCode {
         args.get(1).map(String::as_str),
     ) {
         (Some("correspond"), None) => return correspond::run(&workspace_root()),
+        (Some("mutants-check"), None) => {
+            return if mutants::main(&workspace_root()) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            };
+        }
         (Some("docs"), None) => return docs::update(&workspace_root()),
         (Some("docs"), Some("--check")) => return docs::check(&workspace_root()),
         (Some("merge"), Some(_)) => {

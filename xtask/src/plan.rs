@@ -22,11 +22,17 @@ pub enum Count {
     Stateright,
     /// SPIN: states stored, summed over the runs; any `errors: N>0` fails.
     Spin,
-    /// Mutation harness: mutants killed; a surviving one fails.
+    /// Mutants killed; a surviving one fails (the Iris mutants).
     Mutants,
     /// `cargo xtask correspond`: its `FT-CORRESPOND` line; every planted drift must be caught.
     #[allow(dead_code)]
     Correspond,
+    /// The mutation harness: mutants killed; a surviving one fails, and so does a run that did not
+    /// cover every mutant of the registry.
+    Harness {
+        /// `models/mutants/REGISTRY`.
+        registry: PathBuf,
+    },
     /// Iris (Coq): `FT-IRIS lemmas=N files=M seconds=S`, printed by `proofs/iris/build.sh`.
     Iris,
     /// Benchmarks: ratio rows.
@@ -175,6 +181,17 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
             count: Count::None,
             skip: None,
             budget_s: 240,
+        },
+        Check {
+            tier: 1,
+            tier_name: "lint",
+            name: "mutant registry".into(),
+            covers: "mutation harness".into(),
+            cmd: cargo(&["xtask", "mutants-check"]),
+            env: vec![],
+            count: Count::None,
+            skip: missing(root, crate::mutants::REGISTRY),
+            budget_s: 30,
         },
         Check {
             tier: 2,
@@ -385,7 +402,9 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
             ("FT_TIER".into(), tier_env.into()),
             ("FT_MUTANT_TARGET".into(), target.display().to_string()),
         ],
-        count: Count::Mutants,
+        count: Count::Harness {
+            registry: root.join(crate::mutants::REGISTRY),
+        },
         skip: missing(root, "models/run-mutants.sh"),
         budget_s: if o.quick { 900 } else { 2400 },
     });

@@ -504,6 +504,35 @@ fn count(c: &Check, lines: &[String], r: &mut CheckResult, problems: &mut Vec<St
             }
             _ => problems.push("no FT-CORRESPOND summary (the checks found drift)".into()),
         },
+        Count::Harness { registry } => {
+            let killed = lines.iter().filter(|l| l.contains("KILLED")).count();
+            r.count = format!("{killed} kill marks");
+            if killed == 0 {
+                problems.push("no mutant reported killed".into());
+            }
+            // "mutation harness passed: N mutants, every one killed": N is the whole registry.
+            let ran = lines.iter().find_map(|l| {
+                l.split("mutation harness passed: ")
+                    .nth(1)?
+                    .split_whitespace()
+                    .next()?
+                    .parse::<usize>()
+                    .ok()
+            });
+            let root = registry
+                .parent()
+                .and_then(Path::parent)
+                .and_then(Path::parent);
+            match (ran, root.map(crate::mutants::load)) {
+                (Some(n), Some(Ok(all))) if n != all.len() => problems.push(format!(
+                    "the harness ran {n} mutants; {} lists {}",
+                    crate::mutants::REGISTRY,
+                    all.len()
+                )),
+                (_, Some(Err(e))) => problems.extend(e),
+                _ => r.count = format!("{killed} kill marks, {} mutants", ran.unwrap_or(0)),
+            }
+        }
         Count::Iris => {
             match lines
                 .iter()
@@ -546,7 +575,7 @@ fn hints(c: &Check, lines: &[String]) -> Vec<String> {
         "seed",
         "MIRIFLAGS",
         ".trail",
-        "FT_MUTANT",
+        "models/mutants/",
         "panicked at",
         "survived",
         "errors: ",

@@ -10,7 +10,7 @@
 //! the kernel's abandon path (I6), so a consumer that times out leaves no node, waker or inbox
 //! reference on any task — unlike a done-callback, which stays registered until the task ends.
 //!
-//! Hand-offs (each has a mutant in `crate::mutant` and a model in `models/`):
+//! Hand-offs (each has a mutant in `models/mutants/` and a model in `models/`):
 //! * **N1 register × complete**: the first poll of a watch either links its node (the releaser
 //!   will post) or finds the task done (the registrant posts at once); exactly one of them does.
 //! * **N2 post × sleep**: a producer pushes its index and reads `waiting` under the inbox lock; the
@@ -20,7 +20,6 @@
 //!   completer is already releasing waits for the release (I6) and may still post — a stale
 //!   index, in an inbox nobody reads again.
 
-use crate::mutant::mutant;
 use crate::sync::{self, Condvar, Deadline, Mutex};
 use crate::task::{FutureTask, Job};
 use crate::Done;
@@ -57,7 +56,7 @@ impl Inbox {
     fn post(&self, idx: usize) {
         let mut g = sync::lock(&self.state);
         g.ready.push_back(idx);
-        let wake = g.waiting && !mutant("inbox_post_without_notify");
+        let wake = g.waiting;
         drop(g);
         if wake {
             self.cv.notify_one();
@@ -75,13 +74,6 @@ impl Inbox {
         loop {
             if let Some(i) = g.ready.pop_front() {
                 return Some(i);
-            }
-            if mutant("inbox_sleep_without_recheck") {
-                // MUTANT: announce the sleep in a second critical section; a notice posted in
-                // between sees nobody waiting and is never signalled.
-                drop(g);
-                sync::yield_now();
-                g = sync::lock(&self.state);
             }
             g.waiting = true;
             g = match deadline {
@@ -136,9 +128,7 @@ pub(crate) fn watch<T, J: ?Sized + Job<T>>(
     match waiter.as_mut().poll(&mut Context::from_waker(&waker)) {
         Poll::Pending => Some(Watch { _waiter: waiter }),
         Poll::Ready(_) => {
-            if !mutant("watch_ready_not_posted") {
-                inbox.post(idx);
-            }
+            inbox.post(idx);
             None
         }
     }

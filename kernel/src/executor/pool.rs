@@ -34,7 +34,6 @@ use super::job::{QueuedJob, ReclaimedJob, Runnable};
 use super::ring::Ring;
 use crate::failure::State;
 use crate::foreign::Panics;
-use crate::mutant::mutant;
 use crate::sync::{
     self, fence, thread_local, AtomicBool, AtomicUsize, Condvar, Deadline, JoinHandle, Mutex,
     Ordering::{Relaxed, SeqCst},
@@ -514,9 +513,7 @@ impl Shared {
         // E1 (Dekker with `enqueue`): our `unwoken` store, then the queue; the submitter's push,
         // then `unwoken`. One of the two sees the other's write.
         fence(SeqCst);
-        let recheck = !mutant("sleep_without_recheck");
-        let nothing = !recheck || (self.queue.is_empty() && !self.shutdown.load(SeqCst));
-        if nothing {
+        if self.queue.is_empty() && !self.shutdown.load(SeqCst) {
             s = sync::wait(&self.work, s);
             s.wakes = s.wakes.saturating_sub(1);
         }
@@ -653,8 +650,7 @@ fn worker_main(shared: Arc<Shared>, idx: usize) {
         // I10: read `shutdown` *before* looking at the queue. It is set under the push lock after
         // every accepted push, so once it reads true an empty queue stays empty: nothing
         // accepted is left behind when we leave below.
-        let late = mutant("shutdown_read_after_pop");
-        let mut shut = !late && sh.shutdown.load(SeqCst);
+        let shut = sh.shutdown.load(SeqCst);
         let mut w = sh.queue.lock_pop();
         if w.stop {
             break;
@@ -694,9 +690,6 @@ fn worker_main(shared: Arc<Shared>, idx: usize) {
             continue;
         }
         drop(w);
-        if late {
-            shut = sh.shutdown.load(SeqCst);
-        }
         if shut {
             break;
         }
@@ -856,7 +849,7 @@ impl ThreadPool {
                     // E2 (Dekker with the worker's pop): our `blocked` count, then the queue.
                     fence(SeqCst);
                     let s = sync::lock(&sh.sleep);
-                    let room = !mutant("room_without_recheck") && sh.has_room(g.len(), &s);
+                    let room = sh.has_room(g.len(), &s);
                     drop(s);
                     if !room {
                         g = g.wait(&sh.room);
@@ -912,7 +905,7 @@ impl ThreadPool {
             // comes from the drain, after the cancel won (I11).
             let mut won = true;
             panics.call(|| won = task.cancel_task(true));
-            if won && (!task.started() || mutant("shutdown_now_lists_started")) {
+            if won && !task.started() {
                 unstarted.push(Unstarted(task));
             }
         }

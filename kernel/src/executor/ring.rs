@@ -22,7 +22,6 @@
 //!
 //! Capacity doubles when full and never shrinks (like `VecDeque`): no allocation per entry.
 
-use crate::mutant::mutant;
 use crate::sync::{self, AtomicUsize, Mutex, MutexGuard, Ordering, UnsafeCell};
 use std::mem::MaybeUninit;
 use std::ops::{Deref, DerefMut};
@@ -182,12 +181,7 @@ impl<'a, T, P, C> PushGuard<'a, T, P, C> {
             b[t & (b.len() - 1)].with_mut(|slot| (*slot).write(value));
         });
         // Q1: publish the slot.
-        let publish = if mutant("tail_relaxed") {
-            Ordering::Relaxed
-        } else {
-            Ordering::Release
-        };
-        r.tail.store(t.wrapping_add(1), publish);
+        r.tail.store(t.wrapping_add(1), Ordering::Release);
     }
 
     /// Double the buffer. Holding both locks (push, then pop: Q2), move the entries to the same

@@ -9,7 +9,6 @@
 
 use super::inbox::{watch, Inbox, Watch};
 use crate::failure::State;
-use crate::mutant::mutant;
 use crate::sync::Deadline;
 use crate::task::{FutureTask, Job};
 use std::fmt;
@@ -141,11 +140,7 @@ impl<T, J: ?Sized + Job<T>> Iterator for AsCompleted<T, J> {
             None => {
                 self.timed_out = true;
                 // Give up: unlink every node still registered (I6).
-                let watches = std::mem::take(&mut self.watches);
-                if mutant("timed_out_watch_kept") {
-                    // MUTANT: the registrations outlive the wait (as done-callbacks would).
-                    std::mem::forget(watches);
-                }
+                drop(std::mem::take(&mut self.watches));
                 Some(Err(TimedOut::new(self.left, self.tasks.len())))
             }
         }
@@ -229,10 +224,7 @@ where
             }
         }
         // Unlink the nodes of the tasks still pending before returning (I6).
-        if mutant("timed_out_watch_kept") {
-            // MUTANT: the registrations outlive the wait (as done-callbacks would).
-            std::mem::forget(watches);
-        }
+        drop(watches);
     }
     tasks.into_iter().partition(|t| t.is_done())
 }
