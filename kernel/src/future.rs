@@ -69,14 +69,17 @@ impl<T> AsyncWaiter<T> {
         }
         // SAFETY: UPDATING gives the owner exclusive access to the payload (I6).
         if unsafe { self.node.waker_will_wake(cx.waker()) } {
+            // step U2: the same waker: nothing to replace.
             self.node.state.store(p::NODE_WAITING, Release);
             return Poll::Pending;
         }
+        // step U3: clone the new waker (user code) while the node is WAITING, then take it back.
         self.node.state.store(p::NODE_WAITING, Release);
         let new = cx.waker().clone();
         if !self.enter_updating() {
             return Poll::Ready(()); // released meanwhile: `new` is dropped unused
         }
+        // step U5: replace the waker, leave UPDATING, then drop the old one.
         // SAFETY: as above.
         let old = unsafe { self.node.set_payload(Payload::Waker(new)) };
         self.node.state.store(p::NODE_WAITING, Release);
@@ -86,6 +89,7 @@ impl<T> AsyncWaiter<T> {
 
     /// The owner's WAITING → UPDATING; false if a completer is releasing the node.
     fn enter_updating(&self) -> bool {
+        // step U1 U4
         self.node
             .state
             .compare_exchange(p::NODE_WAITING, p::NODE_UPDATING, Acquire, Acquire)

@@ -23,13 +23,12 @@ impl<T, J: ?Sized + Job<T>> Reclaimed<T, J> {
     /// Claim the closure of `task`, if it was cancelled before `run` claimed it and nobody
     /// reclaimed it yet.
     pub(crate) fn claim(task: Arc<FutureTask<T, J>>) -> Option<Self> {
-        let word = task.state_atomic();
-        let mut s = word.load(Acquire);
+        // step O3
+        let state = task.state_atomic();
+        let mut s = state.load(Acquire);
         loop {
-            if p::is_started(s) || !matches!(p::phase(s), p::CANCELLED | p::INTERRUPTED) {
-                return None;
-            }
-            match word.compare_exchange_weak(s, s | p::STARTED, AcqRel, Acquire) {
+            let n = p::try_reclaim(s)?;
+            match state.compare_exchange_weak(s, n, AcqRel, Acquire) {
                 Ok(_) => return Some(Reclaimed { task: Some(task) }),
                 Err(actual) => s = actual,
             }

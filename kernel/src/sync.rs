@@ -420,6 +420,7 @@ impl SleepWord {
     pub(crate) fn load(&self) -> u32 {
         #[cfg(not(any(loom, feature = "shuttle")))]
         {
+            // step G7: the word first, then the node (`Node::is_done`).
             self.word.load(Ordering::Acquire)
         }
         #[cfg(any(loom, feature = "shuttle"))]
@@ -466,6 +467,7 @@ impl SleepWord {
     /// Change the word and wake every thread sleeping on it (H6). The increment is Release: a
     /// waiter that reads the new value sees every node released before it (I3).
     pub(crate) fn wake_all(&self, sleepers: Sleepers) {
+        // step H6: the increment, then the wake of every sleeper.
         #[cfg(not(any(loom, feature = "shuttle")))]
         self.word.fetch_add(1, Ordering::Release);
         #[cfg(all(target_os = "linux", not(any(loom, feature = "shuttle"))))]

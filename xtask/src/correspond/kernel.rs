@@ -175,8 +175,9 @@ fn call_args(rest: &str) -> Option<Vec<String>> {
         match c {
             '(' | '[' | '{' => depth += 1,
             ')' | ']' | '}' if depth == 0 => {
-                if args.len() == 1 && args[0].trim().is_empty() {
-                    args.clear();
+                // `f()` has no argument; `f(a, b,)` (rustfmt's trailing comma) has two.
+                if args.last().is_some_and(|a| a.trim().is_empty()) {
+                    args.pop();
                 }
                 return Some(args.into_iter().map(|a| a.trim().to_string()).collect());
             }
@@ -239,8 +240,22 @@ fn calls(line: &str, f: &str) -> bool {
     })
 }
 
+/// The first line of the function that holds line `at`.
+fn fn_start(lines: &[&str], at: usize) -> usize {
+    (0..=at)
+        .rev()
+        .find(|&l| {
+            let t = code(lines[l]).trim_start();
+            t.contains("fn ")
+                && ["fn ", "pub ", "unsafe ", "const ", "async "]
+                    .iter()
+                    .any(|p| t.starts_with(p))
+        })
+        .unwrap_or(0)
+}
+
 /// Whether `ident`, as seen at `line`, holds a result of `decision`: bound (at or above `line`,
-/// inside the region) by a `let` whose right-hand side calls it or uses such a value, or by a
+/// inside the function) by a `let` whose right-hand side calls it or uses such a value, or by a
 /// match arm's pattern below a call of it.
 fn derived(
     lines: &[&str],
@@ -253,13 +268,13 @@ fn derived(
     if depth == 0 {
         return false;
     }
-    for l in (r.start..=line).rev() {
+    let first = fn_start(lines, r.marker);
+    for l in (first..=line).rev() {
         let c = code(lines[l]);
         if let Some(arrow) = c.find("=>") {
             let pat = &c[..arrow];
             if pat.contains('(') && has_word(pat, ident) {
-                return (r.start..l).any(|k| calls(code(lines[k]), decision))
-                    || calls(pat, decision);
+                return (first..l).any(|k| calls(code(lines[k]), decision)) || calls(pat, decision);
             }
         }
         if let Some(after_let) = c.find("let ").map(|i| &c[i + 4..]) {
@@ -268,7 +283,7 @@ fn derived(
                     let rhs = &after_let[eq + 3..];
                     return calls(rhs, decision)
                         || idents(rhs).iter().any(|i| {
-                            l > r.start && derived(lines, r, l - 1, i, decision, depth - 1)
+                            l > first && derived(lines, r, l - 1, i, decision, depth - 1)
                         });
                 }
             }
