@@ -38,7 +38,8 @@ const END: &str = "<!-- /gate-report -->";
 pub fn hand_typed(text: &str) -> Vec<(usize, String)> {
     let mut out = Vec::new();
     let mut generated = false;
-    for (i, line) in text.lines().enumerate() {
+    let lines: Vec<&str> = text.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
         if line.starts_with("<!-- gate-report:") {
             generated = true;
             continue;
@@ -47,11 +48,30 @@ pub fn hand_typed(text: &str) -> Vec<(usize, String)> {
             generated = false;
             continue;
         }
-        if !generated && has_measurement(line) {
+        let header = line.starts_with('|') && (i == 0 || !lines[i - 1].starts_with('|'));
+        if !generated && (has_measurement(line) || (header && measured_columns(line))) {
             out.push((i + 1, line.trim().to_string()));
         }
     }
     out
+}
+
+/// A table header with a column of measurements (its rows are numbers typed by hand).
+fn measured_columns(header: &str) -> bool {
+    header.split('|').any(|cell| {
+        let c = cell.trim().to_lowercase();
+        [
+            "interleavings",
+            "iterations",
+            "states",
+            "secs",
+            "time",
+            "seconds",
+            "stored",
+        ]
+        .iter()
+        .any(|w| c.split(|ch: char| !ch.is_alphanumeric()).any(|x| x == *w))
+    })
 }
 
 /// A number followed by a unit: `250 s`, `3,696,969 interleavings`, `6.56 M states`.
@@ -163,9 +183,9 @@ mod tests {
 
     #[test]
     fn finds_measurements_outside_blocks() {
-        let doc = "loom 250 s\n<!-- gate-report:quick -->\n| loom | 3,686,754 interleavings |\n<!-- /gate-report -->\nthe I6 invariant\n6.56 M states\n";
+        let doc = "loom 250 s\n<!-- gate-report:quick -->\n| loom | 3,686,754 interleavings |\n<!-- /gate-report -->\nthe I6 invariant\n6.56 M states\n\n| model | secs |\n|---|---|\n| a | 1.9 |\n";
         let found: Vec<usize> = hand_typed(doc).into_iter().map(|(l, _)| l).collect();
-        assert_eq!(found, vec![1, 6]);
+        assert_eq!(found, vec![1, 6, 8]);
         assert!(!has_measurement("invariants I1-I12, tiers 1 to 8"));
     }
 }
