@@ -1,7 +1,7 @@
 //! I10 (no lost task) under real races: submit × shutdown, submit × shutdown_now, submissions from
 //! tasks × dropping the pool, waiters × shutdown_now. Every submitted task runs, or is refused
 //! (closure handed back), or is cancelled and reported; no waiter hangs. Many iterations
-//! (`FT_FULL=1` for more).
+//! (`FT_TIER=full` for more).
 
 use futuretask::executor::{RejectReason, ThreadPool};
 use futuretask::{GetError, WaitError};
@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 const HANG: Duration = Duration::from_secs(20);
 
 fn iterations(quick: usize) -> usize {
-    if std::env::var_os("FT_FULL").is_some_and(|v| v == "1") {
+    if std::env::var("FT_TIER").is_ok_and(|v| v == "full") {
         quick * 10
     } else {
         quick

@@ -78,20 +78,20 @@ pub fn observe_wait(r: Result<&Value, WaitError<'_>>) -> Wait {
     }
 }
 
-/// The test tier: `Quick` by default, `Full` with `FT_FULL=1`.
+/// The test tier: `Quick` by default, `Full` with `FT_TIER=full` (the gate's tier variable).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Tier {
     /// The default: fast enough for every `cargo test --workspace`.
     Quick,
-    /// `FT_FULL=1`: the long runs.
+    /// `FT_TIER=full`: the long runs.
     Full,
 }
 
 impl Tier {
     /// The tier selected by the environment.
     pub fn current() -> Tier {
-        match std::env::var("FT_FULL") {
-            Ok(v) if !v.is_empty() && v != "0" => Tier::Full,
+        match std::env::var("FT_TIER") {
+            Ok(v) if v == "full" => Tier::Full,
             _ => Tier::Quick,
         }
     }

@@ -5,7 +5,7 @@
 //!   search over every ordering on thousands of small random histories.
 //! * `real_histories_are_linearizable`: 2–4 real threads run random operation mixes on one task
 //!   (blocking gets and awaits included); each recorded history must linearize against the
-//!   reference model. Tiers: `FT_LIN_HISTORIES=N`, else 3 000 (quick) / 30 000 (`FT_FULL=1`).
+//!   reference model. Tiers: `FT_LIN_HISTORIES=N`, else 3 000 (quick) / 30 000 (`FT_TIER=full`).
 //!   The plans come from a seeded RNG: `FT_LIN_SEED=<seed>` replays the same plans (the
 //!   interleaving itself is up to the OS scheduler).
 

@@ -21,7 +21,7 @@
 //! through a watchdog after [`CASE_TIMEOUT`], printing the case, instead of hanging it.
 //!
 //! Tiers: `FT_PROPTEST_CASES=N` sets the number of cases; otherwise 5 000 (quick) or 200 000
-//! (`FT_FULL=1`).
+//! (`FT_TIER=full`).
 //!
 //! Replaying a failure: the run prints its seed (`PROPTEST_RNG_SEED=…`, on stderr and in the
 //! failure message); setting it replays the whole run. proptest also

@@ -3,7 +3,7 @@
 //! waiter stack empty, the process's live allocations where they were, and its RSS flat (I6 for
 //! the executor's waits). Then the task completes and a last wait sees it.
 //!
-//! Tier: `FT_TIMED_POLLS=N` polls; else 1 000 000 (quick) / 5 000 000 (`FT_FULL=1`).
+//! Tier: `FT_TIMED_POLLS=N` polls; else 1 000 000 (quick) / 5 000 000 (`FT_TIER=full`).
 
 use futuretask::executor::{as_completed, wait, CompletionService, ReturnWhen};
 use futuretask::FutureTask;

@@ -10,9 +10,9 @@
 //!   the next task a pool thread runs.
 //!
 //! Bounds: whichever comes first of `FT_SOAK_SECS` seconds and `FT_SOAK_TASKS` tasks; defaults
-//! 3 s / 30 000 tasks (quick) and 60 s / 50 000 000 tasks (`FT_FULL=1`). The full tier is meant
+//! 3 s / 30 000 tasks (quick) and 60 s / 50 000 000 tasks (`FT_TIER=full`). The full tier is meant
 //! for a release build:
-//! `FT_FULL=1 cargo test -p futuretask-tests --release --test soak -- --nocapture`.
+//! `FT_TIER=full cargo test -p futuretask-tests --release --test soak -- --nocapture`.
 
 use futuretask::{cancelled, interrupted, FutureTask, GetError, WaitError};
 use futuretask_tests::alloc::{live, Counting};

@@ -3,7 +3,7 @@
 //! at most one node linked at a time, and unlinks it before its get returns), and the stack is
 //! empty at the end. Then the task completes and everyone sees the value.
 //!
-//! Tier: `FT_TIMED_GETS=N` total gets; else 1 000 000 (quick) / 10 000 000 (`FT_FULL=1`).
+//! Tier: `FT_TIMED_GETS=N` total gets; else 1 000 000 (quick) / 10 000 000 (`FT_TIER=full`).
 
 use futuretask::{FutureTask, WaitError};
 use futuretask_tests::support::{report, Tier};

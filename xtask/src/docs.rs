@@ -6,6 +6,7 @@
 //! states a measured number (a count of models, interleavings, states, tests, mutants, … or a
 //! time) outside such a block: a number typed by hand drifts from the next run.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -98,6 +99,73 @@ fn has_measurement(line: &str) -> bool {
     })
 }
 
+/// The `FT_*` variables the code reads, and those CI.md's knob table lists.
+fn knobs(root: &Path) -> (BTreeSet<String>, BTreeSet<String>) {
+    let mut read = BTreeSet::new();
+    for dir in [
+        "kernel", "models", "tests", "proofs", "xtask", "benches", "examples",
+    ] {
+        walk(&root.join(dir), &mut |path, text| {
+            let rs = path.extension().is_some_and(|e| e == "rs");
+            let pats: &[&str] = if rs {
+                &[
+                    "var(\"FT_",
+                    "var_os(\"FT_",
+                    "env!(\"FT_",
+                    "count(\"FT_",
+                    "seed_from_env(\"FT_",
+                ]
+            } else {
+                &["${FT_", "$FT_"]
+            };
+            for pat in pats {
+                for (at, _) in text.match_indices(pat) {
+                    let start = at + pat.len() - 3;
+                    let name: String = text[start..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_uppercase() || *c == '_')
+                        .collect();
+                    read.insert(name.trim_end_matches('_').to_string());
+                }
+            }
+        });
+    }
+    let ci = std::fs::read_to_string(root.join("CI.md")).unwrap_or_default();
+    let mut listed = BTreeSet::new();
+    if let Some(start) = ci.find("## Knobs") {
+        let section = &ci[start..];
+        let end = section[3..].find("\n## ").map_or(section.len(), |e| e + 3);
+        for line in section[..end].lines().filter(|l| l.starts_with('|')) {
+            let first = line.split('|').nth(1).unwrap_or("");
+            for word in first.split(|c: char| !(c.is_ascii_uppercase() || c == '_')) {
+                if word.starts_with("FT_") {
+                    listed.insert(word.to_string());
+                }
+            }
+        }
+    }
+    (read, listed)
+}
+
+/// Call `f` on every `.rs` and `.sh` file under `dir` (no `target` directories).
+fn walk(dir: &Path, f: &mut dyn FnMut(&Path, &str)) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            if p.file_name().is_some_and(|n| n != "target") {
+                walk(&p, f);
+            }
+        } else if p.extension().is_some_and(|x| x == "rs" || x == "sh") {
+            if let Ok(text) = std::fs::read_to_string(&p) {
+                f(&p, &text);
+            }
+        }
+    }
+}
+
 /// `cargo xtask docs --check`.
 pub fn check(root: &Path) -> ExitCode {
     let mut bad = 0;
@@ -109,6 +177,15 @@ pub fn check(root: &Path) -> ExitCode {
             println!("HAND-TYPED {doc}:{line}: {t}");
             bad += 1;
         }
+    }
+    let (read, listed) = knobs(root);
+    for v in read.difference(&listed) {
+        println!("KNOB {v}: read by the code, missing from CI.md's table of environment variables");
+        bad += 1;
+    }
+    for v in listed.difference(&read) {
+        println!("KNOB {v}: listed in CI.md, read nowhere (remove it from the table)");
+        bad += 1;
     }
     // The check must be able to fail: a planted measurement is found.
     let planted = hand_typed("loom took 250 s over 3,696,969 interleavings\n");

@@ -255,10 +255,7 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
                         "--include-ignored",
                     ])
                 },
-                env: env(&[("FT_TIER", tier_env)])
-                    .into_iter()
-                    .chain((!o.quick).then(|| ("FT_FULL".into(), "1".into())))
-                    .collect(),
+                env: env(&[("FT_TIER", tier_env)]),
                 count: Count::CargoTests,
                 skip: None,
                 budget_s: if o.quick { 420 } else { 1500 },
