@@ -15,6 +15,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 mod sealed {
+    /// The supertrait that closes [`Job`](super::Job): implemented only inside the crate, so a
+    /// task holds a closure ([`Closure`](super::Closure)) or nothing ([`NoJob`](super::NoJob)).
+    ///
+    /// ```
+    /// use futuretask::{Closure, FutureTask, Job, NoJob};
+    ///
+    /// fn holds_a_job<T, J: Job<T>>(_: &FutureTask<T, J>) {}
+    /// let with_closure: FutureTask<u8, Closure<_>> = FutureTask::new(|| 1);
+    /// holds_a_job(&with_closure);
+    /// holds_a_job(&FutureTask::<u8, NoJob>::pending());
+    /// ```
     pub trait Sealed {}
 }
 
@@ -22,6 +33,17 @@ mod sealed {
 ///
 /// `FutureTask<T>` is `FutureTask<T, dyn Job<T>>`: an `Arc<FutureTask<T, Closure<F>>>` coerces to
 /// `Arc<FutureTask<T>>`, so the closure lives inside the task's one allocation.
+///
+/// ```
+/// use futuretask::FutureTask;
+/// use std::sync::Arc;
+///
+/// let typed = Arc::new(FutureTask::new(|| 6 * 7));
+/// // `Closure<F>: Job<i32>`, so the task coerces to the type-erased `FutureTask<i32>`.
+/// let erased: Arc<FutureTask<i32>> = typed;
+/// assert!(erased.run());
+/// assert_eq!(*erased.get().unwrap(), 42);
+/// ```
 pub trait Job<T>: sealed::Sealed + Send + Sync {
     /// Move the closure out and call it.
     ///
@@ -42,6 +64,14 @@ pub trait Job<T>: sealed::Sealed + Send + Sync {
 }
 
 /// A closure stored inline in a [`FutureTask`].
+///
+/// ```
+/// use futuretask::{Closure, FutureTask};
+///
+/// let task: FutureTask<&str, Closure<_>> = FutureTask::new(|| "ran");
+/// assert!(task.run());
+/// assert_eq!(*task.get().unwrap(), "ran");
+/// ```
 pub struct Closure<F>(UnsafeCell<ManuallyDrop<F>>);
 
 // SAFETY: the closure is only touched by the unique STARTED claimer or by `Drop` (I4), so sharing
@@ -66,6 +96,15 @@ impl<T, F: FnOnce() -> T + Send> Job<T> for Closure<F> {
 }
 
 /// No closure: the task is completed by [`FutureTask::set`] / [`FutureTask::fail`] (a promise).
+///
+/// ```
+/// use futuretask::{FutureTask, NoJob};
+///
+/// let task: FutureTask<u8, NoJob> = FutureTask::pending();
+/// assert!(!task.run()); // nothing to run
+/// task.set(3).unwrap();
+/// assert_eq!(*task.get().unwrap(), 3);
+/// ```
 pub struct NoJob;
 
 impl sealed::Sealed for NoJob {}
@@ -82,6 +121,21 @@ impl<T> Job<T> for NoJob {
 
 /// A computation that runs at most once and whose outcome any number of threads (and async
 /// tasks) can wait for. See the [crate docs](crate) for the state diagram and the contract table.
+///
+/// ```
+/// use futuretask::FutureTask;
+/// use std::{sync::Arc, thread};
+///
+/// let task = FutureTask::arc(|| "hello".len());
+/// let waiters: Vec<_> = (0..3)
+///     .map(|_| {
+///         let t = Arc::clone(&task);
+///         thread::spawn(move || *t.get().unwrap())
+///     })
+///     .collect();
+/// assert!(task.run());
+/// assert!(waiters.into_iter().all(|w| w.join().unwrap() == 5));
+/// ```
 pub struct FutureTask<T, J: ?Sized + Job<T> = dyn Job<T>> {
     /// The state word (`protocol`): NEW → COMPLETING → NORMAL|EXCEPTIONAL, NEW → CANCELLED,
     /// NEW → INTERRUPTING → INTERRUPTED, plus the STARTED flag.
@@ -105,6 +159,15 @@ unsafe impl<T: Send, J: ?Sized + Job<T>> Send for FutureTask<T, J> {}
 
 impl<T, F: FnOnce() -> T + Send> FutureTask<T, Closure<F>> {
     /// A task that will run `f` when [`run`](FutureTask::run) is called.
+    ///
+    /// ```
+    /// use futuretask::FutureTask;
+    ///
+    /// let task = FutureTask::new(|| String::from("done"));
+    /// assert!(task.try_get().is_none()); // nothing runs until `run`
+    /// assert!(task.run());
+    /// assert_eq!(task.get().unwrap(), "done");
+    /// ```
     pub fn new(f: F) -> Self {
         Self::with_job(Closure(UnsafeCell::new(ManuallyDrop::new(f))))
     }
@@ -132,6 +195,16 @@ impl<T> FutureTask<T, NoJob> {
     /// A task with no closure, completed by [`set`](FutureTask::set) or
     /// [`fail`](FutureTask::fail) (Python's `Future()`, Spring's `DeferredResult`). For a writer
     /// whose drop fails the task instead of leaving waiters hanging, use [`crate::promise`].
+    ///
+    /// ```
+    /// use futuretask::{FutureTask, State};
+    ///
+    /// let task = FutureTask::<u32, _>::pending();
+    /// assert_eq!(task.state(), State::Pending);
+    /// task.set(5).unwrap();
+    /// assert_eq!(*task.get().unwrap(), 5);
+    /// assert!(task.set(6).is_err()); // completed once
+    /// ```
     pub fn pending() -> Self {
         Self::with_job(NoJob)
     }
@@ -140,6 +213,16 @@ impl<T> FutureTask<T, NoJob> {
 impl<T: Send + Sync + 'static> FutureTask<T> {
     /// `Arc::new(FutureTask::new(f))`, as the type-erased `Arc<FutureTask<T>>` (one allocation
     /// holds the state, the outcome and the closure).
+    ///
+    /// ```
+    /// use futuretask::FutureTask;
+    /// use std::{sync::Arc, thread};
+    ///
+    /// let task = FutureTask::arc(|| 6 * 7);
+    /// let runner = Arc::clone(&task);
+    /// thread::spawn(move || runner.run()).join().unwrap();
+    /// assert_eq!(*task.get().unwrap(), 42);
+    /// ```
     pub fn arc<F: FnOnce() -> T + Send + 'static>(f: F) -> Arc<FutureTask<T>> {
         Arc::new(FutureTask::new(f))
     }
@@ -157,6 +240,16 @@ impl<T, J: Job<T>> FutureTask<T, J> {
     }
 
     /// The owned outcome, for the last holder; `None` while the task is pending.
+    ///
+    /// ```
+    /// use futuretask::{FutureTask, Outcome};
+    ///
+    /// assert!(FutureTask::new(|| 1).into_outcome().is_none()); // still pending
+    /// let task = FutureTask::new(|| vec![1, 2]);
+    /// task.run();
+    /// let Some(Outcome::Success(v)) = task.into_outcome() else { unreachable!() };
+    /// assert_eq!(v, [1, 2]); // moved out, not cloned
+    /// ```
     pub fn into_outcome(self) -> Option<Outcome<T>> {
         // step O2: move the outcome out; MOVED tells `Drop` it is gone (owner-only: no other
         // handle exists, so nobody observes the word).
@@ -186,6 +279,18 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
     /// Run the closure, if this call is the first to claim it and the task is not cancelled or
     /// completed. Returns whether this call ran the closure. A panic in the closure is caught and
     /// becomes the task's failure. (Java's `run`.)
+    ///
+    /// ```
+    /// use futuretask::{FutureTask, GetError};
+    ///
+    /// let task = FutureTask::new(|| 1);
+    /// assert!(task.run());
+    /// assert!(!task.run()); // the closure runs at most once
+    /// let boom = FutureTask::new(|| -> u8 { panic!("boom") });
+    /// assert!(boom.run()); // the panic is caught...
+    /// let Err(GetError::Failed(f)) = boom.get() else { unreachable!() };
+    /// assert_eq!(f.panic_message(), Some("boom")); // ...and becomes the failure
+    /// ```
     pub fn run(&self) -> bool {
         if !self.job.runnable() {
             return false;
@@ -284,6 +389,16 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
 
     /// Complete with a value (promise-style; Python's `set_result`). A second completion, or one
     /// after a cancel, is an error that hands the value back.
+    ///
+    /// ```
+    /// use futuretask::{FutureTask, State};
+    ///
+    /// let task = FutureTask::pending();
+    /// assert!(task.set("first").is_ok());
+    /// let lost = task.set("second").unwrap_err();
+    /// assert_eq!((lost.value, lost.state), ("second", State::Success)); // handed back
+    /// assert_eq!(*task.get().unwrap(), "first");
+    /// ```
     pub fn set(&self, value: T) -> Result<(), AlreadyCompleted<T>> {
         self.complete(Ok(value))
             .map(Panics::resume)
@@ -297,6 +412,16 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
     }
 
     /// Complete exceptionally with an error (Python's `set_exception`).
+    ///
+    /// ```
+    /// use futuretask::{FutureTask, GetError};
+    ///
+    /// let task = FutureTask::<u8, _>::pending();
+    /// task.fail("disk full").unwrap();
+    /// let Err(GetError::Failed(f)) = task.get() else { unreachable!() };
+    /// assert_eq!(f.error().unwrap().to_string(), "disk full");
+    /// assert!(task.fail("again").is_err()); // completed once
+    /// ```
     pub fn fail(
         &self,
         err: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
@@ -328,6 +453,19 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
     /// while the task is pending *or running*; a late result is discarded. With
     /// `may_interrupt`, a running closure observes [`crate::interrupted()`] and its thread is
     /// unparked. Returns whether this call cancelled the task.
+    ///
+    /// ```
+    /// use futuretask::{FutureTask, GetError};
+    ///
+    /// let task = FutureTask::new(|| 1);
+    /// assert!(task.cancel(false));
+    /// assert!(!task.cancel(false)); // only the first cancel wins
+    /// assert!(!task.run()); // a cancelled task never runs its closure
+    /// assert!(matches!(task.get(), Err(GetError::Cancelled)));
+    /// let done = FutureTask::new(|| 2);
+    /// done.run();
+    /// assert!(!done.cancel(true)); // too late: completed tasks stay completed
+    /// ```
     pub fn cancel(&self, may_interrupt: bool) -> bool {
         // step C1
         let mut s = self.state.load(Acquire);
@@ -377,18 +515,48 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
 
     /// Whether the task completed or was cancelled (Java's `isDone`). Once true, no `get`
     /// blocks or times out (I9).
+    ///
+    /// ```
+    /// use futuretask::FutureTask;
+    ///
+    /// let task = FutureTask::new(|| 1);
+    /// assert!(!task.is_done());
+    /// task.run();
+    /// assert!(task.is_done());
+    /// let cancelled = FutureTask::new(|| 1);
+    /// cancelled.cancel(false);
+    /// assert!(cancelled.is_done()); // cancelled counts as done
+    /// ```
     #[inline]
     pub fn is_done(&self) -> bool {
         p::is_done(self.state.load(Acquire))
     }
 
     /// Whether the task was cancelled.
+    ///
+    /// ```
+    /// use futuretask::FutureTask;
+    ///
+    /// let task = FutureTask::new(|| 1);
+    /// assert!(!task.is_cancelled());
+    /// task.cancel(false);
+    /// assert!(task.is_cancelled());
+    /// ```
     #[inline]
     pub fn is_cancelled(&self) -> bool {
         p::is_cancelled(self.state.load(Acquire))
     }
 
     /// The task's state (Java 19's `Future.state()`, plus whether `run` has claimed the closure).
+    ///
+    /// ```
+    /// use futuretask::{FutureTask, State};
+    ///
+    /// let task = FutureTask::new(|| -> u8 { panic!("no") });
+    /// assert_eq!(task.state(), State::Pending);
+    /// task.run();
+    /// assert_eq!(task.state(), State::Failed);
+    /// ```
     pub fn state(&self) -> State {
         self.snapshot().state()
     }
@@ -428,6 +596,15 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
     }
 
     /// The outcome if the task is done, without blocking (`None` while pending).
+    ///
+    /// ```
+    /// use futuretask::FutureTask;
+    ///
+    /// let task = FutureTask::new(|| 9);
+    /// assert!(task.try_get().is_none()); // pending: no blocking, no value
+    /// task.run();
+    /// assert_eq!(task.try_get().unwrap().ok(), Some(&9));
+    /// ```
     #[inline]
     pub fn try_get(&self) -> Option<Result<&T, GetError<'_>>> {
         let s = self.state.load(Acquire);
@@ -437,6 +614,17 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
     // ---- get -----------------------------------------------------------------------------------
 
     /// Wait for the task and return its value (Java's `get`). Any number of threads may wait.
+    ///
+    /// ```
+    /// use futuretask::FutureTask;
+    /// use std::{sync::Arc, thread};
+    ///
+    /// let task = Arc::new(FutureTask::pending());
+    /// let writer = Arc::clone(&task);
+    /// let t = thread::spawn(move || writer.set(String::from("ready")).unwrap());
+    /// assert_eq!(task.get().unwrap(), "ready"); // blocks until set
+    /// t.join().unwrap();
+    /// ```
     #[inline]
     pub fn get(&self) -> Result<&T, GetError<'_>> {
         // step G1: one Acquire load and a branch when the task is already done.
@@ -464,6 +652,18 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
 
     /// Wait at most `timeout`. A zero timeout answers at once (no clock read, no allocation); a
     /// timeout too large for the clock waits without a deadline.
+    ///
+    /// ```
+    /// use futuretask::{FutureTask, WaitError};
+    /// use std::time::Duration;
+    ///
+    /// let task = FutureTask::new(|| 1);
+    /// let waited = task.get_timeout(Duration::from_millis(1));
+    /// assert!(matches!(waited, Err(WaitError::TimedOut))); // still pending
+    /// assert!(matches!(task.get_timeout(Duration::ZERO), Err(WaitError::TimedOut)));
+    /// task.run();
+    /// assert_eq!(task.get_timeout(Duration::ZERO).ok(), Some(&1)); // done: never times out
+    /// ```
     #[inline]
     pub fn get_timeout(&self, timeout: Duration) -> Result<&T, WaitError<'_>> {
         let s = self.state.load(Acquire);
@@ -490,6 +690,17 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
     }
 
     /// Wait until `deadline` at most. A deadline in the past answers at once.
+    ///
+    /// ```
+    /// use futuretask::{FutureTask, WaitError};
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let task = FutureTask::<u8, _>::pending();
+    /// let soon = Instant::now() + Duration::from_millis(1);
+    /// assert!(matches!(task.get_deadline(soon), Err(WaitError::TimedOut)));
+    /// task.set(4).unwrap();
+    /// assert_eq!(task.get_deadline(soon).ok(), Some(&4)); // a past deadline answers at once
+    /// ```
     pub fn get_deadline(&self, deadline: Instant) -> Result<&T, WaitError<'_>> {
         let s = self.state.load(Acquire);
         if p::is_done(s) {
@@ -653,6 +864,23 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
     /// Register a callback that runs exactly once with the outcome, after it is visible: on the
     /// completing thread, in registration order, or at once on this thread if every earlier
     /// callback has already run. A panicking callback does not stop the others (I7).
+    ///
+    /// ```
+    /// use futuretask::FutureTask;
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let log = Arc::new(Mutex::new(Vec::new()));
+    /// let task = FutureTask::new(|| 10);
+    /// for name in ["first", "second"] {
+    ///     let log = Arc::clone(&log);
+    ///     task.add_done_callback(move |r| log.lock().unwrap().push((name, *r.unwrap())));
+    /// }
+    /// assert!(log.lock().unwrap().is_empty()); // queued until the task completes
+    /// task.run(); // runs them, in registration order
+    /// let l = Arc::clone(&log);
+    /// task.add_done_callback(move |r| l.lock().unwrap().push(("late", *r.unwrap()))); // runs now
+    /// assert_eq!(*log.lock().unwrap(), [("first", 10), ("second", 10), ("late", 10)]);
+    /// ```
     pub fn add_done_callback<F>(&self, f: F)
     where
         F: for<'a> FnOnce(Result<&'a T, GetError<'a>>) + Send + 'static,
