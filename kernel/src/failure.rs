@@ -10,6 +10,21 @@ use std::fmt;
 /// A `Failure` is shared by every reader of the task (`get` hands out `&Failure`), so it is `Sync`;
 /// the original panic payload (which is only `Send`) is reachable only through an owned `Failure`
 /// ([`Failure::into_panic_payload`], [`Failure::resume`]).
+///
+/// ```
+/// use futuretask::{promise, FutureTask, GetError};
+/// use std::error::Error;
+///
+/// let task = FutureTask::new(|| -> u8 { panic!("oops") });
+/// task.run();
+/// let Err(GetError::Failed(f)) = task.get() else { unreachable!() };
+/// assert!(f.is_panic());
+/// assert_eq!(f.to_string(), "task panicked: oops");
+/// let (p, failed) = promise::<u8>();
+/// p.fail(std::fmt::Error).unwrap();
+/// let Err(GetError::Failed(f)) = failed.get() else { unreachable!() };
+/// assert!(f.source().is_some()); // the error is the failure's source
+/// ```
 pub struct Failure {
     kind: Kind,
 }
@@ -35,6 +50,15 @@ unsafe impl Sync for PanicPayload {}
 
 impl Failure {
     /// A failure from a caught panic payload.
+    ///
+    /// ```
+    /// use futuretask::Failure;
+    ///
+    /// let payload = std::panic::catch_unwind(|| panic!("caught")).unwrap_err();
+    /// let f = Failure::from_panic(payload);
+    /// assert!(f.is_panic());
+    /// assert_eq!(f.panic_message(), Some("caught"));
+    /// ```
     pub fn from_panic(payload: Box<dyn Any + Send + 'static>) -> Self {
         let message = if let Some(s) = payload.downcast_ref::<&'static str>() {
             Some((*s).to_owned())
@@ -50,6 +74,15 @@ impl Failure {
     }
 
     /// A failure carrying an error value (promise-style `fail`, Python's `set_exception`).
+    ///
+    /// ```
+    /// use futuretask::Failure;
+    ///
+    /// let f = Failure::from_error("no such key");
+    /// assert!(!f.is_panic());
+    /// assert_eq!(f.error().unwrap().to_string(), "no such key");
+    /// assert_eq!(f.to_string(), "task failed: no such key");
+    /// ```
     pub fn from_error(err: impl Into<Box<dyn StdError + Send + Sync + 'static>>) -> Self {
         Failure {
             kind: Kind::Error(err.into()),
@@ -63,16 +96,43 @@ impl Failure {
     }
 
     /// The task's closure panicked.
+    ///
+    /// ```
+    /// use futuretask::Failure;
+    ///
+    /// let panicked = std::panic::catch_unwind(|| panic!("x")).unwrap_err();
+    /// assert!(Failure::from_panic(panicked).is_panic());
+    /// assert!(!Failure::from_error("e").is_panic());
+    /// ```
     pub fn is_panic(&self) -> bool {
         matches!(self.kind, Kind::Panic { .. })
     }
 
     /// The promise was dropped without being completed.
+    ///
+    /// ```
+    /// use futuretask::{promise, GetError};
+    ///
+    /// let (p, task) = promise::<u8>();
+    /// drop(p); // never completed
+    /// let Err(GetError::Failed(f)) = task.get() else { unreachable!() };
+    /// assert!(f.is_broken_promise() && !f.is_panic());
+    /// ```
     pub fn is_broken_promise(&self) -> bool {
         matches!(self.kind, Kind::BrokenPromise)
     }
 
     /// The panic message (`&str` or `String` payloads), if the failure is a panic with one.
+    ///
+    /// ```
+    /// use futuretask::Failure;
+    ///
+    /// let s = std::panic::catch_unwind(|| panic!("code {}", 7)).unwrap_err();
+    /// assert_eq!(Failure::from_panic(s).panic_message(), Some("code 7")); // a `String` payload
+    /// let n = std::panic::catch_unwind(|| std::panic::panic_any(7u8)).unwrap_err();
+    /// assert_eq!(Failure::from_panic(n).panic_message(), None); // not a string
+    /// assert_eq!(Failure::from_error("e").panic_message(), None); // not a panic
+    /// ```
     pub fn panic_message(&self) -> Option<&str> {
         match &self.kind {
             Kind::Panic { message, .. } => message.as_deref(),
@@ -81,6 +141,15 @@ impl Failure {
     }
 
     /// The error value, if the failure was set with one.
+    ///
+    /// ```
+    /// use futuretask::Failure;
+    ///
+    /// let f = Failure::from_error(std::fmt::Error);
+    /// assert!(f.error().unwrap().is::<std::fmt::Error>()); // downcastable
+    /// let panicked = std::panic::catch_unwind(|| panic!("x")).unwrap_err();
+    /// assert!(Failure::from_panic(panicked).error().is_none());
+    /// ```
     pub fn error(&self) -> Option<&(dyn StdError + Send + Sync + 'static)> {
         match &self.kind {
             Kind::Error(e) => Some(&**e),
@@ -111,6 +180,17 @@ impl Failure {
     }
 
     /// The original panic payload, if the failure is a panic.
+    ///
+    /// ```
+    /// use futuretask::{FutureTask, Outcome};
+    ///
+    /// let task = FutureTask::new(|| -> u8 { std::panic::panic_any(42u64) });
+    /// task.run();
+    /// let Some(Outcome::Failed(f)) = task.into_outcome() else { unreachable!() };
+    /// let payload = f.into_panic_payload().unwrap();
+    /// assert_eq!(payload.downcast_ref::<u64>(), Some(&42)); // the original payload
+    /// assert!(futuretask::Failure::from_error("e").into_panic_payload().is_err());
+    /// ```
     pub fn into_panic_payload(self) -> Result<Box<dyn Any + Send + 'static>, Failure> {
         match self.kind {
             Kind::Panic { payload, .. } => Ok(payload.0),
@@ -119,6 +199,17 @@ impl Failure {
     }
 
     /// Re-raise: resume the original panic (payload intact), or panic with this failure's message.
+    ///
+    /// ```
+    /// use futuretask::{FutureTask, Outcome};
+    /// use std::panic::{catch_unwind, AssertUnwindSafe};
+    ///
+    /// let task = FutureTask::new(|| -> u8 { std::panic::panic_any(7i32) });
+    /// task.run();
+    /// let Some(Outcome::Failed(f)) = task.into_outcome() else { unreachable!() };
+    /// let again = catch_unwind(AssertUnwindSafe(|| f.resume())).unwrap_err();
+    /// assert_eq!(again.downcast_ref::<i32>(), Some(&7)); // payload intact
+    /// ```
     pub fn resume(self) -> ! {
         match self.kind {
             Kind::Panic { payload, .. } => std::panic::resume_unwind(payload.0),
@@ -128,6 +219,15 @@ impl Failure {
 
     /// Re-raise from a shared reference: panic with this failure's message (the original payload
     /// stays in the task; use [`Failure::resume`] on an owned failure to keep it).
+    ///
+    /// ```
+    /// use futuretask::Failure;
+    /// use std::panic::{catch_unwind, AssertUnwindSafe};
+    ///
+    /// let f = Failure::from_error("bad input");
+    /// let raised = catch_unwind(AssertUnwindSafe(|| f.rethrow())).unwrap_err();
+    /// assert_eq!(raised.downcast_ref::<String>().unwrap(), "task failed: bad input");
+    /// ```
     pub fn rethrow(&self) -> ! {
         panic!("{}", self)
     }
@@ -164,6 +264,19 @@ impl StdError for Failure {
 }
 
 /// Why `get` returned no value.
+///
+/// ```
+/// use futuretask::{FutureTask, GetError};
+///
+/// let cancelled = FutureTask::new(|| 1);
+/// cancelled.cancel(false);
+/// assert!(matches!(cancelled.get(), Err(GetError::Cancelled)));
+/// let failed = FutureTask::<u8, _>::pending();
+/// failed.fail("bad").unwrap();
+/// let err = failed.get().unwrap_err();
+/// assert!(matches!(err, GetError::Failed(f) if f.error().is_some()));
+/// assert_eq!(err.to_string(), "task failed: bad");
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub enum GetError<'a> {
     /// The task was cancelled before it completed.
@@ -178,6 +291,16 @@ pub enum GetError<'a> {
 }
 
 /// Why a timed `get` returned no value.
+///
+/// ```
+/// use futuretask::{FutureTask, WaitError};
+/// use std::time::Duration;
+///
+/// let task = FutureTask::new(|| 1);
+/// assert!(matches!(task.get_timeout(Duration::ZERO), Err(WaitError::TimedOut)));
+/// task.cancel(false);
+/// assert!(matches!(task.get_timeout(Duration::ZERO), Err(WaitError::Cancelled)));
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub enum WaitError<'a> {
     /// The task was cancelled before it completed.
@@ -229,6 +352,17 @@ impl StdError for GetError<'_> {}
 impl StdError for WaitError<'_> {}
 
 /// The owned outcome of a finished task (for the last holder).
+///
+/// ```
+/// use futuretask::{FutureTask, Outcome};
+///
+/// let ok = FutureTask::new(|| 1);
+/// ok.run();
+/// assert!(matches!(ok.into_outcome(), Some(Outcome::Success(1))));
+/// let cancelled = FutureTask::new(|| 1);
+/// cancelled.cancel(false);
+/// assert!(matches!(cancelled.into_outcome(), Some(Outcome::Cancelled)));
+/// ```
 #[derive(Debug)]
 pub enum Outcome<T> {
     /// Completed with a value.
@@ -241,6 +375,14 @@ pub enum Outcome<T> {
 
 impl<T> Outcome<T> {
     /// `Ok(value)`, or the reason there is none.
+    ///
+    /// ```
+    /// use futuretask::{Outcome, OutcomeError};
+    ///
+    /// assert_eq!(Outcome::Success(3).into_result().unwrap(), 3);
+    /// let cancelled = Outcome::<u8>::Cancelled.into_result();
+    /// assert!(matches!(cancelled, Err(OutcomeError::Cancelled)));
+    /// ```
     pub fn into_result(self) -> Result<T, OutcomeError> {
         match self {
             Outcome::Success(v) => Ok(v),
@@ -251,6 +393,16 @@ impl<T> Outcome<T> {
 }
 
 /// The owned counterpart of [`GetError`].
+///
+/// ```
+/// use futuretask::{FutureTask, OutcomeError};
+///
+/// let task = FutureTask::<u8, _>::pending();
+/// task.fail("gone").unwrap();
+/// let err = task.into_outcome().unwrap().into_result().unwrap_err();
+/// assert!(matches!(&err, OutcomeError::Failed(f) if f.error().is_some()));
+/// assert_eq!(err.to_string(), "task failed: gone");
+/// ```
 #[derive(Debug)]
 pub enum OutcomeError {
     /// The task was cancelled before it completed.
@@ -272,6 +424,16 @@ impl StdError for OutcomeError {}
 
 /// A completion (`set`/`fail`) that lost: the task was already completed or cancelled. The value
 /// is handed back, never silently dropped or overwritten.
+///
+/// ```
+/// use futuretask::{FutureTask, State};
+///
+/// let task = FutureTask::<String, _>::pending();
+/// task.cancel(false);
+/// let lost = task.set(String::from("late")).unwrap_err();
+/// assert_eq!(lost.value, "late"); // handed back, not dropped
+/// assert_eq!(lost.state, State::Cancelled);
+/// ```
 pub struct AlreadyCompleted<V> {
     /// The value that was not stored.
     pub value: V,
@@ -317,6 +479,15 @@ pub struct Snapshot {
 
 impl Snapshot {
     /// The state.
+    ///
+    /// ```
+    /// use futuretask::{FutureTask, State};
+    ///
+    /// let task = FutureTask::new(|| 1);
+    /// assert_eq!(task.snapshot().state(), State::Pending);
+    /// task.run();
+    /// assert_eq!(task.snapshot().state(), State::Success);
+    /// ```
     pub fn state(&self) -> State {
         self.state
     }
@@ -324,18 +495,60 @@ impl Snapshot {
     /// Whether the closure was claimed: by `run` — a cancelled task with `started() == false`
     /// never ran and never will (I4), one with `true` was cancelled while (or after) it ran — or,
     /// after the cancel, taken back by [`Unstarted::into_job`](crate::executor::Unstarted::into_job).
+    ///
+    /// ```
+    /// use futuretask::FutureTask;
+    ///
+    /// let never_ran = FutureTask::new(|| 1);
+    /// never_ran.cancel(false);
+    /// assert!(!never_ran.snapshot().started()); // cancelled before it ran: never will
+    /// let ran = FutureTask::new(|| 1);
+    /// ran.run();
+    /// assert!(ran.snapshot().started());
+    /// ```
     pub fn started(&self) -> bool {
         self.started
     }
 
     /// Whether the task was cancelled with interrupt (`cancel(true)`, `shutdown_now`), as opposed
     /// to a plain `cancel(false)`. `false` for every state but [`State::Cancelled`].
+    ///
+    /// ```
+    /// use futuretask::FutureTask;
+    ///
+    /// let plain = FutureTask::new(|| 1);
+    /// plain.cancel(false);
+    /// assert!(!plain.snapshot().interrupted());
+    /// let interrupting = FutureTask::new(|| 1);
+    /// interrupting.cancel(true);
+    /// assert!(interrupting.snapshot().interrupted());
+    /// ```
     pub fn interrupted(&self) -> bool {
         self.interrupted
     }
 }
 
 /// A snapshot of a task's state (Java 19's `Future.State`, plus whether the closure started).
+///
+/// ```
+/// use futuretask::{FutureTask, State};
+/// use std::{sync::mpsc, thread};
+///
+/// let (started, on_start) = mpsc::channel();
+/// let (release, on_release) = mpsc::channel::<()>();
+/// let task = FutureTask::new(move || {
+///     started.send(()).unwrap();
+///     on_release.recv().unwrap();
+/// });
+/// assert_eq!(task.state(), State::Pending);
+/// thread::scope(|s| {
+///     s.spawn(|| task.run());
+///     on_start.recv().unwrap();
+///     assert_eq!(task.state(), State::Running); // claimed, not yet completed
+///     release.send(()).unwrap();
+/// });
+/// assert_eq!(task.state(), State::Success);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum State {
     /// Not completed and not cancelled; the closure has not been claimed by `run`.
