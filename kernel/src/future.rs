@@ -107,6 +107,19 @@ impl<T> AsyncWaiter<T> {
 }
 
 /// Future returned by [`FutureTask::wait_async`]: resolves to the task's outcome.
+///
+/// ```
+/// use futures::{executor::block_on, FutureExt};
+/// use futuretask::FutureTask;
+/// use std::{sync::Arc, thread};
+///
+/// let task = FutureTask::arc(|| 5);
+/// assert!(task.wait_async().now_or_never().is_none()); // pending
+/// let runner = Arc::clone(&task);
+/// let t = thread::spawn(move || runner.run());
+/// assert_eq!(*block_on(task.wait_async()).unwrap(), 5);
+/// t.join().unwrap();
+/// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct Wait<'a, T, J: ?Sized + Job<T> = dyn Job<T>> {
     task: &'a FutureTask<T, J>,
@@ -138,6 +151,19 @@ impl<T, J: ?Sized + Job<T>> Drop for Wait<'_, T, J> {
 /// Future returned by [`FutureTask::done`]: owns a handle to the task and resolves to it once it
 /// is done (so it can be `'static`, e.g. moved into `tokio::spawn`). `get` on the result never
 /// blocks.
+///
+/// ```
+/// use futures::executor::block_on;
+/// use futuretask::promise;
+/// use std::thread;
+///
+/// let (p, task) = promise();
+/// let done = task.done(); // owns the task: `'static`, can be moved anywhere
+/// let t = thread::spawn(move || p.set("value").unwrap());
+/// let task = block_on(done);
+/// assert_eq!(*task.try_get().unwrap().unwrap(), "value"); // done: never blocks
+/// t.join().unwrap();
+/// ```
 #[must_use = "futures do nothing unless polled"]
 pub struct Done<T, J: ?Sized + Job<T> = dyn Job<T>> {
     task: Option<Arc<FutureTask<T, J>>>,
@@ -174,6 +200,17 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
     /// Wait asynchronously: a future that resolves to the outcome. Wakers live on the same waiter
     /// stack as blocked threads; re-polling with a new waker replaces the old one; dropping the
     /// future unlinks it.
+    ///
+    /// ```
+    /// use futures::{executor::block_on, FutureExt};
+    /// use futuretask::{FutureTask, GetError};
+    ///
+    /// let task = FutureTask::<u8, _>::pending();
+    /// assert!(task.wait_async().now_or_never().is_none()); // polled once, then dropped
+    /// assert_eq!(task.waiter_stack_len(), 0); // the dropped future unlinked its waker
+    /// task.cancel(false);
+    /// assert!(matches!(block_on(task.wait_async()), Err(GetError::Cancelled)));
+    /// ```
     pub fn wait_async(&self) -> Wait<'_, T, J> {
         Wait {
             task: self,
@@ -182,6 +219,18 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
     }
 
     /// An owning future that resolves to this task once it is done.
+    ///
+    /// ```
+    /// use futures::executor::block_on;
+    /// use futuretask::FutureTask;
+    /// use std::sync::Arc;
+    ///
+    /// let task = FutureTask::arc(|| 3);
+    /// let done = Arc::clone(&task).done();
+    /// task.run();
+    /// let same = block_on(done);
+    /// assert!(Arc::ptr_eq(&same, &task) && same.is_done());
+    /// ```
     pub fn done(self: Arc<Self>) -> Done<T, J> {
         Done {
             task: Some(self),
