@@ -23,12 +23,55 @@ thread_local! {
 ///
 /// Returns `false` outside of a task's closure. A closure that blocks should poll this, or park in
 /// a loop that checks it (the canceller unparks the runner).
+///
+/// ```
+/// use futuretask::{interrupted, FutureTask};
+/// use std::{sync::mpsc, thread};
+///
+/// assert!(!interrupted()); // outside a task's closure
+/// let (started, on_start) = mpsc::channel();
+/// let task = FutureTask::new(move || {
+///     started.send(()).unwrap();
+///     while !interrupted() {
+///         thread::park(); // `cancel(true)` unparks this thread
+///     }
+/// });
+/// thread::scope(|s| {
+///     let runner = s.spawn(|| task.run());
+///     on_start.recv().unwrap();
+///     assert!(task.cancel(true));
+///     assert!(runner.join().unwrap()); // the closure saw the interrupt and returned
+/// });
+/// assert!(task.snapshot().interrupted());
+/// ```
 pub fn interrupted() -> bool {
     current_state().is_some_and(p::is_interrupted)
 }
 
 /// Whether the task this thread is running was cancelled in any way (with or without interrupt);
 /// its result will be discarded, so a cooperative closure may stop early.
+///
+/// ```
+/// use futuretask::{cancelled, interrupted, FutureTask};
+/// use std::{sync::mpsc, thread};
+///
+/// assert!(!cancelled()); // outside a task's closure
+/// let (started, on_start) = mpsc::channel();
+/// let (saw, on_saw) = mpsc::channel();
+/// let task = FutureTask::new(move || {
+///     started.send(()).unwrap();
+///     while !cancelled() {
+///         thread::yield_now(); // a plain cancel does not unpark: poll
+///     }
+///     saw.send(interrupted()).unwrap();
+/// });
+/// thread::scope(|s| {
+///     s.spawn(|| task.run());
+///     on_start.recv().unwrap();
+///     assert!(task.cancel(false));
+/// });
+/// assert!(!on_saw.recv().unwrap()); // cancelled, but not interrupted
+/// ```
 pub fn cancelled() -> bool {
     current_state().is_some_and(p::is_cancelled)
 }
