@@ -49,9 +49,38 @@ use std::time::Duration;
 /// The handle [`ThreadPool::submit`] returns: the task itself, type-erased over its closure.
 /// `get`, `get_timeout`, `try_get`, `cancel`, `add_done_callback`, `wait_async` and `done` are
 /// [`FutureTask`]'s.
+///
+/// ```
+/// use futuretask::executor::{TaskHandle, ThreadPool};
+/// use std::sync::Arc;
+///
+/// let pool = ThreadPool::new(1).unwrap();
+/// let h: TaskHandle<u8> = pool.submit(|| 1).unwrap();
+/// let other_reader = Arc::clone(&h); // a plain `Arc`: share it freely
+/// assert_eq!(*h.get().unwrap(), 1);
+/// assert!(other_reader.is_done());
+/// ```
 pub type TaskHandle<T> = Arc<FutureTask<T>>;
 
 /// What a submission does when the bounded queue is full.
+///
+/// ```
+/// use futuretask::executor::{Policy, ThreadPool};
+/// use std::thread;
+///
+/// assert_eq!(Policy::default(), Policy::Block);
+/// let pool = ThreadPool::builder().workers(1).queue_bound(1).when_full(Policy::CallerRuns);
+/// let pool = pool.build().unwrap();
+/// let (tx, rx) = std::sync::mpsc::channel::<()>();
+/// pool.execute(move || drop(rx.recv())).unwrap(); // occupies the only worker
+/// while pool.queued() != 0 {
+///     thread::yield_now();
+/// }
+/// pool.execute(|| {}).unwrap(); // fills the queue
+/// let here = pool.submit(|| thread::current().id()).unwrap(); // full: runs right here
+/// assert_eq!(*here.try_get().unwrap().unwrap(), thread::current().id());
+/// drop(tx);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Policy {
     /// Block the submitter until there is room (or the pool shuts down, which rejects).
@@ -65,6 +94,16 @@ pub enum Policy {
 }
 
 /// Why a [`Builder`] (or [`crate::executor::Map::window`]) refused its arguments.
+///
+/// ```
+/// use futuretask::executor::{BuildError, Policy, ThreadPool};
+///
+/// let zero = ThreadPool::new(0).unwrap_err();
+/// assert!(matches!(zero, BuildError::ZeroWorkers));
+/// assert_eq!(zero.to_string(), "a thread pool needs at least one worker");
+/// let no_queue = ThreadPool::builder().queue_bound(0).when_full(Policy::Block).build();
+/// assert!(matches!(no_queue, Err(BuildError::ZeroQueueBound)));
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum BuildError {
@@ -130,6 +169,23 @@ impl std::error::Error for BuildError {
 }
 
 /// Why a submission was refused.
+///
+/// ```
+/// use futuretask::executor::{Policy, RejectReason, ThreadPool};
+///
+/// let pool = ThreadPool::builder().workers(1).queue_bound(1).when_full(Policy::Reject);
+/// let pool = pool.build().unwrap();
+/// let (tx, rx) = std::sync::mpsc::channel::<()>();
+/// pool.execute(move || drop(rx.recv())).unwrap(); // occupies the only worker
+/// while pool.queued() != 0 {
+///     std::thread::yield_now();
+/// }
+/// pool.execute(|| {}).unwrap(); // fills the queue
+/// assert_eq!(pool.execute(|| {}).unwrap_err().reason, RejectReason::QueueFull);
+/// drop(tx);
+/// pool.shutdown();
+/// assert_eq!(pool.execute(|| {}).unwrap_err().reason, RejectReason::Shutdown);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RejectReason {
     /// The pool was shut down (`shutdown`, `shutdown_now` or drop) before the submission.
@@ -139,6 +195,16 @@ pub enum RejectReason {
 }
 
 /// A refused submission: the closure is handed back, never dropped silently (I10).
+///
+/// ```
+/// use futuretask::executor::{RejectReason, ThreadPool};
+///
+/// let pool = ThreadPool::new(1).unwrap();
+/// pool.shutdown();
+/// let refused = pool.submit(|| 40 + 2).unwrap_err();
+/// assert_eq!(refused.reason, RejectReason::Shutdown);
+/// assert_eq!((refused.task)(), 42); // the closure comes back, never lost
+/// ```
 pub struct Rejected<F> {
     /// The closure that was not queued.
     pub task: F,
@@ -148,6 +214,15 @@ pub struct Rejected<F> {
 
 impl<F> Rejected<F> {
     /// The closure that was not queued.
+    ///
+    /// ```
+    /// use futuretask::executor::ThreadPool;
+    ///
+    /// let pool = ThreadPool::new(1).unwrap();
+    /// pool.shutdown();
+    /// let f = pool.submit(|| "still callable").unwrap_err().into_inner();
+    /// assert_eq!(f(), "still callable");
+    /// ```
     pub fn into_inner(self) -> F {
         self.task
     }
@@ -174,10 +249,36 @@ impl<F> std::error::Error for Rejected<F> {}
 
 /// A queued task that never ran, as reported by [`ThreadPool::shutdown_now`]. It has already been
 /// cancelled (its waiters and callbacks were woken).
+///
+/// ```
+/// use futuretask::{executor::ThreadPool, State};
+///
+/// let pool = ThreadPool::new(1).unwrap();
+/// let (tx, rx) = std::sync::mpsc::channel::<()>();
+/// pool.execute(move || drop(rx.recv())).unwrap(); // occupies the only worker
+/// let queued = pool.submit(|| 1).unwrap();
+/// let unstarted = pool.shutdown_now();
+/// drop(tx);
+/// assert!(unstarted.iter().any(|u| u.is(&*queued) && u.state() == State::Cancelled));
+/// assert!(queued.is_cancelled()); // its waiters were released
+/// ```
 pub struct Unstarted(Arc<dyn Runnable>);
 
 impl Unstarted {
     /// Whether this is the task behind `handle` (identity, e.g. against a [`TaskHandle`]).
+    ///
+    /// ```
+    /// use futuretask::executor::ThreadPool;
+    ///
+    /// let pool = ThreadPool::new(1).unwrap();
+    /// let (tx, rx) = std::sync::mpsc::channel::<()>();
+    /// pool.execute(move || drop(rx.recv())).unwrap();
+    /// let (a, b) = (pool.submit(|| 'a').unwrap(), pool.submit(|| 'b').unwrap());
+    /// let unstarted = pool.shutdown_now();
+    /// drop(tx);
+    /// let last = unstarted.last().unwrap(); // the queue, in order
+    /// assert!(last.is(&*b) && !last.is(&*a));
+    /// ```
     pub fn is<T, J: ?Sized + Job<T>>(&self, handle: &FutureTask<T, J>) -> bool {
         std::ptr::eq(
             Arc::as_ptr(&self.0) as *const (),
@@ -187,6 +288,18 @@ impl Unstarted {
 
     /// The task's state ([`State::Cancelled`], unless someone ran it by hand through its handle
     /// before `shutdown_now` got to it).
+    ///
+    /// ```
+    /// use futuretask::{executor::ThreadPool, State};
+    ///
+    /// let pool = ThreadPool::new(1).unwrap();
+    /// let (tx, rx) = std::sync::mpsc::channel::<()>();
+    /// pool.execute(move || drop(rx.recv())).unwrap();
+    /// pool.execute(|| {}).unwrap();
+    /// let unstarted = pool.shutdown_now();
+    /// drop(tx);
+    /// assert!(unstarted.iter().all(|u| u.state() == State::Cancelled));
+    /// ```
     pub fn state(&self) -> State {
         self.0.task_state()
     }
@@ -224,6 +337,20 @@ impl Unstarted {
 /// The closure of a task that [`ThreadPool::shutdown_now`] cancelled before it started, taken
 /// back with [`Unstarted::into_job`]. `Send`: run it on any thread, at most once; dropping it
 /// drops the closure.
+///
+/// ```
+/// use futuretask::executor::{ThreadPool, UnstartedJob};
+///
+/// let pool = ThreadPool::new(1).unwrap();
+/// let (tx, rx) = std::sync::mpsc::channel::<()>();
+/// pool.execute(move || drop(rx.recv())).unwrap();
+/// pool.execute(|| println!("reclaimed")).unwrap();
+/// let unstarted = pool.shutdown_now().into_iter();
+/// let jobs: Vec<UnstartedJob> = unstarted.filter_map(|u| u.into_job()).collect();
+/// drop(tx);
+/// assert!(!jobs.is_empty());
+/// drop(jobs); // dropping a job drops its closure unrun
+/// ```
 pub struct UnstartedJob(Box<dyn ReclaimedJob>);
 
 impl UnstartedJob {
@@ -260,6 +387,19 @@ impl fmt::Debug for Unstarted {
 }
 
 /// Configures a [`ThreadPool`]: `ThreadPool::builder().workers(4).name_prefix("io").build()`.
+///
+/// ```
+/// use futuretask::executor::{Policy, ThreadPool};
+///
+/// let pool = ThreadPool::builder()
+///     .workers(2)
+///     .name_prefix("io")
+///     .queue_bound(64)
+///     .when_full(Policy::Reject)
+///     .build()
+///     .unwrap();
+/// assert_eq!((pool.workers(), pool.name_prefix()), (2, "io"));
+/// ```
 #[derive(Debug, Clone)]
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct Builder {
@@ -283,12 +423,28 @@ impl Default for Builder {
 impl Builder {
     /// Number of worker threads (default: the available parallelism; 2 under a model checker).
     /// Zero is refused by [`build`](Builder::build).
+    ///
+    /// ```
+    /// use futuretask::executor::{BuildError, ThreadPool};
+    ///
+    /// assert_eq!(ThreadPool::builder().workers(3).build().unwrap().workers(), 3);
+    /// let none = ThreadPool::builder().workers(0).build();
+    /// assert!(matches!(none, Err(BuildError::ZeroWorkers)));
+    /// ```
     pub fn workers(mut self, n: usize) -> Self {
         self.workers = Some(n);
         self
     }
 
     /// Worker thread names are `{prefix}-{index}` (default prefix `futuretask-worker`).
+    ///
+    /// ```
+    /// use futuretask::executor::ThreadPool;
+    ///
+    /// let pool = ThreadPool::builder().workers(1).name_prefix("db").build().unwrap();
+    /// let name = pool.submit(|| std::thread::current().name().map(String::from)).unwrap();
+    /// assert_eq!(name.get().unwrap().as_deref(), Some("db-0"));
+    /// ```
     pub fn name_prefix(mut self, prefix: impl Into<String>) -> Self {
         self.name_prefix = prefix.into();
         self
@@ -296,12 +452,37 @@ impl Builder {
 
     /// Bound the queue of waiting (not yet running) tasks; what happens when it is full is the
     /// [`when_full`](Builder::when_full) policy. Unbounded by default.
+    ///
+    /// ```
+    /// use futuretask::executor::{Policy, ThreadPool};
+    ///
+    /// let pool = ThreadPool::builder().workers(1).queue_bound(2).when_full(Policy::Reject);
+    /// let pool = pool.build().unwrap();
+    /// let (tx, rx) = std::sync::mpsc::channel::<()>();
+    /// pool.execute(move || drop(rx.recv())).unwrap(); // occupies the only worker
+    /// while pool.queued() != 0 {
+    ///     std::thread::yield_now();
+    /// }
+    /// assert!(pool.execute(|| {}).is_ok() && pool.execute(|| {}).is_ok());
+    /// assert!(pool.execute(|| {}).is_err()); // a third would exceed the bound
+    /// drop(tx);
+    /// ```
     pub fn queue_bound(mut self, n: usize) -> Self {
         self.queue_bound = Some(n);
         self
     }
 
     /// The policy for a full bounded queue (default [`Policy::Block`]).
+    ///
+    /// ```
+    /// use futuretask::executor::{Policy, ThreadPool};
+    ///
+    /// let pool = ThreadPool::builder().workers(1).queue_bound(1).when_full(Policy::Block);
+    /// let pool = pool.build().unwrap();
+    /// // A submitter blocks while the queue is full; here it never is for long.
+    /// let all: Vec<_> = (0..4).map(|i| pool.submit(move || i).unwrap()).collect();
+    /// assert_eq!(all.iter().map(|h| *h.get().unwrap()).sum::<i32>(), 6);
+    /// ```
     pub fn when_full(mut self, policy: Policy) -> Self {
         self.policy = policy;
         self
@@ -410,6 +591,17 @@ fn default_workers() -> usize {
 ///   the running ones (cooperatively, see [`crate::interrupted`]).
 /// * Dropping the pool shuts it down and joins the workers after the queue drained (Python's
 ///   `with ThreadPoolExecutor() as pool:`).
+///
+/// ```
+/// use futuretask::executor::ThreadPool;
+///
+/// let pool = ThreadPool::new(2).unwrap();
+/// let bad = pool.submit(|| -> u8 { panic!("task bug") }).unwrap();
+/// assert!(bad.get().is_err()); // the panic fails its own future...
+/// let good = pool.submit(|| 2).unwrap();
+/// assert_eq!(*good.get().unwrap(), 2); // ...and the worker goes on
+/// drop(pool); // shuts down and joins the workers
+/// ```
 pub struct ThreadPool {
     shared: Arc<Shared>,
     threads: Mutex<Vec<JoinHandle<()>>>,
@@ -749,26 +941,70 @@ impl ThreadPool {
         (isize::MAX as usize / std::mem::size_of::<QueuedJob>() / 2).next_power_of_two();
 
     /// A pool of `workers` threads with an unbounded queue. Zero workers is an error.
+    ///
+    /// ```
+    /// use futuretask::executor::ThreadPool;
+    ///
+    /// let pool = ThreadPool::new(2).unwrap();
+    /// assert_eq!(pool.workers(), 2);
+    /// assert!(ThreadPool::new(0).is_err());
+    /// ```
     pub fn new(workers: usize) -> Result<ThreadPool, BuildError> {
         ThreadPool::builder().workers(workers).build()
     }
 
     /// A [`Builder`] with the defaults: available parallelism, unbounded queue.
+    ///
+    /// ```
+    /// use futuretask::executor::ThreadPool;
+    ///
+    /// let pool = ThreadPool::builder().workers(1).build().unwrap();
+    /// assert_eq!(pool.name_prefix(), "futuretask-worker"); // the default
+    /// assert!(!pool.is_shutdown());
+    /// ```
     pub fn builder() -> Builder {
         Builder::default()
     }
 
     /// Number of worker threads.
+    ///
+    /// ```
+    /// use futuretask::executor::ThreadPool;
+    ///
+    /// assert_eq!(ThreadPool::new(3).unwrap().workers(), 3);
+    /// ```
     pub fn workers(&self) -> usize {
         self.workers
     }
 
     /// The worker thread name prefix.
+    ///
+    /// ```
+    /// use futuretask::executor::ThreadPool;
+    ///
+    /// let pool = ThreadPool::builder().workers(1).name_prefix("cpu").build().unwrap();
+    /// assert_eq!(pool.name_prefix(), "cpu");
+    /// ```
     pub fn name_prefix(&self) -> &str {
         &self.name_prefix
     }
 
     /// Number of tasks waiting in the queue (not yet started).
+    ///
+    /// ```
+    /// use futuretask::executor::ThreadPool;
+    ///
+    /// let pool = ThreadPool::new(1).unwrap();
+    /// let (tx, rx) = std::sync::mpsc::channel::<()>();
+    /// pool.execute(move || drop(rx.recv())).unwrap(); // occupies the only worker
+    /// while pool.queued() != 0 {
+    ///     std::thread::yield_now();
+    /// }
+    /// let waiting = [pool.submit(|| 1).unwrap(), pool.submit(|| 2).unwrap()];
+    /// assert_eq!(pool.queued(), 2); // not started yet
+    /// drop(tx);
+    /// assert!(waiting.iter().all(|h| h.get().is_ok()));
+    /// ```
     pub fn queued(&self) -> usize {
         self.shared.queue.len()
     }
@@ -779,6 +1015,19 @@ impl ThreadPool {
     /// After shutdown — or with a full queue under [`Policy::Reject`] — the closure comes back in
     /// `Err(Rejected { task, reason })`. Under [`Policy::Block`] a full queue blocks the caller;
     /// under [`Policy::CallerRuns`] the caller runs the task and gets a finished handle.
+    ///
+    /// ```
+    /// use futuretask::executor::ThreadPool;
+    /// use futuretask::GetError;
+    ///
+    /// let pool = ThreadPool::new(2).unwrap();
+    /// let ok = pool.submit(|| "value").unwrap();
+    /// let failed = pool.submit(|| -> u8 { panic!("bug") }).unwrap();
+    /// assert_eq!(*ok.get().unwrap(), "value");
+    /// assert!(matches!(failed.get(), Err(GetError::Failed(f)) if f.is_panic()));
+    /// pool.shutdown();
+    /// assert!(pool.submit(|| 1).is_err()); // refused after shutdown
+    /// ```
     pub fn submit<F, T>(&self, f: F) -> Result<TaskHandle<T>, Rejected<F>>
     where
         F: FnOnce() -> T + Send + 'static,
@@ -790,6 +1039,16 @@ impl ThreadPool {
 
     /// Fire and forget. A panic is reported by the panic hook and contained: the worker goes on.
     /// Refused like [`submit`](ThreadPool::submit), with the closure handed back.
+    ///
+    /// ```
+    /// use futuretask::executor::ThreadPool;
+    ///
+    /// let pool = ThreadPool::new(1).unwrap();
+    /// let (tx, rx) = std::sync::mpsc::channel();
+    /// pool.execute(|| panic!("contained")).unwrap(); // reported, the worker survives
+    /// pool.execute(move || tx.send(5).unwrap()).unwrap();
+    /// assert_eq!(rx.recv().unwrap(), 5);
+    /// ```
     pub fn execute<F>(&self, f: F) -> Result<(), Rejected<F>>
     where
         F: FnOnce() + Send + 'static,
@@ -872,6 +1131,17 @@ impl ThreadPool {
     /// Stop accepting tasks; queued and running tasks still run, then the workers leave. Does not
     /// wait (see [`await_termination`](ThreadPool::await_termination), or drop the pool).
     /// Idempotent.
+    ///
+    /// ```
+    /// use futuretask::executor::ThreadPool;
+    ///
+    /// let pool = ThreadPool::new(1).unwrap();
+    /// let queued = pool.submit(|| 3).unwrap();
+    /// pool.shutdown();
+    /// pool.shutdown(); // idempotent
+    /// assert!(pool.is_shutdown() && pool.execute(|| {}).is_err());
+    /// assert_eq!(*queued.get().unwrap(), 3); // accepted tasks still run
+    /// ```
     pub fn shutdown(&self) {
         self.shared.shut_down();
     }
@@ -881,6 +1151,25 @@ impl ThreadPool {
     /// [`crate::interrupted`] and its thread is unparked). Returns the tasks that never started,
     /// already cancelled: any a worker had taken but not yet started, then the queue in order;
     /// [`Unstarted::into_job`] takes a closure back to run it elsewhere.
+    ///
+    /// ```
+    /// use futuretask::{executor::ThreadPool, interrupted};
+    /// use std::thread;
+    ///
+    /// let pool = ThreadPool::new(1).unwrap();
+    /// let (started, on_start) = std::sync::mpsc::channel();
+    /// let running = pool.submit(move || {
+    ///     started.send(()).unwrap();
+    ///     while !interrupted() {
+    ///         thread::park(); // `shutdown_now` unparks it
+    ///     }
+    /// }).unwrap();
+    /// let queued = pool.submit(|| 2).unwrap();
+    /// on_start.recv().unwrap();
+    /// let unstarted = pool.shutdown_now();
+    /// assert!(unstarted.len() == 1 && unstarted[0].is(&*queued));
+    /// assert!(queued.is_cancelled() && running.snapshot().interrupted());
+    /// ```
     pub fn shutdown_now(&self) -> Vec<Unstarted> {
         let sh = &*self.shared;
         let (queued, running): (Vec<QueuedJob>, Vec<Arc<dyn Runnable>>) = {
@@ -974,6 +1263,18 @@ impl ThreadPool {
     /// too large for the clock waits without a deadline). Returns whether it terminated. Called
     /// from one of this pool's own workers it returns `false` at once (that worker is still
     /// running).
+    ///
+    /// ```
+    /// use futuretask::executor::ThreadPool;
+    /// use std::time::Duration;
+    ///
+    /// let pool = ThreadPool::new(2).unwrap();
+    /// assert!(!pool.await_termination(Duration::from_millis(1))); // not shut down
+    /// let h = pool.submit(|| 1).unwrap();
+    /// pool.shutdown();
+    /// assert!(pool.await_termination(Duration::from_secs(10)));
+    /// assert!(h.is_done() && pool.is_terminated());
+    /// ```
     pub fn await_termination(&self, timeout: Duration) -> bool {
         let sh = &*self.shared;
         if self.on_own_worker() {
@@ -996,18 +1297,48 @@ impl ThreadPool {
     }
 
     /// Whether [`shutdown`](ThreadPool::shutdown) (or `shutdown_now`, or drop) was called.
+    ///
+    /// ```
+    /// use futuretask::executor::ThreadPool;
+    ///
+    /// let pool = ThreadPool::new(1).unwrap();
+    /// assert!(!pool.is_shutdown());
+    /// pool.shutdown();
+    /// assert!(pool.is_shutdown());
+    /// ```
     pub fn is_shutdown(&self) -> bool {
         self.shared.shutdown.load(SeqCst)
     }
 
     /// Whether the pool is shut down and every worker has left (so every task ran or was
     /// cancelled).
+    ///
+    /// ```
+    /// use futuretask::executor::ThreadPool;
+    /// use std::time::Duration;
+    ///
+    /// let pool = ThreadPool::new(1).unwrap();
+    /// assert!(!pool.is_terminated());
+    /// pool.shutdown();
+    /// pool.await_termination(Duration::from_secs(10));
+    /// assert!(pool.is_terminated()); // shut down and every worker left
+    /// ```
     pub fn is_terminated(&self) -> bool {
         let s = sync::lock(&self.shared.sleep);
         self.shared.shutdown.load(SeqCst) && s.live == 0
     }
 
     /// Shut down, let the queue drain and join every worker (what dropping the pool does).
+    ///
+    /// ```
+    /// use futuretask::executor::ThreadPool;
+    ///
+    /// let pool = ThreadPool::new(1).unwrap();
+    /// let handles: Vec<_> = (1..=3).map(|i| pool.submit(move || i * i).unwrap()).collect();
+    /// pool.join(); // the queue drains first
+    /// let squares: Vec<_> = handles.iter().map(|h| *h.try_get().unwrap().unwrap()).collect();
+    /// assert_eq!(squares, [1, 4, 9]);
+    /// ```
     pub fn join(self) {
         drop(self);
     }
