@@ -51,6 +51,17 @@ struct Slot<T, J: ?Sized + Job<T>> {
 
 impl<'p, T: Send + Sync + 'static> CompletionService<'p, T> {
     /// A service that submits to `pool`.
+    ///
+    /// ```
+    /// use futuretask::executor::{CompletionService, ThreadPool};
+    ///
+    /// let pool = ThreadPool::new(2).unwrap();
+    /// let mut cs = CompletionService::new(&pool);
+    /// cs.submit(|| "a").unwrap();
+    /// assert_eq!(cs.outstanding(), 1);
+    /// assert_eq!(*cs.take().unwrap().get().unwrap(), "a");
+    /// assert!(cs.take().is_none()); // nothing outstanding: returns at once
+    /// ```
     pub fn new(pool: &'p ThreadPool) -> Self {
         CompletionService {
             pool: Some(pool),
