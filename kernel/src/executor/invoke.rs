@@ -9,6 +9,17 @@ use std::fmt;
 use std::time::Duration;
 
 /// Why [`ThreadPool::invoke_any`] has no successful task to return.
+///
+/// ```
+/// use futuretask::executor::{InvokeAnyError, ThreadPool};
+///
+/// let pool = ThreadPool::new(2).unwrap();
+/// let none = pool.invoke_any(Vec::<fn() -> u8>::new(), None);
+/// assert!(matches!(none, Err(InvokeAnyError::Empty)));
+/// let all_bad = pool.invoke_any((0..2).map(|_| || -> u8 { panic!("bad") }), None);
+/// let Err(InvokeAnyError::AllFailed(last)) = all_bad else { unreachable!() };
+/// assert!(last.get().is_err()); // the last to fail, with its error
+/// ```
 #[non_exhaustive]
 pub enum InvokeAnyError<T, F> {
     /// No tasks were given.
@@ -58,6 +69,22 @@ impl ThreadPool {
     /// If the pool refuses a task, the ones already submitted are cancelled and the refused
     /// closure comes back in the error. Do not call this from one of the pool's own tasks with
     /// every worker busy.
+    ///
+    /// ```
+    /// use futuretask::{executor::ThreadPool, interrupted};
+    /// use std::time::Duration;
+    ///
+    /// let pool = ThreadPool::new(2).unwrap();
+    /// let all = pool.invoke_all((1..=3).map(|i| move || i * 2), None).unwrap();
+    /// assert_eq!(all.iter().map(|h| *h.get().unwrap()).collect::<Vec<_>>(), [2, 4, 6]);
+    /// let stuck = || {
+    ///     while !interrupted() {
+    ///         std::thread::park(); // runs until cancelled with interrupt
+    ///     }
+    /// };
+    /// let late = pool.invoke_all([stuck], Some(Duration::from_millis(5))).unwrap();
+    /// assert!(late[0].is_cancelled()); // unfinished at the deadline: cancelled
+    /// ```
     pub fn invoke_all<I, F, T>(
         &self,
         tasks: I,
@@ -91,6 +118,18 @@ impl ThreadPool {
     /// Submit every task and return the first to succeed (Java's `invokeAny`); the others are
     /// cancelled with interrupt. If all fail (or are cancelled), the last to finish is returned
     /// in [`InvokeAnyError::AllFailed`]; with `timeout`, everything is cancelled when it passes.
+    ///
+    /// ```
+    /// use futuretask::executor::ThreadPool;
+    ///
+    /// let pool = ThreadPool::new(2).unwrap();
+    /// let tasks = (0..3).map(|i| move || {
+    ///     assert!(i != 0, "task 0 fails");
+    ///     i
+    /// });
+    /// let winner = pool.invoke_any(tasks, None).unwrap();
+    /// assert!(*winner.get().unwrap() > 0); // the first to succeed; the others are cancelled
+    /// ```
     pub fn invoke_any<I, F, T>(
         &self,
         tasks: I,
