@@ -13,6 +13,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// Why [`Map`] yielded no value for an item.
+///
+/// ```
+/// use futuretask::executor::{MapError, ThreadPool};
+///
+/// let pool = ThreadPool::new(2).unwrap();
+/// let out: Vec<_> = pool.map([1, 0, 2], |x| 10 / x).collect(); // 10 / 0 panics
+/// assert_eq!(out[0].as_ref().ok(), Some(&10));
+/// assert!(matches!(&out[1], Err(MapError::Failed(f)) if f.is_panic()));
+/// assert_eq!(out[2].as_ref().ok(), Some(&5)); // the other items go on
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum MapError {
@@ -85,6 +95,21 @@ enum Entry<R> {
 /// in flight (submitted and not yet yielded); the input is pulled only when one of them is
 /// yielded. Dropping the iterator cancels the items in flight: those that have not started never
 /// will; those already running finish (they are not interrupted) and their results are dropped.
+///
+/// ```
+/// use futuretask::executor::ThreadPool;
+/// use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+/// use std::sync::Arc;
+///
+/// let pool = ThreadPool::new(2).unwrap();
+/// let pulled = Arc::new(AtomicUsize::new(0));
+/// let p = Arc::clone(&pulled);
+/// let input = (0..100).inspect(move |_| drop(p.fetch_add(1, SeqCst)));
+/// let mut squares = pool.map(input, |x| x * x).window(2).unwrap();
+/// assert_eq!(pulled.load(SeqCst), 0); // lazy: nothing before the first `next`
+/// assert_eq!(squares.next().unwrap().unwrap(), 0);
+/// assert_eq!(pulled.load(SeqCst), 2); // at most `window` in flight
+/// ```
 #[must_use = "iterators are lazy: nothing runs until the map is iterated"]
 pub struct Map<'p, I: Iterator, F, R> {
     pool: &'p ThreadPool,
@@ -105,6 +130,15 @@ where
     R: Send + 'static,
 {
     /// At most `n` items in flight (default: twice the number of workers). Zero is refused.
+    ///
+    /// ```
+    /// use futuretask::executor::{BuildError, ThreadPool};
+    ///
+    /// let pool = ThreadPool::new(2).unwrap();
+    /// assert!(matches!(pool.map(0..3, |x| x).window(0), Err(BuildError::ZeroWindow)));
+    /// let one_at_a_time = pool.map(0..3, |x| x + 1).window(1).unwrap();
+    /// assert_eq!(one_at_a_time.map(Result::unwrap).collect::<Vec<_>>(), [1, 2, 3]);
+    /// ```
     pub fn window(mut self, n: usize) -> Result<Self, BuildError> {
         if n == 0 {
             return Err(BuildError::ZeroWindow);
@@ -116,6 +150,21 @@ where
     /// A deadline `timeout` from now (Python's `map(..., timeout=)`): an item not finished by
     /// then yields [`MapError::TimedOut`], everything in flight is cancelled with interrupt, and
     /// the iterator ends.
+    ///
+    /// ```
+    /// use futuretask::{executor::{MapError, ThreadPool}, interrupted};
+    /// use std::time::Duration;
+    ///
+    /// let pool = ThreadPool::new(1).unwrap();
+    /// let stuck = |_: u8| {
+    ///     while !interrupted() {
+    ///         std::thread::park(); // runs until cancelled with interrupt
+    ///     }
+    /// };
+    /// let mut it = pool.map([0, 1], stuck).timeout(Duration::from_millis(5));
+    /// assert!(matches!(it.next(), Some(Err(MapError::TimedOut))));
+    /// assert!(it.next().is_none()); // the rest was cancelled; the iterator ends
+    /// ```
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.deadline = Some(Deadline::after(timeout));
         self
@@ -255,6 +304,14 @@ impl ThreadPool {
     ///
     /// Do not call this from one of the pool's own tasks with every worker busy: the items would
     /// queue behind the caller.
+    ///
+    /// ```
+    /// use futuretask::executor::ThreadPool;
+    ///
+    /// let pool = ThreadPool::new(3).unwrap();
+    /// let lengths: Result<Vec<usize>, _> = pool.map(["a", "bb", "ccc"], str::len).collect();
+    /// assert_eq!(lengths.unwrap(), [1, 2, 3]); // input order, whatever the finishing order
+    /// ```
     pub fn map<I, F, R>(&self, items: I, f: F) -> Map<'_, I::IntoIter, F, R>
     where
         I: IntoIterator,
