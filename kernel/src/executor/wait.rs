@@ -40,16 +40,48 @@ impl TimedOut {
     }
 
     /// How many tasks were not finished (or not yet yielded) when the deadline passed.
+    ///
+    /// ```
+    /// use futuretask::{executor::as_completed, FutureTask};
+    /// use std::{sync::Arc, time::Duration};
+    ///
+    /// let (a, b) = (FutureTask::arc(|| 1), FutureTask::arc(|| 2));
+    /// a.run();
+    /// let mut it = as_completed([a, b], Some(Duration::from_millis(1)));
+    /// assert!(it.next().unwrap().is_ok()); // `a`
+    /// assert_eq!(it.next().unwrap().unwrap_err().unfinished(), 1); // `b` never ran
+    /// ```
     pub fn unfinished(&self) -> usize {
         self.unfinished
     }
 
     /// How many tasks the wait was over.
+    ///
+    /// ```
+    /// use futuretask::{executor::as_completed, FutureTask};
+    /// use std::time::Duration;
+    ///
+    /// let tasks = vec![FutureTask::arc(|| 1), FutureTask::arc(|| 2), FutureTask::arc(|| 3)];
+    /// let mut it = as_completed(tasks, Some(Duration::ZERO));
+    /// assert_eq!(it.next().unwrap().unwrap_err().total(), 3);
+    /// ```
     pub fn total(&self) -> usize {
         self.total
     }
 
     /// How many had finished: `total - unfinished`.
+    ///
+    /// ```
+    /// use futuretask::{executor::as_completed, FutureTask};
+    /// use std::time::Duration;
+    ///
+    /// let (a, b) = (FutureTask::arc(|| 1), FutureTask::arc(|| 2));
+    /// a.run();
+    /// let mut it = as_completed([a, b], Some(Duration::ZERO));
+    /// it.next(); // `a`, already done
+    /// let e = it.next().unwrap().unwrap_err();
+    /// assert_eq!((e.finished(), e.unfinished(), e.total()), (1, 1, 2));
+    /// ```
     pub fn finished(&self) -> usize {
         self.total - self.unfinished
     }
@@ -74,6 +106,19 @@ pub(crate) fn deadline_after(timeout: Option<Duration>) -> Option<Deadline> {
 
 /// Iterator returned by [`as_completed`]: each task once, as it finishes (completes, fails or is
 /// cancelled); `Err(TimedOut)` once if the deadline passes first, then the end.
+///
+/// ```
+/// use futuretask::{executor::as_completed, FutureTask};
+/// use std::sync::Arc;
+///
+/// let (first, second) = (FutureTask::arc(|| "first"), FutureTask::arc(|| "second"));
+/// second.run(); // finishes first
+/// let mut it = as_completed([Arc::clone(&first), Arc::clone(&second)], None);
+/// assert_eq!(*it.next().unwrap().unwrap().get().unwrap(), "second");
+/// first.cancel(false); // a cancellation counts as finishing
+/// assert!(it.next().unwrap().unwrap().is_cancelled());
+/// assert!(it.next().is_none());
+/// ```
 pub struct AsCompleted<T, J: ?Sized + Job<T> = dyn Job<T>> {
     tasks: Vec<Option<Arc<FutureTask<T, J>>>>,
     /// The registration of each task not yet yielded (none for one already done when watched).
@@ -92,6 +137,18 @@ pub struct AsCompleted<T, J: ?Sized + Job<T> = dyn Job<T>> {
 /// Each pending task carries one waiter node of this iterator until it is yielded; the nodes
 /// still registered are unlinked when the deadline passes and when the iterator is dropped, so
 /// polling in a loop with a short timeout leaves nothing behind (I6).
+///
+/// ```
+/// use futuretask::executor::{as_completed, ThreadPool};
+///
+/// let pool = ThreadPool::new(2).unwrap();
+/// let handles: Vec<_> = (1..=4).map(|i| pool.submit(move || i).unwrap()).collect();
+/// let mut seen: Vec<i32> = as_completed(handles, None)
+///     .map(|h| *h.unwrap().get().unwrap()) // each handle is done: `get` never blocks
+///     .collect();
+/// seen.sort();
+/// assert_eq!(seen, [1, 2, 3, 4]); // each task exactly once
+/// ```
 pub fn as_completed<T, J, I>(tasks: I, timeout: Option<Duration>) -> AsCompleted<T, J>
 where
     I: IntoIterator<Item = Arc<FutureTask<T, J>>>,
@@ -117,6 +174,19 @@ where
 
 impl<T, J: ?Sized + Job<T>> AsCompleted<T, J> {
     /// The tasks not yielded yet, in their original order.
+    ///
+    /// ```
+    /// use futuretask::{executor::as_completed, FutureTask};
+    /// use std::{sync::Arc, time::Duration};
+    ///
+    /// let (done, waiting) = (FutureTask::arc(|| 1), FutureTask::arc(|| 2));
+    /// done.run();
+    /// let mut it = as_completed([done, Arc::clone(&waiting)], Some(Duration::ZERO));
+    /// assert!(it.next().unwrap().is_ok());
+    /// assert!(it.next().unwrap().is_err()); // timed out
+    /// let pending = it.into_pending();
+    /// assert!(pending.len() == 1 && Arc::ptr_eq(&pending[0], &waiting)); // left alone
+    /// ```
     pub fn into_pending(mut self) -> Vec<Arc<FutureTask<T, J>>> {
         self.watches.clear();
         self.tasks.drain(..).flatten().collect()
@@ -167,6 +237,18 @@ impl<T, J: ?Sized + Job<T>> fmt::Debug for AsCompleted<T, J> {
 }
 
 /// When [`wait`] returns (Python's `FIRST_COMPLETED`, `FIRST_EXCEPTION`, `ALL_COMPLETED`).
+///
+/// ```
+/// use futuretask::executor::{wait, ReturnWhen};
+/// use futuretask::FutureTask;
+///
+/// let tasks = vec![FutureTask::arc(|| -> u8 { panic!("x") }), FutureTask::arc(|| 2)];
+/// tasks[0].run(); // fails; the other is still pending
+/// let (done, not_done) = wait(tasks.clone(), ReturnWhen::FirstException, None);
+/// assert_eq!((done.len(), not_done.len()), (1, 1)); // returned at the first failure
+/// let (done, _) = wait(tasks.clone(), ReturnWhen::FirstCompleted, None);
+/// assert_eq!(done.len(), 1);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ReturnWhen {
     /// As soon as any task is done (completed, failed or cancelled).
@@ -178,12 +260,35 @@ pub enum ReturnWhen {
 }
 
 /// What [`wait`] returns: `(done, not_done)` (Python's `DoneAndNotDoneFutures`).
+///
+/// ```
+/// use futuretask::executor::{wait, DoneAndNotDone, ReturnWhen};
+/// use futuretask::FutureTask;
+/// use std::time::Duration;
+///
+/// let tasks = vec![FutureTask::arc(|| 1), FutureTask::arc(|| 2)];
+/// tasks[1].run();
+/// let (done, not_done): DoneAndNotDone<i32> =
+///     wait(tasks, ReturnWhen::AllCompleted, Some(Duration::from_millis(1)));
+/// assert_eq!(*done[0].get().unwrap(), 2);
+/// assert!(!not_done[0].is_done()); // the deadline passed first
+/// ```
 pub type DoneAndNotDone<T, J = dyn Job<T>> =
     (Vec<Arc<FutureTask<T, J>>>, Vec<Arc<FutureTask<T, J>>>);
 
 /// Wait for `tasks` until `when` holds or `timeout` passes; returns `(done, not_done)`, each in
 /// the original order (Python's `concurrent.futures.wait`). Returns at once if the condition
 /// already holds.
+///
+/// ```
+/// use futuretask::executor::{wait, ReturnWhen, ThreadPool};
+///
+/// let pool = ThreadPool::new(2).unwrap();
+/// let handles: Vec<_> = (0..3).map(|i| pool.submit(move || i).unwrap()).collect();
+/// let (done, not_done) = wait(handles, ReturnWhen::AllCompleted, None);
+/// assert_eq!((done.len(), not_done.len()), (3, 0));
+/// assert!(done.iter().all(|h| h.is_done())); // in the original order
+/// ```
 pub fn wait<T, J, I>(tasks: I, when: ReturnWhen, timeout: Option<Duration>) -> DoneAndNotDone<T, J>
 where
     I: IntoIterator<Item = Arc<FutureTask<T, J>>>,
