@@ -4,7 +4,8 @@
 //! into `CI.md`, between `<!-- gate-report:quick -->` (or `:full`) and `<!-- /gate-report -->`,
 //! stamped with the commit and date. `cargo xtask docs --check` (lint tier) fails when a doc
 //! states a measured number (a count of models, interleavings, states, tests, mutants, … or a
-//! time) outside such a block: a number typed by hand drifts from the next run.
+//! time) outside such a block: a number typed by hand drifts from the next run. It also fails
+//! when a public item of the kernel has no doc example (`examples.rs`).
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -187,14 +188,21 @@ pub fn check(root: &Path) -> ExitCode {
         println!("KNOB {v}: listed in CI.md, read nowhere (remove it from the table)");
         bad += 1;
     }
-    // The check must be able to fail: a planted measurement is found.
+    // Every public item of the kernel has a doc example (`examples.rs`).
+    let (examples, missing, examples_self_test) = crate::examples::check(root);
+    for m in &missing {
+        println!("NO-EXAMPLE {m}: a public item whose doc comment has no example (no ``` block)");
+    }
+    // The check must be able to fail: a planted measurement is found, and so are the planted
+    // items without an example.
     let planted = hand_typed("loom took 250 s over 3,696,969 interleavings\n");
+    let self_test = planted.len() + usize::from(examples_self_test);
     println!(
-        "FT-DOCS docs={} hand_typed={bad} self_test={}",
+        "FT-DOCS docs={} hand_typed={bad} examples={examples} missing={} self_test={self_test}",
         DOCS.len(),
-        planted.len()
+        missing.len()
     );
-    if bad == 0 && planted.len() == 1 {
+    if bad == 0 && missing.is_empty() && self_test == 2 {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

@@ -19,6 +19,7 @@
 
 mod correspond;
 mod docs;
+mod examples;
 mod mutants;
 mod plan;
 mod report;

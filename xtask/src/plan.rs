@@ -218,7 +218,7 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
                 tier: 1,
                 tier_name: "lint",
                 name: "docs state no hand-typed measurements".into(),
-                covers: "numbers come from the report".into(),
+                covers: "numbers come from the report; a doc example on every public item".into(),
                 cmd: cargo(&["xtask", "docs", "--check"]),
                 env: vec![],
                 count: Count::None,
