@@ -309,6 +309,29 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
         budget_s: if o.quick { 600 } else { 1800 },
     });
     v.push(Check {
+        tier: 3,
+        tier_name: "loom",
+        name: "user crate under loom (sees the kernel's interleavings)".into(),
+        covers: "public API, downstream loom tests".into(),
+        cmd: cargo(&[
+            "test",
+            "-p",
+            "futuretask-user-example",
+            "--release",
+            "--test",
+            "loom",
+            "--",
+            "--nocapture",
+        ]),
+        env: vec![
+            ("RUSTFLAGS".into(), "--cfg loom".into()),
+            ("CARGO_TARGET_DIR".into(), t("loom")),
+        ],
+        count: Count::CargoTests,
+        skip: missing(root, "examples/user-crate/Cargo.toml"),
+        budget_s: 120,
+    });
+    v.push(Check {
         tier: 4,
         tier_name: "shuttle",
         name: "shuttle models (PCT + random)".into(),
@@ -333,6 +356,28 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
         },
         skip: missing(root, "models/Cargo.toml"),
         budget_s: if o.quick { 300 } else { 1200 },
+    });
+    v.push(Check {
+        tier: 4,
+        tier_name: "shuttle",
+        name: "user crate under shuttle (sees the kernel's interleavings)".into(),
+        covers: "public API, downstream shuttle tests".into(),
+        cmd: cargo(&[
+            "test",
+            "-p",
+            "futuretask-user-example",
+            "--features",
+            "shuttle",
+            "--release",
+            "--test",
+            "shuttle",
+            "--",
+            "--nocapture",
+        ]),
+        env: vec![("CARGO_TARGET_DIR".into(), t("shuttle"))],
+        count: Count::CargoTests,
+        skip: missing(root, "examples/user-crate/Cargo.toml"),
+        budget_s: 120,
     });
     v.push(Check {
         tier: 5,
