@@ -214,6 +214,11 @@ plan() {
         echo "shuttle inbox_storm"
         echo "miri -"
         echo "tests" ;;
+    inbox_interrupt_checked_once) # I12/N4: a consumer parked in the inbox sleeps through its interrupt
+        echo "loom interrupted_inbox_consumer interrupted_inbox_post_race"
+        echo "shuttle -"
+        echo "miri -"
+        echo "tests" ;;
     tail_relaxed) # I10/Q1: a slot published without Release (a weak-memory bug)
         echo "loom executor::submit_drop executor::submit_shutdown"
         echo "miri pool_push_pop_grow"

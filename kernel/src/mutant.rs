@@ -132,6 +132,10 @@ pub const ALL: &[(&str, &str)] = &[
         "timed_out_watch_kept",
         "I6/N3: a wait that gives up leaves its registrations on the pending tasks",
     ),
+    (
+        "inbox_interrupt_checked_once",
+        "I12/N4: the inbox consumer checks its run's interrupt only before its first sleep",
+    ),
 ];
 
 /// Whether the mutant `name` is compiled in.

@@ -1,11 +1,11 @@
 //! loom models of the executor's waits on many tasks (the completion inbox, `executor/inbox.rs`:
-//! hand-offs N1 register × complete, N2 post × sleep, N3 give up × complete) and of a blocking
-//! wait inside a run that is cancelled with interrupt (I12). Same harness and conventions as
+//! hand-offs N1 register × complete, N2 post × sleep, N3 give up × complete, N4 sleep ×
+//! interrupt) and of a blocking wait inside a run that is cancelled with interrupt (I12). Same harness and conventions as
 //! `loom.rs` (one spinner at a time, `FT-MODEL` line per model).
 
 #![cfg(loom)]
 
-use futuretask::executor::{as_completed, wait, ReturnWhen};
+use futuretask::executor::{as_completed, wait, CompletionService, Incomplete, ReturnWhen};
 use futuretask::{interrupted, mock_clock, FutureTask, GetError, State};
 use futuretask_models::loom_driver::{check, Bound};
 use loom::thread;
@@ -146,4 +146,110 @@ fn interrupted_getter() {
         other.set(4).unwrap();
         assert_eq!(*other.get().unwrap(), 4);
     });
+}
+
+/// What the interrupted closure's inbox wait returned: 1 the task (with value 4), 2 interrupted,
+/// 3 anything else (a timeout, or a task without its value).
+fn inbox_code(r: Option<Result<Arc<FutureTask<u32>>, Incomplete>>) -> usize {
+    match r {
+        Some(Ok(t)) if t.try_get().and_then(Result::ok) == Some(&4) => 1,
+        // The count is a snapshot: a completion published but not yet posted counts as finished.
+        Some(Err(Incomplete::Interrupted(e))) if e.total() == 1 && e.unfinished() <= 1 => 2,
+        _ => 3,
+    }
+}
+
+/// **a consumer parked in the inbox × cancel(true) of its own task** (I5, I6, I12; N4).
+/// Threads: the runner (task A's closure iterates `as_completed` over a task nobody completes
+/// while A runs: it registers, finds the inbox empty and parks), main (`cancel(true)` on A, then
+/// joins the runner, then completes `other`). Checks: `run` returns although `other` is still
+/// pending — a consumer that sleeps where the canceller's unpark does not reach it (the
+/// condition variable), or that does not re-check the interrupt after a wakeup
+/// (`inbox_interrupt_checked_once`), stays blocked and loom reports the deadlock; the consumer
+/// saw `Incomplete::Interrupted` with the right counts (or the closure never ran, cancel having
+/// won from NEW); after `run` the thread sees no interrupt; `other`'s stack is empty (the
+/// interrupted wait unlinked its registration) and `other` still completes. Only the runner
+/// spins (`run`'s INTERRUPTING wait). Bound: exhaustive.
+#[test]
+fn interrupted_inbox_consumer() {
+    check(
+        "interrupted_inbox_consumer",
+        "I5,I6,I12",
+        Bound::Exhaustive,
+        || {
+            let other: Arc<FutureTask<u32>> = Arc::new(FutureTask::<u32, _>::pending());
+            let saw = Arc::new(AtomicUsize::new(0));
+            let (o, s) = (Arc::clone(&other), Arc::clone(&saw));
+            let task = FutureTask::arc(move || {
+                s.store(inbox_code(as_completed(vec![o], None).next()), SeqCst);
+            });
+            let t = Arc::clone(&task);
+            let runner = thread::spawn(move || {
+                t.run();
+                assert!(!interrupted(), "I5: interrupt leaked past run()");
+            });
+            assert!(task.cancel(true));
+            runner.join().unwrap();
+            match saw.load(SeqCst) {
+                0 | 2 => {}
+                c => panic!("I12: the interrupted as_completed returned outcome {c}"),
+            }
+            assert_eq!(task.state(), State::Cancelled);
+            assert_eq!(
+                other.waiter_stack_len(),
+                0,
+                "I6: the interrupted wait left its node"
+            );
+            other.set(4).unwrap();
+            assert_eq!(*other.get().unwrap(), 4);
+        },
+    );
+}
+
+/// **a consumer parked in the inbox × cancel(true) of its own task × a post** (I3, I5, I6,
+/// I12; N1, N2, N4). Threads: the runner (task A's closure `take`s from a `CompletionService`
+/// watching `other`), a completer (sets `other`), main (`cancel(true)` on A, joins both).
+/// Checks: `run` returns (no lost wakeup between the post, the canceller's unpark and the
+/// consumer's park: loom reports a deadlock otherwise); the consumer got `other` with its value
+/// (the notice came first: done means done) or `Interrupted` with the right counts (or never
+/// ran), never a timeout or a task without its value; the thread sees no interrupt after `run`;
+/// `other`'s stack is empty. At most one thread spins at a time (the runner in `run`'s
+/// INTERRUPTING wait or while its dropped watch is being released; the completer while the
+/// runner's abandon holds the remover lock). Bound: preemption=2 in the quick tier, 3 in the full
+/// tier.
+#[test]
+fn interrupted_inbox_post_race() {
+    check(
+        "interrupted_inbox_post_race",
+        "I3,I5,I6,I12",
+        Bound::tiered(Bound::Preemption(2), Bound::Preemption(3)),
+        || {
+            let other: Arc<FutureTask<u32>> = Arc::new(FutureTask::<u32, _>::pending());
+            let saw = Arc::new(AtomicUsize::new(0));
+            let (o, s) = (Arc::clone(&other), Arc::clone(&saw));
+            let task = FutureTask::arc(move || {
+                let mut cs = CompletionService::detached();
+                cs.add(o);
+                let r = cs.take().map_err(Incomplete::from).transpose();
+                s.store(inbox_code(r), SeqCst);
+            });
+            let t = Arc::clone(&task);
+            let runner = thread::spawn(move || {
+                t.run();
+                assert!(!interrupted(), "I5: interrupt leaked past run()");
+            });
+            let o = Arc::clone(&other);
+            let completer = thread::spawn(move || o.set(4).unwrap());
+            // The closure may have taken `other` and returned before the cancel.
+            let cancelled = task.cancel(true);
+            runner.join().unwrap();
+            completer.join().unwrap();
+            match (cancelled, saw.load(SeqCst)) {
+                (true, 0..=2) | (false, 1) => {}
+                (_, c) => panic!("I12: the take returned outcome {c} (cancelled: {cancelled})"),
+            }
+            assert_eq!(other.waiter_stack_len(), 0, "I6: a node was left behind");
+            assert_eq!(*other.get().unwrap(), 4);
+        },
+    );
 }
