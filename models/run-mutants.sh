@@ -142,7 +142,7 @@ plan() {
         echo "miri sleepers_vs_completion"
         echo "tests" ;;
     sweeper_ignores_dirty) # I6: a stranded abandoned waiter
-        echo "loom drop_futures_unlink"
+        echo "loom drop_futures_unlink three_abandoners"
         echo "shuttle abandon_storm"
         echo "miri abandon_vs_abandon"
         echo "tests" ;;
@@ -218,6 +218,11 @@ plan() {
         echo "loom interrupted_inbox_consumer interrupted_inbox_post_race"
         echo "shuttle -"
         echo "miri -"
+        echo "tests" ;;
+    mark_dirty_skips_cas) # I6/A2: the pre-A2 shortcut; only a C11 checker sees it (the lost edge)
+        echo "loom three_abandoners"
+        echo "miri abandon_vs_abandon"
+        echo "shuttle -"
         echo "tests" ;;
     tail_relaxed) # I10/Q1: a slot published without Release (a weak-memory bug)
         echo "loom executor::submit_drop executor::submit_shutdown"

@@ -136,6 +136,10 @@ pub const ALL: &[(&str, &str)] = &[
         "inbox_interrupt_checked_once",
         "I12/N4: the inbox consumer checks its run's interrupt only before its first sleep",
     ),
+    (
+        "mark_dirty_skips_cas",
+        "I6/A2: an abandoner that finds DIRTY already set returns without its CAS on head",
+    ),
 ];
 
 /// Whether the mutant `name` is compiled in.

@@ -411,6 +411,12 @@ impl<T> WaiterStack<T> {
             match p::remove_step(addr(h)) {
                 RemoveStep::AwaitHandOff => return,
                 RemoveStep::MarkDirty(w) => {
+                    if addr(h) & p::DIRTY != 0 && mutant("mark_dirty_skips_cas") {
+                        // MUTANT: the pre-A2 shortcut ("the holder sweeps again anyway"): no CAS,
+                        // so no release edge to the holder's re-sweep (C11) — it may read this
+                        // node's old WAITING and leave it linked (I6).
+                        return;
+                    }
                     match self
                         .head
                         .compare_exchange(h, with_addr(h, w), AcqRel, Acquire)
