@@ -217,14 +217,14 @@ fn interrupted_inbox_consumer() {
 /// ran), never a timeout or a task without its value; the thread sees no interrupt after `run`;
 /// `other`'s stack is empty. At most one thread spins at a time (the runner in `run`'s
 /// INTERRUPTING wait or while its dropped watch is being released; the completer while the
-/// runner's abandon holds the remover lock). Bound: preemption=2 in the quick tier, 3 in the full
-/// tier.
+/// runner's abandon holds the remover lock). Bound: preemption=3 in the quick tier (47,731
+/// executions, ~4 s), 4 in the full tier (444,695, ~41 s); unbounded ran past 2 minutes.
 #[test]
 fn interrupted_inbox_post_race() {
     check(
         "interrupted_inbox_post_race",
         "I3,I5,I6,I12",
-        Bound::tiered(Bound::Preemption(2), Bound::Preemption(3)),
+        Bound::tiered(Bound::Preemption(3), Bound::Preemption(4)),
         || {
             let other: Arc<FutureTask<u32>> = Arc::new(FutureTask::<u32, _>::pending());
             let saw = Arc::new(AtomicUsize::new(0));
@@ -271,13 +271,14 @@ fn interrupted_inbox_post_race() {
 /// leaves an abandoner parked (loom: deadlock) or spinning (loom: branch limit) forever; the
 /// stack is empty (I6), main's waker was never woken and not leaked, `other` still completes;
 /// and, over all executions, some remover found DIRTY already set (`coverage`). Bound:
-/// preemption=1, in both tiers (the step needs one: the lock holder's, inside its sweep; main
+/// preemption=1 in the quick tier (the step needs one: the lock holder's, inside its sweep; main
 /// parks until both closures run instead of spending a preemption on it; 115,872 executions,
-/// ~11 s; preemption=2 ran past 100 s).
+/// ~10 s), 2 in the full tier (2,721,926 executions, ~260 s).
 #[test]
 fn three_abandoners() {
     let before = coverage::dirty_already_set();
-    check("three_abandoners", "I6", Bound::Preemption(1), || {
+    let bound = Bound::tiered(Bound::Preemption(1), Bound::Preemption(2));
+    check("three_abandoners", "I6", bound, || {
         let other: Arc<FutureTask<u32>> = Arc::new(FutureTask::<u32, _>::pending());
         let main = thread::current();
         let entered = Arc::new(loom::sync::atomic::AtomicUsize::new(0));
