@@ -44,11 +44,11 @@ fn java_ecs_results_come_back_in_completion_order() {
     let mut order = Vec::new();
     for i in [2, 0, 1] {
         gates[i].open();
-        order.push(*cs.take().unwrap().get().unwrap());
+        order.push(*cs.take().unwrap().unwrap().get().unwrap());
     }
     assert_eq!(order, [2, 0, 1]);
     assert!(
-        cs.take().is_none(),
+        cs.take().unwrap().is_none(),
         "nothing outstanding: take does not block"
     );
 }
@@ -80,7 +80,7 @@ fn java_ecs_first_non_null_result_cancels_the_rest() {
     }
     let mut result = None;
     for _ in 0..futures.len() {
-        if let Some(r) = *cs.take().unwrap().get().unwrap() {
+        if let Some(r) = *cs.take().unwrap().unwrap().get().unwrap() {
             result = Some(r);
             break;
         }
@@ -93,7 +93,7 @@ fn java_ecs_first_non_null_result_cancels_the_rest() {
     assert!(pool.await_termination(Duration::from_secs(5)));
     // The cancelled ones still come back, as cancelled.
     let mut cancelled = 0;
-    while let Some(f) = cs.take() {
+    while let Some(f) = cs.take().unwrap() {
         if matches!(f.get(), Err(GetError::Cancelled)) {
             cancelled += 1;
         }
@@ -108,7 +108,7 @@ fn java_tck_take_and_poll() {
     let pool = ThreadPool::new(2).unwrap();
     let mut cs = CompletionService::new(&pool);
     let h = cs.submit(|| "ok").unwrap();
-    let t = cs.take().unwrap();
+    let t = cs.take().unwrap().unwrap();
     assert!(Arc::ptr_eq(&h, &t) && t.is_done());
 
     let gate = Gate::default();
@@ -133,7 +133,7 @@ fn java_tck_take_and_poll() {
     let f = cs2.poll_timeout(Duration::from_secs(10)).unwrap().unwrap();
     assert_eq!(*f.get().unwrap(), 2);
     assert!(t0.elapsed() < Duration::from_secs(5));
-    assert_eq!(*cs.take().unwrap().get().unwrap(), "one");
+    assert_eq!(*cs.take().unwrap().unwrap().get().unwrap(), "one");
 }
 
 /// A service polled with a timeout many times keeps one node per outstanding task.

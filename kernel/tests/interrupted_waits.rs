@@ -4,10 +4,14 @@
 //! * A wait that blocks inside a task's closure (a pool task's `get` / `get_timeout` on another
 //!   task) returns `Interrupted` promptly when that task is cancelled with interrupt — by
 //!   `cancel(true)` or `shutdown_now` — so the pool terminates; outside a task nothing changes.
+//! * So does a wait on many tasks (the completion inbox): `as_completed`, `wait`,
+//!   `CompletionService::take` / `poll_timeout`, `invoke_any`, each with its interrupted error.
 //! * `run()` does not consume an unpark that another thread sent while the task was being
 //!   cancelled with interrupt.
 
-use futuretask::executor::ThreadPool;
+use futuretask::executor::{
+    as_completed, wait, CompletionService, Incomplete, InvokeAnyError, ReturnWhen, ThreadPool,
+};
 use futuretask::{interrupted, FutureTask, GetError, State, WaitError};
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::sync::{mpsc, Arc};
@@ -329,4 +333,212 @@ fn invoke_all_in_an_interrupted_task_cancels_the_rest_and_returns() {
     );
     pool.shutdown();
     assert!(pool.await_termination(PROMPT));
+}
+
+/// The executor's waits on many tasks (the completion inbox), blocked inside a pool task.
+#[derive(Clone, Copy, Debug)]
+enum Tool {
+    AsCompleted,
+    AsCompletedTimed,
+    Wait,
+    Take,
+    PollTimeout,
+    InvokeAny,
+}
+
+/// A pool task blocks in `tool` on a task nobody completes; `how` must release it promptly with
+/// the tool's interrupted error (I12), and the pool must terminate. Never hangs: if the pool does
+/// not terminate in time (the waits ignore the interrupt), the awaited task is completed to let
+/// the blocked worker go before the test fails.
+fn blocked_in_inbox_is_released(tool: Tool, how: Release) {
+    let pool = Arc::new(ThreadPool::new(3).unwrap());
+    let other = Arc::new(FutureTask::<u32, _>::pending());
+    let (tx, rx) = mpsc::channel();
+    let (o, p) = (Arc::clone(&other), Arc::clone(&pool));
+    let h = pool
+        .submit(move || {
+            let long = Some(Duration::from_secs(3600));
+            let seen = match tool {
+                Tool::AsCompleted | Tool::AsCompletedTimed => {
+                    let timeout = if matches!(tool, Tool::AsCompleted) {
+                        None
+                    } else {
+                        long
+                    };
+                    match as_completed(vec![o], timeout).next().unwrap() {
+                        Ok(_) => "value".to_owned(),
+                        Err(Incomplete::Interrupted(e)) => {
+                            format!("interrupted {}/{}", e.unfinished(), e.total())
+                        }
+                        Err(e) => format!("other error: {e}"),
+                    }
+                }
+                Tool::Wait => {
+                    let (done, not_done) = wait(vec![o], ReturnWhen::AllCompleted, None);
+                    match (done.len(), not_done.len(), interrupted()) {
+                        (0, 1, true) => "interrupted 1/1".to_owned(),
+                        r => format!("other {r:?}"),
+                    }
+                }
+                Tool::Take | Tool::PollTimeout => {
+                    let mut cs = CompletionService::detached();
+                    cs.add(o);
+                    let r = if matches!(tool, Tool::Take) {
+                        cs.take().map_err(Incomplete::from)
+                    } else {
+                        cs.poll_timeout(Duration::from_secs(3600))
+                    };
+                    match r {
+                        Ok(_) => "value".to_owned(),
+                        Err(Incomplete::Interrupted(e)) => {
+                            assert_eq!(cs.outstanding(), 1, "the service stays usable");
+                            format!("interrupted {}/{}", e.unfinished(), e.total())
+                        }
+                        Err(e) => format!("other error: {e}"),
+                    }
+                }
+                Tool::InvokeAny => {
+                    let inner = (0..2).map(|_| {
+                        let o = Arc::clone(&o);
+                        move || o.get().map_or(0, |v| *v)
+                    });
+                    match p.invoke_any(inner, None) {
+                        Err(InvokeAnyError::Interrupted) => "interrupted 1/1".to_owned(),
+                        Ok(_) => "value".to_owned(),
+                        Err(e) => format!("other error: {e}"),
+                    }
+                }
+            };
+            tx.send(seen).unwrap();
+        })
+        .unwrap();
+    let blocked_nodes = if matches!(tool, Tool::InvokeAny) {
+        2
+    } else {
+        1
+    };
+    wait_until("the task to block", || {
+        h.state() == State::Running && other.waiter_stack_len() == blocked_nodes
+    });
+    thread::sleep(Duration::from_millis(20)); // let it sleep
+    let t0 = Instant::now();
+    match how {
+        Release::CancelTrue => {
+            assert!(h.cancel(true));
+            pool.shutdown();
+        }
+        Release::ShutdownNow => {
+            assert!(pool.shutdown_now().is_empty());
+        }
+    }
+    let terminated = pool.await_termination(PROMPT);
+    let elapsed = t0.elapsed();
+    if !terminated {
+        other.set(0).unwrap(); // let the blocked worker go, then fail
+    }
+    let seen = rx.recv_timeout(PROMPT).unwrap();
+    assert!(
+        terminated,
+        "{tool:?} {how:?}: a task blocked in the inbox kept the pool alive (it saw {seen})"
+    );
+    // `shutdown_now` also cancels invoke_any's own subtasks; if their notices are queued before
+    // the consumer wakes, it reports them first (done means done): all of them cancelled.
+    let all_cancelled = matches!((tool, how), (Tool::InvokeAny, Release::ShutdownNow))
+        && seen == "other error: invoke_any: every task failed; the last: task was cancelled";
+    assert!(
+        seen == "interrupted 1/1" || all_cancelled,
+        "{tool:?} {how:?}: a distinct error: not a timeout, not the other task's outcome; saw \
+         {seen}"
+    );
+    assert!(elapsed < PROMPT);
+    assert!(!other.is_done(), "the awaited task is untouched");
+    assert_eq!(
+        other.waiter_stack_len(),
+        0,
+        "I6: the interrupted wait left its registration"
+    );
+    other.set(1).unwrap();
+}
+
+#[test]
+fn as_completed_in_a_pool_task_is_released_by_cancel_true() {
+    blocked_in_inbox_is_released(Tool::AsCompleted, Release::CancelTrue);
+}
+
+#[test]
+fn as_completed_timed_in_a_pool_task_is_released_by_shutdown_now() {
+    blocked_in_inbox_is_released(Tool::AsCompletedTimed, Release::ShutdownNow);
+}
+
+#[test]
+fn wait_in_a_pool_task_is_released_by_cancel_true() {
+    blocked_in_inbox_is_released(Tool::Wait, Release::CancelTrue);
+}
+
+#[test]
+fn completion_service_take_in_a_pool_task_is_released_by_shutdown_now() {
+    blocked_in_inbox_is_released(Tool::Take, Release::ShutdownNow);
+}
+
+#[test]
+fn completion_service_poll_in_a_pool_task_is_released_by_cancel_true() {
+    blocked_in_inbox_is_released(Tool::PollTimeout, Release::CancelTrue);
+}
+
+#[test]
+fn invoke_any_in_a_pool_task_is_released_by_cancel_true() {
+    blocked_in_inbox_is_released(Tool::InvokeAny, Release::CancelTrue);
+}
+
+#[test]
+fn invoke_any_in_a_pool_task_is_released_by_shutdown_now() {
+    blocked_in_inbox_is_released(Tool::InvokeAny, Release::ShutdownNow);
+}
+
+#[test]
+fn an_interrupted_consumer_still_takes_a_queued_notice() {
+    // Done means done: a notice already in the inbox is returned before the interrupt.
+    let done = FutureTask::arc(|| 7u32);
+    done.run();
+    let d = Arc::clone(&done);
+    let (tx, rx) = mpsc::channel();
+    let probe = FutureTask::arc(move || {
+        while !interrupted() {
+            thread::yield_now();
+        }
+        let first = as_completed(vec![Arc::clone(&d)], None).next().unwrap();
+        let mut cs = CompletionService::detached();
+        cs.add(Arc::clone(&d));
+        let taken = cs.take();
+        tx.send((
+            first.map(|t| *t.get().unwrap()).ok(),
+            taken.ok().flatten().map(|t| *t.get().unwrap()),
+        ))
+        .unwrap();
+    });
+    let p = Arc::clone(&probe);
+    let runner = thread::spawn(move || p.run());
+    wait_until("the probe to run", || probe.state() == State::Running);
+    assert!(probe.cancel(true));
+    runner.join().unwrap();
+    assert_eq!(rx.recv().unwrap(), (Some(7), Some(7)));
+}
+
+#[test]
+fn outside_a_task_the_inbox_ignores_unparks() {
+    let pending = Arc::new(FutureTask::<u32, _>::pending());
+    let p = Arc::clone(&pending);
+    let consumer = thread::spawn(move || {
+        let mut cs = CompletionService::detached();
+        cs.add(p);
+        cs.take().map(|t| t.map(|t| *t.get().unwrap()))
+    });
+    wait_until("the consumer to block", || pending.waiter_stack_len() == 1);
+    for _ in 0..20 {
+        consumer.thread().unpark();
+        thread::sleep(Duration::from_millis(2));
+    }
+    assert!(!consumer.is_finished(), "an unpark released a plain take");
+    pending.set(3).unwrap();
+    assert_eq!(consumer.join().unwrap(), Ok(Some(3)));
 }

@@ -1,13 +1,15 @@
 //! loom models of the executor's waits on many tasks (the completion inbox, `executor/inbox.rs`:
-//! hand-offs N1 register × complete, N2 post × sleep, N3 give up × complete) and of a blocking
-//! wait inside a run that is cancelled with interrupt (I12). Same harness and conventions as
+//! hand-offs N1 register × complete, N2 post × sleep, N3 give up × complete, N4 sleep ×
+//! interrupt), of a blocking wait inside a run that is cancelled with interrupt (I12), and of
+//! three abandoning waiters (A2 with DIRTY already set). Same harness and conventions as
 //! `loom.rs` (one spinner at a time, `FT-MODEL` line per model).
 
 #![cfg(loom)]
 
-use futuretask::executor::{as_completed, wait, ReturnWhen};
-use futuretask::{interrupted, mock_clock, FutureTask, GetError, State};
+use futuretask::executor::{as_completed, wait, CompletionService, Incomplete, ReturnWhen};
+use futuretask::{coverage, interrupted, mock_clock, FutureTask, GetError, State};
 use futuretask_models::loom_driver::{check, Bound};
+use futuretask_models::{drop_and_poison, poll_once, WakeProbe};
 use loom::thread;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
@@ -146,4 +148,195 @@ fn interrupted_getter() {
         other.set(4).unwrap();
         assert_eq!(*other.get().unwrap(), 4);
     });
+}
+
+/// What the interrupted closure's inbox wait returned: 1 the task (with value 4), 2 interrupted,
+/// 3 anything else (a timeout, or a task without its value).
+fn inbox_code(r: Option<Result<Arc<FutureTask<u32>>, Incomplete>>) -> usize {
+    match r {
+        Some(Ok(t)) if t.try_get().and_then(Result::ok) == Some(&4) => 1,
+        // The count is a snapshot: a completion published but not yet posted counts as finished.
+        Some(Err(Incomplete::Interrupted(e))) if e.total() == 1 && e.unfinished() <= 1 => 2,
+        _ => 3,
+    }
+}
+
+/// **a consumer parked in the inbox × cancel(true) of its own task** (I5, I6, I12; N4).
+/// Threads: the runner (task A's closure iterates `as_completed` over a task nobody completes
+/// while A runs: it registers, finds the inbox empty and parks), main (`cancel(true)` on A, then
+/// joins the runner, then completes `other`). Checks: `run` returns although `other` is still
+/// pending — a consumer that sleeps where the canceller's unpark does not reach it (the
+/// condition variable), or that does not re-check the interrupt after a wakeup
+/// (`inbox_interrupt_checked_once`), stays blocked and loom reports the deadlock; the consumer
+/// saw `Incomplete::Interrupted` with the right counts (or the closure never ran, cancel having
+/// won from NEW); after `run` the thread sees no interrupt; `other`'s stack is empty (the
+/// interrupted wait unlinked its registration) and `other` still completes. Only the runner
+/// spins (`run`'s INTERRUPTING wait). Bound: exhaustive.
+#[test]
+fn interrupted_inbox_consumer() {
+    check(
+        "interrupted_inbox_consumer",
+        "I5,I6,I12",
+        Bound::Exhaustive,
+        || {
+            let other: Arc<FutureTask<u32>> = Arc::new(FutureTask::<u32, _>::pending());
+            let saw = Arc::new(AtomicUsize::new(0));
+            let (o, s) = (Arc::clone(&other), Arc::clone(&saw));
+            let task = FutureTask::arc(move || {
+                s.store(inbox_code(as_completed(vec![o], None).next()), SeqCst);
+            });
+            let t = Arc::clone(&task);
+            let runner = thread::spawn(move || {
+                t.run();
+                assert!(!interrupted(), "I5: interrupt leaked past run()");
+            });
+            assert!(task.cancel(true));
+            runner.join().unwrap();
+            match saw.load(SeqCst) {
+                0 | 2 => {}
+                c => panic!("I12: the interrupted as_completed returned outcome {c}"),
+            }
+            assert_eq!(task.state(), State::Cancelled);
+            assert_eq!(
+                other.waiter_stack_len(),
+                0,
+                "I6: the interrupted wait left its node"
+            );
+            other.set(4).unwrap();
+            assert_eq!(*other.get().unwrap(), 4);
+        },
+    );
+}
+
+/// **a consumer parked in the inbox × cancel(true) of its own task × a post** (I3, I5, I6,
+/// I12; N1, N2, N4). Threads: the runner (task A's closure `take`s from a `CompletionService`
+/// watching `other`), a completer (sets `other`), main (`cancel(true)` on A, joins both).
+/// Checks: `run` returns (no lost wakeup between the post, the canceller's unpark and the
+/// consumer's park: loom reports a deadlock otherwise); the consumer got `other` with its value
+/// (the notice came first: done means done) or `Interrupted` with the right counts (or never
+/// ran), never a timeout or a task without its value; the thread sees no interrupt after `run`;
+/// `other`'s stack is empty. At most one thread spins at a time (the runner in `run`'s
+/// INTERRUPTING wait or while its dropped watch is being released; the completer while the
+/// runner's abandon holds the remover lock). Bound: preemption=3 in the quick tier (47,731
+/// executions, ~4 s), 4 in the full tier (444,695, ~41 s); unbounded ran past 2 minutes.
+#[test]
+fn interrupted_inbox_post_race() {
+    check(
+        "interrupted_inbox_post_race",
+        "I3,I5,I6,I12",
+        Bound::tiered(Bound::Preemption(3), Bound::Preemption(4)),
+        || {
+            let other: Arc<FutureTask<u32>> = Arc::new(FutureTask::<u32, _>::pending());
+            let saw = Arc::new(AtomicUsize::new(0));
+            let (o, s) = (Arc::clone(&other), Arc::clone(&saw));
+            let task = FutureTask::arc(move || {
+                let mut cs = CompletionService::detached();
+                cs.add(o);
+                let r = cs.take().map_err(Incomplete::from).transpose();
+                s.store(inbox_code(r), SeqCst);
+            });
+            let t = Arc::clone(&task);
+            let runner = thread::spawn(move || {
+                t.run();
+                assert!(!interrupted(), "I5: interrupt leaked past run()");
+            });
+            let o = Arc::clone(&other);
+            let completer = thread::spawn(move || o.set(4).unwrap());
+            // The closure may have taken `other` and returned before the cancel.
+            let cancelled = task.cancel(true);
+            runner.join().unwrap();
+            completer.join().unwrap();
+            match (cancelled, saw.load(SeqCst)) {
+                (true, 0..=2) | (false, 1) => {}
+                (_, c) => panic!("I12: the take returned outcome {c} (cancelled: {cancelled})"),
+            }
+            assert_eq!(other.waiter_stack_len(), 0, "I6: a node was left behind");
+            assert_eq!(*other.get().unwrap(), 4);
+        },
+    );
+}
+
+/// **three abandoning waiters** (I6; A2 with DIRTY already set). Threads: two runners, each
+/// running its own task whose closure waits in `other.get()` (inside a run: it parks), and main,
+/// the third waiter (it polls a `done()` future on `other` once, then `cancel(true)`s the two
+/// tasks, then drops its future in place and poisons it, then joins the runners). An interrupted
+/// getter abandons its node and *parks* until the node is released, so at most one thread
+/// (main's dropped future, if it is not the lock holder) yield-spins for another — the obstacle
+/// that kept this scenario out of loom, where three async droppers spin for the holder at once
+/// (the shuttle model `three_abandoners` covers that shape). One remover can hold the remover
+/// lock while a second marks DIRTY and a third finds DIRTY already set and must still CAS
+/// (ALGORITHM.md "A2 under C11"). Checks: every wait ends — a lock holder that ignored DIRTY
+/// (`sweeper_ignores_dirty`), or an abandoner that skipped its CAS on finding DIRTY
+/// (`mark_dirty_skips_cas`, whose ABANDONED store the holder's re-sweep may then not see),
+/// leaves an abandoner parked (loom: deadlock) or spinning (loom: branch limit) forever; the
+/// stack is empty (I6), main's waker was never woken and not leaked, `other` still completes;
+/// and, over all executions, some remover found DIRTY already set (`coverage`). Bound:
+/// preemption=1 in the quick tier (the step needs one: the lock holder's, inside its sweep; main
+/// parks until both closures run instead of spending a preemption on it; 115,872 executions,
+/// ~10 s), 2 in the full tier (2,721,926 executions, ~260 s).
+#[test]
+fn three_abandoners() {
+    let before = coverage::dirty_already_set();
+    let bound = Bound::tiered(Bound::Preemption(1), Bound::Preemption(2));
+    check("three_abandoners", "I6", bound, || {
+        let other: Arc<FutureTask<u32>> = Arc::new(FutureTask::<u32, _>::pending());
+        let main = thread::current();
+        let entered = Arc::new(loom::sync::atomic::AtomicUsize::new(0));
+        let tasks: Vec<_> = (0..2)
+            .map(|_| {
+                let (o, m, e) = (Arc::clone(&other), main.clone(), Arc::clone(&entered));
+                FutureTask::arc(move || {
+                    e.fetch_add(1, SeqCst);
+                    m.unpark();
+                    assert!(
+                        matches!(o.get(), Err(GetError::Interrupted)),
+                        "I12: only the interrupt ends this get"
+                    );
+                })
+            })
+            .collect();
+        let runners: Vec<_> = tasks
+            .iter()
+            .map(|t| {
+                let t = Arc::clone(t);
+                thread::spawn(move || {
+                    t.run();
+                })
+            })
+            .collect();
+        let probe = WakeProbe::new();
+        let mut fut = Box::pin(Arc::clone(&other).done());
+        assert!(poll_once(fut.as_mut(), &probe.waker()).is_pending());
+        // Cancel once both closures run (main parks: no preemption spent on letting the
+        // runners reach their `get`).
+        while entered.load(SeqCst) < 2 {
+            thread::park();
+        }
+        // Steer loom's first schedule (its DPOR does not try every reordering of a load and
+        // a CAS, see `loom.rs`): runner 1 abandons first and takes the remover lock (main
+        // yields to it); if it is preempted there, main interrupts runner 0, marks DIRTY and
+        // yields, and loom's next pick is runner 0 (the lowest runnable id), which finds DIRTY
+        // already set. (Without this order preemption=1 never reached the step.)
+        assert!(tasks[1].cancel(true));
+        thread::yield_now();
+        assert!(tasks[0].cancel(true));
+        let poisoned = drop_and_poison(fut);
+        for r in runners {
+            r.join().unwrap();
+        }
+        assert_eq!(
+            other.waiter_stack_len(),
+            0,
+            "I6: an abandoned node is still linked"
+        );
+        assert_eq!(probe.wakes(), 0);
+        assert_eq!(Arc::strong_count(&probe), 1, "a stored waker leaked");
+        other.set(1).unwrap();
+        assert_eq!(*other.get().unwrap(), 1);
+        drop(poisoned);
+    });
+    assert!(
+        coverage::dirty_already_set() > before,
+        "no execution reached a remover finding DIRTY already set"
+    );
 }

@@ -113,7 +113,7 @@ fn inbox_storm() {
             );
         }
     }
-    while let Some(t) = cs.take() {
+    while let Some(t) = cs.take().expect("not in a run: never interrupted") {
         assert!(t.is_done());
         got += 1;
     }
@@ -137,9 +137,10 @@ fn shuttle_inbox_storm() {
 /// three removers one can hold LOCKED while a second has already set DIRTY and a third finds it
 /// set (it must still CAS, see `protocol::RemoveStep::MarkDirty`). Checks: every drop returns,
 /// no waker leaks, the stack is empty before completion, completion still works; and the
-/// DIRTY-already-set step was reached in some iteration (`coverage`). loom cannot take this one:
-/// two droppers yield-spin for the lock holder at once (see `loom.rs`), which runs into loom's
-/// branch limit at any preemption bound.
+/// DIRTY-already-set step was reached in some iteration (`coverage`). loom cannot take this
+/// shape: two droppers yield-spin for the lock holder at once (see `loom.rs`), which runs into
+/// loom's branch limit at any preemption bound; the loom `three_abandoners` (`loom_waits.rs`)
+/// reaches the step with parked (interrupted) getters instead.
 fn three_abandoners() {
     let task = Arc::new(FutureTask::<u32, _>::pending());
     let droppers: Vec<_> = (0..3)

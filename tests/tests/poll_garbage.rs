@@ -112,6 +112,6 @@ fn a_million_timed_out_polls_leave_no_registration_and_no_memory() {
         .unwrap();
     assert_eq!(*first.get().unwrap(), 7);
     other.set(8).unwrap();
-    assert_eq!(*service.take().unwrap().get().unwrap(), 8);
+    assert_eq!(*service.take().unwrap().unwrap().get().unwrap(), 8);
     assert_eq!(service.outstanding(), 0);
 }

@@ -1,9 +1,9 @@
 //! [`CompletionService`]: submit tasks, take them back in the order they finish (Java's
 //! `ExecutorCompletionService`, CPython's `for f in as_completed(fs)` loop over a growing set).
 
-use super::inbox::{watch, Inbox, Watch};
+use super::inbox::{watch, Inbox, Recv, Watch};
 use super::pool::{Rejected, TaskHandle, ThreadPool};
-use super::wait::{deadline_after, TimedOut};
+use super::wait::{deadline_after, Incomplete, Interrupted, TimedOut};
 use crate::task::{FutureTask, Job};
 use std::fmt;
 use std::sync::Arc;
@@ -28,7 +28,7 @@ use std::time::Duration;
 ///     cs.submit(move || i * 10).unwrap();
 /// }
 /// let mut sum = 0;
-/// while let Some(done) = cs.take() {
+/// while let Some(done) = cs.take().unwrap() {
 ///     sum += *done.get().unwrap();
 /// }
 /// assert_eq!(sum, 60);
@@ -81,7 +81,7 @@ impl<'p, T: Send + Sync + 'static> CompletionService<'p, T> {
     /// let pool = ThreadPool::new(1).unwrap();
     /// let mut cs = CompletionService::new(&pool);
     /// let h = cs.submit(|| 5).unwrap();
-    /// assert!(std::sync::Arc::ptr_eq(&h, &cs.take().unwrap()));
+    /// assert!(std::sync::Arc::ptr_eq(&h, &cs.take().unwrap().unwrap()));
     /// ```
     pub fn submit<F>(&mut self, f: F) -> Result<TaskHandle<T>, Rejected<F>>
     where
@@ -106,7 +106,7 @@ impl<T, J: ?Sized + Job<T>> CompletionService<'static, T, J> {
     /// let mut cs = CompletionService::detached();
     /// cs.add(Arc::clone(&a));
     /// a.set(1).unwrap();
-    /// assert_eq!(*cs.take().unwrap().get().unwrap(), 1);
+    /// assert_eq!(*cs.take().unwrap().unwrap().get().unwrap(), 1);
     /// ```
     pub fn detached() -> Self {
         CompletionService {
@@ -154,23 +154,26 @@ impl<T, J: ?Sized + Job<T>> CompletionService<'_, T, J> {
         self.outstanding
     }
 
-    /// The next task to finish, blocking until one does (Java's `take`); `None` when nothing is
-    /// outstanding (where Java's would block forever).
+    /// The next task to finish, blocking until one does (Java's `take`); `Ok(None)` when nothing
+    /// is outstanding (where Java's would block forever). Called inside a task's closure, a take
+    /// that would block returns `Err(Interrupted)` once that task is cancelled with interrupt
+    /// (Java's `InterruptedException`; I12); the service stays usable.
     ///
     /// ```
     /// # use futuretask::executor::CompletionService;
     /// let mut cs = CompletionService::<u8>::detached();
-    /// assert!(cs.take().is_none());
+    /// assert!(cs.take().unwrap().is_none());
     /// ```
-    pub fn take(&mut self) -> Option<Arc<FutureTask<T, J>>> {
+    #[allow(clippy::type_complexity)]
+    pub fn take(&mut self) -> Result<Option<Arc<FutureTask<T, J>>>, Interrupted> {
         if self.outstanding == 0 {
-            return None;
+            return Ok(None);
         }
-        let i = self
-            .inbox
-            .recv(None)
-            .expect("an untimed receive returns a notice");
-        Some(self.hand_out(i))
+        match self.inbox.recv(None) {
+            Recv::Notice(i) => Ok(Some(self.hand_out(i))),
+            Recv::Interrupted => Err(Interrupted::new(self.unfinished(), self.outstanding)),
+            Recv::TimedOut => unreachable!("an untimed receive does not time out"),
+        }
     }
 
     /// A task that has finished, without blocking (Java's `poll()`); `None` if none has.
@@ -192,9 +195,11 @@ impl<T, J: ?Sized + Job<T>> CompletionService<'_, T, J> {
     }
 
     /// The next task to finish within `timeout` (Java's `poll(timeout, unit)`): `Ok(None)` when
-    /// nothing is outstanding, `Err(TimedOut)` (how many of the outstanding tasks are unfinished)
-    /// when none finished in time. The service stays usable; a timed-out poll leaves nothing
-    /// registered beyond the one node per outstanding task it already had.
+    /// nothing is outstanding, `Err(Incomplete::TimedOut)` (how many of the outstanding tasks are
+    /// unfinished) when none finished in time, `Err(Incomplete::Interrupted)` when the poll runs
+    /// inside a task's closure and that task is cancelled with interrupt (I12). The service stays
+    /// usable; a poll that gives up leaves nothing registered beyond the one node per outstanding
+    /// task it already had.
     ///
     /// ```
     /// use futuretask::{executor::CompletionService, FutureTask};
@@ -209,22 +214,24 @@ impl<T, J: ?Sized + Job<T>> CompletionService<'_, T, J> {
     pub fn poll_timeout(
         &mut self,
         timeout: Duration,
-    ) -> Result<Option<Arc<FutureTask<T, J>>>, TimedOut> {
+    ) -> Result<Option<Arc<FutureTask<T, J>>>, Incomplete> {
         if self.outstanding == 0 {
             return Ok(None);
         }
         match self.inbox.recv(deadline_after(Some(timeout))) {
-            Some(i) => Ok(Some(self.hand_out(i))),
-            None => {
-                let unfinished = self
-                    .slots
-                    .iter()
-                    .flatten()
-                    .filter(|s| !s.task.is_done())
-                    .count();
-                Err(TimedOut::new(unfinished, self.outstanding))
-            }
+            Recv::Notice(i) => Ok(Some(self.hand_out(i))),
+            Recv::TimedOut => Err(TimedOut::new(self.unfinished(), self.outstanding).into()),
+            Recv::Interrupted => Err(Interrupted::new(self.unfinished(), self.outstanding).into()),
         }
+    }
+
+    /// Outstanding tasks not done yet.
+    fn unfinished(&self) -> usize {
+        self.slots
+            .iter()
+            .flatten()
+            .filter(|s| !s.task.is_done())
+            .count()
     }
 
     fn hand_out(&mut self, i: usize) -> Arc<FutureTask<T, J>> {

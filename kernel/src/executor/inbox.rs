@@ -19,8 +19,18 @@
 //! * **N3 give up × complete**: a consumer that gives up drops its watches; a watch whose node a
 //!   completer is already releasing waits for the release (I6) and may still post — a stale
 //!   index, in an inbox nobody reads again.
+//! * **N4 sleep × interrupt** (I12): a consumer on a thread that is running a task's closure
+//!   (`interrupt::in_run`) parks instead of waiting on the condition variable, so the unpark of
+//!   a `cancel(true)` of that task (C4) reaches it, and it re-checks the run's interrupt after
+//!   every wakeup, before it sleeps again. It announces itself (`parked`) under the lock, like
+//!   N2; a producer takes the handle under the lock and unparks after it; a park permit outlives
+//!   an unpark sent before the park, so neither a notice nor the interrupt is lost. A notice
+//!   already queued is returned first (done means done); otherwise the wait ends with
+//!   [`Recv::Interrupted`]. Outside a run the consumer sleeps on the condition variable as
+//!   before: unrelated unparks of its thread neither wake it nor are consumed by it.
 
-use crate::sync::{self, Condvar, Deadline, Mutex};
+use crate::interrupt;
+use crate::sync::{self, Condvar, Deadline, Mutex, Thread};
 use crate::task::{FutureTask, Job};
 use crate::Done;
 use std::collections::VecDeque;
@@ -39,6 +49,19 @@ struct InboxState {
     ready: VecDeque<usize>,
     /// The consumer is blocked on `cv` (so a notice needs a `notify_one`).
     waiting: bool,
+    /// The consumer is parked (it waits inside a task's run, N4): a notice unparks it.
+    parked: Option<Thread>,
+}
+
+/// How [`Inbox::recv`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Recv {
+    /// The index of a finished task.
+    Notice(usize),
+    /// The deadline passed with nothing queued.
+    TimedOut,
+    /// Nothing was queued and the task this thread is running was cancelled with interrupt (I12).
+    Interrupted,
 }
 
 impl Inbox {
@@ -47,6 +70,7 @@ impl Inbox {
             state: Mutex::new(InboxState {
                 ready: VecDeque::new(),
                 waiting: false,
+                parked: None,
             }),
             cv: Condvar::new(),
         })
@@ -57,9 +81,13 @@ impl Inbox {
         let mut g = sync::lock(&self.state);
         g.ready.push_back(idx);
         let wake = g.waiting;
+        let parked = g.parked.take();
         drop(g);
         if wake {
             self.cv.notify_one();
+        }
+        if let Some(t) = parked {
+            t.unpark();
         }
     }
 
@@ -68,25 +96,46 @@ impl Inbox {
         sync::lock(&self.state).ready.pop_front()
     }
 
-    /// N2, consumer side: the next notice, or `None` once `deadline` has passed.
-    pub(crate) fn recv(&self, deadline: Option<Deadline>) -> Option<usize> {
+    /// N2 (and N4 inside a run), consumer side: the next notice; `TimedOut` once `deadline` has
+    /// passed; `Interrupted` when this thread runs a task that was cancelled with interrupt.
+    pub(crate) fn recv(&self, deadline: Option<Deadline>) -> Recv {
+        // N4: inside a run the wait is interruptible: it parks (the canceller's unpark reaches a
+        // parked thread, not a condition variable) and re-checks the interrupt after every wakeup.
+        let interruptible = interrupt::in_run();
         let mut g = sync::lock(&self.state);
         loop {
             if let Some(i) = g.ready.pop_front() {
-                return Some(i);
+                return Recv::Notice(i);
             }
-            g.waiting = true;
-            g = match deadline {
-                None => sync::wait(&self.cv, g),
+            // N4: after every wakeup, before sleeping again.
+            if interruptible && interrupt::interrupted() {
+                return Recv::Interrupted;
+            }
+            let left = match deadline {
+                None => None,
                 Some(d) => match d.remaining() {
-                    Some(left) => sync::wait_timeout(&self.cv, &self.state, g, left),
-                    None => {
-                        g.waiting = false;
-                        return None;
-                    }
+                    Some(left) => Some(left),
+                    None => return Recv::TimedOut,
                 },
             };
-            g.waiting = false;
+            if interruptible {
+                // N4: announced under the lock; the permit keeps an unpark sent before the park.
+                g.parked = Some(sync::current());
+                drop(g);
+                match left {
+                    None => sync::park(),
+                    Some(left) => sync::park_timeout(left),
+                }
+                g = sync::lock(&self.state);
+                g.parked = None;
+            } else {
+                g.waiting = true;
+                g = match left {
+                    None => sync::wait(&self.cv, g),
+                    Some(left) => sync::wait_timeout(&self.cv, &self.state, g, left),
+                };
+                g.waiting = false;
+            }
         }
     }
 }

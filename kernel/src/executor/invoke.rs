@@ -1,6 +1,6 @@
 //! [`ThreadPool::invoke_all`] and [`ThreadPool::invoke_any`] (Java's `invokeAll` / `invokeAny`).
 
-use super::inbox::{watch, Inbox};
+use super::inbox::{watch, Inbox, Recv};
 use super::job::cancel_all;
 use super::pool::{Rejected, TaskHandle, ThreadPool};
 use super::wait::deadline_after;
@@ -31,6 +31,9 @@ pub enum InvokeAnyError<T, F> {
     AllFailed(TaskHandle<T>),
     /// The pool refused a task (it is handed back); the tasks already submitted were cancelled.
     Rejected(Rejected<F>),
+    /// The caller runs a task's closure, and that task was cancelled with interrupt while it
+    /// waited (Java's `InterruptedException`; I12); every task was cancelled.
+    Interrupted,
 }
 
 impl<T, F> fmt::Debug for InvokeAnyError<T, F> {
@@ -40,6 +43,7 @@ impl<T, F> fmt::Debug for InvokeAnyError<T, F> {
             InvokeAnyError::TimedOut => f.write_str("TimedOut"),
             InvokeAnyError::AllFailed(t) => f.debug_tuple("AllFailed").field(&t.state()).finish(),
             InvokeAnyError::Rejected(r) => f.debug_tuple("Rejected").field(r).finish(),
+            InvokeAnyError::Interrupted => f.write_str("Interrupted"),
         }
     }
 }
@@ -54,6 +58,9 @@ impl<T, F> fmt::Display for InvokeAnyError<T, F> {
                 _ => f.write_str("invoke_any: every task failed"),
             },
             InvokeAnyError::Rejected(r) => write!(f, "invoke_any: {r}"),
+            InvokeAnyError::Interrupted => {
+                f.write_str("invoke_any: interrupted: the waiting task was cancelled")
+            }
         }
     }
 }
@@ -118,6 +125,8 @@ impl ThreadPool {
     /// Submit every task and return the first to succeed (Java's `invokeAny`); the others are
     /// cancelled with interrupt. If all fail (or are cancelled), the last to finish is returned
     /// in [`InvokeAnyError::AllFailed`]; with `timeout`, everything is cancelled when it passes.
+    /// Called from a task that is cancelled with interrupt while it waits, everything is
+    /// cancelled and the error is [`InvokeAnyError::Interrupted`] (I12).
     ///
     /// ```
     /// use futuretask::executor::ThreadPool;
@@ -155,9 +164,16 @@ impl ThreadPool {
         let cancel_all = || cancel_all(&handles, true).resume();
         let mut left = handles.len();
         loop {
-            let Some(i) = inbox.recv(deadline) else {
-                cancel_all();
-                return Err(InvokeAnyError::TimedOut);
+            let i = match inbox.recv(deadline) {
+                Recv::Notice(i) => i,
+                Recv::TimedOut => {
+                    cancel_all();
+                    return Err(InvokeAnyError::TimedOut);
+                }
+                Recv::Interrupted => {
+                    cancel_all();
+                    return Err(InvokeAnyError::Interrupted);
+                }
             };
             left -= 1;
             if handles[i].state() == State::Success {

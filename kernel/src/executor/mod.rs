@@ -56,4 +56,6 @@ pub use pool::{
     BuildError, Builder, Policy, RejectReason, Rejected, TaskHandle, ThreadPool, Unstarted,
     UnstartedJob,
 };
-pub use wait::{as_completed, wait, AsCompleted, DoneAndNotDone, ReturnWhen, TimedOut};
+pub use wait::{
+    as_completed, wait, AsCompleted, DoneAndNotDone, Incomplete, Interrupted, ReturnWhen, TimedOut,
+};

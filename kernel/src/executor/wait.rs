@@ -7,7 +7,7 @@
 //! times out unlinks every node it still has registered: polling with a timeout leaves nothing
 //! behind on the tasks (I6).
 
-use super::inbox::{watch, Inbox, Watch};
+use super::inbox::{watch, Inbox, Recv, Watch};
 use crate::failure::State;
 use crate::sync::Deadline;
 use crate::task::{FutureTask, Job};
@@ -99,13 +99,242 @@ impl fmt::Display for TimedOut {
 
 impl std::error::Error for TimedOut {}
 
+/// The waiting thread is running a task's closure, and that task was cancelled with interrupt
+/// (`cancel(true)`, or its pool's `shutdown_now`) while it waited: the wait gave up at once,
+/// with this many of how many tasks unfinished. The tasks waited on are left alone. The
+/// analogue of [`GetError::Interrupted`](crate::GetError::Interrupted) for the waits on many
+/// tasks (Java's `InterruptedException` from `take` / `poll` / `invokeAny`); see I12.
+///
+/// ```
+/// use futuretask::executor::{as_completed, Incomplete, ThreadPool};
+/// use futuretask::{FutureTask, State};
+/// use std::sync::{mpsc, Arc};
+///
+/// let pool = ThreadPool::new(1).unwrap();
+/// let never = Arc::new(FutureTask::<u8, _>::pending());
+/// let (tx, rx) = mpsc::channel();
+/// let waiter = pool
+///     .submit(move || tx.send(as_completed(vec![never], None).next().map(|r| r.map(drop))))
+///     .unwrap();
+/// while waiter.state() != State::Running {
+///     std::thread::yield_now();
+/// }
+/// waiter.cancel(true); // the waiting task is cancelled with interrupt
+/// let Some(Err(Incomplete::Interrupted(e))) = rx.recv().unwrap() else { panic!() };
+/// assert_eq!((e.unfinished(), e.total()), (1, 1));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Interrupted {
+    unfinished: usize,
+    total: usize,
+}
+
+impl Interrupted {
+    pub(crate) fn new(unfinished: usize, total: usize) -> Self {
+        Interrupted { unfinished, total }
+    }
+
+    /// How many tasks were not finished (or not yet yielded) when the wait was interrupted.
+    ///
+    /// ```
+    /// use futuretask::executor::{as_completed, Incomplete, ThreadPool};
+    /// use futuretask::{FutureTask, State};
+    /// use std::sync::{mpsc, Arc};
+    ///
+    /// let pool = ThreadPool::new(1).unwrap();
+    /// let never = Arc::new(FutureTask::<u8, _>::pending());
+    /// let (tx, rx) = mpsc::channel();
+    /// let waiter = pool
+    ///     .submit(move || tx.send(as_completed(vec![never], None).next().map(|r| r.map(drop))))
+    ///     .unwrap();
+    /// while waiter.state() != State::Running {
+    ///     std::thread::yield_now();
+    /// }
+    /// waiter.cancel(true); // the waiting task is cancelled with interrupt
+    /// let Some(Err(Incomplete::Interrupted(e))) = rx.recv().unwrap() else { panic!() };
+    /// assert_eq!((e.unfinished(), e.total()), (1, 1));
+    /// ```
+    pub fn unfinished(&self) -> usize {
+        self.unfinished
+    }
+
+    /// How many tasks the wait was over.
+    ///
+    /// ```
+    /// use futuretask::executor::{as_completed, Incomplete, ThreadPool};
+    /// use futuretask::{FutureTask, State};
+    /// use std::sync::{mpsc, Arc};
+    ///
+    /// let pool = ThreadPool::new(1).unwrap();
+    /// let never = Arc::new(FutureTask::<u8, _>::pending());
+    /// let (tx, rx) = mpsc::channel();
+    /// let waiter = pool
+    ///     .submit(move || tx.send(as_completed(vec![never], None).next().map(|r| r.map(drop))))
+    ///     .unwrap();
+    /// while waiter.state() != State::Running {
+    ///     std::thread::yield_now();
+    /// }
+    /// waiter.cancel(true); // the waiting task is cancelled with interrupt
+    /// let Some(Err(Incomplete::Interrupted(e))) = rx.recv().unwrap() else { panic!() };
+    /// assert_eq!((e.unfinished(), e.total()), (1, 1));
+    /// ```
+    pub fn total(&self) -> usize {
+        self.total
+    }
+}
+
+impl fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "interrupted: the waiting task was cancelled with {} (of {}) futures unfinished",
+            self.unfinished, self.total
+        )
+    }
+}
+
+impl std::error::Error for Interrupted {}
+
+/// Why a wait on many tasks ([`as_completed`], [`CompletionService::poll_timeout`](
+/// super::CompletionService::poll_timeout)) ended with tasks unfinished.
+///
+/// ```
+/// use futuretask::{executor::{as_completed, Incomplete}, FutureTask};
+/// use std::time::Duration;
+///
+/// let pending = std::sync::Arc::new(FutureTask::<u8, _>::pending());
+/// let e = as_completed(vec![pending], Some(Duration::ZERO)).next().unwrap().unwrap_err();
+/// assert!(matches!(e, Incomplete::TimedOut(_)));
+/// assert_eq!((e.unfinished(), e.total()), (1, 1));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Incomplete {
+    /// The deadline passed.
+    TimedOut(TimedOut),
+    /// The waiting thread's own run was cancelled with interrupt (I12).
+    Interrupted(Interrupted),
+}
+
+impl Incomplete {
+    /// How many tasks were not finished (or not yet yielded) when the wait ended.
+    ///
+    /// ```
+    /// use futuretask::{executor::as_completed, FutureTask};
+    /// use std::{sync::Arc, time::Duration};
+    ///
+    /// let (done, never) = (FutureTask::arc(|| 1), Arc::new(FutureTask::<i32, _>::pending()));
+    /// done.run();
+    /// let mut it = as_completed(vec![done, never as Arc<FutureTask<i32>>], Some(Duration::ZERO));
+    /// assert!(it.next().unwrap().is_ok());
+    /// let e = it.next().unwrap().unwrap_err();
+    /// assert!(e.is_timeout());
+    /// assert_eq!((e.unfinished(), e.total(), e.finished()), (1, 2, 1));
+    /// ```
+    pub fn unfinished(&self) -> usize {
+        match self {
+            Incomplete::TimedOut(e) => e.unfinished(),
+            Incomplete::Interrupted(e) => e.unfinished(),
+        }
+    }
+
+    /// How many tasks the wait was over.
+    ///
+    /// ```
+    /// use futuretask::{executor::as_completed, FutureTask};
+    /// use std::{sync::Arc, time::Duration};
+    ///
+    /// let (done, never) = (FutureTask::arc(|| 1), Arc::new(FutureTask::<i32, _>::pending()));
+    /// done.run();
+    /// let mut it = as_completed(vec![done, never as Arc<FutureTask<i32>>], Some(Duration::ZERO));
+    /// assert!(it.next().unwrap().is_ok());
+    /// let e = it.next().unwrap().unwrap_err();
+    /// assert!(e.is_timeout());
+    /// assert_eq!((e.unfinished(), e.total(), e.finished()), (1, 2, 1));
+    /// ```
+    pub fn total(&self) -> usize {
+        match self {
+            Incomplete::TimedOut(e) => e.total(),
+            Incomplete::Interrupted(e) => e.total(),
+        }
+    }
+
+    /// How many had finished: `total - unfinished`.
+    ///
+    /// ```
+    /// use futuretask::{executor::as_completed, FutureTask};
+    /// use std::{sync::Arc, time::Duration};
+    ///
+    /// let (done, never) = (FutureTask::arc(|| 1), Arc::new(FutureTask::<i32, _>::pending()));
+    /// done.run();
+    /// let mut it = as_completed(vec![done, never as Arc<FutureTask<i32>>], Some(Duration::ZERO));
+    /// assert!(it.next().unwrap().is_ok());
+    /// let e = it.next().unwrap().unwrap_err();
+    /// assert!(e.is_timeout());
+    /// assert_eq!((e.unfinished(), e.total(), e.finished()), (1, 2, 1));
+    /// ```
+    pub fn finished(&self) -> usize {
+        self.total() - self.unfinished()
+    }
+
+    /// Whether the deadline passed (as opposed to an interrupt).
+    ///
+    /// ```
+    /// use futuretask::{executor::as_completed, FutureTask};
+    /// use std::{sync::Arc, time::Duration};
+    ///
+    /// let (done, never) = (FutureTask::arc(|| 1), Arc::new(FutureTask::<i32, _>::pending()));
+    /// done.run();
+    /// let mut it = as_completed(vec![done, never as Arc<FutureTask<i32>>], Some(Duration::ZERO));
+    /// assert!(it.next().unwrap().is_ok());
+    /// let e = it.next().unwrap().unwrap_err();
+    /// assert!(e.is_timeout());
+    /// assert_eq!((e.unfinished(), e.total(), e.finished()), (1, 2, 1));
+    /// ```
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Incomplete::TimedOut(_))
+    }
+}
+
+impl From<TimedOut> for Incomplete {
+    fn from(e: TimedOut) -> Self {
+        Incomplete::TimedOut(e)
+    }
+}
+
+impl From<Interrupted> for Incomplete {
+    fn from(e: Interrupted) -> Self {
+        Incomplete::Interrupted(e)
+    }
+}
+
+impl fmt::Display for Incomplete {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Incomplete::TimedOut(e) => fmt::Display::fmt(e, f),
+            Incomplete::Interrupted(e) => fmt::Display::fmt(e, f),
+        }
+    }
+}
+
+impl std::error::Error for Incomplete {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Incomplete::TimedOut(e) => Some(e),
+            Incomplete::Interrupted(e) => Some(e),
+        }
+    }
+}
+
 /// `timeout` as a deadline: `None` when there is none or it is too large for the clock.
 pub(crate) fn deadline_after(timeout: Option<Duration>) -> Option<Deadline> {
     timeout.and_then(Deadline::after)
 }
 
 /// Iterator returned by [`as_completed`]: each task once, as it finishes (completes, fails or is
-/// cancelled); `Err(TimedOut)` once if the deadline passes first, then the end.
+/// cancelled); `Err(Incomplete::TimedOut)` once if the deadline passes first, then the end;
+/// `Err(Incomplete::Interrupted)` once, then the end, if the iterating thread runs a task that is
+/// cancelled with interrupt while it waits (I12).
 ///
 /// ```
 /// use futuretask::{executor::as_completed, FutureTask};
@@ -126,13 +355,16 @@ pub struct AsCompleted<T, J: ?Sized + Job<T> = dyn Job<T>> {
     inbox: Arc<Inbox>,
     left: usize,
     deadline: Option<Deadline>,
+    /// The wait gave up (deadline or interrupt): the iterator has ended.
     timed_out: bool,
 }
 
 /// Yield `tasks` in the order they finish (Python's `concurrent.futures.as_completed`).
-/// Tasks already finished come first. With `timeout`, an `Err(TimedOut)` is yielded if the
-/// deadline passes while some are still pending; the pending ones are left alone (see
-/// [`AsCompleted::into_pending`]). A duplicate handle is yielded once per occurrence.
+/// Tasks already finished come first. With `timeout`, an `Err(Incomplete::TimedOut)` is yielded
+/// if the deadline passes while some are still pending; the pending ones are left alone (see
+/// [`AsCompleted::into_pending`]). A duplicate handle is yielded once per occurrence. Iterated
+/// inside a task's closure, a wait that would block ends with `Err(Incomplete::Interrupted)` once
+/// that task is cancelled with interrupt (I12).
 ///
 /// Each pending task carries one waiter node of this iterator until it is yielded; the nodes
 /// still registered are unlinked when the deadline passes and when the iterator is dropped, so
@@ -194,26 +426,32 @@ impl<T, J: ?Sized + Job<T>> AsCompleted<T, J> {
 }
 
 impl<T, J: ?Sized + Job<T>> Iterator for AsCompleted<T, J> {
-    type Item = Result<Arc<FutureTask<T, J>>, TimedOut>;
+    type Item = Result<Arc<FutureTask<T, J>>, Incomplete>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.left == 0 || self.timed_out {
             return None;
         }
-        match self.inbox.recv(self.deadline) {
-            Some(i) => {
+        let interrupted = match self.inbox.recv(self.deadline) {
+            Recv::Notice(i) => {
                 self.left -= 1;
                 // The node was released (DONE): dropping the watch only frees it.
                 self.watches[i] = None;
-                Some(Ok(self.tasks[i].take().expect("each task posts once")))
+                return Some(Ok(self.tasks[i].take().expect("each task posts once")));
             }
-            None => {
-                self.timed_out = true;
-                // Give up: unlink every node still registered (I6).
-                drop(std::mem::take(&mut self.watches));
-                Some(Err(TimedOut::new(self.left, self.tasks.len())))
-            }
-        }
+            Recv::TimedOut => false,
+            Recv::Interrupted => true,
+        };
+        // Give up (the deadline passed, or this thread's run was interrupted): unlink every node
+        // still registered (I6).
+        self.timed_out = true;
+        drop(std::mem::take(&mut self.watches));
+        let total = self.tasks.len();
+        Some(Err(if interrupted {
+            Interrupted::new(self.left, total).into()
+        } else {
+            TimedOut::new(self.left, total).into()
+        }))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -280,6 +518,9 @@ pub type DoneAndNotDone<T, J = dyn Job<T>> =
 /// the original order (Python's `concurrent.futures.wait`). Returns at once if the condition
 /// already holds.
 ///
+/// Called inside a task's closure, a wait that would block returns at once, like a timeout, when
+/// that task is cancelled with interrupt (I12); [`crate::interrupted()`] then tells the two apart.
+///
 /// ```
 /// use futuretask::executor::{wait, ReturnWhen, ThreadPool};
 ///
@@ -321,11 +562,11 @@ where
         }
         while !satisfied(done, any_failed) {
             match inbox.recv(deadline) {
-                Some(i) => {
+                Recv::Notice(i) => {
                     done += 1;
                     any_failed |= failed(&tasks[i]);
                 }
-                None => break,
+                Recv::TimedOut | Recv::Interrupted => break,
             }
         }
         // Unlink the nodes of the tasks still pending before returning (I6).
