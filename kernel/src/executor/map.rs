@@ -237,14 +237,15 @@ where
             // The task's closure catches the function's panic itself, so its task cannot fail;
             // report it anyway rather than assume.
             Err(WaitError::Failed(f)) => Err(MapError::Failed(Failure::from_error(f.to_string()))),
+            // The items behind this one first (see `cancel_entries`), then this one.
             Err(WaitError::TimedOut) => {
-                task.cancel(true);
                 self.cancel_in_flight(true);
+                task.cancel(true);
                 Err(MapError::TimedOut)
             }
             Err(WaitError::Interrupted) => {
-                task.cancel(true);
                 self.cancel_in_flight(true);
+                task.cancel(true);
                 Err(MapError::Interrupted)
             }
         })
@@ -268,11 +269,13 @@ where
     }
 }
 
-/// Cancel and forget every task in flight (I11: all of them, whatever their wakers do).
+/// Cancel and forget every task in flight (I11: all of them, whatever their wakers do), newest
+/// first: the queue is FIFO, so the items not yet started are cancelled before any running one is
+/// interrupted, and a worker freed by an interrupt finds no item of this map left to start.
 fn cancel_entries<R>(in_flight: &mut VecDeque<Entry<R>>, interrupt: bool) -> Panics {
     let entries: Vec<_> = in_flight.drain(..).collect();
     cancel_all(
-        entries.iter().filter_map(|e| match e {
+        entries.iter().rev().filter_map(|e| match e {
             Entry::Task(h) => Some(h),
             Entry::Rejected(_) => None,
         }),
