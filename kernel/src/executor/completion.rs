@@ -59,8 +59,8 @@ impl<'p, T: Send + Sync + 'static> CompletionService<'p, T> {
     /// let mut cs = CompletionService::new(&pool);
     /// cs.submit(|| "a").unwrap();
     /// assert_eq!(cs.outstanding(), 1);
-    /// assert_eq!(*cs.take().unwrap().get().unwrap(), "a");
-    /// assert!(cs.take().is_none()); // nothing outstanding: returns at once
+    /// assert_eq!(*cs.take().unwrap().unwrap().get().unwrap(), "a");
+    /// assert!(cs.take().unwrap().is_none()); // nothing outstanding: returns at once
     /// ```
     pub fn new(pool: &'p ThreadPool) -> Self {
         CompletionService {
