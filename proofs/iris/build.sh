@@ -28,7 +28,7 @@ mains="complete_spec cancel_spec set_spec fail_spec run_spec await_settled_spec 
            wait_released_spec abandon_spec timed_wait_spec sweep_from_spec \
            unlock_spec sweep_spec remove_abandoned_spec push_rspec timed_wait_removing_spec \
            new_rstack_spec
-           hand_off_lbatch_spec rdrain_spec
+           hand_off_lbatch_spec rdrain_spec rclosed_handed
            new_futuretask_rspec get_timed_spec add_done_callback_rspec client_spec client_adequate"
 {
   echo "From futuretask Require Import $(for f in $files; do basename "$f" .v; done | tr '\n' ' ')."

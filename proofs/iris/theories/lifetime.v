@@ -113,7 +113,7 @@ Qed.
 Lemma release_spec γ n gl v :
   {{{ inv Nl (lnode_inv γ n gl) ∗ pend (n_g n) ∗ n_nx n ↦ v ∗ (terminal_w γ ∨ shot (l_a gl)) }}}
     release (node_val n)
-  {{{ RET #(); True }}}.
+  {{{ RET #(); handed_w (n_g n) }}}.
 Proof.
   iIntros (Φ) "(#Hn & Htok & Hnx & #Hwhy) HΦ".
   wp_lam. wp_apply (notify_lspec with "[$Hn $Htok]"). iIntros (th) "[Hpl Htr]".
@@ -280,32 +280,65 @@ Fixpoint is_llist (γ : tgn) (pv : val) (L : list node) : iProp Σ :=
   | n :: L' => ∃ pv', ⌜pv = SOMEV (node_val n)⌝ ∗ n_nx n ↦ pv' ∗ lnode_own γ n ∗ is_llist γ pv' L'
   end%I.
 
+Lemma ids_nil : ids [] = ∅.
+Proof. done. Qed.
+Lemma ids_cons n L : ids (n :: L) = {[n_g n]} ∪ ids L.
+Proof. done. Qed.
+Lemma ids_app L1 L2 : ids (L1 ++ L2) = ids L1 ∪ ids L2.
+Proof. rewrite /ids fmap_app list_to_set_app_L. done. Qed.
+
+(** Accounting of a walk that drops nodes: every node of [L] is kept in [L'] or handed off. *)
+Definition kept_or_handed (L L' : list node) : iProp Σ :=
+  ∀ g, ⌜g ∈ ids L⌝ → handed_w g ∨ ⌜g ∈ ids L'⌝.
+
+Global Instance kept_or_handed_persistent L L' : Persistent (kept_or_handed L L').
+Proof. rewrite /kept_or_handed. apply _. Qed.
+
+Lemma kept_cons n L L' : kept_or_handed L L' -∗ kept_or_handed (n :: L) (n :: L').
+Proof.
+  iIntros "#H" (g Hg). rewrite !ids_cons in Hg |- *.
+  destruct (decide (g = n_g n)) as [->|Hne]; first (iRight; iPureIntro; set_solver).
+  assert (g ∈ ids L) as HgL by set_solver.
+  iDestruct ("H" $! g HgL) as "[Hh|%Hg']"; first by iLeft. iRight. iPureIntro. set_solver.
+Qed.
+
+Lemma dropped_cons n L L' : handed_w (n_g n) -∗ kept_or_handed L L' -∗ kept_or_handed (n :: L) L'.
+Proof.
+  iIntros "#Hh #H" (g Hg). rewrite ids_cons in Hg.
+  destruct (decide (g = n_g n)) as [->|Hne]; first by iLeft.
+  iApply "H". iPureIntro. set_solver.
+Qed.
+
 (** The sweep keeps a sublist of the nodes: every node it drops was an ABANDONED waiter, and
     has been released (its whole node given back to its owner through the DONE store). *)
 Lemma sweep_from_spec γ (pred : node) (pv : val) L :
   {{{ n_nx pred ↦ pv ∗ is_llist γ pv L }}} sweep_from (node_val pred) pv
-  {{{ pv' L', RET #(); n_nx pred ↦ pv' ∗ is_llist γ pv' L' ∗ ⌜sublist L' L⌝ }}}.
+  {{{ pv' L', RET #(); n_nx pred ↦ pv' ∗ is_llist γ pv' L' ∗ ⌜sublist L' L⌝ ∗ kept_or_handed L L' }}}.
 Proof.
   iIntros (Φ) "[Hp Hl] HΦ".
   iInduction L as [|n L] "IH" forall (pred pv Φ); simpl.
-  - iDestruct "Hl" as %->. wp_rec. wp_pures. iApply ("HΦ" $! NONEV []). by iFrame.
+  - iDestruct "Hl" as %->. wp_rec. wp_pures. iApply ("HΦ" $! NONEV []). iFrame "Hp". iModIntro.
+    iSplit; first done. iSplit; first (iPureIntro; constructor).
+    iIntros (g Hg). rewrite ids_nil in Hg. set_solver.
   - iDestruct "Hl" as (pv' ->) "(Hnx & [Htok Hown] & Hl)".
     wp_rec. wp_pures. rewrite /n_next /n_iscb. wp_pures. wp_load. wp_pures.
     destruct (n_cb n) eqn:Hcb; wp_pures.
-    + wp_apply ("IH" $! n with "Hnx Hl"). iIntros (pv'' L') "(Hnx & Hl & %Hsub)".
-      iApply ("HΦ" $! _ (n :: L')). iFrame "Hp". iSplitL; last (iPureIntro; by apply sublist_skip).
+    + wp_apply ("IH" $! n with "Hnx Hl"). iIntros (pv'' L') "(Hnx & Hl & %Hsub & #Hacc)".
+      iApply ("HΦ" $! _ (n :: L')). iFrame "Hp".
+      iSplitR "Hacc"; last (iSplit; [iPureIntro; by apply sublist_skip | by iApply kept_cons]).
       iExists pv''. iFrame. iSplit; first done. rewrite Hcb. iFrame.
     + iDestruct "Hown" as (gl) "#Hn".
       wp_apply (sweep_load_spec with "[$Hn $Htok]"). iIntros (s) "[Htok Hab]".
       destruct (decide (s = ABANDONED)) as [->|Hne]; wp_pures.
       * iDestruct "Hab" as "#Hab". rewrite /n_next. wp_pures. wp_store. wp_pures.
         wp_apply (release_spec with "[$Hn $Htok $Hnx]"); first by iRight.
-        iIntros "_". wp_pures.
-        wp_apply ("IH" $! pred with "Hp Hl"). iIntros (pv'' L') "(Hp & Hl & %Hsub)".
-        iApply "HΦ". iFrame. iPureIntro. by apply sublist_cons.
+        iIntros "#Hh". wp_pures.
+        wp_apply ("IH" $! pred with "Hp Hl"). iIntros (pv'' L') "(Hp & Hl & %Hsub & #Hacc)".
+        iApply "HΦ". iFrame. iSplit; [iPureIntro; by apply sublist_cons | by iApply dropped_cons].
       * rewrite bool_decide_false; last congruence. wp_pures.
-        wp_apply ("IH" $! n with "Hnx Hl"). iIntros (pv'' L') "(Hnx & Hl & %Hsub)".
-        iApply ("HΦ" $! _ (n :: L')). iFrame "Hp". iSplitL; last (iPureIntro; by apply sublist_skip).
+        wp_apply ("IH" $! n with "Hnx Hl"). iIntros (pv'' L') "(Hnx & Hl & %Hsub & #Hacc)".
+        iApply ("HΦ" $! _ (n :: L')). iFrame "Hp".
+        iSplitR "Hacc"; last (iSplit; [iPureIntro; by apply sublist_skip | by iApply kept_cons]).
         iExists pv''. iFrame. iSplit; first done. rewrite Hcb. iFrame. iExists gl. iFrame "Hn".
 Qed.
 End sweep.

@@ -12,8 +12,11 @@
       never reach a detached node again.
     - H1–H5: each detached waiter node is released exactly once by the batch walk, with its
       [next] read first (H1) and given back with the whole node at H4; the owner frees it.
-    - F2 Close: only an empty, LOCKED-clear stack is closed; the LOCKED token goes into the
-      CLOSED branch, so no remover can lock a CLOSED stack afterwards. *)
+    - F2 Close: only an empty, LOCKED-clear stack is closed, by the completer with its last
+      batch handed off; the LOCKED token goes into the CLOSED branch, so no remover can lock a
+      CLOSED stack afterwards, and with [rclosed_handed] every pushed node is then handed off.
+    - Accounting: a Detach moves the detached nodes from the list to the completer's batch [B]
+      (the stage-2 batch variable); the next F1 finds them all handed off. *)
 From iris.algebra Require Import excl agree csum.
 From iris.base_logic.lib Require Import invariants ghost_var.
 From iris.heap_lang Require Import lang proofmode notation.
@@ -62,82 +65,117 @@ Qed.
 
 (** What one F1 load of the head tells the completer: LOCKED is set, or the flags are
     LOCKED-clear (or CLOSED) and the pointer is empty or a node. *)
-Lemma rcase_drain γ γs γl γb (pv : val) (fl : Z) :
-  ((⌜unlocked_fl fl⌝ ∗ tok γl ∗ pendingC γs ∗ (∃ b : val, ghost_var γb (1/2) b ∗ ghost_var γb (1/2) b) ∗ ∃ L, is_llist γ pv L) ∨
-   (⌜locked_fl fl⌝ ∗ pendingC γs ∗ ∃ bnd L, ghost_var γb (1/2) bnd ∗ is_lseg γ pv bnd L) ∨
-   (⌜fl = CLOSED ∧ pv = NONEV⌝ ∗ closed_w γs ∗ terminal_w γ ∗ tok γl ∗ ∃ b : val, ghost_var γb (1/2) b ∗ ghost_var γb (1/2) b)) -∗
-  ((⌜unlocked_fl fl⌝ ∗ tok γl ∗ pendingC γs ∗ (∃ b : val, ghost_var γb (1/2) b ∗ ghost_var γb (1/2) b) ∗ ∃ L, is_llist γ pv L) ∨
-   (⌜locked_fl fl⌝ ∗ pendingC γs ∗ ∃ bnd L, ghost_var γb (1/2) bnd ∗ is_lseg γ pv bnd L) ∨
-   (⌜fl = CLOSED ∧ pv = NONEV⌝ ∗ closed_w γs ∗ terminal_w γ ∗ tok γl ∗ ∃ b : val, ghost_var γb (1/2) b ∗ ghost_var γb (1/2) b)) ∗
+Lemma rcase_drain γ γs γl γb pv fl L B R :
+  rcases γ γs γl γb pv fl L B R -∗
   ⌜locked_fl fl ∨ ((unlocked_fl fl ∨ fl = CLOSED) ∧ (pv = NONEV ∨ ∃ n, pv = SOMEV (node_val n)))⌝.
 Proof.
-  iIntros "[(% & Htok & Hpc & Hbs & %L & Hl)|[(% & H)|([% %] & H)]]".
+  iIntros "[([% _] & _ & _ & _ & Hl)|[(% & _)|([% [% _]] & _)]]".
   - destruct L as [|n L]; simpl.
-    + iDestruct "Hl" as %->. iSplitL; [iLeft; iFrame; iSplit; [done|]; by iExists []|]. iPureIntro. right. eauto.
-    + iDestruct "Hl" as (pv' ->) "Hl". iSplitL; [iLeft; iFrame; iSplit; [done|]; iExists (n :: L); simpl; iExists pv'; by iFrame|].
-      iPureIntro. right. eauto.
-  - iSplitL; [iRight; iLeft; by iFrame|]. iPureIntro. by left.
-  - subst. iSplitL; [iRight; iRight; by iFrame|]. iPureIntro. right. eauto.
+    + iDestruct "Hl" as %->. iPureIntro. right. eauto.
+    + iDestruct "Hl" as (pv' ->) "_". iPureIntro. right. eauto.
+  - iPureIntro. by left.
+  - subst. iPureIntro. right. eauto.
 Qed.
 
-(** F1/F2 with a concurrent remover (I3 safety, I6, I7): run with the task terminal (K4/C6),
-    the drain waits while LOCKED is set (WaitForRemover: it takes nothing), detaches the whole
-    list when LOCKED is clear (Detach) and hands every detached node off exactly once
-    ([hand_off_lbatch_spec]), and returns only after its Close CAS (or a CLOSED head): the
-    stack is then CLOSED for good, with the LOCKED token locked inside. *)
-Lemma rdrain_spec γ γs γl γb (hd : loc) :
-  {{{ inv Nr (rstack_inv γ γs γl γb hd) ∗ terminal_w γ }}} drain #hd {{{ RET #(); closed_w γs }}}.
+(** A completer (holding [drain_tok] or its half of the batch variable) never meets CLOSED:
+    CLOSED is set only by the completer's own Close, which puts its half inside. *)
+Lemma drainer_not_closed γ γs γl γb pv fl L B R :
+  drainer γ γs -∗ ghost_var (s_B γs) (1/2) B -∗ dslot γ γs B -∗ rcases γ γs γl γb pv fl L B R -∗
+  ⌜fl ≠ CLOSED⌝.
 Proof.
-  iIntros (Φ) "[#Hinv #Ht] HΦ". iLöb as "IH".
+  iIntros "Hdr HB Hsl [([% _] & _)|[(% & _)|(_ & _ & _ & _ & HBc & _)]]".
+  1,2: iPureIntro; rewrite /unlocked_fl /locked_fl in H; lia.
+  iDestruct "Hdr" as "[Hdr|(%Bm & Hmine & _)]".
+  - iDestruct "Hsl" as "[[HB' _]|Hdr']"; first by iDestruct (ghost_var_three with "HB HB' HBc") as %[].
+    by iDestruct (tok_excl with "Hdr Hdr'") as %[].
+  - by iDestruct (ghost_var_three with "HB HBc Hmine") as %[].
+Qed.
+
+(** F1/F2 with a concurrent remover (I3 safety, I6, I7): run once by the winner with the task
+    terminal (K4/C6), the drain waits while LOCKED is set (WaitForRemover: it takes nothing),
+    detaches the whole list when LOCKED is clear (Detach; the detached nodes become its batch
+    [B]) and hands every detached node off exactly once ([hand_off_lbatch_spec]) before its next
+    F1, and returns only after its Close CAS on the empty, LOCKED-clear stack: the stack is then
+    CLOSED for good, with the LOCKED token and the completer's half of [B] locked inside. *)
+Lemma rdrain_spec γ γs γl γb (hd : loc) :
+  {{{ inv Nr (rstack_inv γ γs γl γb hd) ∗ drainer γ γs ∗ terminal_w γ }}} drain #hd
+  {{{ RET #(); closed_w γs }}}.
+Proof.
+  iIntros (Φ) "(#Hinv & Hdr & #Ht) HΦ". iLöb as "IH".
   wp_rec.
-  wp_bind (Load _). iInv Nr as (r pv fl) "(>Hhd & >#Hr & Hcase)".
-  wp_load. iDestruct (rcase_drain with "Hcase") as "[Hcase %Hk]".
-  iModIntro. iSplitL "Hhd Hcase"; first (iNext; iExists r, pv, fl; by iFrame "Hhd Hr Hcase").
+  wp_bind (Load _). iInv Nr as (r pv fl L B P R) "(>Hhd & >#Hr & >HP & >HB & >Hsl & >Hacc & Hcase)".
+  wp_load.
+  iDestruct (drainer_not_closed with "Hdr HB Hsl Hcase") as %Hnc.
+  iDestruct (rcase_drain with "Hcase") as %Hk.
+  (* normalise: the last batch (all handed off) leaves [B]; the slot holds [drain_tok] *)
+  iAssert (|==> ghost_var (s_B γs) (1/2) (∅ : gset gname) ∗ ghost_var (s_B γs) (1/2) (∅ : gset gname) ∗
+             acc P L ∅ R ∗ drain_tok γ)%I
+    with "[Hdr HB Hacc Hsl]" as ">(HB & Hmine & Hacc & Hslot)".
+  { iDestruct "Hdr" as "[Hdr|(%Bm & Hmine & #Hall)]".
+    - iDestruct "Hsl" as "[[Hmine %]|Hdr']"; last by iDestruct (tok_excl with "Hdr Hdr'") as %[].
+      subst B. iModIntro. by iFrame.
+    - iDestruct "Hsl" as "[[HB' _]|Hsl]"; first by iDestruct (ghost_var_three with "HB HB' Hmine") as %[].
+      iDestruct (ghost_var_agree with "HB Hmine") as %->.
+      iMod (ghost_var_update_halves (∅ : gset gname) with "HB Hmine") as "[HB Hmine]".
+      iModIntro. iFrame. by iApply (acc_batch_done with "Hacc Hall"). }
+  iDestruct (rcases_B _ _ _ _ _ _ _ _ ∅ with "Hcase") as "Hcase"; first done.
+  iModIntro. iSplitL "Hhd HP HB Hslot Hacc Hcase".
+  { iNext. iExists r, pv, fl, L, ∅, P, R. iFrame "Hhd Hr HP HB Hacc Hcase". by iRight. }
   wp_pures. wp_load. wp_pures.
   destruct Hk as [Hfl|[Hfl Hpv]].
   (* [F2] WaitForRemover: LOCKED is set, retry *)
-  { rewrite /locked_fl in Hfl. destruct Hfl as [->|[->|[->| ->]]]; wp_pures; by iApply "IH". }
+  { rewrite /locked_fl in Hfl. destruct Hfl as [->|[->|[->| ->]]]; wp_pures.
+    all: iApply ("IH" with "[Hmine] HΦ"); iRight; iExists ∅; iFrame; iIntros (g Hg); set_solver. }
   rewrite /unlocked_fl in Hfl.
-  destruct Hfl as [[-> | ->]| ->]; wp_pures.
+  destruct Hfl as [[-> | ->]| ->]; last done.
+  all: wp_pures.
   all: destruct Hpv as [-> | [n0 ->]]; wp_pures.
   (* [F2] Close *)
-  1,3,5: wp_alloc c as "Hc"; iMod (mapsto_persist with "Hc") as "#Hc"; wp_pures.
-  1,2,3: wp_bind (CmpXchg _ _ _); iInv Nr as (r0 pv0 fl0) "(>Hhd & >#Hr0 & Hcase)".
-  1,2,3: destruct (decide (r0 = r)) as [->|Hne];
+  1,3: wp_alloc c as "Hc"; iMod (mapsto_persist with "Hc") as "#Hc"; wp_pures.
+  1,2: wp_bind (CmpXchg _ _ _); iInv Nr as (r0 pv0 fl0 L0 B0 P0 R0) "(>Hhd & >#Hr0 & >HP & >HB & >Hsl & >Hacc & Hcase)".
+  1,2: destruct (decide (r0 = r)) as [->|Hne];
        [ | wp_cmpxchg_fail; iModIntro;
-           (iSplitL "Hhd Hcase"; first (iNext; iExists r0, pv0, fl0; by iFrame "Hhd Hr0 Hcase"));
-           wp_pures; by iApply "IH" ].
-  1,2,3: iDestruct (mapsto_agree with "Hr Hr0") as %[= <- <-].
-  1,2,3: wp_cmpxchg_suc.
-  1,2,3: iDestruct "Hcase" as "[(%H & Htok & Hpc & Hbs & %L & Hl)|[(%H & _)|((%H & _) & #Hcl & _ & Htok & Hbs)]]";
-         try (exfalso; rewrite /unlocked_fl /locked_fl in H; lia).
-  (* the empty, LOCKED-clear stack becomes CLOSED; the LOCKED token goes with it *)
-  1,2: iMod (pend_shoot with "Hpc") as "#Hcl"; iModIntro;
-       iSplitL "Hhd Htok Hbs";
-       [ iNext; iExists c, NONEV, CLOSED; iFrame "Hhd Hc"; iRight; iRight; by iFrame "Hcl Ht Htok Hbs"
+           (iSplitL "Hhd HP HB Hsl Hacc Hcase"; first (iNext; iExists r0, pv0, fl0, L0, B0, P0, R0; by iFrame "Hhd Hr0 HP HB Hsl Hacc Hcase"));
+           wp_pures; iApply ("IH" with "[Hmine] HΦ"); iRight; iExists ∅; iFrame; iIntros (g Hg); set_solver ].
+  1,2: iDestruct (mapsto_agree with "Hr Hr0") as %[= <- <-].
+  1,2: iDestruct "Hsl" as "[[HB' _]|Hslot]"; first by iDestruct (ghost_var_three with "HB HB' Hmine") as %[].
+  1,2: iDestruct (ghost_var_agree with "HB Hmine") as %->.
+  1,2: wp_cmpxchg_suc.
+  1,2: iDestruct "Hcase" as "[([%H ->] & Htok & Hpc & Hbs & Hl)|[(%H & _)|([%H _] & _)]]";
+       try (exfalso; rewrite /unlocked_fl /locked_fl in H; lia).
+  (* the empty, LOCKED-clear stack becomes CLOSED; the LOCKED token and the completer's half of
+     the (empty) batch variable go with it *)
+  1,2: iDestruct (is_llist_none with "Hl") as %->;
+       iMod (pend_shoot with "Hpc") as "#Hcl"; iModIntro;
+       iSplitL "Hhd HP HB Hslot Hacc Htok Hbs Hmine";
+       [ iNext; iExists c, NONEV, CLOSED, [], ∅, P0, ∅; iFrame "Hhd Hc HP HB Hacc";
+         iSplitL "Hslot"; [by iRight|]; iRight; iRight; by iFrame "Hcl Ht Htok Hbs Hmine"
        | wp_pures; by iApply "HΦ" ].
-  (* an already CLOSED head (a second drain): it stays CLOSED *)
-  1: iModIntro; iSplitL "Hhd Htok Hbs";
-       [ iNext; iExists c, NONEV, CLOSED; iFrame "Hhd Hc"; iRight; iRight; by iFrame "Hcl Ht Htok Hbs"
-       | wp_pures; by iApply "HΦ" ].
-  (* [F2] Detach: the whole list leaves the invariant, an empty DRAINING stack stays *)
+  (* [F2] Detach: the whole list leaves the invariant and becomes the batch; an empty
+     DRAINING stack stays *)
   all: wp_alloc d as "Hd"; iMod (mapsto_persist with "Hd") as "#Hd"; wp_pures.
-  all: wp_bind (CmpXchg _ _ _); iInv Nr as (r0 pv0 fl0) "(>Hhd & >#Hr0 & Hcase)".
+  all: wp_bind (CmpXchg _ _ _); iInv Nr as (r0 pv0 fl0 L0 B0 P0 R0) "(>Hhd & >#Hr0 & >HP & >HB & >Hsl & >Hacc & Hcase)".
   all: destruct (decide (r0 = r)) as [->|Hne];
        [ | wp_cmpxchg_fail; iModIntro;
-           (iSplitL "Hhd Hcase"; first (iNext; iExists r0, pv0, fl0; by iFrame "Hhd Hr0 Hcase"));
-           wp_pures; by iApply "IH" ].
+           (iSplitL "Hhd HP HB Hsl Hacc Hcase"; first (iNext; iExists r0, pv0, fl0, L0, B0, P0, R0; by iFrame "Hhd Hr0 HP HB Hsl Hacc Hcase"));
+           wp_pures; iApply ("IH" with "[Hmine] HΦ"); iRight; iExists ∅; iFrame; iIntros (g Hg); set_solver ].
   all: iDestruct (mapsto_agree with "Hr Hr0") as %[= <- <-].
+  all: iDestruct "Hsl" as "[[HB' _]|Hslot]"; first by iDestruct (ghost_var_three with "HB HB' Hmine") as %[].
+  all: iDestruct (ghost_var_agree with "HB Hmine") as %->.
   all: wp_cmpxchg_suc.
-  all: iDestruct "Hcase" as "[(%H & Htok & Hpc & Hbs & %L & Hl)|[(%H & _)|((%H & %Hn) & _)]]";
-         try (exfalso; rewrite /unlocked_fl /locked_fl in H; lia); try discriminate Hn.
-  all: iModIntro; iSplitL "Hhd Htok Hpc Hbs";
-       [ iNext; iExists d, NONEV, DRAINING; iFrame "Hhd Hd"; iLeft; iFrame "Htok Hpc Hbs";
-         iSplit; [iPureIntro; rewrite /unlocked_fl; by right|]; by iExists []
+  all: iDestruct "Hcase" as "[([%H ->] & Htok & Hpc & Hbs & Hl)|[(%H & _)|([%H _] & _)]]";
+       try (exfalso; rewrite /unlocked_fl /locked_fl in H; lia).
+  all: iMod (ghost_var_update_halves (ids L0) with "HB Hmine") as "[HB Hmine]".
+  all: iDestruct (acc_detach with "Hacc") as "Hacc".
+  all: iModIntro; iSplitL "Hhd HP HB Hslot Hacc Htok Hpc Hbs";
+       [ iNext; iExists d, NONEV, DRAINING, [], (ids L0), P0, ∅; iFrame "Hhd Hd HP HB Hacc";
+         iSplitL "Hslot"; [by iRight|]; iLeft; iFrame "Htok Hpc Hbs";
+         iSplit; [iPureIntro; split; [rewrite /unlocked_fl; by right | done]|]; done
        | ].
   all: wp_pures.
-  all: wp_apply (hand_off_lbatch_spec _ _ L _ [] with "[$Hl $Ht]"); first done.
-  all: iIntros "_"; wp_pures; by iApply "IH".
+  all: wp_apply (hand_off_lbatch_spec _ _ L0 _ [] with "[$Hl $Ht]"); first done.
+  all: iIntros "[#HL _]"; wp_pures; iApply ("IH" with "[Hmine] HΦ").
+  all: iRight; iExists (ids L0); iFrame "Hmine"; by iApply handed_all.
 Qed.
 
 End rdrain.

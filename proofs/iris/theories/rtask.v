@@ -59,8 +59,8 @@ Proof.
   wp_apply (new_rstack_spec γ with "[//]"). iIntros (hd γs γl γb) "#Hinv".
   wp_pures.
   wp_apply (new_task_spec γ f #hd drain with "[$Hinit $Hjob]").
-  { iIntros "!>" (o pb Ψ) "_ #Hd #Hf HΨ".
-    iApply (rdrain_spec with "[$Hinv]"); first (iExists o, pb; by iFrame "Hd Hf").
+  { iIntros "!>" (o pb Ψ) "Hdr #Hd #Hf HΨ".
+    iApply (rdrain_spec with "[$Hinv Hdr]"); first (iSplitL; [by iLeft | iExists o, pb; by iFrame "Hd Hf"]).
     iNext. by iIntros "_". }
   iIntros (t) "[#Htask Ht]". iDestruct "Ht" as %[a ->].
   iApply "HΦ". iFrame "Htask". iExists a, drain, hd, γs, γl, γb. eauto.
