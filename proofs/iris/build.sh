@@ -29,7 +29,9 @@ mains="complete_spec cancel_spec set_spec fail_spec run_spec await_settled_spec 
            unlock_spec sweep_spec remove_abandoned_spec push_rspec timed_wait_removing_spec \
            new_rstack_spec
            hand_off_lbatch_spec rdrain_spec rclosed_handed
-           new_futuretask_rspec get_timed_spec add_done_callback_rspec client_spec client_adequate"
+           new_futuretask_rspec get_timed_spec add_done_callback_rspec client_spec client_adequate
+           owner_peek_spec begin_update_spec end_update_spec repoll_spec drop_future_spec poll_loop_spec
+           future_life_spec client_async_spec client_async_adequate"
 {
   echo "From futuretask Require Import $(for f in $files; do basename "$f" .v; done | tr '\n' ' ')."
   for l in $mains; do

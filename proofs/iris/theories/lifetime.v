@@ -4,7 +4,8 @@
     HeapLang transcription of the timed waiter's loop (G7 timed, G8 abandon, G9 wait for the
     release, G10) and of the release of a node (H2–H4) as the LOCKED remover's sweep (S1) and
     the completer's hand-off run it.  A node is the stage-2 tuple of its [next], [state] and
-    [payload] cells.  The node invariant goes WAITING → (ABANDONED) → NOTIFYING → DONE and, at
+    [payload] cells.  The node invariant goes WAITING → (ABANDONED) → NOTIFYING → DONE (with WAITING ⇄
+    UPDATING for an async owner, [async.v]) and, at
     DONE, holds the WHOLE node ([next] and [payload] cells; [state] with it): the releaser gives
     every field back by its H4 store and keeps nothing.  The owner, when its load sees DONE,
     takes every field out of the invariant and leaves its one-shot free token there instead
@@ -54,23 +55,41 @@ Let Nl := nroot .@ "futuretask" .@ "lnode".
 (** A node's ghost names: [n_g n] the hand-off token (carried with the node on the stack);
     [ga] the owner's abandon token ([pend ga] until its G8 CAS, then [shot ga]); [gr] the
     releaser's token, handed out by the H2 CAS and spent by the H4 store; [gf] the owner's
-    free token, deposited when it takes the node back (the "freed" branch: no points-to). *)
-Record lgn := Lgn { l_a : gname; l_r : gname; l_f : gname }.
+    free token, deposited when it takes the node back (the "freed" branch: no points-to); [gu]
+    the owner's update token (async waiters, U1–U5): in the invariant except while the node
+    is UPDATING, when the owner holds it with the payload cell. *)
+Record lgn := Lgn { l_a : gname; l_r : gname; l_f : gname; l_u : gname }.
+(** The node's state word and what each state owns. *)
+Definition lnode_st (γ : tgn) (n : node) (gl : lgn) (s : Z) : iProp Σ :=
+  (⌜s = WAITING⌝ ∗ pend (l_r gl) ∗ tok (l_u gl) ∗ ∃ th, n_pl n ↦ th) ∨
+  (⌜s = UPDATING⌝ ∗ pend (l_r gl)) ∨
+  (⌜s = ABANDONED⌝ ∗ shot (l_a gl) ∗ pend (l_r gl) ∗ tok (l_u gl) ∗ ∃ th, n_pl n ↦ th) ∨
+  (⌜s = NOTIFYING⌝ ∗ pend (n_g n) ∗ tok (l_u gl)) ∨
+  (⌜s = DONE⌝ ∗ handed_w (n_g n) ∗ shot (l_r gl) ∗ tok (l_u gl) ∗ (terminal_w γ ∨ shot (l_a gl)) ∗
+     (∃ v, n_nx n ↦ v) ∗ ∃ v, n_pl n ↦ v).
 Definition lnode_inv (γ : tgn) (n : node) (gl : lgn) : iProp Σ :=
-  (∃ s : Z, n_ns n ↦ #s ∗
-    ((⌜s = WAITING⌝ ∗ pend (l_r gl) ∗ ∃ th, n_pl n ↦ th) ∨
-     (⌜s = ABANDONED⌝ ∗ shot (l_a gl) ∗ pend (l_r gl) ∗ ∃ th, n_pl n ↦ th) ∨
-     (⌜s = NOTIFYING⌝ ∗ pend (n_g n)) ∨
-     (⌜s = DONE⌝ ∗ handed_w (n_g n) ∗ shot (l_r gl) ∗ (terminal_w γ ∨ shot (l_a gl)) ∗
-        (∃ v, n_nx n ↦ v) ∗ ∃ v, n_pl n ↦ v))) ∨
+  (∃ s : Z, n_ns n ↦ #s ∗ lnode_st γ n gl s) ∨
   (pend (l_f gl) ∗ handed_w (n_g n) ∗ shot (l_r gl)).
+
+Global Instance lnode_st_timeless γ n gl s : Timeless (lnode_st γ n gl s).
+Proof. rewrite /lnode_st. apply _. Qed.
 
 (** The whole node, as the owner gets it back. *)
 Definition lnode_cells (n : node) : iProp Σ :=
   (∃ v, n_nx n ↦ v) ∗ (∃ v, n_ns n ↦ v) ∗ ∃ v, n_pl n ↦ v.
 
-(** H2 with the node's hand-off token: WAITING or ABANDONED → NOTIFYING; the handler gets the
-    payload cell.  A freed node is impossible here: the token is not yet spent. *)
+(** A node whose hand-off token is not spent is WAITING, UPDATING or ABANDONED. *)
+Lemma lnode_st_live γ n gl s :
+  pend (n_g n) -∗ lnode_st γ n gl s -∗ ⌜s = WAITING ∨ s = UPDATING ∨ s = ABANDONED⌝.
+Proof.
+  iIntros "Htok [(-> & _)|[(-> & _)|[(-> & _)|[(_ & Htok' & _)|(_ & Hh & _)]]]]"; eauto.
+  - by iDestruct (pend_excl with "Htok Htok'") as %[].
+  - by iDestruct (pend_shot with "Htok Hh") as %[].
+Qed.
+
+(** H2 with the node's hand-off token: spinning while the owner holds the node UPDATING, then
+    WAITING or ABANDONED → NOTIFYING; the handler gets the payload cell.  A freed node is
+    impossible here: the token is not yet spent. *)
 Lemma notify_lspec γ n gl :
   {{{ inv Nl (lnode_inv γ n gl) ∗ pend (n_g n) }}} notify (node_val n)
   {{{ th, RET #(); n_pl n ↦ th ∗ pend (l_r gl) }}}.
@@ -78,32 +97,26 @@ Proof.
   iIntros (Φ) "[#Hn Htok] HΦ". iLöb as "IH".
   wp_rec. rewrite /n_state. wp_pures.
   wp_bind (Load _). iInv Nl as "[>(%s & Hs & Hc)|>(_ & #Hh & _)]"; last by iDestruct (pend_shot with "Htok Hh") as %[].
-  iDestruct "Hc" as "[(-> & Htr & Hpl)|[(-> & #Ha & Htr & Hpl)|[[-> Htok']|(-> & #Hh & _)]]]".
-  3: by iDestruct (pend_excl with "Htok Htok'") as %[].
-  3: by iDestruct (pend_shot with "Htok Hh") as %[].
-  - wp_load. iModIntro. iSplitL "Hs Hpl Htr"; first (iNext; iLeft; iExists _; iFrame "Hs"; iLeft; by iFrame).
-    wp_pures.
-    wp_bind (CmpXchg _ _ _). iInv Nl as "[>(%s & Hs & Hc)|>(_ & #Hh & _)]"; last by iDestruct (pend_shot with "Htok Hh") as %[].
-    iDestruct "Hc" as "[(-> & Htr & Hpl)|[(-> & #Ha & Htr & Hpl)|[[-> Htok']|(-> & #Hh & _)]]]".
-    3: by iDestruct (pend_excl with "Htok Htok'") as %[].
-    3: by iDestruct (pend_shot with "Htok Hh") as %[].
-    + wp_cmpxchg_suc. iDestruct "Hpl" as (th) "Hpl". iModIntro.
-      iSplitL "Hs Htok"; last (wp_pures; iApply "HΦ"; by iFrame); first (iNext; iLeft; iExists _; iFrame "Hs"; iRight; iRight; iLeft; by iFrame).
-    + wp_cmpxchg_fail. iModIntro.
-      iSplitL "Hs Hpl Htr"; first (iNext; iLeft; iExists _; iFrame "Hs"; iRight; iLeft; by iFrame "Ha Hpl Htr").
+  iDestruct (lnode_st_live with "Htok Hc") as %Hs.
+  wp_load. iModIntro. iSplitL "Hs Hc"; first (iNext; iLeft; iExists s; iFrame).
+  destruct Hs as [->|[->| ->]]; wp_pures.
+  2: by iApply ("IH" with "Htok HΦ").
+  - wp_bind (CmpXchg _ _ _). iInv Nl as "[>(%s' & Hs & Hc)|>(_ & #Hh & _)]"; last by iDestruct (pend_shot with "Htok Hh") as %[].
+    destruct (decide (s' = WAITING)) as [->|Hne].
+    + iDestruct "Hc" as "[(_ & Hr & HU & Hpl)|[(% & _)|[(% & _)|[(% & _)|(% & _)]]]]"; try done.
+      wp_cmpxchg_suc. iDestruct "Hpl" as (th) "Hpl". iModIntro.
+      iSplitL "Hs Htok HU"; last (wp_pures; iApply "HΦ"; by iFrame).
+      iNext; iLeft; iExists _; iFrame "Hs"; iRight; iRight; iRight; iLeft; by iFrame.
+    + wp_cmpxchg_fail. iModIntro. iSplitL "Hs Hc"; first (iNext; iLeft; iExists s'; iFrame).
       wp_pures. by iApply ("IH" with "Htok HΦ").
-  - wp_load. iModIntro. iSplitL "Hs Hpl Htr"; first (iNext; iLeft; iExists _; iFrame "Hs"; iRight; iLeft; by iFrame "Ha Hpl Htr").
-    wp_pures.
-    wp_bind (CmpXchg _ _ _). iInv Nl as "[>(%s & Hs & Hc)|>(_ & #Hh & _)]"; last by iDestruct (pend_shot with "Htok Hh") as %[].
-    iDestruct "Hc" as "[(-> & Htr & Hpl)|[(-> & _ & Htr & Hpl)|[[-> Htok']|(-> & #Hh & _)]]]".
-    3: by iDestruct (pend_excl with "Htok Htok'") as %[].
-    3: by iDestruct (pend_shot with "Htok Hh") as %[].
-    + wp_cmpxchg_fail. iModIntro.
-      iSplitL "Hs Hpl Htr"; first (iNext; iLeft; iExists _; iFrame "Hs"; iLeft; by iFrame).
+  - wp_bind (CmpXchg _ _ _). iInv Nl as "[>(%s' & Hs & Hc)|>(_ & #Hh & _)]"; last by iDestruct (pend_shot with "Htok Hh") as %[].
+    destruct (decide (s' = ABANDONED)) as [->|Hne].
+    + iDestruct "Hc" as "[(% & _)|[(% & _)|[(_ & _ & Hr & HU & Hpl)|[(% & _)|(% & _)]]]]"; try done.
+      wp_cmpxchg_suc. iDestruct "Hpl" as (th) "Hpl". iModIntro.
+      iSplitL "Hs Htok HU"; last (wp_pures; iApply "HΦ"; by iFrame).
+      iNext; iLeft; iExists _; iFrame "Hs"; iRight; iRight; iRight; iLeft; by iFrame.
+    + wp_cmpxchg_fail. iModIntro. iSplitL "Hs Hc"; first (iNext; iLeft; iExists s'; iFrame).
       wp_pures. by iApply ("IH" with "Htok HΦ").
-    + wp_cmpxchg_suc. iDestruct "Hpl" as (th) "Hpl". iModIntro.
-      iSplitL "Hs Htok"; last (wp_pures; iApply "HΦ"; by iFrame); first (iNext; iLeft; iExists _; iFrame "Hs"; iRight; iRight; iLeft; by iFrame).
-
 Qed.
 
 (** H2–H4 (I6, the releaser's side): with the node's hand-off token, its [next] cell (read at
@@ -119,14 +132,14 @@ Proof.
   wp_lam. wp_apply (notify_lspec with "[$Hn $Htok]"). iIntros (th) "[Hpl Htr]".
   wp_pures. rewrite /n_payload /n_state. wp_pures. wp_load. wp_pures.
   wp_bind (Store _ _). iInv Nl as "[>(%s & Hs & Hc)|>(_ & _ & #Hr)]"; last by iDestruct (pend_shot with "Htr Hr") as %[].
-  iDestruct "Hc" as "[(-> & Htr' & _)|[(-> & _ & Htr' & _)|[[-> Htok]|(-> & _ & #Hr & _)]]]".
-  1,2: by iDestruct (pend_excl with "Htr Htr'") as %[].
+  iDestruct "Hc" as "[(_ & Htr' & _)|[(_ & Htr')|[(_ & _ & Htr' & _)|[(-> & Htok & HU)|(_ & _ & #Hr & _)]]]]".
+  1,2,3: by iDestruct (pend_excl with "Htr Htr'") as %[].
   2: by iDestruct (pend_shot with "Htr Hr") as %[].
   iMod (pend_shoot with "Htok") as "#Hh". iMod (pend_shoot with "Htr") as "#Hr".
   wp_store. iModIntro.
-  iSplitL "Hs Hnx Hpl".
-  { iNext. iLeft. iExists _. iFrame "Hs". iRight; iRight; iRight. iSplit; first done.
-    iFrame "Hh Hr Hwhy". iSplitL "Hnx"; by iExists _. }
+  iSplitL "Hs Hnx Hpl HU".
+  { iNext. iLeft. iExists _. iFrame "Hs". iRight; iRight; iRight; iRight. iSplit; first done.
+    iFrame "Hh Hr Hwhy HU". iSplitL "Hnx"; by iExists _. }
   by iApply "HΦ".
 Qed.
 
@@ -141,8 +154,8 @@ Proof.
   iInv Nl as "[>(%s & Hs & Hc)|>(_ & #Hh & _)]"; last by iDestruct (pend_shot with "Htok Hh") as %[].
   wp_load.
   destruct (decide (s = ABANDONED)) as [->|Hne].
-  - iDestruct "Hc" as "[(% & _)|[(_ & #Ha & Hc)|[(% & _)|(% & _)]]]"; try done.
-    iModIntro. iSplitL "Hs Hc"; first (iNext; iLeft; iExists _; iFrame "Hs"; iRight; iLeft; by iFrame "Ha Hc").
+  - iDestruct "Hc" as "[(% & _)|[(% & _)|[(_ & #Ha & Hc)|[(% & _)|(% & _)]]]]"; try done.
+    iModIntro. iSplitL "Hs Hc"; first (iNext; iLeft; iExists _; iFrame "Hs"; iRight; iRight; iLeft; by iFrame "Ha Hc").
     iApply "HΦ". by iFrame.
   - iModIntro. iSplitL "Hs Hc"; first (iNext; iLeft; iExists _; iFrame).
     iApply "HΦ". rewrite decide_False //. by iFrame.
@@ -161,7 +174,7 @@ Proof.
   iInv Nl as "[>(%s & Hs & Hc)|>(Hf' & _)]"; last by iDestruct (pend_excl with "Hf Hf'") as %[].
   wp_load.
   destruct (decide (s = DONE)) as [->|Hne].
-  - iDestruct "Hc" as "[(% & _)|[(% & _)|[(% & _)|(_ & #Hh & #Hr & #Hwhy & Hnx & Hpl)]]]"; try done.
+  - iDestruct "Hc" as "[(% & _)|[(% & _)|[(% & _)|[(% & _)|(_ & #Hh & #Hr & _ & #Hwhy & Hnx & Hpl)]]]]"; try done.
     iModIntro. iSplitL "Hf"; first (iNext; iRight; by iFrame "Hf Hh Hr").
     iApply "HΦ". iFrame "Hwhy Hnx Hpl". by iExists _.
   - iModIntro. iSplitL "Hs Hc"; first (iNext; iLeft; iExists _; iFrame).
@@ -200,9 +213,9 @@ Proof.
   iIntros (Φ) "(#Hn & Ha & Hf) HΦ". rewrite /n_state. wp_pures. wp_bind (CmpXchg _ _ _).
   iInv Nl as "[>(%s & Hs & Hc)|>(Hf' & _)]"; last by iDestruct (pend_excl with "Hf Hf'") as %[].
   destruct (decide (s = WAITING)) as [->|Hne].
-  - iDestruct "Hc" as "[(_ & Htr & Hpl)|[(% & _)|[(% & _)|(% & _)]]]"; try done.
+  - iDestruct "Hc" as "[(_ & Htr & HU & Hpl)|[(% & _)|[(% & _)|[(% & _)|(% & _)]]]]"; try done.
     wp_cmpxchg_suc. iMod (pend_shoot with "Ha") as "#Ha".
-    iModIntro. iSplitL "Hs Htr Hpl"; first (iNext; iLeft; iExists _; iFrame "Hs"; iRight; iLeft; by iFrame "Ha Htr Hpl").
+    iModIntro. iSplitL "Hs Htr HU Hpl"; first (iNext; iLeft; iExists _; iFrame "Hs"; iRight; iRight; iLeft; by iFrame "Ha Htr HU Hpl").
     wp_pures. iApply "HΦ". by iFrame.
   - wp_cmpxchg_fail.
     iModIntro. iSplitL "Hs Hc"; first (iNext; iLeft; iExists _; iFrame).

@@ -52,14 +52,14 @@ Proof.
       rewrite /n_state. wp_pures.
       wp_bind (Store _ _).
       iInv Nl as "[>(%s & Hs & Hcs)|>(_ & _ & #Hr)]"; last by iDestruct (pend_shot with "Htr Hr") as %[].
-      iDestruct "Hcs" as "[(-> & Htr' & _)|[(-> & _ & Htr' & _)|[[-> Htok]|(-> & _ & #Hr & _)]]]".
-      1,2: by iDestruct (pend_excl with "Htr Htr'") as %[].
+      iDestruct "Hcs" as "[(_ & Htr' & _)|[(_ & Htr')|[(_ & _ & Htr' & _)|[(-> & Htok & HU)|(_ & _ & #Hr & _)]]]]".
+      1,2,3: by iDestruct (pend_excl with "Htr Htr'") as %[].
       2: by iDestruct (pend_shot with "Htr Hr") as %[].
       iMod (pend_shoot with "Htok") as "#Hh". iMod (pend_shoot with "Htr") as "#Hr".
       wp_store. iModIntro.
-      iSplitL "Hs Hnx Hpl".
-      { iNext. iLeft. iExists _. iFrame "Hs". iRight; iRight; iRight. iSplit; first done.
-        iFrame "Hh Hr". iSplit; first by iLeft. iSplitL "Hnx"; by iExists _. }
+      iSplitL "Hs Hnx Hpl HU".
+      { iNext. iLeft. iExists _. iFrame "Hs". iRight; iRight; iRight; iRight. iSplit; first done.
+        iFrame "Hh Hr HU". iSplit; first by iLeft. iSplitL "Hnx"; by iExists _. }
       wp_pures. iApply ("IH" with "Hl Hc"). iIntros "!> [HL HC]". iApply "HΦ". by iFrame "Hh HL HC".
 Qed.
 

@@ -94,12 +94,13 @@ Proof.
   all: iMod (own_alloc (Cinl (Excl ()) : oneshotR unit)) as (ga) "Ha"; first done.
   all: iMod (own_alloc (Cinl (Excl ()) : oneshotR unit)) as (gr) "Hr"; first done.
   all: iMod (own_alloc (Cinl (Excl ()) : oneshotR unit)) as (gf) "Hf"; first done.
-  all: iMod (inv_alloc Nl _ (lnode_inv γ (Node nx ns pl false γn) (Lgn ga gr gf)) with "[Hns Hpl Hr]") as "#Hn";
-       [ iNext; iLeft; iExists _; iFrame "Hns"; iLeft; iSplit; [done|]; iFrame "Hr"; by iExists _ | ].
+  all: iMod (own_alloc (Excl ())) as (gu) "HU"; first done.
+  all: iMod (inv_alloc Nl _ (lnode_inv γ (Node nx ns pl false γn) (Lgn ga gr gf gu)) with "[Hns Hpl Hr HU]") as "#Hn";
+       [ iNext; iLeft; iExists _; iFrame "Hns"; iLeft; iSplit; [done|]; iFrame "Hr HU"; by iExists _ | ].
   all: wp_apply (push_rspec γ γs γl γb hd (Node nx ns pl false γn) _ false with "[$Hinv $Hnx Htok]");
        [ iSplitL; [rewrite /lnode_own /=; iFrame "Htok"; iExists _; iFrame "Hn" | done] | ].
   all: iIntros ([]); [iIntros "_" | iIntros "_"]; wp_pures.
-  1,3: wp_apply (timed_wait_removing_spec γ γs γl γb hd _ (Node nx ns pl false γn) (Lgn ga gr gf) expired
+  1,3: wp_apply (timed_wait_removing_spec γ γs γl γb hd _ (Node nx ns pl false γn) (Lgn ga gr gf gu) expired
                    with "[$Htask $Hinv $Hn $Ha $Hf $Hexp]");
        iIntros (r) "[(%o & -> & Hd & _)|(_ & [->|(%o & -> & Hd)])]"; iApply "HΦ";
        [iRight; iExists o; by iFrame "Hd" | by iLeft | iRight; iExists o; by iFrame "Hd"].
