@@ -13,7 +13,8 @@ if [ $quick -eq 1 ]; then
   names=(publish_before_write push_ignores_closed free_before_done)
 else
   names=(publish_before_write cancel_ignores_phase settled_precedence push_ignores_closed done_before_take
-         free_before_done touch_after_release lock_closed_stack)
+         free_before_done touch_after_release lock_closed_stack drain_ignores_locked
+         waker_outside_updating)
 fi
 files=$(grep -E '^theories/.*\.v$' "$root/_CoqProject")
 killed=0; survived=0

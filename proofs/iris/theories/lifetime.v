@@ -4,7 +4,8 @@
     HeapLang transcription of the timed waiter's loop (G7 timed, G8 abandon, G9 wait for the
     release, G10) and of the release of a node (H2–H4) as the LOCKED remover's sweep (S1) and
     the completer's hand-off run it.  A node is the stage-2 tuple of its [next], [state] and
-    [payload] cells.  The node invariant goes WAITING → (ABANDONED) → NOTIFYING → DONE and, at
+    [payload] cells.  The node invariant goes WAITING → (ABANDONED) → NOTIFYING → DONE (with WAITING ⇄
+    UPDATING for an async owner, [async.v]) and, at
     DONE, holds the WHOLE node ([next] and [payload] cells; [state] with it): the releaser gives
     every field back by its H4 store and keeps nothing.  The owner, when its load sees DONE,
     takes every field out of the invariant and leaves its one-shot free token there instead
@@ -54,23 +55,41 @@ Let Nl := nroot .@ "futuretask" .@ "lnode".
 (** A node's ghost names: [n_g n] the hand-off token (carried with the node on the stack);
     [ga] the owner's abandon token ([pend ga] until its G8 CAS, then [shot ga]); [gr] the
     releaser's token, handed out by the H2 CAS and spent by the H4 store; [gf] the owner's
-    free token, deposited when it takes the node back (the "freed" branch: no points-to). *)
-Record lgn := Lgn { l_a : gname; l_r : gname; l_f : gname }.
+    free token, deposited when it takes the node back (the "freed" branch: no points-to); [gu]
+    the owner's update token (async waiters, U1–U5): in the invariant except while the node
+    is UPDATING, when the owner holds it with the payload cell. *)
+Record lgn := Lgn { l_a : gname; l_r : gname; l_f : gname; l_u : gname }.
+(** The node's state word and what each state owns. *)
+Definition lnode_st (γ : tgn) (n : node) (gl : lgn) (s : Z) : iProp Σ :=
+  (⌜s = WAITING⌝ ∗ pend (l_r gl) ∗ tok (l_u gl) ∗ ∃ th, n_pl n ↦ th) ∨
+  (⌜s = UPDATING⌝ ∗ pend (l_r gl)) ∨
+  (⌜s = ABANDONED⌝ ∗ shot (l_a gl) ∗ pend (l_r gl) ∗ tok (l_u gl) ∗ ∃ th, n_pl n ↦ th) ∨
+  (⌜s = NOTIFYING⌝ ∗ pend (n_g n) ∗ tok (l_u gl)) ∨
+  (⌜s = DONE⌝ ∗ handed_w (n_g n) ∗ shot (l_r gl) ∗ tok (l_u gl) ∗ (terminal_w γ ∨ shot (l_a gl)) ∗
+     (∃ v, n_nx n ↦ v) ∗ ∃ v, n_pl n ↦ v).
 Definition lnode_inv (γ : tgn) (n : node) (gl : lgn) : iProp Σ :=
-  (∃ s : Z, n_ns n ↦ #s ∗
-    ((⌜s = WAITING⌝ ∗ pend (l_r gl) ∗ ∃ th, n_pl n ↦ th) ∨
-     (⌜s = ABANDONED⌝ ∗ shot (l_a gl) ∗ pend (l_r gl) ∗ ∃ th, n_pl n ↦ th) ∨
-     (⌜s = NOTIFYING⌝ ∗ pend (n_g n)) ∨
-     (⌜s = DONE⌝ ∗ handed_w (n_g n) ∗ shot (l_r gl) ∗ (terminal_w γ ∨ shot (l_a gl)) ∗
-        (∃ v, n_nx n ↦ v) ∗ ∃ v, n_pl n ↦ v))) ∨
+  (∃ s : Z, n_ns n ↦ #s ∗ lnode_st γ n gl s) ∨
   (pend (l_f gl) ∗ handed_w (n_g n) ∗ shot (l_r gl)).
+
+Global Instance lnode_st_timeless γ n gl s : Timeless (lnode_st γ n gl s).
+Proof. rewrite /lnode_st. apply _. Qed.
 
 (** The whole node, as the owner gets it back. *)
 Definition lnode_cells (n : node) : iProp Σ :=
   (∃ v, n_nx n ↦ v) ∗ (∃ v, n_ns n ↦ v) ∗ ∃ v, n_pl n ↦ v.
 
-(** H2 with the node's hand-off token: WAITING or ABANDONED → NOTIFYING; the handler gets the
-    payload cell.  A freed node is impossible here: the token is not yet spent. *)
+(** A node whose hand-off token is not spent is WAITING, UPDATING or ABANDONED. *)
+Lemma lnode_st_live γ n gl s :
+  pend (n_g n) -∗ lnode_st γ n gl s -∗ ⌜s = WAITING ∨ s = UPDATING ∨ s = ABANDONED⌝.
+Proof.
+  iIntros "Htok [(-> & _)|[(-> & _)|[(-> & _)|[(_ & Htok' & _)|(_ & Hh & _)]]]]"; eauto.
+  - by iDestruct (pend_excl with "Htok Htok'") as %[].
+  - by iDestruct (pend_shot with "Htok Hh") as %[].
+Qed.
+
+(** H2 with the node's hand-off token: spinning while the owner holds the node UPDATING, then
+    WAITING or ABANDONED → NOTIFYING; the handler gets the payload cell.  A freed node is
+    impossible here: the token is not yet spent. *)
 Lemma notify_lspec γ n gl :
   {{{ inv Nl (lnode_inv γ n gl) ∗ pend (n_g n) }}} notify (node_val n)
   {{{ th, RET #(); n_pl n ↦ th ∗ pend (l_r gl) }}}.
@@ -78,32 +97,26 @@ Proof.
   iIntros (Φ) "[#Hn Htok] HΦ". iLöb as "IH".
   wp_rec. rewrite /n_state. wp_pures.
   wp_bind (Load _). iInv Nl as "[>(%s & Hs & Hc)|>(_ & #Hh & _)]"; last by iDestruct (pend_shot with "Htok Hh") as %[].
-  iDestruct "Hc" as "[(-> & Htr & Hpl)|[(-> & #Ha & Htr & Hpl)|[[-> Htok']|(-> & #Hh & _)]]]".
-  3: by iDestruct (pend_excl with "Htok Htok'") as %[].
-  3: by iDestruct (pend_shot with "Htok Hh") as %[].
-  - wp_load. iModIntro. iSplitL "Hs Hpl Htr"; first (iNext; iLeft; iExists _; iFrame "Hs"; iLeft; by iFrame).
-    wp_pures.
-    wp_bind (CmpXchg _ _ _). iInv Nl as "[>(%s & Hs & Hc)|>(_ & #Hh & _)]"; last by iDestruct (pend_shot with "Htok Hh") as %[].
-    iDestruct "Hc" as "[(-> & Htr & Hpl)|[(-> & #Ha & Htr & Hpl)|[[-> Htok']|(-> & #Hh & _)]]]".
-    3: by iDestruct (pend_excl with "Htok Htok'") as %[].
-    3: by iDestruct (pend_shot with "Htok Hh") as %[].
-    + wp_cmpxchg_suc. iDestruct "Hpl" as (th) "Hpl". iModIntro.
-      iSplitL "Hs Htok"; last (wp_pures; iApply "HΦ"; by iFrame); first (iNext; iLeft; iExists _; iFrame "Hs"; iRight; iRight; iLeft; by iFrame).
-    + wp_cmpxchg_fail. iModIntro.
-      iSplitL "Hs Hpl Htr"; first (iNext; iLeft; iExists _; iFrame "Hs"; iRight; iLeft; by iFrame "Ha Hpl Htr").
+  iDestruct (lnode_st_live with "Htok Hc") as %Hs.
+  wp_load. iModIntro. iSplitL "Hs Hc"; first (iNext; iLeft; iExists s; iFrame).
+  destruct Hs as [->|[->| ->]]; wp_pures.
+  2: by iApply ("IH" with "Htok HΦ").
+  - wp_bind (CmpXchg _ _ _). iInv Nl as "[>(%s' & Hs & Hc)|>(_ & #Hh & _)]"; last by iDestruct (pend_shot with "Htok Hh") as %[].
+    destruct (decide (s' = WAITING)) as [->|Hne].
+    + iDestruct "Hc" as "[(_ & Hr & HU & Hpl)|[(% & _)|[(% & _)|[(% & _)|(% & _)]]]]"; try done.
+      wp_cmpxchg_suc. iDestruct "Hpl" as (th) "Hpl". iModIntro.
+      iSplitL "Hs Htok HU"; last (wp_pures; iApply "HΦ"; by iFrame).
+      iNext; iLeft; iExists _; iFrame "Hs"; iRight; iRight; iRight; iLeft; by iFrame.
+    + wp_cmpxchg_fail. iModIntro. iSplitL "Hs Hc"; first (iNext; iLeft; iExists s'; iFrame).
       wp_pures. by iApply ("IH" with "Htok HΦ").
-  - wp_load. iModIntro. iSplitL "Hs Hpl Htr"; first (iNext; iLeft; iExists _; iFrame "Hs"; iRight; iLeft; by iFrame "Ha Hpl Htr").
-    wp_pures.
-    wp_bind (CmpXchg _ _ _). iInv Nl as "[>(%s & Hs & Hc)|>(_ & #Hh & _)]"; last by iDestruct (pend_shot with "Htok Hh") as %[].
-    iDestruct "Hc" as "[(-> & Htr & Hpl)|[(-> & _ & Htr & Hpl)|[[-> Htok']|(-> & #Hh & _)]]]".
-    3: by iDestruct (pend_excl with "Htok Htok'") as %[].
-    3: by iDestruct (pend_shot with "Htok Hh") as %[].
-    + wp_cmpxchg_fail. iModIntro.
-      iSplitL "Hs Hpl Htr"; first (iNext; iLeft; iExists _; iFrame "Hs"; iLeft; by iFrame).
+  - wp_bind (CmpXchg _ _ _). iInv Nl as "[>(%s' & Hs & Hc)|>(_ & #Hh & _)]"; last by iDestruct (pend_shot with "Htok Hh") as %[].
+    destruct (decide (s' = ABANDONED)) as [->|Hne].
+    + iDestruct "Hc" as "[(% & _)|[(% & _)|[(_ & _ & Hr & HU & Hpl)|[(% & _)|(% & _)]]]]"; try done.
+      wp_cmpxchg_suc. iDestruct "Hpl" as (th) "Hpl". iModIntro.
+      iSplitL "Hs Htok HU"; last (wp_pures; iApply "HΦ"; by iFrame).
+      iNext; iLeft; iExists _; iFrame "Hs"; iRight; iRight; iRight; iLeft; by iFrame.
+    + wp_cmpxchg_fail. iModIntro. iSplitL "Hs Hc"; first (iNext; iLeft; iExists s'; iFrame).
       wp_pures. by iApply ("IH" with "Htok HΦ").
-    + wp_cmpxchg_suc. iDestruct "Hpl" as (th) "Hpl". iModIntro.
-      iSplitL "Hs Htok"; last (wp_pures; iApply "HΦ"; by iFrame); first (iNext; iLeft; iExists _; iFrame "Hs"; iRight; iRight; iLeft; by iFrame).
-
 Qed.
 
 (** H2–H4 (I6, the releaser's side): with the node's hand-off token, its [next] cell (read at
@@ -113,20 +126,20 @@ Qed.
 Lemma release_spec γ n gl v :
   {{{ inv Nl (lnode_inv γ n gl) ∗ pend (n_g n) ∗ n_nx n ↦ v ∗ (terminal_w γ ∨ shot (l_a gl)) }}}
     release (node_val n)
-  {{{ RET #(); True }}}.
+  {{{ RET #(); handed_w (n_g n) }}}.
 Proof.
   iIntros (Φ) "(#Hn & Htok & Hnx & #Hwhy) HΦ".
   wp_lam. wp_apply (notify_lspec with "[$Hn $Htok]"). iIntros (th) "[Hpl Htr]".
   wp_pures. rewrite /n_payload /n_state. wp_pures. wp_load. wp_pures.
   wp_bind (Store _ _). iInv Nl as "[>(%s & Hs & Hc)|>(_ & _ & #Hr)]"; last by iDestruct (pend_shot with "Htr Hr") as %[].
-  iDestruct "Hc" as "[(-> & Htr' & _)|[(-> & _ & Htr' & _)|[[-> Htok]|(-> & _ & #Hr & _)]]]".
-  1,2: by iDestruct (pend_excl with "Htr Htr'") as %[].
+  iDestruct "Hc" as "[(_ & Htr' & _)|[(_ & Htr')|[(_ & _ & Htr' & _)|[(-> & Htok & HU)|(_ & _ & #Hr & _)]]]]".
+  1,2,3: by iDestruct (pend_excl with "Htr Htr'") as %[].
   2: by iDestruct (pend_shot with "Htr Hr") as %[].
   iMod (pend_shoot with "Htok") as "#Hh". iMod (pend_shoot with "Htr") as "#Hr".
   wp_store. iModIntro.
-  iSplitL "Hs Hnx Hpl".
-  { iNext. iLeft. iExists _. iFrame "Hs". iRight; iRight; iRight. iSplit; first done.
-    iFrame "Hh Hr Hwhy". iSplitL "Hnx"; by iExists _. }
+  iSplitL "Hs Hnx Hpl HU".
+  { iNext. iLeft. iExists _. iFrame "Hs". iRight; iRight; iRight; iRight. iSplit; first done.
+    iFrame "Hh Hr Hwhy HU". iSplitL "Hnx"; by iExists _. }
   by iApply "HΦ".
 Qed.
 
@@ -141,8 +154,8 @@ Proof.
   iInv Nl as "[>(%s & Hs & Hc)|>(_ & #Hh & _)]"; last by iDestruct (pend_shot with "Htok Hh") as %[].
   wp_load.
   destruct (decide (s = ABANDONED)) as [->|Hne].
-  - iDestruct "Hc" as "[(% & _)|[(_ & #Ha & Hc)|[(% & _)|(% & _)]]]"; try done.
-    iModIntro. iSplitL "Hs Hc"; first (iNext; iLeft; iExists _; iFrame "Hs"; iRight; iLeft; by iFrame "Ha Hc").
+  - iDestruct "Hc" as "[(% & _)|[(% & _)|[(_ & #Ha & Hc)|[(% & _)|(% & _)]]]]"; try done.
+    iModIntro. iSplitL "Hs Hc"; first (iNext; iLeft; iExists _; iFrame "Hs"; iRight; iRight; iLeft; by iFrame "Ha Hc").
     iApply "HΦ". by iFrame.
   - iModIntro. iSplitL "Hs Hc"; first (iNext; iLeft; iExists _; iFrame).
     iApply "HΦ". rewrite decide_False //. by iFrame.
@@ -161,7 +174,7 @@ Proof.
   iInv Nl as "[>(%s & Hs & Hc)|>(Hf' & _)]"; last by iDestruct (pend_excl with "Hf Hf'") as %[].
   wp_load.
   destruct (decide (s = DONE)) as [->|Hne].
-  - iDestruct "Hc" as "[(% & _)|[(% & _)|[(% & _)|(_ & #Hh & #Hr & #Hwhy & Hnx & Hpl)]]]"; try done.
+  - iDestruct "Hc" as "[(% & _)|[(% & _)|[(% & _)|[(% & _)|(_ & #Hh & #Hr & _ & #Hwhy & Hnx & Hpl)]]]]"; try done.
     iModIntro. iSplitL "Hf"; first (iNext; iRight; by iFrame "Hf Hh Hr").
     iApply "HΦ". iFrame "Hwhy Hnx Hpl". by iExists _.
   - iModIntro. iSplitL "Hs Hc"; first (iNext; iLeft; iExists _; iFrame).
@@ -200,9 +213,9 @@ Proof.
   iIntros (Φ) "(#Hn & Ha & Hf) HΦ". rewrite /n_state. wp_pures. wp_bind (CmpXchg _ _ _).
   iInv Nl as "[>(%s & Hs & Hc)|>(Hf' & _)]"; last by iDestruct (pend_excl with "Hf Hf'") as %[].
   destruct (decide (s = WAITING)) as [->|Hne].
-  - iDestruct "Hc" as "[(_ & Htr & Hpl)|[(% & _)|[(% & _)|(% & _)]]]"; try done.
+  - iDestruct "Hc" as "[(_ & Htr & HU & Hpl)|[(% & _)|[(% & _)|[(% & _)|(% & _)]]]]"; try done.
     wp_cmpxchg_suc. iMod (pend_shoot with "Ha") as "#Ha".
-    iModIntro. iSplitL "Hs Htr Hpl"; first (iNext; iLeft; iExists _; iFrame "Hs"; iRight; iLeft; by iFrame "Ha Htr Hpl").
+    iModIntro. iSplitL "Hs Htr HU Hpl"; first (iNext; iLeft; iExists _; iFrame "Hs"; iRight; iRight; iLeft; by iFrame "Ha Htr HU Hpl").
     wp_pures. iApply "HΦ". by iFrame.
   - wp_cmpxchg_fail.
     iModIntro. iSplitL "Hs Hc"; first (iNext; iLeft; iExists _; iFrame).
@@ -280,32 +293,65 @@ Fixpoint is_llist (γ : tgn) (pv : val) (L : list node) : iProp Σ :=
   | n :: L' => ∃ pv', ⌜pv = SOMEV (node_val n)⌝ ∗ n_nx n ↦ pv' ∗ lnode_own γ n ∗ is_llist γ pv' L'
   end%I.
 
+Lemma ids_nil : ids [] = ∅.
+Proof. done. Qed.
+Lemma ids_cons n L : ids (n :: L) = {[n_g n]} ∪ ids L.
+Proof. done. Qed.
+Lemma ids_app L1 L2 : ids (L1 ++ L2) = ids L1 ∪ ids L2.
+Proof. rewrite /ids fmap_app list_to_set_app_L. done. Qed.
+
+(** Accounting of a walk that drops nodes: every node of [L] is kept in [L'] or handed off. *)
+Definition kept_or_handed (L L' : list node) : iProp Σ :=
+  ∀ g, ⌜g ∈ ids L⌝ → handed_w g ∨ ⌜g ∈ ids L'⌝.
+
+Global Instance kept_or_handed_persistent L L' : Persistent (kept_or_handed L L').
+Proof. rewrite /kept_or_handed. apply _. Qed.
+
+Lemma kept_cons n L L' : kept_or_handed L L' -∗ kept_or_handed (n :: L) (n :: L').
+Proof.
+  iIntros "#H" (g Hg). rewrite !ids_cons in Hg |- *.
+  destruct (decide (g = n_g n)) as [->|Hne]; first (iRight; iPureIntro; set_solver).
+  assert (g ∈ ids L) as HgL by set_solver.
+  iDestruct ("H" $! g HgL) as "[Hh|%Hg']"; first by iLeft. iRight. iPureIntro. set_solver.
+Qed.
+
+Lemma dropped_cons n L L' : handed_w (n_g n) -∗ kept_or_handed L L' -∗ kept_or_handed (n :: L) L'.
+Proof.
+  iIntros "#Hh #H" (g Hg). rewrite ids_cons in Hg.
+  destruct (decide (g = n_g n)) as [->|Hne]; first by iLeft.
+  iApply "H". iPureIntro. set_solver.
+Qed.
+
 (** The sweep keeps a sublist of the nodes: every node it drops was an ABANDONED waiter, and
     has been released (its whole node given back to its owner through the DONE store). *)
 Lemma sweep_from_spec γ (pred : node) (pv : val) L :
   {{{ n_nx pred ↦ pv ∗ is_llist γ pv L }}} sweep_from (node_val pred) pv
-  {{{ pv' L', RET #(); n_nx pred ↦ pv' ∗ is_llist γ pv' L' ∗ ⌜sublist L' L⌝ }}}.
+  {{{ pv' L', RET #(); n_nx pred ↦ pv' ∗ is_llist γ pv' L' ∗ ⌜sublist L' L⌝ ∗ kept_or_handed L L' }}}.
 Proof.
   iIntros (Φ) "[Hp Hl] HΦ".
   iInduction L as [|n L] "IH" forall (pred pv Φ); simpl.
-  - iDestruct "Hl" as %->. wp_rec. wp_pures. iApply ("HΦ" $! NONEV []). by iFrame.
+  - iDestruct "Hl" as %->. wp_rec. wp_pures. iApply ("HΦ" $! NONEV []). iFrame "Hp". iModIntro.
+    iSplit; first done. iSplit; first (iPureIntro; constructor).
+    iIntros (g Hg). rewrite ids_nil in Hg. set_solver.
   - iDestruct "Hl" as (pv' ->) "(Hnx & [Htok Hown] & Hl)".
     wp_rec. wp_pures. rewrite /n_next /n_iscb. wp_pures. wp_load. wp_pures.
     destruct (n_cb n) eqn:Hcb; wp_pures.
-    + wp_apply ("IH" $! n with "Hnx Hl"). iIntros (pv'' L') "(Hnx & Hl & %Hsub)".
-      iApply ("HΦ" $! _ (n :: L')). iFrame "Hp". iSplitL; last (iPureIntro; by apply sublist_skip).
+    + wp_apply ("IH" $! n with "Hnx Hl"). iIntros (pv'' L') "(Hnx & Hl & %Hsub & #Hacc)".
+      iApply ("HΦ" $! _ (n :: L')). iFrame "Hp".
+      iSplitR "Hacc"; last (iSplit; [iPureIntro; by apply sublist_skip | by iApply kept_cons]).
       iExists pv''. iFrame. iSplit; first done. rewrite Hcb. iFrame.
     + iDestruct "Hown" as (gl) "#Hn".
       wp_apply (sweep_load_spec with "[$Hn $Htok]"). iIntros (s) "[Htok Hab]".
       destruct (decide (s = ABANDONED)) as [->|Hne]; wp_pures.
       * iDestruct "Hab" as "#Hab". rewrite /n_next. wp_pures. wp_store. wp_pures.
         wp_apply (release_spec with "[$Hn $Htok $Hnx]"); first by iRight.
-        iIntros "_". wp_pures.
-        wp_apply ("IH" $! pred with "Hp Hl"). iIntros (pv'' L') "(Hp & Hl & %Hsub)".
-        iApply "HΦ". iFrame. iPureIntro. by apply sublist_cons.
+        iIntros "#Hh". wp_pures.
+        wp_apply ("IH" $! pred with "Hp Hl"). iIntros (pv'' L') "(Hp & Hl & %Hsub & #Hacc)".
+        iApply "HΦ". iFrame. iSplit; [iPureIntro; by apply sublist_cons | by iApply dropped_cons].
       * rewrite bool_decide_false; last congruence. wp_pures.
-        wp_apply ("IH" $! n with "Hnx Hl"). iIntros (pv'' L') "(Hnx & Hl & %Hsub)".
-        iApply ("HΦ" $! _ (n :: L')). iFrame "Hp". iSplitL; last (iPureIntro; by apply sublist_skip).
+        wp_apply ("IH" $! n with "Hnx Hl"). iIntros (pv'' L') "(Hnx & Hl & %Hsub & #Hacc)".
+        iApply ("HΦ" $! _ (n :: L')). iFrame "Hp".
+        iSplitR "Hacc"; last (iSplit; [iPureIntro; by apply sublist_skip | by iApply kept_cons]).
         iExists pv''. iFrame. iSplit; first done. rewrite Hcb. iFrame. iExists gl. iFrame "Hn".
 Qed.
 End sweep.
