@@ -90,7 +90,7 @@ pub struct Row {
     pub decision: Option<String>,
     /// The files under kernel/src that hold its markers.
     pub files: Vec<String>,
-    /// The models that must name it (`sr`, `pml`); empty when `excuse` says why not.
+    /// The models that must name it (`sr`, `pml`, `iris`); empty when `excuse` says why not.
     pub models: Vec<String>,
     /// Why a model does not name it.
     pub excuse: Option<String>,
@@ -180,8 +180,10 @@ fn parse_row(cols: &[&str], line: usize) -> Result<Row, String> {
         }
         None => {
             let m: Vec<String> = cols[6].split_whitespace().map(String::from).collect();
-            if m.iter().any(|x| x != "sr" && x != "pml") {
-                return Err(format!("{label}: models are `sr` and `pml`"));
+            if m.iter()
+                .any(|x| !["sr", "pml", "iris"].contains(&x.as_str()))
+            {
+                return Err(format!("{label}: models are `sr`, `pml` and `iris`"));
             }
             (m, None)
         }
