@@ -482,12 +482,10 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
             "models/run-mutants.sh",
             if o.quick { &["--quick"] } else { &[] },
         ),
-        // Reuse the model tiers' target directories (target/loom, target/shuttle, target/miri):
-        // a mutant only rebuilds the kernel and the models, never the dependencies.
-        env: vec![
-            ("FT_TIER".into(), tier_env.into()),
-            ("FT_MUTANT_TARGET".into(), target.display().to_string()),
-        ],
+        // Target directories of its own (target/mutants/*), never the model tiers': cargo gives
+        // the scratch tree's crates the same artifact names as the real tree's, so a shared
+        // directory would leave the last mutant's build where the next real run reuses it.
+        env: vec![("FT_TIER".into(), tier_env.into())],
         count: Count::Harness {
             registry: root.join(crate::mutants::REGISTRY),
         },
