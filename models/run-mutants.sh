@@ -58,6 +58,12 @@ command -v patch >/dev/null || {
 
 BASE="${FT_MUTANT_TARGET:-$ROOT/target/mutants}"
 case "$BASE" in /*) ;; *) BASE="$ROOT/$BASE" ;; esac
+# Never the real tree's target directories: the scratch tree's artifacts have the same names, so
+# the next real build would find the last mutant's build fresh and test it.
+if [ "$(realpath -m "$BASE")" = "$(realpath -m "$ROOT/target")" ]; then
+    echo "FT_MUTANT_TARGET must not be the workspace's target/ (its loom/shuttle/miri directories are the real tree's)" >&2
+    exit 2
+fi
 SRC="$BASE/src"
 LOGS="$BASE/logs"
 mkdir -p "$LOGS"
