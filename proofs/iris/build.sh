@@ -25,7 +25,7 @@ mains="complete_spec cancel_spec set_spec fail_spec run_spec await_settled_spec 
            hand_off_batch_spec run_callbacks_spec drain_spec wait_done_spec get_spec \
            add_done_callback_spec new_futuretask_spec closed_handed \
            notify_lspec release_spec sweep_load_spec owner_load_spec free_node_spec \
-           wait_released_spec abandon_spec timed_wait_spec sweep_from_spec \
+           wait_released_spec abandon_spec timed_wait_spec sweep_from_spec reclaim_unpushed \
            unlock_spec sweep_spec remove_abandoned_spec push_rspec timed_wait_removing_spec \
            new_rstack_spec
            hand_off_lbatch_spec rdrain_spec rclosed_handed

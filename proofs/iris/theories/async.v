@@ -46,14 +46,16 @@ Definition poll_loop : val := rec: "poll" "nd" "same" "clone" "again" :=
   else #().
 
 (** A future's life on a task: registration (P1–P3 with the waker as payload; Closed → Ready),
-    re-polls while [again] says so and the task is not ready, then the drop. *)
+    re-polls while [again] says so and the task is not ready, then the drop (a Closed push:
+    the never-published node is freed at once). *)
 Definition future_life : val := λ: "t" "waker" "same" "clone" "again",
   let: "w" := t_waiters "t" in
   let: "nd" := (ref NONE, ref #WAITING, ref "waker", #false) in
   if: push "w" "nd" then
     poll_loop "nd" "same" "clone" "again" ;;
     drop_future "nd" (λ: <>, remove_abandoned "w")
-  else #().                                                  (* Closed → Ready *)
+  else free_node "nd".                                       (* Closed → Ready: the node was
+                                                                never published; freed now *)
 
 Section async.
 Context `{!heapGS Σ, !ftG Σ, !stackG Σ, !removerG Σ}.
@@ -73,17 +75,20 @@ Proof.
   by iApply "HΦ".
 Qed.
 
-(** U1 / U4: the owner's CAS WAITING → UPDATING takes the update token and the payload cell. *)
+(** U1 / U4: the owner's CAS WAITING → UPDATING takes the update token and the payload cell
+    (and parks the owner's abandon token in the invariant until the WAITING store). *)
 Lemma begin_update_spec γ n gl :
-  {{{ inv Nl (lnode_inv γ n gl) ∗ pend (l_f gl) }}} CAS (n_state (node_val n)) #WAITING #UPDATING
-  {{{ (b : bool), RET #b; pend (l_f gl) ∗ if b then tok (l_u gl) ∗ ∃ th, n_pl n ↦ th else True }}}.
+  {{{ inv Nl (lnode_inv γ n gl) ∗ pend (l_f gl) ∗ pend (l_a gl) }}}
+    CAS (n_state (node_val n)) #WAITING #UPDATING
+  {{{ (b : bool), RET #b; pend (l_f gl) ∗
+      if b then tok (l_u gl) ∗ ∃ th, n_pl n ↦ th else pend (l_a gl) }}}.
 Proof.
-  iIntros (Φ) "[#Hn Hf] HΦ". rewrite /n_state. wp_pures. wp_bind (CmpXchg _ _ _).
+  iIntros (Φ) "(#Hn & Hf & Ha) HΦ". rewrite /n_state. wp_pures. wp_bind (CmpXchg _ _ _).
   iInv Nl as "[>(%s & Hs & Hc)|>(Hf' & _)]"; last by iDestruct (pend_excl with "Hf Hf'") as %[].
   destruct (decide (s = WAITING)) as [->|Hne].
   - iDestruct "Hc" as "[(_ & Hr & HU & Hpl)|[(% & _)|[(% & _)|[(% & _)|(% & _)]]]]"; try done.
     wp_cmpxchg_suc. iModIntro.
-    iSplitL "Hs Hr"; first (iNext; iLeft; iExists _; iFrame "Hs"; iRight; iLeft; by iFrame).
+    iSplitL "Hs Hr Ha"; first (iNext; iLeft; iExists _; iFrame "Hs"; iRight; iLeft; by iFrame).
     wp_pures. iApply "HΦ". by iFrame.
   - wp_cmpxchg_fail. iModIntro. iSplitL "Hs Hc"; first (iNext; iLeft; iExists _; iFrame).
     wp_pures. iApply "HΦ". by iFrame.
@@ -91,45 +96,47 @@ Qed.
 
 (** U2 / U3 / U5: holding the update token the owner knows the node is UPDATING (no releaser can
     have moved it: H2 spins on UPDATING), so its store of WAITING gives the token and the
-    payload cell back and overwrites nothing. *)
+    payload cell back and overwrites nothing (and takes the abandon token back). *)
 Lemma end_update_spec γ n gl th :
   {{{ inv Nl (lnode_inv γ n gl) ∗ pend (l_f gl) ∗ tok (l_u gl) ∗ n_pl n ↦ th }}}
     n_state (node_val n) <- #WAITING
-  {{{ RET #(); pend (l_f gl) }}}.
+  {{{ RET #(); pend (l_f gl) ∗ pend (l_a gl) }}}.
 Proof.
   iIntros (Φ) "(#Hn & Hf & HU & Hpl) HΦ". rewrite /n_state. wp_pures.
   iInv Nl as "[>(%s & Hs & Hc)|>(Hf' & _)]"; last by iDestruct (pend_excl with "Hf Hf'") as %[].
-  iDestruct "Hc" as "[(_ & _ & HU' & _)|[(-> & Hr)|[(_ & _ & _ & HU' & _)|[(_ & _ & HU')|(_ & _ & _ & HU' & _)]]]]".
+  iDestruct "Hc" as "[(_ & _ & HU' & _)|[(-> & Hr & Ha)|[(_ & _ & _ & HU' & _)|[(_ & _ & HU')|(_ & _ & _ & HU' & _)]]]]".
   1,3,4,5: by iDestruct (tok_excl with "HU HU'") as %[].
   wp_store. iModIntro.
   iSplitL "Hs Hr HU Hpl"; first (iNext; iLeft; iExists _; iFrame "Hs"; iLeft; iFrame; iSplit; [done | by iExists _]).
-  by iApply "HΦ".
+  iApply "HΦ". by iFrame.
 Qed.
 
 (** U1–U5 (I6, I11 safety): a re-poll never races the releaser for the waker — the payload
     cell is the owner's only between its U1/U4 CAS and its WAITING store, which overwrites no
     NOTIFYING/DONE — and the clone of the new waker (user code) runs with the node WAITING. *)
 Lemma repoll_spec γ n gl (same clone : val) :
-  {{{ inv Nl (lnode_inv γ n gl) ∗ pend (l_f gl) ∗ bool_spec same ∗ any_spec clone }}}
+  {{{ inv Nl (lnode_inv γ n gl) ∗ pend (l_f gl) ∗ pend (l_a gl) ∗ bool_spec same ∗ any_spec clone }}}
     repoll (node_val n) same clone
-  {{{ (b : bool), RET #b; pend (l_f gl) }}}.
+  {{{ (b : bool), RET #b; pend (l_f gl) ∗ pend (l_a gl) }}}.
 Proof.
-  iIntros (Φ) "(#Hn & Hf & #Hsame & #Hclone) HΦ".
+  iIntros (Φ) "(#Hn & Hf & Ha & #Hsame & #Hclone) HΦ".
   wp_lam. wp_pures.
   wp_apply (owner_peek_spec with "[$Hn $Hf]"). iIntros (s) "Hf".
-  wp_pures. case_bool_decide; wp_pures; first by iApply "HΦ".
-  wp_apply (begin_update_spec with "[$Hn $Hf]"). iIntros (b) "[Hf Hb]".
-  destruct b; wp_pures; last by iApply "HΦ".
+  wp_pures. case_bool_decide; wp_pures; first (iApply "HΦ"; by iFrame).
+  wp_apply (begin_update_spec with "[$Hn $Hf $Ha]"). iIntros (b) "[Hf Hb]".
+  destruct b; wp_pures; last (iApply "HΦ"; by iFrame).
   iDestruct "Hb" as "[HU [%th Hpl]]".
   wp_bind (same #()). iApply "Hsame". iIntros "!>" (b). destruct b; wp_pures.
-  - wp_apply (end_update_spec with "[$Hn $Hf $HU $Hpl]"). iIntros "Hf". wp_pures. by iApply "HΦ".
-  - wp_apply (end_update_spec with "[$Hn $Hf $HU $Hpl]"). iIntros "Hf". wp_pures.
+  - wp_apply (end_update_spec with "[$Hn $Hf $HU $Hpl]"). iIntros "[Hf Ha]". wp_pures.
+    iApply "HΦ". by iFrame.
+  - wp_apply (end_update_spec with "[$Hn $Hf $HU $Hpl]"). iIntros "[Hf Ha]". wp_pures.
     wp_bind (clone #()). iApply "Hclone". iIntros "!>" (w). wp_pures.
-    wp_apply (begin_update_spec with "[$Hn $Hf]"). iIntros (b) "[Hf Hb]".
-    destruct b; wp_pures; last by iApply "HΦ".
+    wp_apply (begin_update_spec with "[$Hn $Hf $Ha]"). iIntros (b) "[Hf Hb]".
+    destruct b; wp_pures; last (iApply "HΦ"; by iFrame).
     iDestruct "Hb" as "[HU [%th' Hpl]]".
     rewrite /n_payload. wp_pures. wp_store. wp_pures.
-    wp_apply (end_update_spec with "[$Hn $Hf $HU $Hpl]"). iIntros "Hf". wp_pures. by iApply "HΦ".
+    wp_apply (end_update_spec with "[$Hn $Hf $HU $Hpl]"). iIntros "[Hf Ha]". wp_pures.
+    iApply "HΦ". by iFrame.
 Qed.
 
 (** The drop (I6): abandon (G8) and run the remover if the node is still WAITING, then wait for
@@ -152,21 +159,24 @@ Proof.
 Qed.
 
 Lemma poll_loop_spec γ n gl (same clone again : val) :
-  {{{ inv Nl (lnode_inv γ n gl) ∗ pend (l_f gl) ∗ bool_spec same ∗ any_spec clone ∗ bool_spec again }}}
+  {{{ inv Nl (lnode_inv γ n gl) ∗ pend (l_f gl) ∗ pend (l_a gl) ∗ bool_spec same ∗ any_spec clone ∗
+      bool_spec again }}}
     poll_loop (node_val n) same clone again
-  {{{ RET #(); pend (l_f gl) }}}.
+  {{{ RET #(); pend (l_f gl) ∗ pend (l_a gl) }}}.
 Proof.
-  iIntros (Φ) "(#Hn & Hf & #Hsame & #Hclone & #Hagain) HΦ". iLöb as "IH".
+  iIntros (Φ) "(#Hn & Hf & Ha & #Hsame & #Hclone & #Hagain) HΦ". iLöb as "IH".
   wp_rec. wp_pures. wp_bind (again #()). iApply "Hagain". iIntros "!>" (b).
-  destruct b; wp_pures; last by iApply "HΦ".
-  wp_apply (repoll_spec with "[$Hn $Hf $Hsame $Hclone]").
-  iIntros (b) "Hf". destruct b; wp_pures; first by iApply "HΦ". by iApply ("IH" with "Hf HΦ").
+  destruct b; wp_pures; last (iApply "HΦ"; by iFrame).
+  wp_apply (repoll_spec with "[$Hn $Hf $Ha $Hsame $Hclone]").
+  iIntros (b) "[Hf Ha]". destruct b; wp_pures; first (iApply "HΦ"; by iFrame).
+  by iApply ("IH" with "Hf Ha HΦ").
 Qed.
 
 (** A future on the stage-4 task (I6, I7's stack, I3 safety): registered by a push (a Closed
     push means Ready), re-polled any number of times (U1–U5), then dropped (G8, the remover,
     the wait for DONE, the free) — concurrently with the completer's drain, which spins while
-    the node is UPDATING, and other removers. *)
+    the node is UPDATING, and other removers.  Its node is freed exactly once on every path:
+    after DONE, or at once when the push met CLOSED ([reclaim_unpushed]). *)
 Lemma future_life_spec γ t (waker same clone again : val) :
   {{{ is_rft γ t ∗ bool_spec same ∗ any_spec clone ∗ bool_spec again }}}
     future_life t waker same clone again
@@ -185,11 +195,15 @@ Proof.
   { iNext; iLeft; iExists _; iFrame "Hns"; iLeft; iSplit; [done|]; iFrame "Hr HU"; by iExists _. }
   wp_apply (push_rspec γ γs γl γb hd (Node nx ns pl false γn) _ false with "[$Hinv $Hnx Htok]").
   { iSplitL; [rewrite /lnode_own /=; iFrame "Htok"; iExists _; iFrame "Hn" | done]. }
-  iIntros ([]); last (iIntros "_"; wp_pures; by iApply "HΦ").
+  iIntros ([]).
+  2:{ iIntros "([%v Hnx] & [Htok _] & _)". wp_pures.
+      iMod (reclaim_unpushed with "Hn Htok Ha Hf") as "[Hns Hpl]".
+      wp_apply (free_node_spec (Node nx ns pl false γn) with "[$Hns $Hpl Hnx]"); first by iExists v.
+      iIntros "_". by iApply "HΦ". }
   iIntros "_". wp_pures.
   wp_apply (poll_loop_spec γ (Node nx ns pl false γn) (Lgn ga gr gf gu) same clone again
-            with "[$Hn $Hf $Hsame $Hclone $Hagain]").
-  iIntros "Hf". wp_pures.
+            with "[$Hn $Hf $Ha $Hsame $Hclone $Hagain]").
+  iIntros "[Hf Ha]". wp_pures.
   wp_apply (drop_future_spec γ (Node nx ns pl false γn) (Lgn ga gr gf gu) with "[$Hn $Ha $Hf]");
     last by iIntros "_"; iApply "HΦ".
   iIntros "!>" (Ψ) "HΨ". wp_pures. wp_apply (remove_abandoned_spec with "Hinv"). by iIntros "_".

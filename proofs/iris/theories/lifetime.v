@@ -57,12 +57,14 @@ Let Nl := nroot .@ "futuretask" .@ "lnode".
     releaser's token, handed out by the H2 CAS and spent by the H4 store; [gf] the owner's
     free token, deposited when it takes the node back (the "freed" branch: no points-to); [gu]
     the owner's update token (async waiters, U1–U5): in the invariant except while the node
-    is UPDATING, when the owner holds it with the payload cell. *)
+    is UPDATING, when the owner holds it with the payload cell (and the owner's abandon token
+    [pend ga] is parked in the invariant: an UPDATING node is not being abandoned, and an owner
+    holding [pend ga] knows its node is not UPDATING). *)
 Record lgn := Lgn { l_a : gname; l_r : gname; l_f : gname; l_u : gname }.
 (** The node's state word and what each state owns. *)
 Definition lnode_st (γ : tgn) (n : node) (gl : lgn) (s : Z) : iProp Σ :=
   (⌜s = WAITING⌝ ∗ pend (l_r gl) ∗ tok (l_u gl) ∗ ∃ th, n_pl n ↦ th) ∨
-  (⌜s = UPDATING⌝ ∗ pend (l_r gl)) ∨
+  (⌜s = UPDATING⌝ ∗ pend (l_r gl) ∗ pend (l_a gl)) ∨
   (⌜s = ABANDONED⌝ ∗ shot (l_a gl) ∗ pend (l_r gl) ∗ tok (l_u gl) ∗ ∃ th, n_pl n ↦ th) ∨
   (⌜s = NOTIFYING⌝ ∗ pend (n_g n) ∗ tok (l_u gl)) ∨
   (⌜s = DONE⌝ ∗ handed_w (n_g n) ∗ shot (l_r gl) ∗ tok (l_u gl) ∗ (terminal_w γ ∨ shot (l_a gl)) ∗
@@ -132,7 +134,7 @@ Proof.
   wp_lam. wp_apply (notify_lspec with "[$Hn $Htok]"). iIntros (th) "[Hpl Htr]".
   wp_pures. rewrite /n_payload /n_state. wp_pures. wp_load. wp_pures.
   wp_bind (Store _ _). iInv Nl as "[>(%s & Hs & Hc)|>(_ & _ & #Hr)]"; last by iDestruct (pend_shot with "Htr Hr") as %[].
-  iDestruct "Hc" as "[(_ & Htr' & _)|[(_ & Htr')|[(_ & _ & Htr' & _)|[(-> & Htok & HU)|(_ & _ & #Hr & _)]]]]".
+  iDestruct "Hc" as "[(_ & Htr' & _)|[(_ & Htr' & _)|[(_ & _ & Htr' & _)|[(-> & Htok & HU)|(_ & _ & #Hr & _)]]]]".
   1,2,3: by iDestruct (pend_excl with "Htr Htr'") as %[].
   2: by iDestruct (pend_shot with "Htr Hr") as %[].
   iMod (pend_shoot with "Htok") as "#Hh". iMod (pend_shoot with "Htr") as "#Hr".
@@ -190,6 +192,29 @@ Proof.
   iDestruct "Hnx" as (a) "Hnx". iDestruct "Hns" as (b) "Hns". iDestruct "Hpl" as (c) "Hpl".
   wp_lam. rewrite /n_next /n_state /n_payload. wp_pures.
   wp_free. wp_pures. wp_free. wp_pures. wp_free. by iApply "HΦ".
+Qed.
+
+(** A node whose push failed (the stack was CLOSED: the node was never published, so no
+    releaser or remover can reach it) goes back to its owner whole: holding the node's hand-off
+    token, its abandon token and its free token, the owner finds the node WAITING (not
+    UPDATING: the abandon token is not parked; not ABANDONED, NOTIFYING, DONE or freed: it
+    holds those tokens), takes the state and payload cells out and leaves the "freed" branch
+    (hand-off token and releaser token spent): no thread can access the node afterwards.  With
+    the [next] cell that the failed push gives back, the owner [Free]s every cell, once. *)
+Lemma reclaim_unpushed γ n gl :
+  inv Nl (lnode_inv γ n gl) -∗ pend (n_g n) -∗ pend (l_a gl) -∗ pend (l_f gl) ={⊤}=∗
+    (∃ v, n_ns n ↦ v) ∗ ∃ v, n_pl n ↦ v.
+Proof.
+  iIntros "#Hn Htok Ha Hf".
+  iInv Nl as "[>(%s & Hs & Hc)|>(Hf' & _)]"; last by iDestruct (pend_excl with "Hf Hf'") as %[].
+  iDestruct "Hc" as "[(_ & Hr & _ & Hpl)|[(_ & _ & Ha')|[(_ & #Hab & _)|[(_ & Htok' & _)|(_ & #Hh & _)]]]]".
+  - iMod (pend_shoot with "Htok") as "#Hh". iMod (pend_shoot with "Hr") as "#Hr".
+    iModIntro. iSplitL "Hf"; first (iNext; iRight; by iFrame "Hf Hh Hr").
+    iModIntro. iFrame "Hpl". by iExists _.
+  - by iDestruct (pend_excl with "Ha Ha'") as %[].
+  - by iDestruct (pend_shot with "Ha Hab") as %[].
+  - by iDestruct (pend_excl with "Htok Htok'") as %[].
+  - by iDestruct (pend_shot with "Htok Hh") as %[].
 Qed.
 
 (** G9: the abandoner waits for the release, then owns the whole node. *)

@@ -52,7 +52,7 @@ Proof.
       rewrite /n_state. wp_pures.
       wp_bind (Store _ _).
       iInv Nl as "[>(%s & Hs & Hcs)|>(_ & _ & #Hr)]"; last by iDestruct (pend_shot with "Htr Hr") as %[].
-      iDestruct "Hcs" as "[(_ & Htr' & _)|[(_ & Htr')|[(_ & _ & Htr' & _)|[(-> & Htok & HU)|(_ & _ & #Hr & _)]]]]".
+      iDestruct "Hcs" as "[(_ & Htr' & _)|[(_ & Htr' & _)|[(_ & _ & Htr' & _)|[(-> & Htok & HU)|(_ & _ & #Hr & _)]]]]".
       1,2,3: by iDestruct (pend_excl with "Htr Htr'") as %[].
       2: by iDestruct (pend_shot with "Htr Hr") as %[].
       iMod (pend_shoot with "Htok") as "#Hh". iMod (pend_shoot with "Htr") as "#Hr".

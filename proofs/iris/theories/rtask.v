@@ -32,8 +32,10 @@ Definition get_timed : val := λ: "t" "expired",
     let: "nd" := (ref NONE, ref #WAITING, ref #(), #false) in   (* [G5] *)
     if: push "w" "nd"                                       (* [G6] *)
     then timed_wait "t" "nd" "expired" (λ: <>, remove_abandoned "w")   (* [G7]–[G10] *)
-    else SOME (await_settled "t").                           (* [G6] Closed (the node was
-                                                                never published) *)
+    else                                                    (* [G6] Closed: the node was
+                                                                never published, *)
+      free_node "nd" ;;                                     (*   so it is freed now *)
+      SOME (await_settled "t").
 
 Section rtask.
 Context `{!heapGS Σ, !ftG Σ, !stackG Σ, !removerG Σ}.
@@ -69,7 +71,9 @@ Qed.
 (** get with a deadline (I2, I3 safety, I6, I9): it returns the winner's outcome or TimedOut;
     on the slow path its node is pushed, possibly abandoned (G8) and unlinked by a remover (its
     own G9 call or another's) or released by the completer's drain, and freed by the waiter
-    after DONE, never before, exactly once. *)
+    after DONE, never before, exactly once; if the push meets CLOSED the never-published node
+    is freed by the waiter at once ([reclaim_unpushed]).  Every node it allocates is freed
+    exactly once, on every path. *)
 Lemma get_timed_spec γ t (expired : val) :
   {{{ is_rft γ t ∗ □ (∀ Ψ, ▷ (∀ b : bool, Ψ #b) -∗ WP expired #() {{ Ψ }}) }}}
     get_timed t expired
@@ -99,11 +103,14 @@ Proof.
        [ iNext; iLeft; iExists _; iFrame "Hns"; iLeft; iSplit; [done|]; iFrame "Hr HU"; by iExists _ | ].
   all: wp_apply (push_rspec γ γs γl γb hd (Node nx ns pl false γn) _ false with "[$Hinv $Hnx Htok]");
        [ iSplitL; [rewrite /lnode_own /=; iFrame "Htok"; iExists _; iFrame "Hn" | done] | ].
-  all: iIntros ([]); [iIntros "_" | iIntros "_"]; wp_pures.
+  all: iIntros ([]); [iIntros "_" | iIntros "([%v Hnx] & [Htok _] & _)"]; wp_pures.
   1,3: wp_apply (timed_wait_removing_spec γ γs γl γb hd _ (Node nx ns pl false γn) (Lgn ga gr gf gu) expired
                    with "[$Htask $Hinv $Hn $Ha $Hf $Hexp]");
        iIntros (r) "[(%o & -> & Hd & _)|(_ & [->|(%o & -> & Hd)])]"; iApply "HΦ";
        [iRight; iExists o; by iFrame "Hd" | by iLeft | iRight; iExists o; by iFrame "Hd"].
+  all: iMod (reclaim_unpushed with "Hn Htok Ha Hf") as "[Hns Hpl]".
+  all: wp_apply (free_node_spec (Node nx ns pl false γn) with "[$Hns $Hpl Hnx]"); [by iExists v|].
+  all: iIntros "_"; wp_pures.
   all: wp_apply (await_settled_spec with "Htask"); iIntros (o) "Hd"; wp_pures.
   all: iApply "HΦ"; iRight; iExists o; by iFrame "Hd".
 Qed.
