@@ -3,28 +3,13 @@
 //! (`test_concurrent_futures`: zero timeout over finished and pending futures, the
 //! "2 (of 4) futures unfinished" message, cancellation).
 
+mod common;
+use common::Gate;
 use futuretask::executor::{as_completed, CompletionService, ThreadPool};
 use futuretask::{interrupted, FutureTask, GetError};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
-
-/// A one-shot gate.
-#[derive(Clone, Default)]
-struct Gate(Arc<(Mutex<bool>, Condvar)>);
-
-impl Gate {
-    fn open(&self) {
-        *self.0 .0.lock().unwrap() = true;
-        self.0 .1.notify_all();
-    }
-    fn wait(&self) {
-        let mut g = self.0 .0.lock().unwrap();
-        while !*g {
-            g = self.0 .1.wait(g).unwrap();
-        }
-    }
-}
 
 /// Javadoc example 1 ("solve"): submit every solver, use each result as it arrives — in
 /// completion order, not submission order.

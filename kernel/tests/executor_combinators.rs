@@ -1,34 +1,19 @@
 //! map, invoke_all, invoke_any, as_completed and wait, including the CPython hangs
 //! where a cancellation does not wake `wait` / `as_completed` (gh-92001, bpo-43727).
 
+mod common;
+use common::Gate;
 use futuretask::executor::{
     as_completed, wait, BuildError, Incomplete, InvokeAnyError, MapError, RejectReason, ReturnWhen,
     ThreadPool, TimedOut,
 };
 use futuretask::{interrupted, promise, GetError, State};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
-use std::sync::{mpsc, Arc, Condvar, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 const LONG: Duration = Duration::from_secs(10);
-
-/// A one-shot gate: tasks wait until the test opens it.
-#[derive(Clone, Default)]
-struct Gate(Arc<(Mutex<bool>, Condvar)>);
-
-impl Gate {
-    fn open(&self) {
-        *self.0 .0.lock().unwrap() = true;
-        self.0 .1.notify_all();
-    }
-    fn wait(&self) {
-        let mut g = self.0 .0.lock().unwrap();
-        while !*g {
-            g = self.0 .1.wait(g).unwrap();
-        }
-    }
-}
 
 /// Sleep up to `d`, returning early (with `false`) when the task is interrupted.
 fn interruptible_sleep(d: Duration) -> bool {

@@ -1,30 +1,15 @@
 //! The thread pool itself: construction errors, naming, submit / execute, panics, rejection and
 //! the full-queue policies, shutdown / shutdown_now / await_termination / drop.
 
+mod common;
+use common::Gate;
 use futuretask::executor::{BuildError, Policy, RejectReason, ThreadPool};
 use futuretask::{interrupted, GetError, State, WaitError};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
-use std::sync::{mpsc, Arc, Barrier, Condvar, Mutex};
+use std::sync::{mpsc, Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
-
-/// A one-shot gate: tasks wait until the test opens it.
-#[derive(Clone, Default)]
-struct Gate(Arc<(Mutex<bool>, Condvar)>);
-
-impl Gate {
-    fn open(&self) {
-        *self.0 .0.lock().unwrap() = true;
-        self.0 .1.notify_all();
-    }
-    fn wait(&self) {
-        let mut g = self.0 .0.lock().unwrap();
-        while !*g {
-            g = self.0 .1.wait(g).unwrap();
-        }
-    }
-}
 
 /// Occupy the pool's only worker until the returned gate opens; returns once it is running.
 fn block_worker(pool: &ThreadPool) -> (Gate, futuretask::executor::TaskHandle<()>) {
