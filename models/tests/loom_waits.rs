@@ -125,12 +125,19 @@ fn code(r: Result<&u32, GetError<'_>>) -> usize {
 /// still completes. Only the runner spins (`run`'s INTERRUPTING wait). Bound: exhaustive.
 #[test]
 fn interrupted_getter() {
-    check("interrupted_getter", "I5,I6,I12", Bound::Exhaustive, || {
+    interrupted_waiter("interrupted_getter", |o| code(o.get()));
+}
+
+/// The body of the interrupted-wait models: task A's closure runs `wait` on `other` (which
+/// nobody completes while A runs) and records its code (`2` = interrupted); main cancels A with
+/// interrupt, joins the runner, checks I5, I6 and I12, then completes `other`.
+fn interrupted_waiter(name: &'static str, wait: fn(&Arc<FutureTask<u32>>) -> usize) {
+    check(name, "I5,I6,I12", Bound::Exhaustive, move || {
         let other: Arc<FutureTask<u32>> = Arc::new(FutureTask::<u32, _>::pending());
         let saw = Arc::new(AtomicUsize::new(0));
         let (o, s) = (Arc::clone(&other), Arc::clone(&saw));
         let task = FutureTask::arc(move || {
-            s.store(code(o.get()), SeqCst);
+            s.store(wait(&o), SeqCst);
         });
         let t = Arc::clone(&task);
         let runner = thread::spawn(move || {
@@ -141,10 +148,14 @@ fn interrupted_getter() {
         runner.join().unwrap();
         match saw.load(SeqCst) {
             0 | 2 => {}
-            c => panic!("I12: the interrupted get returned outcome {c}"),
+            c => panic!("I12: the interrupted wait returned outcome {c}"),
         }
         assert_eq!(task.state(), State::Cancelled);
-        assert_eq!(other.waiter_stack_len(), 0, "I6: the getter left its node");
+        assert_eq!(
+            other.waiter_stack_len(),
+            0,
+            "I6: the interrupted wait left its node"
+        );
         other.set(4).unwrap();
         assert_eq!(*other.get().unwrap(), 4);
     });
@@ -174,38 +185,9 @@ fn inbox_code(r: Option<Result<Arc<FutureTask<u32>>, Incomplete>>) -> usize {
 /// spins (`run`'s INTERRUPTING wait). Bound: exhaustive.
 #[test]
 fn interrupted_inbox_consumer() {
-    check(
-        "interrupted_inbox_consumer",
-        "I5,I6,I12",
-        Bound::Exhaustive,
-        || {
-            let other: Arc<FutureTask<u32>> = Arc::new(FutureTask::<u32, _>::pending());
-            let saw = Arc::new(AtomicUsize::new(0));
-            let (o, s) = (Arc::clone(&other), Arc::clone(&saw));
-            let task = FutureTask::arc(move || {
-                s.store(inbox_code(as_completed(vec![o], None).next()), SeqCst);
-            });
-            let t = Arc::clone(&task);
-            let runner = thread::spawn(move || {
-                t.run();
-                assert!(!interrupted(), "I5: interrupt leaked past run()");
-            });
-            assert!(task.cancel(true));
-            runner.join().unwrap();
-            match saw.load(SeqCst) {
-                0 | 2 => {}
-                c => panic!("I12: the interrupted as_completed returned outcome {c}"),
-            }
-            assert_eq!(task.state(), State::Cancelled);
-            assert_eq!(
-                other.waiter_stack_len(),
-                0,
-                "I6: the interrupted wait left its node"
-            );
-            other.set(4).unwrap();
-            assert_eq!(*other.get().unwrap(), 4);
-        },
-    );
+    interrupted_waiter("interrupted_inbox_consumer", |o| {
+        inbox_code(as_completed(vec![Arc::clone(o)], None).next())
+    });
 }
 
 /// **a consumer parked in the inbox × cancel(true) of its own task × a post** (I3, I5, I6,

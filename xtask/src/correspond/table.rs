@@ -90,10 +90,8 @@ pub struct Row {
     pub decision: Option<String>,
     /// The files under kernel/src that hold its markers.
     pub files: Vec<String>,
-    /// The models that must name it (`sr`, `pml`, `iris`); empty when `excuse` says why not.
+    /// The models that must name it (`sr`, `pml`, `iris`); empty when the table says why none.
     pub models: Vec<String>,
-    /// Why a model does not name it.
-    pub excuse: Option<String>,
     /// Line in the table file.
     pub line: usize,
 }
@@ -171,8 +169,8 @@ fn parse_row(cols: &[&str], line: usize) -> Result<Row, String> {
     } else {
         cols[5].split_whitespace().map(String::from).collect()
     };
-    let (models, excuse) = match cols[6].strip_prefix('-') {
-        Some(why) if !why.trim().is_empty() => (vec![], Some(why.trim().to_string())),
+    let models = match cols[6].strip_prefix('-') {
+        Some(why) if !why.trim().is_empty() => vec![],
         Some(_) => {
             return Err(format!(
                 "{label}: a `-` in the models column needs a reason"
@@ -185,7 +183,7 @@ fn parse_row(cols: &[&str], line: usize) -> Result<Row, String> {
             {
                 return Err(format!("{label}: models are `sr`, `pml` and `iris`"));
             }
-            (m, None)
+            m
         }
     };
     Ok(Row {
@@ -195,7 +193,6 @@ fn parse_row(cols: &[&str], line: usize) -> Result<Row, String> {
         decision,
         files,
         models,
-        excuse,
         line,
     })
 }
