@@ -91,7 +91,7 @@ fn p8_pool(c: &mut Criterion) {
     g.measurement_time(Duration::from_secs(if common::quick() { 2 } else { 5 }));
 
     {
-        let pool = futuretask::executor::ThreadPool::new(workers()).unwrap();
+        let pool = futuretask_executor::ThreadPool::new(workers()).unwrap();
         g.bench_function("futuretask_executor", |b| {
             b.iter(|| {
                 let handles: Vec<_> = (0..TASKS)

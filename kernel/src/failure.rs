@@ -494,7 +494,7 @@ impl Snapshot {
 
     /// Whether the closure was claimed: by `run` — a cancelled task with `started() == false`
     /// never ran and never will (I4), one with `true` was cancelled while (or after) it ran — or,
-    /// after the cancel, taken back by [`Unstarted::into_job`](crate::executor::Unstarted::into_job).
+    /// after the cancel, taken back by [`Reclaimed::claim`](crate::Reclaimed::claim).
     ///
     /// ```
     /// use futuretask::FutureTask;

@@ -76,6 +76,26 @@ pub fn cancelled() -> bool {
     current_state().is_some_and(p::is_cancelled)
 }
 
+/// Whether this thread is running a task's closure (inside [`FutureTask::run`]). A blocking wait
+/// made there can be interrupted by a `cancel(true)` of that task, which unparks this thread: a
+/// wait built outside this crate parks (rather than waiting on a condition variable) while this
+/// is `true`, and re-checks [`interrupted()`] after every wakeup.
+///
+/// [`FutureTask::run`]: crate::FutureTask::run
+///
+/// ```
+/// use futuretask::{in_task, FutureTask};
+///
+/// assert!(!in_task());
+/// let task = FutureTask::new(in_task);
+/// task.run();
+/// assert!(*task.get().unwrap());
+/// assert!(!in_task()); // the scope ends with the run
+/// ```
+pub fn in_task() -> bool {
+    in_run()
+}
+
 /// Whether this thread is running a task's closure: its blocking waits are then interruptible
 /// (they park, so the canceller's unpark reaches them, and re-check [`interrupted()`]).
 #[inline]

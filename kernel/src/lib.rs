@@ -56,7 +56,8 @@
 //! triggered it (last column above), or it is isolated where the table says so. Dropping a task
 //! drops its unrun callbacks, its unclaimed closure and its outcome, every one of them, and then
 //! raises the first panic (not if the thread is already unwinding: that would abort). The
-//! executor's workers never unwind because of a task. `proofs/PROOF.md` §7 lists every call
+//! thread pool (crate `futuretask-executor`) builds on this public API; its workers never unwind
+//! because of a task. `proofs/PROOF.md` §7 lists every call
 //! site.
 //!
 //! ## Invariants
@@ -67,7 +68,6 @@
 #![warn(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
-pub mod executor;
 mod failure;
 mod foreign;
 mod future;
@@ -86,8 +86,9 @@ pub use failure::{
     AlreadyCompleted, Failure, GetError, Outcome, OutcomeError, Snapshot, State, WaitError,
 };
 pub use future::{Done, Wait};
-pub use interrupt::{cancelled, interrupted};
+pub use interrupt::{cancelled, in_task, interrupted};
 pub use promise::{promise, Promise};
+pub use reclaim::Reclaimed;
 pub use task::{Closure, FutureTask, Job, NoJob};
 
 #[cfg(any(loom, feature = "shuttle"))]

@@ -1,5 +1,5 @@
 //! Taking back the closure of a task that was cancelled before it started, so that whoever
-//! cancelled it (`ThreadPool::shutdown_now`) can hand the work to its caller.
+//! cancelled it (an executor's `shutdown_now`) can hand the work to its caller.
 //!
 //! The claim is the same STARTED bit `run` sets (I4), set by CAS from a *terminal* cancelled
 //! state (CANCELLED or INTERRUPTED, never INTERRUPTING, whose canceller still stores C5 over the
@@ -11,18 +11,43 @@
 use crate::protocol as p;
 use crate::sync::Ordering::{AcqRel, Acquire};
 use crate::task::{FutureTask, Job};
+use std::fmt;
 use std::sync::Arc;
 
-/// A closure taken back from a cancelled, never-started task: [`run`](Reclaimed::run) calls it
-/// (its result is dropped: the task stays cancelled); dropping the guard drops the closure.
-pub(crate) struct Reclaimed<T, J: ?Sized + Job<T>> {
+/// The closure of a task cancelled before it started, taken back by [`Reclaimed::claim`]:
+/// [`run`](Reclaimed::run) calls it, dropping the guard drops it — exactly once either way (I4).
+/// The task stays cancelled: the closure's result is not its outcome.
+///
+/// ```
+/// use futuretask::{FutureTask, Reclaimed};
+///
+/// let task = FutureTask::arc(|| 6 * 7);
+/// assert!(task.cancel(false)); // cancelled before anyone ran it
+/// let job = Reclaimed::claim(task.clone()).unwrap();
+/// assert!(Reclaimed::claim(task.clone()).is_none()); // claimed once
+/// assert_eq!(job.run(), 42); // the work still happens, outside the task
+/// assert!(task.is_cancelled());
+/// ```
+#[must_use = "dropping a reclaimed closure drops it unrun"]
+pub struct Reclaimed<T, J: ?Sized + Job<T> = dyn Job<T>> {
     task: Option<Arc<FutureTask<T, J>>>,
 }
 
 impl<T, J: ?Sized + Job<T>> Reclaimed<T, J> {
     /// Claim the closure of `task`, if it was cancelled before `run` claimed it and nobody
-    /// reclaimed it yet.
-    pub(crate) fn claim(task: Arc<FutureTask<T, J>>) -> Option<Self> {
+    /// reclaimed it yet; `None` otherwise (pending, running, completed, still interrupting, a
+    /// closure that already ran, or one already reclaimed).
+    ///
+    /// ```
+    /// use futuretask::{FutureTask, Reclaimed};
+    ///
+    /// let pending = FutureTask::arc(|| 1);
+    /// assert!(Reclaimed::claim(pending.clone()).is_none()); // not cancelled
+    /// pending.run();
+    /// pending.cancel(false);
+    /// assert!(Reclaimed::claim(pending).is_none()); // the closure already ran
+    /// ```
+    pub fn claim(task: Arc<FutureTask<T, J>>) -> Option<Self> {
         // step O3
         let state = task.state_atomic();
         let mut s = state.load(Acquire);
@@ -35,12 +60,29 @@ impl<T, J: ?Sized + Job<T>> Reclaimed<T, J> {
         }
     }
 
-    /// Call the closure and drop its result.
-    pub(crate) fn run(mut self) {
+    /// Call the closure (on this thread) and return its result; a panic propagates to the
+    /// caller. The task is not touched: it stays cancelled.
+    ///
+    /// ```
+    /// use futuretask::{FutureTask, Reclaimed};
+    ///
+    /// let task = FutureTask::arc(|| String::from("late"));
+    /// task.cancel(true);
+    /// let job = Reclaimed::claim(task).unwrap();
+    /// let out = std::thread::spawn(move || job.run()).join().unwrap();
+    /// assert_eq!(out, "late");
+    /// ```
+    pub fn run(mut self) -> T {
         let task = self.task.take().expect("a reclaimed closure runs once");
         // SAFETY: our CAS above set STARTED from a terminal cancelled state: we are the unique
         // claimer and call the closure at most once (I4).
-        drop(unsafe { task.job_ref().call() });
+        unsafe { task.job_ref().call() }
+    }
+}
+
+impl<T, J: ?Sized + Job<T>> fmt::Debug for Reclaimed<T, J> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Reclaimed")
     }
 }
 
@@ -93,7 +135,7 @@ mod tests {
         let job = Reclaimed::claim(Arc::clone(&a)).expect("cancelled before it started");
         assert!(Reclaimed::claim(Arc::clone(&a)).is_none(), "claimed once");
         assert!(!a.run(), "the task stays cancelled (I4)");
-        job.run();
+        assert_eq!(job.run(), 1);
         assert_eq!(runs.load(SeqCst), 2);
 
         let b = task(&drops, &runs);

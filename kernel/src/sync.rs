@@ -15,16 +15,10 @@
 mod imp {
     pub(crate) use loom::cell::UnsafeCell;
     pub(crate) use loom::hint::spin_loop;
-    pub(crate) use loom::sync::atomic::{
-        fence, AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Ordering,
-    };
+    pub(crate) use loom::sync::atomic::{fence, AtomicPtr, AtomicU32, AtomicUsize, Ordering};
     pub(crate) use loom::thread::{current, park, yield_now, Thread};
     pub(crate) use loom::thread_local;
-    // Executor (I10): blocking queue, worker threads.
-    pub(crate) use loom::sync::{Condvar, Mutex, MutexGuard};
-    pub(crate) use loom::thread::{Builder as ThreadBuilder, JoinHandle};
     pub(crate) const MOCK_TIME: bool = true;
-    pub(crate) const CHECKER: bool = true;
 
     loom::lazy_static! {
         static ref CLOCK: loom::sync::atomic::AtomicU64 = loom::sync::atomic::AtomicU64::new(0);
@@ -41,16 +35,10 @@ mod imp {
 mod imp {
     pub(crate) use super::std_cell::UnsafeCell;
     pub(crate) use shuttle::hint::spin_loop;
-    pub(crate) use shuttle::sync::atomic::{
-        fence, AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Ordering,
-    };
+    pub(crate) use shuttle::sync::atomic::{fence, AtomicPtr, AtomicU32, AtomicUsize, Ordering};
     pub(crate) use shuttle::thread::{current, park, yield_now, Thread};
     pub(crate) use shuttle::thread_local;
-    // Executor (I10): blocking queue, worker threads.
-    pub(crate) use shuttle::sync::{Condvar, Mutex, MutexGuard};
-    pub(crate) use shuttle::thread::{Builder as ThreadBuilder, JoinHandle};
     pub(crate) const MOCK_TIME: bool = true;
-    pub(crate) const CHECKER: bool = true;
 
     shuttle::lazy_static! {
         static ref CLOCK: shuttle::sync::atomic::AtomicU64 = shuttle::sync::atomic::AtomicU64::new(0);
@@ -67,16 +55,13 @@ mod imp {
 mod imp {
     pub(crate) use super::std_cell::UnsafeCell;
     pub(crate) use std::hint::spin_loop;
-    pub(crate) use std::sync::atomic::{
-        fence, AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Ordering,
-    };
+    pub(crate) use std::sync::atomic::{fence, AtomicPtr, AtomicU32, AtomicUsize, Ordering};
     pub(crate) use std::thread::{current, park, yield_now, Thread};
     pub(crate) use std::thread_local;
-    // Executor (I10): blocking queue, worker threads.
+    // The sleep word's emulation where there is no futex (`SleepWord::bucket`).
+    #[cfg(not(target_os = "linux"))]
     pub(crate) use std::sync::{Condvar, Mutex, MutexGuard};
-    pub(crate) use std::thread::{Builder as ThreadBuilder, JoinHandle};
     pub(crate) const MOCK_TIME: bool = false;
-    pub(crate) const CHECKER: bool = false;
 }
 
 pub(crate) use imp::*;
@@ -514,44 +499,19 @@ impl std::fmt::Debug for SleepWord {
     }
 }
 
-/// Lock a facade mutex. Poisoning is ignored: the executor never runs user code while holding one
-/// of its locks, so a poisoned lock still guards consistent data.
+/// Lock a bucket mutex of the sleep word's emulation. Poisoning is ignored: nothing runs while
+/// one is held but the word's own check.
+#[cfg(all(not(target_os = "linux"), not(any(loom, feature = "shuttle"))))]
 #[inline]
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Block on a facade condition variable (spurious wakeups possible; callers re-check).
+/// Block on a bucket's condition variable (spurious wakeups possible; the caller re-checks).
+#[cfg(all(not(target_os = "linux"), not(any(loom, feature = "shuttle"))))]
 #[inline]
-pub(crate) fn wait<'a, T>(cv: &Condvar, g: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
+fn wait<'a, T>(cv: &Condvar, g: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
     cv.wait(g).unwrap_or_else(|e| e.into_inner())
-}
-
-/// Block on `cv` for at most `d`. Under a checker time does not pass by itself (and the mock
-/// condition variables never time out): release the lock, yield, take it again — a spurious
-/// wakeup after which the caller re-checks its condition and the mock clock.
-#[inline]
-pub(crate) fn wait_timeout<'a, T>(
-    cv: &Condvar,
-    m: &'a Mutex<T>,
-    g: MutexGuard<'a, T>,
-    d: std::time::Duration,
-) -> MutexGuard<'a, T> {
-    #[cfg(not(any(loom, feature = "shuttle")))]
-    {
-        let _ = m;
-        match cv.wait_timeout(g, d) {
-            Ok((g, _)) => g,
-            Err(e) => e.into_inner().0,
-        }
-    }
-    #[cfg(any(loom, feature = "shuttle"))]
-    {
-        let _ = (cv, d);
-        drop(g);
-        yield_now();
-        lock(m)
-    }
 }
 
 /// Reachability counters of the loom and shuttle builds: a model asserts that the scenario it

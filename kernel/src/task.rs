@@ -174,9 +174,19 @@ impl<T, F: FnOnce() -> T + Send> FutureTask<T, Closure<F>> {
 }
 
 impl<T, F: FnOnce() -> T + Send> FutureTask<T, Closure<F>> {
-    /// The closure of a task nobody has run, taken back (a refused submission hands it to its
-    /// caller). `None` if `run` has claimed it.
-    pub(crate) fn into_closure(self) -> Option<F> {
+    /// The closure of a task nobody has run, taken back by its only owner (an executor that
+    /// refuses a submission hands it to the caller this way). `None` if `run` has claimed it.
+    ///
+    /// ```
+    /// use futuretask::FutureTask;
+    ///
+    /// let f = FutureTask::new(|| 7).into_closure().unwrap();
+    /// assert_eq!(f(), 7);
+    /// let ran = FutureTask::new(|| 7);
+    /// ran.run();
+    /// assert!(ran.into_closure().is_none());
+    /// ```
+    pub fn into_closure(self) -> Option<F> {
         // step O1: take the closure back; STARTED tells `Drop` it is gone (owner-only).
         let s = self.state.load(Acquire);
         let taken = p::owner_take_closure(s)?;

@@ -795,7 +795,7 @@ fn panicking_value_lost() {
 
 mod executor {
     use super::*;
-    use futuretask::executor::{RejectReason, ThreadPool};
+    use futuretask_executor::{RejectReason, ThreadPool};
     use std::sync::atomic::AtomicBool;
 
     fn pool(workers: usize) -> Arc<ThreadPool> {

@@ -6,8 +6,8 @@
 
 #![cfg(loom)]
 
-use futuretask::executor::{as_completed, wait, CompletionService, Incomplete, ReturnWhen};
 use futuretask::{coverage, interrupted, mock_clock, FutureTask, GetError, State};
+use futuretask_executor::{as_completed, wait, CompletionService, Incomplete, ReturnWhen};
 use futuretask_models::loom_driver::{check, Bound};
 use futuretask_models::{drop_and_poison, poll_once, WakeProbe};
 use loom::thread;

@@ -323,7 +323,7 @@ fn run_vs_set() {
 /// accepted task ran or was cancelled and listed, and that nothing was run twice.
 #[test]
 fn pool_push_pop_grow() {
-    use futuretask::executor::ThreadPool;
+    use futuretask_executor::ThreadPool;
     run_race("pool_push_pop_grow", "I10", |i| {
         let pool = Arc::new(ThreadPool::new(2).unwrap());
         let ran = Arc::new(AtomicUsize::new(0));

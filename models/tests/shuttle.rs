@@ -613,7 +613,7 @@ fn shuttle_foreign_storm() {
 
 mod executor {
     use super::*;
-    use futuretask::executor::{RejectReason, TaskHandle, ThreadPool};
+    use futuretask_executor::{RejectReason, TaskHandle, ThreadPool};
     use std::sync::atomic::AtomicBool;
 
     type Accepted = Vec<(TaskHandle<u32>, Arc<AtomicBool>, Seen)>;

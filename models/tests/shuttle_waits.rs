@@ -4,8 +4,8 @@
 
 #![cfg(all(feature = "shuttle", not(loom)))]
 
-use futuretask::executor::{as_completed, CompletionService};
 use futuretask::{coverage, mock_clock, FutureTask};
+use futuretask_executor::{as_completed, CompletionService};
 use futuretask_models::shuttle_driver::{pct, random};
 use futuretask_models::{drop_and_poison, poll_once, WakeProbe};
 use shuttle::thread;

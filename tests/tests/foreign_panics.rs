@@ -258,7 +258,7 @@ fn callbacks_are_isolated_from_each_other() {
 #[test]
 fn a_pool_worker_survives_a_panicking_waker() {
     quiet_planted_panics();
-    let pool = futuretask::executor::ThreadPool::new(1).unwrap();
+    let pool = futuretask_executor::ThreadPool::new(1).unwrap();
     let (go_tx, go_rx) = mpsc::channel::<()>();
     let h = pool
         .submit(move || go_rx.recv().map(|_| 1u32).unwrap_or(0))

@@ -5,8 +5,8 @@
 //!
 //! Tier: `FT_TIMED_POLLS=N` polls; else 1 000 000 (quick) / 5 000 000 (`FT_TIER=full`).
 
-use futuretask::executor::{as_completed, wait, CompletionService, ReturnWhen};
 use futuretask::FutureTask;
+use futuretask_executor::{as_completed, wait, CompletionService, ReturnWhen};
 use futuretask_tests::alloc::{live, Counting};
 use futuretask_tests::support::{report, Tier};
 use std::sync::Arc;

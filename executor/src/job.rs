@@ -1,11 +1,8 @@
 //! The queue's view of a task: a type-erased, runnable, cancellable `FutureTask`, and the queue
 //! entry whose drop cancels a task that never ran (I10).
 
-use crate::failure::State;
-use crate::foreign::Panics;
-use crate::protocol as p;
-use crate::reclaim::Reclaimed;
-use crate::task::{FutureTask, Job};
+use crate::panics::{self, Deferred};
+use futuretask::{FutureTask, Job, Reclaimed, State};
 use std::sync::Arc;
 
 /// What a worker needs from a queued task, whatever its result type and closure. Implemented by
@@ -21,7 +18,7 @@ pub(crate) trait Runnable: Send + Sync {
     /// Whether `run` has claimed the closure. Frozen once the task is cancelled (a claim after a
     /// cancel fails, I4), so after winning a cancel this says whether the closure ever starts.
     fn started(&self) -> bool;
-    /// Take the closure back from a task cancelled before it started (`reclaim.rs`).
+    /// Take the closure back from a task cancelled before it started ([`Reclaimed::claim`]).
     fn reclaim(self: Arc<Self>) -> Option<Box<dyn ReclaimedJob>>;
 }
 
@@ -36,7 +33,7 @@ where
     Reclaimed<T, J>: Send,
 {
     fn run(self: Box<Self>) {
-        Reclaimed::run(*self);
+        drop(Reclaimed::run(*self));
     }
 }
 
@@ -57,7 +54,7 @@ where
         self.state()
     }
     fn started(&self) -> bool {
-        p::is_started(self.state_word())
+        self.snapshot().started()
     }
     fn reclaim(self: Arc<Self>) -> Option<Box<dyn ReclaimedJob>> {
         Reclaimed::claim(self).map(|r| Box::new(r) as Box<dyn ReclaimedJob>)
@@ -69,8 +66,8 @@ where
 pub(crate) fn cancel_all<'a, T: 'a>(
     tasks: impl IntoIterator<Item = &'a Arc<FutureTask<T>>>,
     interrupt: bool,
-) -> Panics {
-    let mut panics = Panics::none();
+) -> Deferred {
+    let mut panics = Deferred::new();
     for t in tasks {
         panics.call(|| {
             t.cancel(interrupt);
@@ -107,7 +104,7 @@ impl Drop for QueuedJob {
             // ran, or someone else cancelled it) is the normal case after `run`.
             // The cancel's drain (wakers) and the task's drop (its closure) are user code; an
             // entry is dropped inside the pool's own code, which must not unwind (I11).
-            crate::foreign::isolate(move || {
+            panics::contain(move || {
                 task.cancel_task(false);
                 drop(task);
             });
@@ -118,7 +115,7 @@ impl Drop for QueuedJob {
 #[cfg(all(test, not(loom), not(feature = "shuttle")))]
 mod tests {
     use super::*;
-    use crate::failure::GetError;
+    use futuretask::GetError;
     use std::thread;
     use std::time::Duration;
 

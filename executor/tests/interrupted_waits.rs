@@ -9,10 +9,10 @@
 //! * `run()` does not consume an unpark that another thread sent while the task was being
 //!   cancelled with interrupt.
 
-use futuretask::executor::{
+use futuretask::{interrupted, FutureTask, GetError, State, WaitError};
+use futuretask_executor::{
     as_completed, wait, CompletionService, Incomplete, InvokeAnyError, ReturnWhen, ThreadPool,
 };
-use futuretask::{interrupted, FutureTask, GetError, State, WaitError};
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::sync::{mpsc, Arc};
 use std::thread;

@@ -2,7 +2,7 @@
 //! task's own `Arc`, holding closure, state and result) once the queue's buffer has grown, and
 //! none per wait. One test in this binary, so no other test allocates meanwhile.
 
-use futuretask::executor::ThreadPool;
+use futuretask_executor::ThreadPool;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{mpsc, Arc, Condvar, Mutex};

@@ -1,17 +1,18 @@
 //! [`ThreadPool::invoke_all`] and [`ThreadPool::invoke_any`] (Java's `invokeAll` / `invokeAny`).
 
-use super::inbox::{watch, Inbox, Recv};
-use super::job::cancel_all;
-use super::pool::{Rejected, TaskHandle, ThreadPool};
-use super::wait::deadline_after;
-use crate::failure::{GetError, State, WaitError};
+use crate::inbox::{watch, Inbox, Recv};
+use crate::job::cancel_all;
+use crate::pool::{TaskHandle, ThreadPool};
+use crate::reject::Rejected;
+use crate::wait::deadline_after;
+use futuretask::{GetError, State, WaitError};
 use std::fmt;
 use std::time::Duration;
 
 /// Why [`ThreadPool::invoke_any`] has no successful task to return.
 ///
 /// ```
-/// use futuretask::executor::{InvokeAnyError, ThreadPool};
+/// use futuretask_executor::{InvokeAnyError, ThreadPool};
 ///
 /// let pool = ThreadPool::new(2).unwrap();
 /// let none = pool.invoke_any(Vec::<fn() -> u8>::new(), None);
@@ -78,7 +79,8 @@ impl ThreadPool {
     /// every worker busy.
     ///
     /// ```
-    /// use futuretask::{executor::ThreadPool, interrupted};
+    /// use futuretask::interrupted;
+    /// use futuretask_executor::ThreadPool;
     /// use std::time::Duration;
     ///
     /// let pool = ThreadPool::new(2).unwrap();
@@ -115,7 +117,7 @@ impl ThreadPool {
                 ),
             };
             if !finished {
-                cancel_all(&handles, true).resume();
+                cancel_all(&handles, true).raise();
                 break;
             }
         }
@@ -129,7 +131,7 @@ impl ThreadPool {
     /// cancelled and the error is [`InvokeAnyError::Interrupted`] (I12).
     ///
     /// ```
-    /// use futuretask::executor::ThreadPool;
+    /// use futuretask_executor::ThreadPool;
     ///
     /// let pool = ThreadPool::new(2).unwrap();
     /// let tasks = (0..3).map(|i| move || {
@@ -161,7 +163,7 @@ impl ThreadPool {
             .enumerate()
             .map(|(i, h)| watch(&inbox, h, i))
             .collect();
-        let cancel_all = || cancel_all(&handles, true).resume();
+        let cancel_all = || cancel_all(&handles, true).raise();
         let mut left = handles.len();
         loop {
             let i = match inbox.recv(deadline) {
@@ -199,7 +201,7 @@ impl ThreadPool {
             match self.submit(f) {
                 Ok(h) => handles.push(h),
                 Err(r) => {
-                    cancel_all(&handles, true).resume();
+                    cancel_all(&handles, true).raise();
                     return Err(r);
                 }
             }

@@ -1,4 +1,4 @@
-//! Helpers shared by the kernel's integration tests (each test binary includes this module).
+//! Helpers shared by the executor's integration tests (each test binary includes this module).
 
 use std::sync::{Arc, Condvar, Mutex};
 

@@ -6,7 +6,7 @@
 //! `cargo run --release --example fanout` (add `--fast`, or set `FT_EXAMPLE_FAST=1`, to scale
 //! every sleep down 10×).
 
-use futuretask::executor::ThreadPool;
+use futuretask_executor::ThreadPool;
 use std::thread;
 use std::time::{Duration, Instant};
 

@@ -7,10 +7,10 @@
 //! times out unlinks every node it still has registered: polling with a timeout leaves nothing
 //! behind on the tasks (I6).
 
-use super::inbox::{watch, Inbox, Recv, Watch};
-use crate::failure::State;
+use crate::inbox::{watch, Inbox, Recv, Watch};
 use crate::sync::Deadline;
-use crate::task::{FutureTask, Job};
+use futuretask::State;
+use futuretask::{FutureTask, Job};
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,7 +19,8 @@ use std::time::Duration;
 /// `TimeoutError: 2 (of 4) futures unfinished`).
 ///
 /// ```
-/// use futuretask::{executor::as_completed, FutureTask};
+/// use futuretask::FutureTask;
+/// use futuretask_executor::as_completed;
 /// use std::time::Duration;
 ///
 /// let pending = std::sync::Arc::new(FutureTask::<u8, _>::pending());
@@ -42,7 +43,8 @@ impl TimedOut {
     /// How many tasks were not finished (or not yet yielded) when the deadline passed.
     ///
     /// ```
-    /// use futuretask::{executor::as_completed, FutureTask};
+    /// use futuretask::FutureTask;
+    /// use futuretask_executor::as_completed;
     /// use std::{sync::Arc, time::Duration};
     ///
     /// let (a, b) = (FutureTask::arc(|| 1), FutureTask::arc(|| 2));
@@ -58,7 +60,8 @@ impl TimedOut {
     /// How many tasks the wait was over.
     ///
     /// ```
-    /// use futuretask::{executor::as_completed, FutureTask};
+    /// use futuretask::FutureTask;
+    /// use futuretask_executor::as_completed;
     /// use std::time::Duration;
     ///
     /// let tasks = vec![FutureTask::arc(|| 1), FutureTask::arc(|| 2), FutureTask::arc(|| 3)];
@@ -72,7 +75,8 @@ impl TimedOut {
     /// How many had finished: `total - unfinished`.
     ///
     /// ```
-    /// use futuretask::{executor::as_completed, FutureTask};
+    /// use futuretask::FutureTask;
+    /// use futuretask_executor::as_completed;
     /// use std::time::Duration;
     ///
     /// let (a, b) = (FutureTask::arc(|| 1), FutureTask::arc(|| 2));
@@ -102,11 +106,11 @@ impl std::error::Error for TimedOut {}
 /// The waiting thread is running a task's closure, and that task was cancelled with interrupt
 /// (`cancel(true)`, or its pool's `shutdown_now`) while it waited: the wait gave up at once,
 /// with this many of how many tasks unfinished. The tasks waited on are left alone. The
-/// analogue of [`GetError::Interrupted`](crate::GetError::Interrupted) for the waits on many
+/// analogue of [`GetError::Interrupted`](futuretask::GetError::Interrupted) for the waits on many
 /// tasks (Java's `InterruptedException` from `take` / `poll` / `invokeAny`); see I12.
 ///
 /// ```
-/// use futuretask::executor::{as_completed, Incomplete, ThreadPool};
+/// use futuretask_executor::{as_completed, Incomplete, ThreadPool};
 /// use futuretask::{FutureTask, State};
 /// use std::sync::{mpsc, Arc};
 ///
@@ -137,7 +141,7 @@ impl Interrupted {
     /// How many tasks were not finished (or not yet yielded) when the wait was interrupted.
     ///
     /// ```
-    /// use futuretask::executor::{as_completed, Incomplete, ThreadPool};
+    /// use futuretask_executor::{as_completed, Incomplete, ThreadPool};
     /// use futuretask::{FutureTask, State};
     /// use std::sync::{mpsc, Arc};
     ///
@@ -161,7 +165,7 @@ impl Interrupted {
     /// How many tasks the wait was over.
     ///
     /// ```
-    /// use futuretask::executor::{as_completed, Incomplete, ThreadPool};
+    /// use futuretask_executor::{as_completed, Incomplete, ThreadPool};
     /// use futuretask::{FutureTask, State};
     /// use std::sync::{mpsc, Arc};
     ///
@@ -196,10 +200,11 @@ impl fmt::Display for Interrupted {
 impl std::error::Error for Interrupted {}
 
 /// Why a wait on many tasks ([`as_completed`], [`CompletionService::poll_timeout`](
-/// super::CompletionService::poll_timeout)) ended with tasks unfinished.
+/// crate::CompletionService::poll_timeout)) ended with tasks unfinished.
 ///
 /// ```
-/// use futuretask::{executor::{as_completed, Incomplete}, FutureTask};
+/// use futuretask::FutureTask;
+/// use futuretask_executor::{as_completed, Incomplete};
 /// use std::time::Duration;
 ///
 /// let pending = std::sync::Arc::new(FutureTask::<u8, _>::pending());
@@ -220,7 +225,8 @@ impl Incomplete {
     /// How many tasks were not finished (or not yet yielded) when the wait ended.
     ///
     /// ```
-    /// use futuretask::{executor::as_completed, FutureTask};
+    /// use futuretask::FutureTask;
+    /// use futuretask_executor::as_completed;
     /// use std::{sync::Arc, time::Duration};
     ///
     /// let (done, never) = (FutureTask::arc(|| 1), Arc::new(FutureTask::<i32, _>::pending()));
@@ -241,7 +247,8 @@ impl Incomplete {
     /// How many tasks the wait was over.
     ///
     /// ```
-    /// use futuretask::{executor::as_completed, FutureTask};
+    /// use futuretask::FutureTask;
+    /// use futuretask_executor::as_completed;
     /// use std::{sync::Arc, time::Duration};
     ///
     /// let (done, never) = (FutureTask::arc(|| 1), Arc::new(FutureTask::<i32, _>::pending()));
@@ -262,7 +269,8 @@ impl Incomplete {
     /// How many had finished: `total - unfinished`.
     ///
     /// ```
-    /// use futuretask::{executor::as_completed, FutureTask};
+    /// use futuretask::FutureTask;
+    /// use futuretask_executor::as_completed;
     /// use std::{sync::Arc, time::Duration};
     ///
     /// let (done, never) = (FutureTask::arc(|| 1), Arc::new(FutureTask::<i32, _>::pending()));
@@ -280,7 +288,8 @@ impl Incomplete {
     /// Whether the deadline passed (as opposed to an interrupt).
     ///
     /// ```
-    /// use futuretask::{executor::as_completed, FutureTask};
+    /// use futuretask::FutureTask;
+    /// use futuretask_executor::as_completed;
     /// use std::{sync::Arc, time::Duration};
     ///
     /// let (done, never) = (FutureTask::arc(|| 1), Arc::new(FutureTask::<i32, _>::pending()));
@@ -337,7 +346,8 @@ pub(crate) fn deadline_after(timeout: Option<Duration>) -> Option<Deadline> {
 /// cancelled with interrupt while it waits (I12).
 ///
 /// ```
-/// use futuretask::{executor::as_completed, FutureTask};
+/// use futuretask::FutureTask;
+/// use futuretask_executor::as_completed;
 /// use std::sync::Arc;
 ///
 /// let (first, second) = (FutureTask::arc(|| "first"), FutureTask::arc(|| "second"));
@@ -371,7 +381,7 @@ pub struct AsCompleted<T, J: ?Sized + Job<T> = dyn Job<T>> {
 /// polling in a loop with a short timeout leaves nothing behind (I6).
 ///
 /// ```
-/// use futuretask::executor::{as_completed, ThreadPool};
+/// use futuretask_executor::{as_completed, ThreadPool};
 ///
 /// let pool = ThreadPool::new(2).unwrap();
 /// let handles: Vec<_> = (1..=4).map(|i| pool.submit(move || i).unwrap()).collect();
@@ -408,7 +418,8 @@ impl<T, J: ?Sized + Job<T>> AsCompleted<T, J> {
     /// The tasks not yielded yet, in their original order.
     ///
     /// ```
-    /// use futuretask::{executor::as_completed, FutureTask};
+    /// use futuretask::FutureTask;
+    /// use futuretask_executor::as_completed;
     /// use std::{sync::Arc, time::Duration};
     ///
     /// let (done, waiting) = (FutureTask::arc(|| 1), FutureTask::arc(|| 2));
@@ -477,7 +488,7 @@ impl<T, J: ?Sized + Job<T>> fmt::Debug for AsCompleted<T, J> {
 /// When [`wait`] returns (Python's `FIRST_COMPLETED`, `FIRST_EXCEPTION`, `ALL_COMPLETED`).
 ///
 /// ```
-/// use futuretask::executor::{wait, ReturnWhen};
+/// use futuretask_executor::{wait, ReturnWhen};
 /// use futuretask::FutureTask;
 ///
 /// let tasks = vec![FutureTask::arc(|| -> u8 { panic!("x") }), FutureTask::arc(|| 2)];
@@ -500,7 +511,7 @@ pub enum ReturnWhen {
 /// What [`wait`] returns: `(done, not_done)` (Python's `DoneAndNotDoneFutures`).
 ///
 /// ```
-/// use futuretask::executor::{wait, DoneAndNotDone, ReturnWhen};
+/// use futuretask_executor::{wait, DoneAndNotDone, ReturnWhen};
 /// use futuretask::FutureTask;
 /// use std::time::Duration;
 ///
@@ -519,10 +530,10 @@ pub type DoneAndNotDone<T, J = dyn Job<T>> =
 /// already holds.
 ///
 /// Called inside a task's closure, a wait that would block returns at once, like a timeout, when
-/// that task is cancelled with interrupt (I12); [`crate::interrupted()`] then tells the two apart.
+/// that task is cancelled with interrupt (I12); [`futuretask::interrupted()`] then tells the two apart.
 ///
 /// ```
-/// use futuretask::executor::{wait, ReturnWhen, ThreadPool};
+/// use futuretask_executor::{wait, ReturnWhen, ThreadPool};
 ///
 /// let pool = ThreadPool::new(2).unwrap();
 /// let handles: Vec<_> = (0..3).map(|i| pool.submit(move || i).unwrap()).collect();

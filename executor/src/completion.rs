@@ -1,10 +1,11 @@
 //! [`CompletionService`]: submit tasks, take them back in the order they finish (Java's
 //! `ExecutorCompletionService`, CPython's `for f in as_completed(fs)` loop over a growing set).
 
-use super::inbox::{watch, Inbox, Recv, Watch};
-use super::pool::{Rejected, TaskHandle, ThreadPool};
-use super::wait::{deadline_after, Incomplete, Interrupted, TimedOut};
-use crate::task::{FutureTask, Job};
+use crate::inbox::{watch, Inbox, Recv, Watch};
+use crate::pool::{TaskHandle, ThreadPool};
+use crate::reject::Rejected;
+use crate::wait::{deadline_after, Incomplete, Interrupted, TimedOut};
+use futuretask::{FutureTask, Job};
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,7 +20,7 @@ use std::time::Duration;
 /// reused, so a long-lived service stays as large as its largest number of outstanding tasks.
 ///
 /// ```
-/// use futuretask::executor::{CompletionService, ThreadPool};
+/// use futuretask_executor::{CompletionService, ThreadPool};
 /// use std::time::Duration;
 ///
 /// let pool = ThreadPool::new(2).unwrap();
@@ -53,7 +54,7 @@ impl<'p, T: Send + Sync + 'static> CompletionService<'p, T> {
     /// A service that submits to `pool`.
     ///
     /// ```
-    /// use futuretask::executor::{CompletionService, ThreadPool};
+    /// use futuretask_executor::{CompletionService, ThreadPool};
     ///
     /// let pool = ThreadPool::new(2).unwrap();
     /// let mut cs = CompletionService::new(&pool);
@@ -76,7 +77,7 @@ impl<'p, T: Send + Sync + 'static> CompletionService<'p, T> {
     /// and leaves the service unchanged.
     ///
     /// ```
-    /// use futuretask::executor::{CompletionService, ThreadPool};
+    /// use futuretask_executor::{CompletionService, ThreadPool};
     ///
     /// let pool = ThreadPool::new(1).unwrap();
     /// let mut cs = CompletionService::new(&pool);
@@ -99,7 +100,8 @@ impl<T, J: ?Sized + Job<T>> CompletionService<'static, T, J> {
     /// anyone: threads, another pool, promises).
     ///
     /// ```
-    /// use futuretask::{executor::CompletionService, FutureTask};
+    /// use futuretask::FutureTask;
+    /// use futuretask_executor::CompletionService;
     /// use std::sync::Arc;
     ///
     /// let a = Arc::new(FutureTask::<u8, _>::pending());
@@ -124,7 +126,8 @@ impl<T, J: ?Sized + Job<T>> CompletionService<'_, T, J> {
     /// once if it already has).
     ///
     /// ```
-    /// use futuretask::{executor::CompletionService, FutureTask};
+    /// use futuretask::FutureTask;
+    /// use futuretask_executor::CompletionService;
     ///
     /// let mut cs = CompletionService::detached();
     /// cs.add(FutureTask::arc(|| 2));
@@ -146,7 +149,7 @@ impl<T, J: ?Sized + Job<T>> CompletionService<'_, T, J> {
     /// Tasks added and not yet taken back.
     ///
     /// ```
-    /// # use futuretask::executor::CompletionService;
+    /// # use futuretask_executor::CompletionService;
     /// let cs = CompletionService::<u8>::detached();
     /// assert_eq!(cs.outstanding(), 0);
     /// ```
@@ -160,7 +163,7 @@ impl<T, J: ?Sized + Job<T>> CompletionService<'_, T, J> {
     /// (Java's `InterruptedException`; I12); the service stays usable.
     ///
     /// ```
-    /// # use futuretask::executor::CompletionService;
+    /// # use futuretask_executor::CompletionService;
     /// let mut cs = CompletionService::<u8>::detached();
     /// assert!(cs.take().unwrap().is_none());
     /// ```
@@ -179,7 +182,8 @@ impl<T, J: ?Sized + Job<T>> CompletionService<'_, T, J> {
     /// A task that has finished, without blocking (Java's `poll()`); `None` if none has.
     ///
     /// ```
-    /// use futuretask::{executor::CompletionService, FutureTask};
+    /// use futuretask::FutureTask;
+    /// use futuretask_executor::CompletionService;
     /// use std::sync::Arc;
     ///
     /// let t = Arc::new(FutureTask::<u8, _>::pending());
@@ -202,7 +206,8 @@ impl<T, J: ?Sized + Job<T>> CompletionService<'_, T, J> {
     /// task it already had.
     ///
     /// ```
-    /// use futuretask::{executor::CompletionService, FutureTask};
+    /// use futuretask::FutureTask;
+    /// use futuretask_executor::CompletionService;
     /// use std::{sync::Arc, time::Duration};
     ///
     /// let mut cs = CompletionService::detached();

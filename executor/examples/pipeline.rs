@@ -7,7 +7,7 @@
 //! `cargo run --release --example pipeline` (add `--fast`, or set `FT_EXAMPLE_FAST=1`, to scale
 //! the sleeps down 10×).
 
-use futuretask::executor::{TaskHandle, ThreadPool};
+use futuretask_executor::{TaskHandle, ThreadPool};
 use std::thread;
 use std::time::{Duration, Instant};
 

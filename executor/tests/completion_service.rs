@@ -5,8 +5,8 @@
 
 mod common;
 use common::Gate;
-use futuretask::executor::{as_completed, CompletionService, ThreadPool};
 use futuretask::{interrupted, FutureTask, GetError};
+use futuretask_executor::{as_completed, CompletionService, ThreadPool};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};

@@ -1,8 +1,11 @@
-//! A thread pool on top of [`FutureTask`](crate::FutureTask): Java's `ThreadPoolExecutor` and
-//! Python's `concurrent.futures.ThreadPoolExecutor`, with shutdown that never loses a task (I10).
+//! # futuretask-executor
+//!
+//! A thread pool on top of [`FutureTask`](futuretask::FutureTask): Java's `ThreadPoolExecutor`
+//! and Python's `concurrent.futures.ThreadPoolExecutor`, with shutdown that never loses a task
+//! (I10). It is built on the kernel's public API alone.
 //!
 //! ```
-//! use futuretask::executor::{as_completed, ThreadPool};
+//! use futuretask_executor::{as_completed, ThreadPool};
 //!
 //! let pool = ThreadPool::new(4).unwrap();
 //! let square = pool.submit(|| 7 * 7).unwrap();
@@ -37,25 +40,54 @@
 //! | `with ThreadPoolExecutor() as pool:` | dropping the pool |
 //!
 //! Everything here goes through the crate's sync facade (mutexes, condition variables, worker
-//! threads, the clock), so the same code runs under loom (`--cfg loom`) and shuttle (feature
-//! `shuttle`) for the I10 models.
+//! threads, the clock — the kernel's mock clock under a checker), so the same code runs under
+//! loom (`--cfg loom`) and shuttle (feature `shuttle`) for the I10 models.
+//!
+//! ## Layout
+//! | file | concept |
+//! |---|---|
+//! | `pool.rs` | [`ThreadPool`]: the shared state, constructors, queries, `submit` / `execute` |
+//! | `builder.rs` | [`Builder`], [`BuildError`] |
+//! | `reject.rs` | [`Policy`], [`RejectReason`], [`Rejected`] |
+//! | `admission.rs` | the submission path: admit, refuse, wait for room (E2) |
+//! | `sleep.rs` | the workers' sleep protocol (E1) |
+//! | `worker.rs` | the worker loop |
+//! | `shutdown.rs` | `shutdown`, `shutdown_now`, `await_termination`, drop |
+//! | `unstarted.rs` | [`Unstarted`], [`UnstartedJob`] |
+//! | `ring.rs` | the two-lock queue (Q1–Q3) |
+//! | `job.rs` | a task as the queue sees it; the entry that cancels its task if dropped unrun |
+//! | `inbox.rs` | the completion inbox (N1–N4) behind the waits on many tasks |
+//! | `wait.rs`, `map.rs`, `invoke.rs`, `completion.rs` | [`as_completed`] / [`wait`], [`ThreadPool::map`], `invoke_all` / `invoke_any`, [`CompletionService`] |
+//! | `panics.rs`, `sync.rs` | containing user panics (I11); the loom / shuttle / std facade |
 
+#![warn(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+mod admission;
+mod builder;
 mod completion;
 mod inbox;
 mod invoke;
 mod job;
 mod map;
+mod panics;
 mod pool;
+mod reject;
 mod ring;
+mod shutdown;
+mod sleep;
+mod sync;
+mod unstarted;
 mod wait;
+mod worker;
 
+pub use builder::{BuildError, Builder};
 pub use completion::CompletionService;
 pub use invoke::InvokeAnyError;
 pub use map::{Map, MapError};
-pub use pool::{
-    BuildError, Builder, Policy, RejectReason, Rejected, TaskHandle, ThreadPool, Unstarted,
-    UnstartedJob,
-};
+pub use pool::{TaskHandle, ThreadPool};
+pub use reject::{Policy, RejectReason, Rejected};
+pub use unstarted::{Unstarted, UnstartedJob};
 pub use wait::{
     as_completed, wait, AsCompleted, DoneAndNotDone, Incomplete, Interrupted, ReturnWhen, TimedOut,
 };

@@ -1,11 +1,12 @@
 //! [`ThreadPool::map`]: apply a function to every item of an iterator on the pool, results in
 //! input order, lazily, with a bounded number of tasks in flight.
 
-use super::job::cancel_all;
-use super::pool::{BuildError, RejectReason, TaskHandle, ThreadPool};
-use crate::failure::{Failure, WaitError};
-use crate::foreign::Panics;
+use crate::job::cancel_all;
+use crate::panics::Deferred;
+use crate::pool::{TaskHandle, ThreadPool};
 use crate::sync::{self, Deadline, Mutex};
+use crate::{BuildError, RejectReason};
+use futuretask::{Failure, WaitError};
 use std::collections::VecDeque;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -15,7 +16,7 @@ use std::time::Duration;
 /// Why [`Map`] yielded no value for an item.
 ///
 /// ```
-/// use futuretask::executor::{MapError, ThreadPool};
+/// use futuretask_executor::{MapError, ThreadPool};
 ///
 /// let pool = ThreadPool::new(2).unwrap();
 /// let out: Vec<_> = pool.map([1, 0, 2], |x| 10 / x).collect(); // 10 / 0 panics
@@ -33,7 +34,7 @@ pub enum MapError {
     /// The map's deadline passed while this item was still running; it and every later item in
     /// flight were cancelled, and the iterator ends.
     TimedOut,
-    /// The pool refused the item (shut down, or full under [`super::Policy::Reject`]); the
+    /// The pool refused the item (shut down, or full under [`crate::Policy::Reject`]); the
     /// iterator ends.
     Rejected(RejectReason),
     /// The thread iterating the map runs a task that was cancelled with interrupt while it
@@ -97,7 +98,7 @@ enum Entry<R> {
 /// will; those already running finish (they are not interrupted) and their results are dropped.
 ///
 /// ```
-/// use futuretask::executor::ThreadPool;
+/// use futuretask_executor::ThreadPool;
 /// use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 /// use std::sync::Arc;
 ///
@@ -132,7 +133,7 @@ where
     /// At most `n` items in flight (default: twice the number of workers). Zero is refused.
     ///
     /// ```
-    /// use futuretask::executor::{BuildError, ThreadPool};
+    /// use futuretask_executor::{BuildError, ThreadPool};
     ///
     /// let pool = ThreadPool::new(2).unwrap();
     /// assert!(matches!(pool.map(0..3, |x| x).window(0), Err(BuildError::ZeroWindow)));
@@ -152,7 +153,8 @@ where
     /// the iterator ends.
     ///
     /// ```
-    /// use futuretask::{executor::{MapError, ThreadPool}, interrupted};
+    /// use futuretask::interrupted;
+    /// use futuretask_executor::{MapError, ThreadPool};
     /// use std::time::Duration;
     ///
     /// let pool = ThreadPool::new(1).unwrap();
@@ -198,7 +200,7 @@ where
         let panics = cancel_entries(&mut self.in_flight, interrupt);
         self.input = None;
         self.done = true;
-        panics.resume();
+        panics.raise();
     }
 }
 
@@ -272,7 +274,7 @@ where
 /// Cancel and forget every task in flight (I11: all of them, whatever their wakers do), newest
 /// first: the queue is FIFO, so the items not yet started are cancelled before any running one is
 /// interrupted, and a worker freed by an interrupt finds no item of this map left to start.
-fn cancel_entries<R>(in_flight: &mut VecDeque<Entry<R>>, interrupt: bool) -> Panics {
+fn cancel_entries<R>(in_flight: &mut VecDeque<Entry<R>>, interrupt: bool) -> Deferred {
     let entries: Vec<_> = in_flight.drain(..).collect();
     cancel_all(
         entries.iter().rev().filter_map(|e| match e {
@@ -285,7 +287,7 @@ fn cancel_entries<R>(in_flight: &mut VecDeque<Entry<R>>, interrupt: bool) -> Pan
 
 impl<I: Iterator, F, R> Drop for Map<'_, I, F, R> {
     fn drop(&mut self) {
-        cancel_entries(&mut self.in_flight, false).resume_from_drop();
+        cancel_entries(&mut self.in_flight, false).raise_unless_unwinding();
     }
 }
 
@@ -309,7 +311,7 @@ impl ThreadPool {
     /// queue behind the caller.
     ///
     /// ```
-    /// use futuretask::executor::ThreadPool;
+    /// use futuretask_executor::ThreadPool;
     ///
     /// let pool = ThreadPool::new(3).unwrap();
     /// let lengths: Result<Vec<usize>, _> = pool.map(["a", "bb", "ccc"], str::len).collect();

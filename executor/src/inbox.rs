@@ -1,6 +1,6 @@
-//! The completion inbox: how [`as_completed`](super::as_completed), [`wait`](super::wait),
-//! [`ThreadPool::invoke_any`](super::ThreadPool::invoke_any) and
-//! [`CompletionService`](super::CompletionService) learn that a task finished, without polling
+//! The completion inbox: how [`as_completed`](crate::as_completed), [`wait`](crate::wait),
+//! [`ThreadPool::invoke_any`](crate::ThreadPool::invoke_any) and
+//! [`CompletionService`](crate::CompletionService) learn that a task finished, without polling
 //! and without leaving anything behind when they give up.
 //!
 //! A [`Watch`] is one async waiter node on the watched task's own waiter stack (a pinned, boxed
@@ -20,7 +20,7 @@
 //!   completer is already releasing waits for the release (I6) and may still post — a stale
 //!   index, in an inbox nobody reads again.
 //! * **N4 sleep × interrupt** (I12): a consumer on a thread that is running a task's closure
-//!   (`interrupt::in_run`) parks instead of waiting on the condition variable, so the unpark of
+//!   ([`futuretask::in_task`]) parks instead of waiting on the condition variable, so the unpark of
 //!   a `cancel(true)` of that task (C4) reaches it, and it re-checks the run's interrupt after
 //!   every wakeup, before it sleeps again. It announces itself (`parked`) under the lock, like
 //!   N2; a producer takes the handle under the lock and unparks after it; a park permit outlives
@@ -29,10 +29,9 @@
 //!   [`Recv::Interrupted`]. Outside a run the consumer sleeps on the condition variable as
 //!   before: unrelated unparks of its thread neither wake it nor are consumed by it.
 
-use crate::interrupt;
 use crate::sync::{self, Condvar, Deadline, Mutex, Thread};
-use crate::task::{FutureTask, Job};
-use crate::Done;
+use futuretask::Done;
+use futuretask::{FutureTask, Job};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
@@ -101,14 +100,14 @@ impl Inbox {
     pub(crate) fn recv(&self, deadline: Option<Deadline>) -> Recv {
         // N4: inside a run the wait is interruptible: it parks (the canceller's unpark reaches a
         // parked thread, not a condition variable) and re-checks the interrupt after every wakeup.
-        let interruptible = interrupt::in_run();
+        let interruptible = futuretask::in_task();
         let mut g = sync::lock(&self.state);
         loop {
             if let Some(i) = g.ready.pop_front() {
                 return Recv::Notice(i);
             }
             // N4: after every wakeup, before sleeping again.
-            if interruptible && interrupt::interrupted() {
+            if interruptible && futuretask::interrupted() {
                 return Recv::Interrupted;
             }
             let left = match deadline {

@@ -6,7 +6,7 @@
 //! `cargo run --release --example primes` (add `--fast`, or set `FT_EXAMPLE_FAST=1`, for a tenth
 //! of the work).
 
-use futuretask::executor::ThreadPool;
+use futuretask_executor::ThreadPool;
 use std::time::{Duration, Instant};
 
 const NUMBERS: [u64; 6] = [

@@ -3,8 +3,8 @@
 //! (closure handed back), or is cancelled and reported; no waiter hangs. Many iterations
 //! (`FT_TIER=full` for more).
 
-use futuretask::executor::{RejectReason, ThreadPool};
 use futuretask::{GetError, WaitError};
+use futuretask_executor::{RejectReason, ThreadPool};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Barrier};
 use std::thread;

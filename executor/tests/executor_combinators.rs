@@ -3,11 +3,11 @@
 
 mod common;
 use common::Gate;
-use futuretask::executor::{
+use futuretask::{interrupted, promise, GetError, State};
+use futuretask_executor::{
     as_completed, wait, BuildError, Incomplete, InvokeAnyError, MapError, RejectReason, ReturnWhen,
     ThreadPool, TimedOut,
 };
-use futuretask::{interrupted, promise, GetError, State};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread;

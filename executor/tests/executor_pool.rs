@@ -3,8 +3,8 @@
 
 mod common;
 use common::Gate;
-use futuretask::executor::{BuildError, Policy, RejectReason, ThreadPool};
 use futuretask::{interrupted, GetError, State, WaitError};
+use futuretask_executor::{BuildError, Policy, RejectReason, ThreadPool};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{mpsc, Arc, Barrier};
@@ -12,7 +12,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 /// Occupy the pool's only worker until the returned gate opens; returns once it is running.
-fn block_worker(pool: &ThreadPool) -> (Gate, futuretask::executor::TaskHandle<()>) {
+fn block_worker(pool: &ThreadPool) -> (Gate, futuretask_executor::TaskHandle<()>) {
     let gate = Gate::default();
     let (tx, rx) = mpsc::channel();
     let g = gate.clone();
@@ -290,7 +290,7 @@ fn hand_off_queue_accepts_only_for_an_idle_worker() {
     fn hand_off<T: Send + Sync + 'static>(
         pool: &ThreadPool,
         f: impl Fn() -> T + Send + Clone + 'static,
-    ) -> futuretask::executor::TaskHandle<T> {
+    ) -> futuretask_executor::TaskHandle<T> {
         let start = Instant::now();
         loop {
             match pool.submit(f.clone()) {
