@@ -147,7 +147,7 @@ fn submit_returns_a_handle_with_the_value() {
         .map(|i| pool.submit(move || i * i).unwrap())
         .collect();
     let sum: u64 = handles.iter().map(|h| *h.get().unwrap()).sum();
-    assert_eq!(sum, (0..1000u64).map(|i| i * i).sum());
+    assert_eq!(sum, (0..1000u64).map(|i| i * i).sum::<u64>());
     for h in &handles {
         assert_eq!(h.state(), State::Success);
         assert!(h.get_timeout(Duration::ZERO).is_ok());
