@@ -35,10 +35,10 @@ echo "MIRIFLAGS=$MIRIFLAGS"
 
 start=$(date +%s)
 if [ "$#" -eq 0 ]; then
-    echo "== kernel unit tests under Miri (${SEEDS} seeds) =="
+    echo "== kernel and executor unit tests under Miri (${SEEDS} seeds) =="
     # The integration tests (tokio, futures, wall-clock timing) are the std tier's; Miri runs the
-    # library's own tests and the dedicated races below.
-    cargo +nightly miri test -p futuretask --lib
+    # libraries' own tests and the dedicated races below.
+    cargo +nightly miri test -p futuretask -p futuretask-executor --lib
 fi
 
 echo "== models/tests/miri_races.rs under Miri (${SEEDS} seeds) =="

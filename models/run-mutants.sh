@@ -10,7 +10,8 @@
 #   loom    RUSTFLAGS="--cfg loom" cargo test -p futuretask-models --release --test loom -- --exact <models>
 #   shuttle cargo test -p futuretask-models --features shuttle --release --test shuttle -- <models>
 #   miri    cargo +nightly miri test -p futuretask-models --test miri_races -- <races>   (many seeds)
-#   tests   cargo test -p futuretask                        (the kernel's own unit + integration tests)
+#   tests   cargo test -p futuretask -p futuretask-executor (the kernel's and the executor's unit +
+#           integration tests)
 # each under `timeout` (a hang — a deadlock or livelock the checker did not report itself — counts
 # as a kill by that checker). The models run for a mutant are the ones aimed at the invariant it
 # breaks (the registry's lines, in kill order; printed before each run). A checker that cannot see
@@ -234,7 +235,7 @@ run_checker() {
             cargo +nightly miri test -p futuretask-models --test miri_races)
         run=("${build[@]}" -- "${models[@]}") ;;
     tests)
-        build=(env CARGO_TARGET_DIR="$BASE/tests" cargo test -p futuretask)
+        build=(env CARGO_TARGET_DIR="$BASE/tests" cargo test -p futuretask -p futuretask-executor)
         run=("${build[@]}") ;;
     esac
     echo "    [$checker] ${models[*]:-(all)}  (log: $log)"

@@ -1,7 +1,8 @@
-//! Part of `cargo xtask docs --check`: every public item of the kernel crate has a doc example.
+//! Part of `cargo xtask docs --check`: every public item of the kernel and executor crates has a
+//! doc example.
 //!
 //! The rule is textual, so that it cannot be argued with: in every `.rs` file under `kernel/src`
-//! except `protocol.rs` (crate-private encodings), every line declaring an item with visibility
+//! and `executor/src` except `protocol.rs` (crate-private encodings), every line declaring an item with visibility
 //! exactly `pub` (`pub fn`, `pub struct`, `pub enum`, `pub trait`, `pub type`, `pub const`,
 //! `pub static`, `pub unsafe fn`, `pub const fn`, `pub async fn`; not `pub(crate)`) must sit under
 //! a doc comment block (attributes and plain comments may come in between) with a ```` ``` ````
@@ -11,7 +12,10 @@
 
 use std::path::{Path, PathBuf};
 
-/// Files under `kernel/src` that the rule does not cover.
+/// The source trees the rule covers.
+const CRATES: [&str; 2] = ["kernel/src", "executor/src"];
+
+/// Files under them that the rule does not cover.
 const SKIPPED_FILES: [&str; 1] = ["protocol.rs"];
 
 /// The keywords that, right after `pub `, make a line an item declaration.
@@ -166,10 +170,12 @@ impl Bad {
 }
 ";
 
-/// Scan `kernel/src`: `(examples, missing as "file:line", planted self-test passed)`.
+/// Scan the crates' sources: `(examples, missing as "file:line", planted self-test passed)`.
 pub fn check(root: &Path) -> (usize, Vec<String>, bool) {
     let mut files = Vec::new();
-    rust_files(&root.join("kernel/src"), &mut files);
+    for src in CRATES {
+        rust_files(&root.join(src), &mut files);
+    }
     files.sort();
     let mut examples = 0;
     let mut missing = Vec::new();

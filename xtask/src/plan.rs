@@ -271,14 +271,14 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
                 "run",
                 "--quiet",
                 "-p",
-                "futuretask",
+                "futuretask-executor",
                 "--release",
                 "--example",
                 ex,
             ]),
             env: env(&[("FT_EXAMPLE_FAST", if o.quick { "1" } else { "0" })]),
             count: Count::None,
-            skip: missing(root, &format!("kernel/examples/{ex}.rs")),
+            skip: missing(root, &format!("executor/examples/{ex}.rs")),
             budget_s: 60,
         });
     }
