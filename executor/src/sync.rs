@@ -19,7 +19,6 @@ mod imp {
 
 #[cfg(all(not(loom), feature = "shuttle"))]
 mod imp {
-    pub(crate) use super::std_cell::UnsafeCell;
     pub(crate) use shuttle::hint::spin_loop;
     pub(crate) use shuttle::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
     pub(crate) use shuttle::sync::{Condvar, Mutex, MutexGuard};
@@ -30,7 +29,6 @@ mod imp {
 
 #[cfg(all(not(loom), not(feature = "shuttle")))]
 mod imp {
-    pub(crate) use super::std_cell::UnsafeCell;
     pub(crate) use std::hint::spin_loop;
     pub(crate) use std::sync::atomic::{fence, AtomicBool, AtomicUsize, Ordering};
     pub(crate) use std::sync::{Condvar, Mutex, MutexGuard};
@@ -44,25 +42,26 @@ pub(crate) use imp::*;
 /// Whether a model checker schedules the threads (loom or shuttle): no spinning, few workers.
 pub(crate) const CHECKER: bool = cfg!(any(loom, feature = "shuttle"));
 
-/// `core`'s `UnsafeCell` behind loom's closure API, so the ring's slot accesses read the same in
-/// every build and loom checks each of them for causality.
+/// `core::cell::UnsafeCell` with loom's access API (`with` / `with_mut`): the ring's slot
+/// accesses read the same in every build, and under loom each is checked for causality.
 #[cfg(not(loom))]
-mod std_cell {
-    pub(crate) struct UnsafeCell<T>(core::cell::UnsafeCell<T>);
+#[repr(transparent)]
+pub(crate) struct UnsafeCell<T>(core::cell::UnsafeCell<T>);
 
-    impl<T> UnsafeCell<T> {
-        #[inline(always)]
-        pub(crate) const fn new(v: T) -> Self {
-            Self(core::cell::UnsafeCell::new(v))
-        }
-        #[inline(always)]
-        pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
-            f(self.0.get())
-        }
-        #[inline(always)]
-        pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
-            f(self.0.get())
-        }
+#[cfg(not(loom))]
+impl<T> UnsafeCell<T> {
+    pub(crate) const fn new(value: T) -> Self {
+        UnsafeCell(core::cell::UnsafeCell::new(value))
+    }
+
+    /// Read access through a raw pointer, for the caller's `unsafe` block to justify.
+    pub(crate) fn with<R>(&self, read: impl FnOnce(*const T) -> R) -> R {
+        read(self.0.get().cast_const())
+    }
+
+    /// Write access through a raw pointer, for the caller's `unsafe` block to justify.
+    pub(crate) fn with_mut<R>(&self, write: impl FnOnce(*mut T) -> R) -> R {
+        write(self.0.get())
     }
 }
 

@@ -6,7 +6,7 @@ use futuretask::{FutureTask, Job, State};
 use std::fmt;
 use std::sync::Arc;
 
-/// A queued task that never ran, as reported by [`ThreadPool::shutdown_now`]. It has already been
+/// A queued task that never ran, as reported by [`ThreadPool::shutdown_now`](crate::ThreadPool::shutdown_now). It has already been
 /// cancelled (its waiters and callbacks were woken).
 ///
 /// ```
@@ -25,7 +25,7 @@ use std::sync::Arc;
 pub struct Unstarted(pub(crate) Arc<dyn Runnable>);
 
 impl Unstarted {
-    /// Whether this is the task behind `handle` (identity, e.g. against a [`TaskHandle`]).
+    /// Whether this is the task behind `handle` (identity, e.g. against a [`TaskHandle`](crate::TaskHandle)).
     ///
     /// ```
     /// use futuretask_executor::ThreadPool;
@@ -95,7 +95,7 @@ impl Unstarted {
     }
 }
 
-/// The closure of a task that [`ThreadPool::shutdown_now`] cancelled before it started, taken
+/// The closure of a task that [`ThreadPool::shutdown_now`](crate::ThreadPool::shutdown_now) cancelled before it started, taken
 /// back with [`Unstarted::into_job`]. `Send`: run it on any thread, at most once; dropping it
 /// drops the closure.
 ///

@@ -57,8 +57,7 @@
 //! drops its unrun callbacks, its unclaimed closure and its outcome, every one of them, and then
 //! raises the first panic (not if the thread is already unwinding: that would abort). The
 //! thread pool (crate `futuretask-executor`) builds on this public API; its workers never unwind
-//! because of a task. `proofs/PROOF.md` §7 lists every call
-//! site.
+//! because of a task. `proofs/PROOF.md` §7 lists every call site.
 //!
 //! ## Invariants
 //! The invariant ids (I1–I12) used in `// SAFETY:` comments are listed in `CI.md` and stated
