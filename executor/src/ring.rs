@@ -349,7 +349,7 @@ mod tests {
 
     #[test]
     fn concurrent_producers_and_consumers_lose_and_duplicate_nothing() {
-        // Under Miri (the kernel's unit tests are part of its tier) a short race: no lock or fence
+        // Under Miri (the executor's unit tests are part of its tier) a short race: no lock or fence
         // links a producer to a consumer here but `tail` and `head` themselves (Q1).
         const PER: usize = if cfg!(miri) { 24 } else { 20_000 };
         const NP: usize = 2;

@@ -2,7 +2,7 @@
 //! operation of this crate goes through here, so the identical pool runs on `std`, under loom
 //! (`--cfg loom`) and under shuttle (feature `shuttle`) for the I10 models.
 //!
-//! Under a checker time is the kernel's mock clock ([`futuretask::mock_clock`]): the executor's
+//! Under a checker time is the kernel's mock clock (`futuretask::mock_clock`): the executor's
 //! deadlines and the kernel's timed waits read the same counter, so a model's `advance` expires
 //! both at once. A timed wait here re-checks that clock after a yield instead of sleeping.
 
