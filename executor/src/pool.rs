@@ -106,6 +106,9 @@ pub(crate) struct Shared {
     pub(crate) term: Condvar,
     pub(crate) bound: Option<usize>,
     pub(crate) policy: Policy,
+    /// Whether an idle worker watches the queue before it sleeps (`sleep.rs`). Decided when the
+    /// pool is built: asking the system later could allocate inside a caller's measured window.
+    pub(crate) spin: bool,
 }
 
 impl Shared {
@@ -122,6 +125,7 @@ impl Shared {
             term: Condvar::new(),
             bound,
             policy,
+            spin: sync::spin_allowed(),
         }
     }
 }

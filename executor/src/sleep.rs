@@ -100,7 +100,12 @@ impl Shared {
             }
             s.spinning = true;
         }
-        spin_for_work(|| !self.queue.is_empty());
+        if self.spin {
+            spin_for_work(|| !self.queue.is_empty());
+        } else if sync::CHECKER {
+            // One yield, so the spinning state is still explored.
+            sync::yield_now();
+        }
         // Cleared under the sleep lock: a submitter that saw `spinning` (and so woke no one)
         // published its entry before this, and our next pop sees it.
         sync::lock(&self.sleep).spinning = false;
@@ -117,16 +122,9 @@ impl Shared {
     }
 }
 
-/// How long a worker that ran out of work watches the queue before it sleeps. Under a checker,
-/// one yield (so the protocol is still explored); on one CPU, not at all.
+/// How long a worker that ran out of work watches the queue before it sleeps (never on one CPU,
+/// nor under a checker: `Shared::spin`).
 fn spin_for_work(work: impl Fn() -> bool) {
-    if sync::CHECKER {
-        sync::yield_now();
-        return;
-    }
-    if !sync::spin_allowed() {
-        return;
-    }
     for round in 0..SPIN_ROUNDS {
         if work() {
             return;

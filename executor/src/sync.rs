@@ -156,7 +156,8 @@ pub(crate) fn park_timeout(d: std::time::Duration) {
 }
 
 /// Whether watching the queue for a few microseconds can pay off: more than one CPU, and never
-/// under a checker (spinning there only multiplies interleavings). Asked once per process.
+/// under a checker (spinning there only multiplies interleavings). The system is asked once per
+/// process.
 pub(crate) fn spin_allowed() -> bool {
     if CHECKER {
         return false;

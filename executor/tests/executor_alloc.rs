@@ -6,6 +6,7 @@ use futuretask_executor::ThreadPool;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{mpsc, Arc, Condvar, Mutex};
+use std::thread;
 use std::time::Duration;
 
 struct Counting;
@@ -61,7 +62,7 @@ fn one_allocation_per_task_none_per_wait() {
     const N: usize = 2000;
     let pool = ThreadPool::new(1).unwrap();
     let mut handles = Vec::with_capacity(N);
-    // Warm up: grow the queue's buffer to N entries, park and wake the worker once.
+    // Warm up: grow the queue's buffer to N entries, park and wake the worker once...
     let gate = block(&pool);
     for i in 0..N {
         handles.push(pool.submit(move || i).unwrap());
@@ -70,6 +71,12 @@ fn one_allocation_per_task_none_per_wait() {
     for h in handles.drain(..) {
         h.get().unwrap();
     }
+    // ...and block this thread in one `get`: its first wait asks the system for the CPU count
+    // (the kernel's spin decision), which allocates, once per process.
+    let slow = pool
+        .submit(|| thread::sleep(Duration::from_millis(20)))
+        .unwrap();
+    slow.get().unwrap();
 
     let gate = block(&pool);
     let payload = [7u64; 4];
