@@ -67,11 +67,12 @@
 #![warn(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod current;
 pub mod executor;
 mod failure;
 mod foreign;
 mod future;
-mod interrupt;
+mod handle;
 mod promise;
 // Crate-private: the encodings are not a semver promise. The models include the file by path;
 // some functions exist for them only.
@@ -82,11 +83,9 @@ mod sync;
 mod task;
 mod waiters;
 
-pub use failure::{
-    AlreadyCompleted, Failure, GetError, Outcome, OutcomeError, Snapshot, State, WaitError,
-};
-pub use future::{Done, Wait};
-pub use interrupt::{cancelled, interrupted};
+pub use failure::{AlreadyCompleted, Error, Failure, Outcome, Snapshot, State};
+pub use future::{Wait, WhenDone};
+pub use handle::TaskHandle;
 pub use promise::{promise, Promise};
 pub use task::{Closure, FutureTask, Job, NoJob};
 

@@ -2,9 +2,10 @@
 
 use super::inbox::{watch, Inbox, Recv};
 use super::job::cancel_all;
-use super::pool::{Rejected, TaskHandle, ThreadPool};
+use super::pool::{Rejected, ThreadPool};
 use super::wait::deadline_after;
-use crate::failure::{GetError, State, WaitError};
+use crate::failure::{Error, State};
+use crate::TaskHandle;
 use std::fmt;
 use std::time::Duration;
 
@@ -78,14 +79,14 @@ impl ThreadPool {
     /// every worker busy.
     ///
     /// ```
-    /// use futuretask::{executor::ThreadPool, interrupted};
+    /// use futuretask::{current, executor::ThreadPool};
     /// use std::time::Duration;
     ///
     /// let pool = ThreadPool::new(2).unwrap();
     /// let all = pool.invoke_all((1..=3).map(|i| move || i * 2), None).unwrap();
     /// assert_eq!(all.iter().map(|h| *h.get().unwrap()).collect::<Vec<_>>(), [2, 4, 6]);
     /// let stuck = || {
-    ///     while !interrupted() {
+    ///     while !current::is_interrupted() {
     ///         std::thread::park(); // runs until cancelled with interrupt
     ///     }
     /// };
@@ -108,10 +109,10 @@ impl ThreadPool {
             // Called from a task that is cancelled with interrupt, the wait gives up like a
             // deadline (Java's `invokeAll` throws `InterruptedException` and cancels the rest).
             let finished = match deadline {
-                None => !matches!(h.get(), Err(GetError::Interrupted)),
+                None => !matches!(h.get(), Err(Error::Interrupted)),
                 Some(d) => !matches!(
                     h.get_timeout(d.remaining().unwrap_or(Duration::ZERO)),
-                    Err(WaitError::TimedOut | WaitError::Interrupted)
+                    Err(Error::TimedOut | Error::Interrupted)
                 ),
             };
             if !finished {

@@ -6,6 +6,7 @@ use crate::foreign::Panics;
 use crate::protocol as p;
 use crate::reclaim::Reclaimed;
 use crate::task::{FutureTask, Job};
+use crate::TaskHandle;
 use std::sync::Arc;
 
 /// What a worker needs from a queued task, whatever its result type and closure. Implemented by
@@ -14,7 +15,8 @@ use std::sync::Arc;
 pub(crate) trait Runnable: Send + Sync {
     /// Run the task's closure (at most once; a cancelled task does not start).
     fn run_task(&self);
-    /// Cancel it (Java's `cancel(mayInterruptIfRunning)`); whether this call won.
+    /// Cancel it, with or without interrupt (Java's `cancel(mayInterruptIfRunning)`); whether
+    /// this call won.
     fn cancel_task(&self, interrupt: bool) -> bool;
     /// Its current state.
     fn task_state(&self) -> State;
@@ -51,7 +53,11 @@ where
     }
     #[inline]
     fn cancel_task(&self, interrupt: bool) -> bool {
-        self.cancel(interrupt)
+        if interrupt {
+            self.cancel_and_interrupt()
+        } else {
+            self.cancel()
+        }
     }
     fn task_state(&self) -> State {
         self.state()
@@ -67,13 +73,17 @@ where
 /// Cancel every task of `tasks`, whatever their wakers do: each cancel's drain finishes, and the
 /// first waker panic is returned for the caller to resume once all are cancelled (I11).
 pub(crate) fn cancel_all<'a, T: 'a>(
-    tasks: impl IntoIterator<Item = &'a Arc<FutureTask<T>>>,
+    tasks: impl IntoIterator<Item = &'a TaskHandle<T>>,
     interrupt: bool,
 ) -> Panics {
     let mut panics = Panics::none();
     for t in tasks {
         panics.call(|| {
-            t.cancel(interrupt);
+            if interrupt {
+                t.cancel_and_interrupt();
+            } else {
+                t.cancel();
+            }
         });
     }
     panics
@@ -118,7 +128,7 @@ impl Drop for QueuedJob {
 #[cfg(all(test, not(loom), not(feature = "shuttle")))]
 mod tests {
     use super::*;
-    use crate::failure::GetError;
+    use crate::failure::Error;
     use std::thread;
     use std::time::Duration;
 
@@ -127,7 +137,7 @@ mod tests {
         let task = Arc::new(FutureTask::new(|| 1));
         let waiter = {
             let t = Arc::clone(&task);
-            thread::spawn(move || matches!(t.get(), Err(GetError::Cancelled)))
+            thread::spawn(move || matches!(t.get(), Err(Error::Cancelled)))
         };
         thread::sleep(Duration::from_millis(10));
         let job = QueuedJob::new(Arc::new(FutureTask::new(|| ())));

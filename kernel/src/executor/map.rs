@@ -2,10 +2,11 @@
 //! input order, lazily, with a bounded number of tasks in flight.
 
 use super::job::cancel_all;
-use super::pool::{BuildError, RejectReason, TaskHandle, ThreadPool};
-use crate::failure::{Failure, WaitError};
+use super::pool::{BuildError, RejectReason, ThreadPool};
+use crate::failure::{Error, Failure};
 use crate::foreign::Panics;
 use crate::sync::{self, Deadline, Mutex};
+use crate::TaskHandle;
 use std::collections::VecDeque;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -152,12 +153,12 @@ where
     /// the iterator ends.
     ///
     /// ```
-    /// use futuretask::{executor::{MapError, ThreadPool}, interrupted};
+    /// use futuretask::{current, executor::{MapError, ThreadPool}};
     /// use std::time::Duration;
     ///
     /// let pool = ThreadPool::new(1).unwrap();
     /// let stuck = |_: u8| {
-    ///     while !interrupted() {
+    ///     while !current::is_interrupted() {
     ///         std::thread::park(); // runs until cancelled with interrupt
     ///     }
     /// };
@@ -229,23 +230,23 @@ where
         };
         let res = match self.deadline {
             Some(Some(d)) => task.get_timeout(d.remaining().unwrap_or(Duration::ZERO)),
-            None | Some(None) => task.get().map_err(WaitError::from),
+            None | Some(None) => task.get(),
         };
         Some(match res {
             Ok(slot) => slot.take(),
-            Err(WaitError::Cancelled) => Err(MapError::Cancelled),
+            Err(Error::Cancelled) => Err(MapError::Cancelled),
             // The task's closure catches the function's panic itself, so its task cannot fail;
             // report it anyway rather than assume.
-            Err(WaitError::Failed(f)) => Err(MapError::Failed(Failure::from_error(f.to_string()))),
+            Err(Error::Failed(f)) => Err(MapError::Failed(f)),
             // The items behind this one first (see `cancel_entries`), then this one.
-            Err(WaitError::TimedOut) => {
+            Err(Error::TimedOut) => {
                 self.cancel_in_flight(true);
-                task.cancel(true);
+                task.cancel_and_interrupt();
                 Err(MapError::TimedOut)
             }
-            Err(WaitError::Interrupted) => {
+            Err(Error::Interrupted) => {
                 self.cancel_in_flight(true);
-                task.cancel(true);
+                task.cancel_and_interrupt();
                 Err(MapError::Interrupted)
             }
         })

@@ -25,7 +25,7 @@
 //! | Java / Python | here |
 //! |---|---|
 //! | `Executors.newFixedThreadPool(n)` / `ThreadPoolExecutor(max_workers=n)` | [`ThreadPool::new`], [`ThreadPool::builder`] |
-//! | `submit` | [`ThreadPool::submit`] → [`TaskHandle`] (`Arc<FutureTask<T>>`) |
+//! | `submit` | [`ThreadPool::submit`] → [`TaskHandle`](crate::TaskHandle) (a reader: no `run`) |
 //! | `execute` | [`ThreadPool::execute`] |
 //! | `RejectedExecutionException` | `Err(`[`Rejected`]`)`, the closure handed back |
 //! | `ArrayBlockingQueue(n)` + `RejectedExecutionHandler` | [`Builder::queue_bound`] + [`Policy`] |
@@ -53,8 +53,7 @@ pub use completion::CompletionService;
 pub use invoke::InvokeAnyError;
 pub use map::{Map, MapError};
 pub use pool::{
-    BuildError, Builder, Policy, RejectReason, Rejected, TaskHandle, ThreadPool, Unstarted,
-    UnstartedJob,
+    BuildError, Builder, Policy, RejectReason, Rejected, ThreadPool, Unstarted, UnstartedJob,
 };
 pub use wait::{
     as_completed, wait, AsCompleted, DoneAndNotDone, Incomplete, Interrupted, ReturnWhen, TimedOut,

@@ -39,28 +39,13 @@ use crate::sync::{
     Ordering::{Relaxed, SeqCst},
     ThreadBuilder,
 };
-use crate::task::{Closure, FutureTask, Job};
+use crate::task::{Closure, FutureTask};
+use crate::TaskHandle;
 use std::cell::Cell;
 use std::fmt;
 use std::num::NonZeroUsize;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// The handle [`ThreadPool::submit`] returns: the task itself, type-erased over its closure.
-/// `get`, `get_timeout`, `try_get`, `cancel`, `add_done_callback`, `wait_async` and `done` are
-/// [`FutureTask`]'s.
-///
-/// ```
-/// use futuretask::executor::{TaskHandle, ThreadPool};
-/// use std::sync::Arc;
-///
-/// let pool = ThreadPool::new(1).unwrap();
-/// let h: TaskHandle<u8> = pool.submit(|| 1).unwrap();
-/// let other_reader = Arc::clone(&h); // a plain `Arc`: share it freely
-/// assert_eq!(*h.get().unwrap(), 1);
-/// assert!(other_reader.is_done());
-/// ```
-pub type TaskHandle<T> = Arc<FutureTask<T>>;
 
 /// What a submission does when the bounded queue is full.
 ///
@@ -82,6 +67,7 @@ pub type TaskHandle<T> = Arc<FutureTask<T>>;
 /// drop(tx);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum Policy {
     /// Block the submitter until there is room (or the pool shuts down, which rejects).
     #[default]
@@ -187,6 +173,7 @@ impl std::error::Error for BuildError {
 /// assert_eq!(pool.execute(|| {}).unwrap_err().reason, RejectReason::Shutdown);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum RejectReason {
     /// The pool was shut down (`shutdown`, `shutdown_now` or drop) before the submission.
     Shutdown,
@@ -259,13 +246,13 @@ impl<F> std::error::Error for Rejected<F> {}
 /// let queued = pool.submit(|| 1).unwrap();
 /// let unstarted = pool.shutdown_now();
 /// drop(tx);
-/// assert!(unstarted.iter().any(|u| u.is(&*queued) && u.state() == State::Cancelled));
+/// assert!(unstarted.iter().any(|u| u.is(&queued) && u.state() == State::Cancelled));
 /// assert!(queued.is_cancelled()); // its waiters were released
 /// ```
 pub struct Unstarted(Arc<dyn Runnable>);
 
 impl Unstarted {
-    /// Whether this is the task behind `handle` (identity, e.g. against a [`TaskHandle`]).
+    /// Whether this is the task behind `handle` (identity).
     ///
     /// ```
     /// use futuretask::executor::ThreadPool;
@@ -277,13 +264,10 @@ impl Unstarted {
     /// let unstarted = pool.shutdown_now();
     /// drop(tx);
     /// let last = unstarted.last().unwrap(); // the queue, in order
-    /// assert!(last.is(&*b) && !last.is(&*a));
+    /// assert!(last.is(&b) && !last.is(&a));
     /// ```
-    pub fn is<T, J: ?Sized + Job<T>>(&self, handle: &FutureTask<T, J>) -> bool {
-        std::ptr::eq(
-            Arc::as_ptr(&self.0) as *const (),
-            handle as *const FutureTask<T, J> as *const (),
-        )
+    pub fn is<T>(&self, handle: &TaskHandle<T>) -> bool {
+        std::ptr::addr_eq(Arc::as_ptr(&self.0), handle.task() as *const FutureTask<T>)
     }
 
     /// The task's state ([`State::Cancelled`], unless someone ran it by hand through its handle
@@ -1018,13 +1002,13 @@ impl ThreadPool {
     ///
     /// ```
     /// use futuretask::executor::ThreadPool;
-    /// use futuretask::GetError;
+    /// use futuretask::Error;
     ///
     /// let pool = ThreadPool::new(2).unwrap();
     /// let ok = pool.submit(|| "value").unwrap();
     /// let failed = pool.submit(|| -> u8 { panic!("bug") }).unwrap();
     /// assert_eq!(*ok.get().unwrap(), "value");
-    /// assert!(matches!(failed.get(), Err(GetError::Failed(f)) if f.is_panic()));
+    /// assert!(matches!(failed.get(), Err(Error::Failed(f)) if f.is_panic()));
     /// pool.shutdown();
     /// assert!(pool.submit(|| 1).is_err()); // refused after shutdown
     /// ```
@@ -1034,7 +1018,7 @@ impl ThreadPool {
         T: Send + Sync + 'static,
     {
         self.enqueue(Arc::new(FutureTask::new(f)))
-            .map(|task| task as TaskHandle<T>)
+            .map(|task| TaskHandle::from(task as Arc<FutureTask<T>>))
     }
 
     /// Fire and forget. A panic is reported by the panic hook and contained: the worker goes on.
@@ -1147,27 +1131,27 @@ impl ThreadPool {
     }
 
     /// Stop accepting tasks, cancel every queued task (its waiters and callbacks wake now) and
-    /// `cancel(true)` every running one (cooperative interrupt: the closure sees
-    /// [`crate::interrupted`] and its thread is unparked). Returns the tasks that never started,
+    /// cancel every running one with interrupt (cooperative: the closure sees
+    /// [`crate::current::is_interrupted`] and its thread is unparked). Returns the tasks that never started,
     /// already cancelled: any a worker had taken but not yet started, then the queue in order;
     /// [`Unstarted::into_job`] takes a closure back to run it elsewhere.
     ///
     /// ```
-    /// use futuretask::{executor::ThreadPool, interrupted};
+    /// use futuretask::{current, executor::ThreadPool};
     /// use std::thread;
     ///
     /// let pool = ThreadPool::new(1).unwrap();
     /// let (started, on_start) = std::sync::mpsc::channel();
     /// let running = pool.submit(move || {
     ///     started.send(()).unwrap();
-    ///     while !interrupted() {
+    ///     while !current::is_interrupted() {
     ///         thread::park(); // `shutdown_now` unparks it
     ///     }
     /// }).unwrap();
     /// let queued = pool.submit(|| 2).unwrap();
     /// on_start.recv().unwrap();
     /// let unstarted = pool.shutdown_now();
-    /// assert!(unstarted.len() == 1 && unstarted[0].is(&*queued));
+    /// assert!(unstarted.len() == 1 && unstarted[0].is(&queued));
     /// assert!(queued.is_cancelled() && running.snapshot().interrupted());
     /// ```
     pub fn shutdown_now(&self) -> Vec<Unstarted> {
@@ -1226,7 +1210,7 @@ impl ThreadPool {
     ///     std::thread::yield_now();
     /// }
     /// let cancelled = pool.shutdown_cancel_queued();
-    /// assert!(queued.is_cancelled() && cancelled[0].is(&*queued));
+    /// assert!(queued.is_cancelled() && cancelled[0].is(&queued));
     /// tx.send(7).unwrap();
     /// assert_eq!(*running.get().unwrap(), 7); // ran to completion
     /// assert!(pool.await_termination(Duration::from_secs(10)));
