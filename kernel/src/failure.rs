@@ -311,12 +311,12 @@ impl StdError for Failure {
 /// }
 /// assert_eq!(with_anyhow().unwrap(), 6);
 ///
-/// fn cancelled() -> anyhow::Result<u8> {
+/// fn cancelled_task() -> anyhow::Result<u8> {
 ///     let task = FutureTask::new(|| 1u8);
 ///     task.cancel();
 ///     Ok(*task.get_timeout(Duration::ZERO)?)
 /// }
-/// let e = cancelled().unwrap_err();
+/// let e = cancelled_task().unwrap_err();
 /// assert!(e.downcast_ref::<futuretask::Error>().unwrap().is_cancelled());
 /// ```
 #[derive(Debug, Clone)]

@@ -69,10 +69,10 @@ mod tests {
 
     fn task(drops: &Arc<AtomicUsize>, runs: &Arc<AtomicUsize>) -> Arc<FutureTask<u32>> {
         let (t, r) = (Token(Arc::clone(drops)), Arc::clone(runs));
-        FutureTask::arc(move || {
+        Arc::new(FutureTask::new(move || {
             let _t = t;
             r.fetch_add(1, SeqCst) as u32
-        })
+        }))
     }
 
     #[test]
@@ -85,11 +85,11 @@ mod tests {
         );
         let ran = task(&drops, &runs);
         assert!(ran.run());
-        assert!(!ran.cancel(false));
+        assert!(!ran.cancel());
         assert!(Reclaimed::claim(Arc::clone(&ran)).is_none(), "completed");
 
         let a = task(&drops, &runs);
-        assert!(a.cancel(false));
+        assert!(a.cancel());
         let job = Reclaimed::claim(Arc::clone(&a)).expect("cancelled before it started");
         assert!(Reclaimed::claim(Arc::clone(&a)).is_none(), "claimed once");
         assert!(!a.run(), "the task stays cancelled (I4)");
@@ -97,7 +97,7 @@ mod tests {
         assert_eq!(runs.load(SeqCst), 2);
 
         let b = task(&drops, &runs);
-        assert!(b.cancel(true));
+        assert!(b.cancel_and_interrupt());
         drop(Reclaimed::claim(Arc::clone(&b)).expect("interrupted before it started"));
         assert_eq!(runs.load(SeqCst), 2, "a dropped reclaim does not run");
         drop((fresh, ran, a, b));

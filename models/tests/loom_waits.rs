@@ -7,7 +7,7 @@
 #![cfg(loom)]
 
 use futuretask::executor::{as_completed, wait, CompletionService, Incomplete, ReturnWhen};
-use futuretask::{coverage, interrupted, mock_clock, FutureTask, GetError, State};
+use futuretask::{coverage, current, mock_clock, FutureTask, Error, State};
 use futuretask_models::loom_driver::{check, Bound};
 use futuretask_models::{drop_and_poison, poll_once, WakeProbe};
 use loom::thread;
@@ -36,7 +36,7 @@ fn inbox_untimed() {
         let t0 = Arc::clone(&tasks[0]);
         let setter = thread::spawn(move || t0.set(5).unwrap());
         let t1 = Arc::clone(&tasks[1]);
-        let canceller = thread::spawn(move || assert!(t1.cancel(false)));
+        let canceller = thread::spawn(move || assert!(t1.cancel()));
         let mut seen = [0u8; 2];
         for r in as_completed(tasks.clone(), None) {
             let t = r.expect("untimed: never times out");
@@ -44,7 +44,7 @@ fn inbox_untimed() {
             seen[i] += 1;
             match i {
                 0 => assert_eq!(*t.get().unwrap(), 5),
-                _ => assert!(matches!(t.get(), Err(GetError::Cancelled))),
+                _ => assert!(matches!(t.get(), Err(Error::Cancelled))),
             }
         }
         assert_eq!(seen, [1, 1], "I3: each task yielded exactly once");
@@ -107,17 +107,17 @@ fn inbox_timed() {
 }
 
 /// What the interrupted closure's `get` returned: 1 value, 2 interrupted, 3 other.
-fn code(r: Result<&u32, GetError<'_>>) -> usize {
+fn code(r: Result<&u32, Error>) -> usize {
     match r {
         Ok(_) => 1,
-        Err(GetError::Interrupted) => 2,
+        Err(Error::Interrupted) => 2,
         Err(_) => 3,
     }
 }
 
-/// **a parked getter × cancel(true) of its own task** (I5, I12, I6). Threads: the runner (task
+/// **a parked getter × cancel_and_interrupt() of its own task** (I5, I12, I6). Threads: the runner (task
 /// A's closure blocks in `other.get()`, untimed, on a task nobody completes while A runs), main
-/// (`cancel(true)` on A, then joins the runner, then completes `other`). Checks: `run` returns
+/// (`cancel_and_interrupt()` on A, then joins the runner, then completes `other`). Checks: `run` returns
 /// although `other` is still pending — a getter that ignored its interrupt, or slept where the
 /// canceller's unpark does not reach it, stays blocked and loom reports the deadlock; the getter
 /// saw `Interrupted` (or the closure never ran, cancel having won from NEW); after `run` the
@@ -136,15 +136,15 @@ fn interrupted_waiter(name: &'static str, wait: fn(&Arc<FutureTask<u32>>) -> usi
         let other: Arc<FutureTask<u32>> = Arc::new(FutureTask::<u32, _>::pending());
         let saw = Arc::new(AtomicUsize::new(0));
         let (o, s) = (Arc::clone(&other), Arc::clone(&saw));
-        let task = FutureTask::arc(move || {
+        let task = Arc::new(FutureTask::new(move || {
             s.store(wait(&o), SeqCst);
-        });
+        }));
         let t = Arc::clone(&task);
         let runner = thread::spawn(move || {
             t.run();
-            assert!(!interrupted(), "I5: interrupt leaked past run()");
+            assert!(!current::is_interrupted(), "I5: interrupt leaked past run()");
         });
-        assert!(task.cancel(true));
+        assert!(task.cancel_and_interrupt());
         runner.join().unwrap();
         match saw.load(SeqCst) {
             0 | 2 => {}
@@ -172,9 +172,9 @@ fn inbox_code(r: Option<Result<Arc<FutureTask<u32>>, Incomplete>>) -> usize {
     }
 }
 
-/// **a consumer parked in the inbox × cancel(true) of its own task** (I5, I6, I12; N4).
+/// **a consumer parked in the inbox × cancel_and_interrupt() of its own task** (I5, I6, I12; N4).
 /// Threads: the runner (task A's closure iterates `as_completed` over a task nobody completes
-/// while A runs: it registers, finds the inbox empty and parks), main (`cancel(true)` on A, then
+/// while A runs: it registers, finds the inbox empty and parks), main (`cancel_and_interrupt()` on A, then
 /// joins the runner, then completes `other`). Checks: `run` returns although `other` is still
 /// pending — a consumer that sleeps where the canceller's unpark does not reach it (the
 /// condition variable), or that does not re-check the interrupt after a wakeup
@@ -190,9 +190,9 @@ fn interrupted_inbox_consumer() {
     });
 }
 
-/// **a consumer parked in the inbox × cancel(true) of its own task × a post** (I3, I5, I6,
+/// **a consumer parked in the inbox × cancel_and_interrupt() of its own task × a post** (I3, I5, I6,
 /// I12; N1, N2, N4). Threads: the runner (task A's closure `take`s from a `CompletionService`
-/// watching `other`), a completer (sets `other`), main (`cancel(true)` on A, joins both).
+/// watching `other`), a completer (sets `other`), main (`cancel_and_interrupt()` on A, joins both).
 /// Checks: `run` returns (no lost wakeup between the post, the canceller's unpark and the
 /// consumer's park: loom reports a deadlock otherwise); the consumer got `other` with its value
 /// (the notice came first: done means done) or `Interrupted` with the right counts (or never
@@ -211,21 +211,21 @@ fn interrupted_inbox_post_race() {
             let other: Arc<FutureTask<u32>> = Arc::new(FutureTask::<u32, _>::pending());
             let saw = Arc::new(AtomicUsize::new(0));
             let (o, s) = (Arc::clone(&other), Arc::clone(&saw));
-            let task = FutureTask::arc(move || {
+            let task = Arc::new(FutureTask::new(move || {
                 let mut cs = CompletionService::detached();
                 cs.add(o);
                 let r = cs.take().map_err(Incomplete::from).transpose();
                 s.store(inbox_code(r), SeqCst);
-            });
+            }));
             let t = Arc::clone(&task);
             let runner = thread::spawn(move || {
                 t.run();
-                assert!(!interrupted(), "I5: interrupt leaked past run()");
+                assert!(!current::is_interrupted(), "I5: interrupt leaked past run()");
             });
             let o = Arc::clone(&other);
             let completer = thread::spawn(move || o.set(4).unwrap());
             // The closure may have taken `other` and returned before the cancel.
-            let cancelled = task.cancel(true);
+            let cancelled = task.cancel_and_interrupt();
             runner.join().unwrap();
             completer.join().unwrap();
             match (cancelled, saw.load(SeqCst)) {
@@ -240,7 +240,7 @@ fn interrupted_inbox_post_race() {
 
 /// **three abandoning waiters** (I6; A2 with DIRTY already set). Threads: two runners, each
 /// running its own task whose closure waits in `other.get()` (inside a run: it parks), and main,
-/// the third waiter (it polls a `done()` future on `other` once, then `cancel(true)`s the two
+/// the third waiter (it polls a `done()` future on `other` once, then `cancel_and_interrupt()`s the two
 /// tasks, then drops its future in place and poisons it, then joins the runners). An interrupted
 /// getter abandons its node and *parks* until the node is released, so at most one thread
 /// (main's dropped future, if it is not the lock holder) yield-spins for another — the obstacle
@@ -267,14 +267,14 @@ fn three_abandoners() {
         let tasks: Vec<_> = (0..2)
             .map(|_| {
                 let (o, m, e) = (Arc::clone(&other), main.clone(), Arc::clone(&entered));
-                FutureTask::arc(move || {
+                Arc::new(FutureTask::new(move || {
                     e.fetch_add(1, SeqCst);
                     m.unpark();
                     assert!(
-                        matches!(o.get(), Err(GetError::Interrupted)),
+                        matches!(o.get(), Err(Error::Interrupted)),
                         "I12: only the interrupt ends this get"
                     );
-                })
+                }))
             })
             .collect();
         let runners: Vec<_> = tasks
@@ -299,9 +299,9 @@ fn three_abandoners() {
         // yields to it); if it is preempted there, main interrupts runner 0, marks DIRTY and
         // yields, and loom's next pick is runner 0 (the lowest runnable id), which finds DIRTY
         // already set. (Without this order preemption=1 never reached the step.)
-        assert!(tasks[1].cancel(true));
+        assert!(tasks[1].cancel_and_interrupt());
         thread::yield_now();
-        assert!(tasks[0].cancel(true));
+        assert!(tasks[0].cancel_and_interrupt());
         let poisoned = drop_and_poison(fut);
         for r in runners {
             r.join().unwrap();

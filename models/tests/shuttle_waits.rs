@@ -20,7 +20,7 @@ fn jitter(max: usize) {
     }
 }
 
-/// Start one thread per task that settles it: set, fail, cancel(false), cancel(true).
+/// Start one thread per task that settles it: set, fail, cancel(), cancel_and_interrupt().
 fn settle_all(tasks: &[Arc<FutureTask<u32>>]) -> Vec<thread::JoinHandle<()>> {
     tasks
         .iter()
@@ -32,8 +32,8 @@ fn settle_all(tasks: &[Arc<FutureTask<u32>>]) -> Vec<thread::JoinHandle<()>> {
                 match i % 4 {
                     0 => drop(t.set(i as u32)),
                     1 => drop(t.fail("boom")),
-                    2 => drop(t.cancel(false)),
-                    _ => drop(t.cancel(true)),
+                    2 => drop(t.cancel()),
+                    _ => drop(t.cancel_and_interrupt()),
                 }
             })
         })

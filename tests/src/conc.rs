@@ -8,10 +8,10 @@
 //!
 //! `run()` is two steps of the specification (claim, then complete), so the closure itself takes
 //! tickets: when it starts (the claim has responded) and when it ends (the completion is
-//! invoked). Inside the closure it also asks `interrupted()` and `cancelled()`, which are
-//! operations of the history too. Blocking `get()` and `wait_async().await` are included: they
+//! invoked). Inside the closure it also asks `current::is_interrupted()` and `current::is_cancelled()`, which are
+//! operations of the history too. Blocking `get()` and `get_async().await` are included: they
 //! respond once the task is done. If every worker has finished or is blocked and the task is not
-//! done, the coordinator issues (and records) a `cancel(false)` so that every history ends.
+//! done, the coordinator issues (and records) a `cancel()` so that every history ends.
 //!
 //! Done-callbacks are not operations of the sequential object; they are checked separately: each
 //! registered callback runs exactly once, sees the final outcome and `is_done()`, callbacks
@@ -40,9 +40,9 @@ pub enum LinOp {
     Run,
     /// `run()`'s completion: from the moment the closure ended to `run`'s return.
     Complete(End),
-    /// `interrupted()` inside the closure.
+    /// `current::is_interrupted()` inside the closure.
     Interrupted,
-    /// `cancelled()` inside the closure.
+    /// `current::is_cancelled()` inside the closure.
     CancelledFn,
     /// `set(v)` (or `Promise::set`).
     Set(Value),
@@ -62,7 +62,7 @@ pub enum LinOp {
     GetPast,
     /// Blocking `get()`.
     Get,
-    /// `block_on(task.wait_async())`.
+    /// `block_on(task.get_async())`.
     Await,
     /// `state()`.
     State,
@@ -151,7 +151,7 @@ pub enum Action {
     GetPast,
     /// `get()`.
     Get,
-    /// `block_on(wait_async())`.
+    /// `block_on(get_async())`.
     Await,
     /// `state()`.
     State,
@@ -183,7 +183,7 @@ pub struct Plan {
     pub promise_owner: Option<usize>,
     /// How the closure ends.
     pub end: End,
-    /// How long the closure spins (polling `cancelled()`).
+    /// How long the closure spins (polling `current::is_cancelled()`).
     pub work: u32,
     /// One script per worker.
     pub scripts: Vec<Vec<Action>>,
@@ -408,7 +408,7 @@ impl Lab {
                 (t, Some(p))
             }
             None => (
-                FutureTask::arc(move || closure_body(probe, end, work)),
+                Arc::new(FutureTask::new(move || closure_body(probe, end, work))),
                 None,
             ),
         };
@@ -451,7 +451,7 @@ impl Lab {
                 // Everyone left is blocked on a task nobody will complete: cancel it (recorded).
                 stats.finisher = true;
                 let inv = tick();
-                let r = task.cancel(false);
+                let r = task.cancel();
                 let resp = tick();
                 round.events[self.threads()]
                     .lock()
@@ -584,16 +584,16 @@ fn closure_body(probe: &'static Probe, end: End, work: u32) -> Value {
     let thread = WORKER.with(Cell::get);
     let enter = tick();
     for i in 0..work {
-        if i % 64 == 0 && futuretask::cancelled() {
+        if i % 64 == 0 && futuretask::current::is_cancelled() {
             break;
         }
         std::hint::spin_loop();
     }
     let i0 = tick();
-    let a = futuretask::interrupted();
+    let a = futuretask::current::is_interrupted();
     let i1 = tick();
     let c0 = tick();
-    let b = futuretask::cancelled();
+    let b = futuretask::current::is_cancelled();
     let c1 = tick();
     let exit = tick();
     probe.runs.lock().unwrap().push(ClosureRun {
@@ -715,7 +715,7 @@ fn run_script(
                     None => evs.push(Event::done(me, LinOp::Run, inv, resp, LinRet::Claimed(ran))),
                 }
                 // Interrupt must not leak past `run`.
-                if futuretask::interrupted() || futuretask::cancelled() {
+                if futuretask::current::is_interrupted() || futuretask::current::is_cancelled() {
                     evs.push(Event::done(
                         me,
                         LinOp::Interrupted,
@@ -762,7 +762,7 @@ fn run_script(
             Action::Await => {
                 sh.status[me].store(BLOCKED, SeqCst);
                 rec(LinOp::Await, &mut || {
-                    LinRet::Wait(Wait::Out(observe_get(block_on(task.wait_async()))))
+                    LinRet::Wait(Wait::Out(observe_get(block_on(task.get_async()))))
                 });
                 sh.status[me].store(ACTIVE, SeqCst);
             }

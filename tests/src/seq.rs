@@ -21,7 +21,7 @@ use crate::model::{
 use crate::support::{
     error, observe_failure, observe_get, observe_wait, panic_message, raised_by, PLANTED,
 };
-use futuretask::{Done, FutureTask, GetError, NoJob, Promise, State, WaitError};
+use futuretask::{Done, FutureTask, Error, NoJob, Promise, State};
 use futuretask_models::fault::{catch_panic, drop_own, Bomb, Bombs, FaultyWaker, WakeLog};
 use std::collections::HashMap;
 use std::fmt;
@@ -64,9 +64,9 @@ pub enum Op {
     IsDone,
     /// `is_cancelled()`.
     IsCancelled,
-    /// `futuretask::interrupted()` (inside the closure body: of this task; outside: `false`).
+    /// `futuretask::current::is_interrupted()` (inside the closure body: of this task; outside: `false`).
     Interrupted,
-    /// `futuretask::cancelled()`.
+    /// `futuretask::current::is_cancelled()`.
     CancelledFn,
     /// `add_done_callback(..)`: the callback records what it sees, optionally registers one more
     /// callback from inside itself, optionally panics, optionally captures a value whose drop
@@ -108,7 +108,7 @@ pub enum Op {
         /// Which waiter (modulo the number created).
         fut: u8,
     },
-    /// Poll a fresh `wait_async()` future once with waker `waker`, then drop it.
+    /// Poll a fresh `get_async()` future once with waker `waker`, then drop it.
     PollOnce {
         /// Which waker.
         waker: u8,
@@ -120,7 +120,7 @@ pub enum Op {
 /// The kind of task a case runs against.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Kind {
-    /// `FutureTask::arc(closure)`: the closure applies `body` to its own task, then ends.
+    /// `Arc::new(FutureTask::new(closure))`: the closure applies `body` to its own task, then ends.
     Closure {
         /// Operations the closure performs on its own task while running (each under
         /// `catch_unwind`: a planted panic is the body's observation, the closure goes on).
@@ -316,11 +316,11 @@ impl Val {
     }
 }
 
-fn seen(r: Result<&Val, GetError<'_>>) -> Outcome {
+fn seen(r: Result<&Val, Error>) -> Outcome {
     observe_get(r.map(|x| &x.v))
 }
 
-fn seen_wait(r: Result<&Val, WaitError<'_>>) -> Wait {
+fn seen_wait(r: Result<&Val, Error>) -> Wait {
     observe_wait(r.map(|x| &x.v))
 }
 
@@ -365,7 +365,7 @@ impl Real {
             Kind::Closure { body, end, bomb } => {
                 let (body, end, r) = (body.clone(), *end, Arc::clone(&real));
                 let bomb = bomb.then(|| real.bombs.bomb());
-                FutureTask::arc(move || {
+                Arc::new(FutureTask::new(move || {
                     for op in &body {
                         let o = r.apply(op, true);
                         r.body.lock().unwrap().push(o);
@@ -376,7 +376,7 @@ impl Real {
                         // abort), and counted.
                         End::Panic(n) => panic!("{}", panic_message(n)),
                     }
-                })
+                }))
             }
             Kind::Pending => Arc::new(FutureTask::<Val, NoJob>::pending()),
             Kind::Promise => {
@@ -421,7 +421,7 @@ impl Real {
     fn callback(
         self: &Arc<Self>,
         spec: CallbackSpec,
-    ) -> impl for<'a> FnOnce(Result<&'a Val, GetError<'a>>) + Send + 'static {
+    ) -> impl for<'a> FnOnce(Result<&'a Val, Error>) + Send + 'static {
         let r = Arc::clone(self);
         let bomb = spec.bomb.then(|| self.bombs.bomb());
         move |res| {
@@ -479,7 +479,7 @@ impl Real {
     }
 
     /// Apply `op` to the real task, catching a panic that reaches the caller. `in_closure` only
-    /// documents the context (the real `interrupted()` knows by itself).
+    /// documents the context (the real `current::is_interrupted()` knows by itself).
     pub fn apply(self: &Arc<Self>, op: &Op, _in_closure: bool) -> Obs {
         let task = self.task();
         if *op == Op::Run {
@@ -544,8 +544,8 @@ impl Real {
             Op::State => Obs::State(task.state()),
             Op::IsDone => Obs::Bool(task.is_done()),
             Op::IsCancelled => Obs::Bool(task.is_cancelled()),
-            Op::Interrupted => Obs::Bool(futuretask::interrupted()),
-            Op::CancelledFn => Obs::Bool(futuretask::cancelled()),
+            Op::Interrupted => Obs::Bool(futuretask::current::is_interrupted()),
+            Op::CancelledFn => Obs::Bool(futuretask::current::is_cancelled()),
             Op::AddCallback {
                 nested,
                 panics,
@@ -615,7 +615,7 @@ impl Real {
             }
             Op::PollOnce { waker } => {
                 let w = self.waker(waker as u32, WakerFault::Never);
-                let mut f = pin!(task.wait_async());
+                let mut f = pin!(task.get_async());
                 let r = Obs::Poll(Some(match f.as_mut().poll(&mut Context::from_waker(&w)) {
                     Poll::Ready(r) => Some(seen(r)),
                     Poll::Pending => None,

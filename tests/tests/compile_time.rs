@@ -6,7 +6,7 @@
 //!   the borrowing `Wait` future iff the task is `Sync`.
 //! * Nothing thread-bound (`Rc`, `Cell`, a `MutexGuard`) can be smuggled across threads.
 
-use futuretask::{Closure, Done, Failure, FutureTask, GetError, NoJob, Promise, Wait, WaitError};
+use futuretask::{Closure, Done, Failure, FutureTask, Error, NoJob, Promise, Wait};
 use futuretask_tests::support::report;
 use static_assertions::{assert_impl_all, assert_not_impl_any, const_assert};
 use std::cell::Cell;
@@ -26,8 +26,8 @@ assert_impl_all!(Promise<u32>: Send, Sync);
 assert_impl_all!(Done<u32>: Send);
 assert_impl_all!(Wait<'static, u32>: Send);
 assert_impl_all!(Failure: Send, Sync);
-assert_impl_all!(GetError<'static>: Send, Sync);
-assert_impl_all!(WaitError<'static>: Send, Sync);
+assert_impl_all!(Error: Send, Sync);
+assert_impl_all!(Error: Send, Sync);
 
 // T: Send but !Sync (Cell): the task may move, but not be shared.
 assert_impl_all!(FutureTask<Cell<u8>, NoJob>: Send);

@@ -22,7 +22,7 @@
 
 #![warn(missing_docs)]
 
-use futuretask::{FutureTask, GetError};
+use futuretask::{FutureTask, Error};
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::Hash;
@@ -70,7 +70,7 @@ where
             .map(|key| {
                 let compute = Arc::clone(&compute);
                 let own = key.clone();
-                (key, FutureTask::arc(move || compute(&own)))
+                (key, Arc::new(FutureTask::new(move || compute(&own))))
             })
             .collect();
         Memo { tasks }
@@ -106,7 +106,7 @@ where
         task.run();
         match task.get() {
             Ok(value) => Some(value),
-            Err(GetError::Failed(failure)) => failure.rethrow(),
+            Err(Error::Failed(failure)) => failure.rethrow(),
             // The memo never cancels its tasks; this is an interrupted wait.
             Err(e) => panic!("Memo::get: {e}"),
         }
