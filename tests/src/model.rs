@@ -651,7 +651,7 @@ mod tests {
         assert!(!c.finish_run(End::Return(9)), "late result discarded");
         assert_eq!(c.outcome(), Some(Outcome::Value(3)));
         let mut c = Core::new(true);
-        assert!(c.cancel());
+        assert!(c.cancel(false));
         assert!(!c.claim());
         assert_eq!(
             c.set(1),
@@ -666,7 +666,7 @@ mod tests {
         assert!(!c.claim());
         assert_eq!(c.get(), Wait::Blocks);
         assert_eq!(c.get_timed(), Wait::TimedOut);
-        assert!(c.cancel_and_interrupt());
+        assert!(c.cancel(true));
         assert!(c.interrupted() && c.cancelled());
     }
 
@@ -767,7 +767,7 @@ mod tests {
             "the unclaimed closure"
         );
         assert!(s.claim());
-        assert!(s.cancel_and_interrupt());
+        assert!(s.cancel(true));
         s.finish_run(End::Return(1));
         assert_eq!(s.take_raised(), Some(Raised::ValueDrop));
         assert_eq!(s.drop_task(), None);

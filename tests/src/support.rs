@@ -61,9 +61,10 @@ pub fn observe_get(r: Result<&Value, Error>) -> Outcome {
     match r {
         Ok(v) => Outcome::Value(*v),
         Err(Error::Cancelled) => Outcome::Cancelled,
-        Err(Error::Failed(f)) => Outcome::Failed(observe_failure(f)),
+        Err(Error::Failed(f)) => Outcome::Failed(observe_failure(&f)),
         // The suites never wait inside an interrupted run.
         Err(Error::Interrupted) => panic!("a wait outside an interrupted run was interrupted"),
+        Err(e) => panic!("an untimed get reported {e}"),
     }
 }
 
@@ -72,9 +73,10 @@ pub fn observe_wait(r: Result<&Value, Error>) -> Wait {
     match r {
         Ok(v) => Wait::Out(Outcome::Value(*v)),
         Err(Error::Cancelled) => Wait::Out(Outcome::Cancelled),
-        Err(Error::Failed(f)) => Wait::Out(Outcome::Failed(observe_failure(f))),
+        Err(Error::Failed(f)) => Wait::Out(Outcome::Failed(observe_failure(&f))),
         Err(Error::TimedOut) => Wait::TimedOut,
         Err(Error::Interrupted) => panic!("a wait outside an interrupted run was interrupted"),
+        Err(e) => panic!("unexpected error {e}"),
     }
 }
 

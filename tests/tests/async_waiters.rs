@@ -1,4 +1,4 @@
-//! Async acceptance: `get_async()` and `done()` under tokio (multi-thread and current-thread) and
+//! Async acceptance: `get_async()` and `when_done()` under tokio (multi-thread and current-thread) and
 //! `futures::executor::block_on`; a re-poll with a new waker wakes the newest waker only; dropping
 //! a pending future (directly, through `select!`/`timeout`, or racing completion) leaves nothing
 //! on the waiter stack.
@@ -45,7 +45,7 @@ fn tokio_multi_thread_many_waiters() {
                     if i % 2 == 0 {
                         *t.get_async().await.unwrap()
                     } else {
-                        *Arc::clone(&t).done().await.get().unwrap()
+                        *t.handle().when_done().await.get().unwrap()
                     }
                 }));
             }
@@ -78,7 +78,7 @@ fn tokio_current_thread_woken_from_another_thread_and_from_inside() {
         h.join().unwrap();
         // Completed by another task on the same (single) thread.
         let (p, task) = futuretask::promise::<u32>();
-        let waiter = tokio::spawn(Arc::clone(&task).done());
+        let waiter = tokio::spawn(task.clone().when_done());
         tokio::task::yield_now().await;
         assert_eq!(task.waiter_stack_len(), 1);
         tokio::spawn(async move { p.set(6).unwrap() })
@@ -87,7 +87,7 @@ fn tokio_current_thread_woken_from_another_thread_and_from_inside() {
         assert_eq!(*waiter.await.unwrap().get().unwrap(), 6);
         // Cancelled while awaited.
         let task = Arc::new(FutureTask::new(|| 0u32));
-        let w = tokio::spawn(Arc::clone(&task).done());
+        let w = tokio::spawn(task.handle().when_done());
         tokio::task::yield_now().await;
         task.cancel_and_interrupt();
         assert!(matches!(w.await.unwrap().get(), Err(Error::Cancelled)));
@@ -106,7 +106,7 @@ fn futures_block_on() {
     h.join().unwrap();
     // Already done: ready on the first poll.
     assert_eq!(*futures::executor::block_on(task.get_async()).unwrap(), 9);
-    let done = futures::executor::block_on(Arc::clone(&task).done());
+    let done = futures::executor::block_on(task.handle().when_done());
     assert_eq!(*done.get().unwrap(), 9);
 }
 
@@ -146,7 +146,7 @@ fn repoll_racing_completion_always_wakes_the_newest() {
     tier.announce("re-poll vs completion", &format!("{rounds} rounds"));
     for i in 0..rounds {
         let task = Arc::new(FutureTask::new(|| 1u32));
-        let mut f = Box::pin(Arc::clone(&task).done());
+        let mut f = Box::pin(task.handle().when_done());
         let (first, w1) = counting();
         assert!(f.as_mut().poll(&mut Context::from_waker(&w1)).is_pending());
         let t = Arc::clone(&task);
@@ -198,7 +198,7 @@ fn dropping_pending_futures_leaves_the_stack_empty() {
     }
     assert_eq!(task.waiter_stack_len(), 0);
     // A never-polled future is not on the stack at all.
-    let f = Arc::clone(&task).done();
+    let f = task.handle().when_done();
     assert_eq!(task.waiter_stack_len(), 0);
     drop(f);
     // tokio::time::timeout and select! drop the losing future.
@@ -211,7 +211,7 @@ fn dropping_pending_futures_leaves_the_stack_empty() {
             let r = tokio::time::timeout(Duration::from_micros(100), task.get_async()).await;
             assert!(r.is_err());
             tokio::select! {
-                _ = Arc::clone(&task).done() => unreachable!(),
+                _ = task.handle().when_done() => unreachable!(),
                 _ = tokio::task::yield_now() => {}
             }
         }
@@ -231,7 +231,7 @@ fn dropping_futures_racing_completion() {
         let t = Arc::clone(&task);
         let dropper = thread::spawn(move || {
             let (_c, w) = counting();
-            let mut futs: Vec<_> = (0..4).map(|_| Box::pin(Arc::clone(&t).done())).collect();
+            let mut futs: Vec<_> = (0..4).map(|_| Box::pin(t.handle().when_done())).collect();
             for f in &mut futs {
                 let _ = f.as_mut().poll(&mut Context::from_waker(&w));
             }

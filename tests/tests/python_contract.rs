@@ -4,7 +4,7 @@
 //! (async-http-client #1128), seeing `is_done()` (#1368); a second completion is an error that
 //! hands the value back; a dropped promise fails its task instead of hanging its waiters.
 
-use futuretask::{promise, FutureTask, Error, State};
+use futuretask::{promise, Error, FutureTask, State, TaskHandle};
 use futuretask_tests::support::{quiet_planted_panics, Tier, Token, Tracker};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Barrier, Mutex};
@@ -13,14 +13,16 @@ use std::time::{Duration, Instant};
 
 type Log = Arc<Mutex<Vec<(u32, Result<u32, String>, bool)>>>;
 
+/// A callback that logs its outcome and whether the task was done when it ran. It holds a reader
+/// of the task until it runs (every task here completes, which drops it).
 fn record(
     log: &Log,
-    task: &Arc<FutureTask<u32>>,
+    task: &TaskHandle<u32>,
     id: u32,
 ) -> impl FnOnce(Result<&u32, Error>) + Send + 'static {
-    let (log, t) = (Arc::clone(log), Arc::downgrade(task));
+    let (log, t) = (Arc::clone(log), task.clone());
     move |r| {
-        let done = t.upgrade().is_some_and(|t| t.is_done());
+        let done = t.is_done();
         log.lock()
             .unwrap()
             .push((id, r.copied().map_err(|e| e.to_string()), done));
@@ -32,7 +34,7 @@ fn callbacks_run_in_registration_order_with_the_outcome() {
     let log: Log = Arc::default();
     let task: Arc<FutureTask<u32>> = Arc::new(FutureTask::new(|| 8));
     for id in 0..10 {
-        task.add_done_callback(record(&log, &task, id));
+        task.add_done_callback(record(&log, &task.handle(), id));
     }
     assert_eq!(task.waiter_stack_len(), 10);
     assert!(log.lock().unwrap().is_empty(), "queued until completion");
@@ -80,9 +82,8 @@ fn a_panicking_callback_is_isolated() {
     quiet_planted_panics();
     let log: Log = Arc::default();
     let (p, task) = promise::<u32>();
-    let task: Arc<FutureTask<u32>> = task;
     let waiter = {
-        let t = Arc::clone(&task);
+        let t = task.clone();
         thread::spawn(move || *t.get().unwrap())
     };
     for id in 0..6 {
@@ -113,11 +114,11 @@ fn a_callback_registered_by_a_callback_runs_after_the_others() {
     let (l, t) = (Arc::clone(&log), Arc::downgrade(&task));
     task.add_done_callback(move |_| {
         let t = t.upgrade().unwrap();
-        t.add_done_callback(record(&l, &t, 100));
+        t.add_done_callback(record(&l, &t.handle(), 100));
         l.lock().unwrap().push((0, Ok(0), true));
     });
     for id in 1..4 {
-        task.add_done_callback(record(&log, &task, id));
+        task.add_done_callback(record(&log, &task.handle(), id));
     }
     task.run();
     let ids: Vec<u32> = log.lock().unwrap().iter().map(|e| e.0).collect();
@@ -165,7 +166,7 @@ fn dropped_promise_fails_its_waiters_instead_of_hanging() {
     let (p, task) = promise::<u32>();
     let waiters: Vec<_> = (0..4)
         .map(|i| {
-            let t = Arc::clone(&task);
+            let t = task.clone();
             thread::spawn(move || {
                 let r = if i % 2 == 0 {
                     t.get().copied().map_err(|e| e.to_string())
@@ -194,8 +195,7 @@ fn dropped_promise_fails_its_waiters_instead_of_hanging() {
     assert_eq!(task.state(), State::Failed);
     // A promise dropped after completing changes nothing.
     let (p, task) = promise::<u32>();
-    task.set(1).unwrap();
-    drop(p);
+    p.set(1).unwrap(); // consumed: no drop left to fail the task
     assert_eq!(*task.get().unwrap(), 1);
     // Promise::fail.
     let (p, task) = promise::<u32>();

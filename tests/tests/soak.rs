@@ -51,7 +51,7 @@ fn code(r: Result<&Val, Error>) -> Code {
                 .unwrap_or(u64::MAX),
         ),
         Err(Error::Failed(_)) => Code::Error,
-        Err(Error::Interrupted) => panic!("the soak never waits inside an interrupted run"),
+        Err(e) => panic!("the soak never waits inside an interrupted run, nor times out here: {e}"),
     }
 }
 
@@ -61,7 +61,7 @@ fn wcode(r: Result<&Val, Error>) -> Option<Code> {
         Err(Error::Cancelled) => Some(Code::Cancelled),
         Err(Error::Failed(f)) => Some(code(Err(Error::Failed(f)))),
         Err(Error::TimedOut) => None,
-        Err(Error::Interrupted) => panic!("the soak never waits inside an interrupted run"),
+        Err(e) => panic!("the soak never waits inside an interrupted run: {e}"),
     }
 }
 
@@ -331,7 +331,13 @@ fn one_task(
                     }
                 }
             }
-            1 => cancel_won |= task.cancel(rng.chance(1, 2)),
+            1 => {
+                cancel_won |= if rng.chance(1, 2) {
+                    task.cancel_and_interrupt()
+                } else {
+                    task.cancel()
+                }
+            }
             _ => {
                 if let Some(c) = wcode(task.get_timeout(Duration::from_micros(rng.below(50)))) {
                     observe(&seen, c, "a timed get");
@@ -360,7 +366,7 @@ fn one_task(
             n += 1;
         },
         2 => code(block_on(task.get_async())),
-        _ => code(block_on(Arc::clone(&task).done()).get()),
+        _ => code(block_on(task.handle().when_done()).get()),
     };
     n += 1;
     observe(&seen, c, "the owner's wait");
