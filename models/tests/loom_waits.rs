@@ -7,7 +7,7 @@
 #![cfg(loom)]
 
 use futuretask::executor::{as_completed, wait, CompletionService, Incomplete, ReturnWhen};
-use futuretask::{coverage, current, mock_clock, FutureTask, Error, State};
+use futuretask::{coverage, current, mock_clock, Error, FutureTask, State, TaskHandle};
 use futuretask_models::loom_driver::{check, Bound};
 use futuretask_models::{drop_and_poison, poll_once, WakeProbe};
 use loom::thread;
@@ -38,9 +38,12 @@ fn inbox_untimed() {
         let t1 = Arc::clone(&tasks[1]);
         let canceller = thread::spawn(move || assert!(t1.cancel()));
         let mut seen = [0u8; 2];
-        for r in as_completed(tasks.clone(), None) {
+        for r in as_completed(tasks.iter().map(|t| t.handle()), None) {
             let t = r.expect("untimed: never times out");
-            let i = tasks.iter().position(|x| Arc::ptr_eq(x, &t)).unwrap();
+            let i = tasks
+                .iter()
+                .position(|x| TaskHandle::ptr_eq(&x.handle(), &t))
+                .unwrap();
             seen[i] += 1;
             match i {
                 0 => assert_eq!(*t.get().unwrap(), 5),
@@ -71,7 +74,7 @@ fn inbox_timed() {
         let t = Arc::clone(&task);
         let completer = thread::spawn(move || t.set(2).unwrap());
         let clock = thread::spawn(mock_clock::expire_all);
-        let mut it = as_completed(vec![Arc::clone(&task)], Some(TICK));
+        let mut it = as_completed(vec![task.handle()], Some(TICK));
         match it.next().unwrap() {
             Ok(t) => assert_eq!(*t.get().unwrap(), 2),
             Err(e) => {
@@ -86,7 +89,7 @@ fn inbox_timed() {
         assert!(it.next().is_none());
         drop(it);
         let (done, not_done) = wait(
-            vec![Arc::clone(&task)],
+            vec![task.handle()],
             ReturnWhen::FirstCompleted,
             Some(TICK),
         );
@@ -101,7 +104,7 @@ fn inbox_timed() {
         completer.join().unwrap();
         clock.join().unwrap();
         assert_eq!(task.waiter_stack_len(), 0);
-        let (done, _) = wait(vec![Arc::clone(&task)], ReturnWhen::AllCompleted, None);
+        let (done, _) = wait(vec![task.handle()], ReturnWhen::AllCompleted, None);
         assert_eq!(done.len(), 1, "I9: done means done");
     });
 }
@@ -131,11 +134,11 @@ fn interrupted_getter() {
 /// The body of the interrupted-wait models: task A's closure runs `wait` on `other` (which
 /// nobody completes while A runs) and records its code (`2` = interrupted); main cancels A with
 /// interrupt, joins the runner, checks I5, I6 and I12, then completes `other`.
-fn interrupted_waiter(name: &'static str, wait: fn(&Arc<FutureTask<u32>>) -> usize) {
+fn interrupted_waiter(name: &'static str, wait: fn(&TaskHandle<u32>) -> usize) {
     check(name, "I5,I6,I12", Bound::Exhaustive, move || {
         let other: Arc<FutureTask<u32>> = Arc::new(FutureTask::<u32, _>::pending());
         let saw = Arc::new(AtomicUsize::new(0));
-        let (o, s) = (Arc::clone(&other), Arc::clone(&saw));
+        let (o, s) = (other.handle(), Arc::clone(&saw));
         let task = Arc::new(FutureTask::new(move || {
             s.store(wait(&o), SeqCst);
         }));
@@ -163,7 +166,7 @@ fn interrupted_waiter(name: &'static str, wait: fn(&Arc<FutureTask<u32>>) -> usi
 
 /// What the interrupted closure's inbox wait returned: 1 the task (with value 4), 2 interrupted,
 /// 3 anything else (a timeout, or a task without its value).
-fn inbox_code(r: Option<Result<Arc<FutureTask<u32>>, Incomplete>>) -> usize {
+fn inbox_code(r: Option<Result<TaskHandle<u32>, Incomplete>>) -> usize {
     match r {
         Some(Ok(t)) if t.try_get().and_then(Result::ok) == Some(&4) => 1,
         // The count is a snapshot: a completion published but not yet posted counts as finished.
@@ -186,7 +189,7 @@ fn inbox_code(r: Option<Result<Arc<FutureTask<u32>>, Incomplete>>) -> usize {
 #[test]
 fn interrupted_inbox_consumer() {
     interrupted_waiter("interrupted_inbox_consumer", |o| {
-        inbox_code(as_completed(vec![Arc::clone(o)], None).next())
+        inbox_code(as_completed(vec![o.clone()], None).next())
     });
 }
 
@@ -210,7 +213,7 @@ fn interrupted_inbox_post_race() {
         || {
             let other: Arc<FutureTask<u32>> = Arc::new(FutureTask::<u32, _>::pending());
             let saw = Arc::new(AtomicUsize::new(0));
-            let (o, s) = (Arc::clone(&other), Arc::clone(&saw));
+            let (o, s) = (other.handle(), Arc::clone(&saw));
             let task = Arc::new(FutureTask::new(move || {
                 let mut cs = CompletionService::detached();
                 cs.add(o);
@@ -287,7 +290,7 @@ fn three_abandoners() {
             })
             .collect();
         let probe = WakeProbe::new();
-        let mut fut = Box::pin(Arc::clone(&other).done());
+        let mut fut = Box::pin(other.handle().when_done());
         assert!(poll_once(fut.as_mut(), &probe.waker()).is_pending());
         // Cancel once both closures run (main parks: no preemption spent on letting the
         // runners reach their `get`).

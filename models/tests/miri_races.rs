@@ -362,7 +362,7 @@ fn pool_push_pop_grow() {
                 Ok(_) => done += 1,
                 Err(_) => {
                     assert!(h.is_cancelled());
-                    if !unstarted.iter().any(|u| u.is(&**h)) {
+                    if !unstarted.iter().any(|u| u.is(h)) {
                         interrupted += 1;
                     }
                 }

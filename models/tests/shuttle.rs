@@ -13,7 +13,7 @@
 
 #![cfg(all(feature = "shuttle", not(loom)))]
 
-use futuretask::{current, mock_clock, FutureTask, Error, State};
+use futuretask::{current, mock_clock, Error, FutureTask, Job, State};
 use futuretask_models::fault::{planted_panic, quiet_planted_panics, Fault, FaultyWaker};
 use futuretask_models::shuttle_driver::{pct, random};
 use futuretask_models::{drop_and_poison, poll_once, WakeProbe};
@@ -44,7 +44,7 @@ fn seen_get(r: Result<&u32, Error>) -> Seen {
         Ok(v) => Seen::Value(*v),
         Err(Error::Failed(_)) => Seen::Failed,
         Err(Error::Cancelled) => Seen::Cancelled,
-        Err(Error::Interrupted) => panic!("I12: no model thread waits inside a task"),
+        Err(e) => panic!("I12: no model thread waits inside a task, nor untimed times out: {e}"),
     }
 }
 
@@ -54,14 +54,14 @@ fn seen_wait(r: Result<&u32, Error>) -> Seen {
         Err(Error::Failed(_)) => Seen::Failed,
         Err(Error::Cancelled) => Seen::Cancelled,
         Err(Error::TimedOut) => Seen::TimedOut,
-        Err(Error::Interrupted) => panic!("I12: no model thread waits inside a task"),
+        Err(e) => panic!("I12: no model thread waits inside a task: {e}"),
     }
 }
 
 /// Poll `get_async()` to completion, with a fresh waker (a new probe) on every poll, parking
 /// until the latest probe fires (I8: only the most recently registered waker is woken, so a
 /// kernel that kept an old waker leaves this thread parked: shuttle reports the deadlock).
-fn await_async(task: &FutureTask<u32>) -> (Seen, Vec<Arc<WakeProbe>>) {
+fn await_async<J: ?Sized + Job<u32>>(task: &FutureTask<u32, J>) -> (Seen, Vec<Arc<WakeProbe>>) {
     let mut probes = Vec::new();
     let mut fut = Box::pin(task.get_async());
     loop {
@@ -334,7 +334,11 @@ fn cancel_storm() {
             let t = Arc::clone(&task);
             thread::spawn(move || {
                 jitter(12);
-                t.cancel(i)
+                if i {
+                    t.cancel_and_interrupt()
+                } else {
+                    t.cancel()
+                }
             })
         })
         .collect();
@@ -613,7 +617,8 @@ fn shuttle_foreign_storm() {
 
 mod executor {
     use super::*;
-    use futuretask::executor::{RejectReason, TaskHandle, ThreadPool};
+    use futuretask::executor::{RejectReason, ThreadPool};
+    use futuretask::TaskHandle;
     use std::sync::atomic::AtomicBool;
 
     type Accepted = Vec<(TaskHandle<u32>, Arc<AtomicBool>, Seen)>;
@@ -674,7 +679,7 @@ mod executor {
         let accepted: Vec<_> = subs.into_iter().flat_map(|s| s.join().unwrap()).collect();
         drop(pool);
         for (h, ran, seen) in accepted {
-            let listed = unstarted.iter().any(|u| u.is(&*h));
+            let listed = unstarted.iter().any(|u| u.is(&h));
             match seen {
                 Seen::Value(_) => assert!(!listed, "I10: a task that ran is reported unstarted"),
                 Seen::Cancelled => {

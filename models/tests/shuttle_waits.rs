@@ -59,7 +59,7 @@ fn inbox_storm() {
         mock_clock::expire_all();
     });
     let mut yielded = 0;
-    let mut it = as_completed(tasks.clone(), Some(Duration::from_nanos(1)));
+    let mut it = as_completed(tasks.iter().map(|t| t.handle()), Some(Duration::from_nanos(1)));
     for r in &mut it {
         match r {
             Ok(t) => {
@@ -93,7 +93,7 @@ fn inbox_storm() {
         .collect();
     let mut cs = CompletionService::detached();
     for t in &fresh {
-        cs.add(Arc::clone(t));
+        cs.add(t.handle());
     }
     let settlers = settle_all(&fresh);
     let mut got = 0;
@@ -148,7 +148,7 @@ fn three_abandoners() {
             let t = Arc::clone(&task);
             thread::spawn(move || {
                 let probe = WakeProbe::new();
-                let mut fut = Box::pin(t.done());
+                let mut fut = Box::pin(t.handle().when_done());
                 assert!(poll_once(fut.as_mut(), &probe.waker()).is_pending());
                 jitter(3);
                 let poisoned = drop_and_poison(fut);
