@@ -191,9 +191,9 @@ impl<T> Future for WhenDone<T> {
             .as_ref()
             .expect("`WhenDone` polled after completion");
         // SAFETY: pinned, always the same task.
-        match unsafe { this.waiter.poll_done(handle.task(), cx) } {
+        match unsafe { this.waiter.poll_done(handle.erased(), cx) } {
             Poll::Ready(()) => {
-                this.waiter.detach(handle.task());
+                this.waiter.detach(handle.erased());
                 Poll::Ready(this.handle.take().expect("checked above"))
             }
             Poll::Pending => Poll::Pending,
@@ -204,7 +204,7 @@ impl<T> Future for WhenDone<T> {
 impl<T> Drop for WhenDone<T> {
     fn drop(&mut self) {
         if let Some(handle) = self.handle.take() {
-            self.waiter.detach(handle.task());
+            self.waiter.detach(handle.erased());
         }
     }
 }

@@ -279,7 +279,7 @@ impl<T> TaskHandle<T> {
     }
 
     /// The task, for the crate's own waiters.
-    pub(crate) fn task(&self) -> &FutureTask<T> {
+    pub(crate) fn erased(&self) -> &FutureTask<T> {
         &self.0
     }
 }
