@@ -3,8 +3,8 @@
 
 use crate::current;
 use crate::failure::{AlreadyCompleted, Error, Failure, Outcome, Snapshot, State};
-use crate::handle::TaskHandle;
 use crate::foreign::{self, Panics};
+use crate::handle::TaskHandle;
 use crate::protocol as p;
 use crate::sync::{self, fence, AtomicPtr, AtomicUsize, Deadline, Ordering::*, Thread, UnsafeCell};
 use crate::waiters::{Callback, Node, Payload, Push, WaiterStack};

@@ -432,11 +432,9 @@ fn as_completed_works_on_promises_and_finished_tasks() {
     let got: Vec<u8> = it.map(|t| *t.unwrap().get().unwrap()).collect();
     assert_eq!(got, [2, 1], "already-finished tasks come first");
     h.join().unwrap();
-    assert!(
-        as_completed(Vec::<TaskHandle<u8>>::new(), None)
-            .next()
-            .is_none()
-    );
+    assert!(as_completed(Vec::<TaskHandle<u8>>::new(), None)
+        .next()
+        .is_none());
 }
 
 // ---- wait ----------------------------------------------------------------------------------

@@ -643,7 +643,11 @@ fn shutdown_now_hands_back_the_unstarted_closures() {
     gate.open();
     let _ = running.get();
     let mut jobs: Vec<_> = unstarted.into_iter().filter_map(|u| u.into_job()).collect();
-    assert_eq!(jobs.len(), 3, "a handle cannot run its task: every closure is still there");
+    assert_eq!(
+        jobs.len(),
+        3,
+        "a handle cannot run its task: every closure is still there"
+    );
     let dropped = jobs.pop().unwrap();
     drop(dropped); // drops its closure (and the token it holds)
     assert_eq!(Arc::strong_count(&token), 3, "one closure dropped");

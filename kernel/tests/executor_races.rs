@@ -4,7 +4,7 @@
 //! (`FT_TIER=full` for more).
 
 use futuretask::executor::{RejectReason, ThreadPool};
-use futuretask::{Error};
+use futuretask::Error;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Barrier};
 use std::thread;

@@ -12,7 +12,7 @@
 use futuretask::executor::{
     as_completed, wait, CompletionService, Incomplete, InvokeAnyError, ReturnWhen, ThreadPool,
 };
-use futuretask::{current, FutureTask, Error, State};
+use futuretask::{current, Error, FutureTask, State};
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::sync::{mpsc, Arc};
 use std::thread;

@@ -1,6 +1,6 @@
 //! Fast end-to-end checks of the kernel's main paths (the full suites live in `tests/` and `models/`).
 
-use futuretask::{current, promise, FutureTask, Error, State};
+use futuretask::{current, promise, Error, FutureTask, State};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -92,7 +92,10 @@ fn cancel_running_with_interrupt() {
         let t = Arc::clone(&task);
         thread::spawn(move || {
             assert!(t.run());
-            assert!(!current::is_interrupted(), "interrupt must not leak past run");
+            assert!(
+                !current::is_interrupted(),
+                "interrupt must not leak past run"
+            );
         })
     };
     while started.load(Ordering::SeqCst) == 0 {

@@ -30,7 +30,7 @@
 
 #![cfg(loom)]
 
-use futuretask::{current, mock_clock, FutureTask, Error, State};
+use futuretask::{current, mock_clock, Error, FutureTask, State};
 use futuretask_models::fault::{planted_panic, quiet_planted_panics, Bombs, Fault, FaultyWaker};
 use futuretask_models::loom_driver::{check, Bound};
 use futuretask_models::{drop_and_poison, poll_once, WakeProbe};
@@ -542,8 +542,14 @@ fn interrupt_parked_runner() {
             let t = Arc::clone(&task);
             let runner = thread::spawn(move || {
                 t.run();
-                assert!(!current::is_interrupted(), "I5: interrupt leaked past run()");
-                assert!(!current::is_cancelled(), "I5: cancel scope leaked past run()");
+                assert!(
+                    !current::is_interrupted(),
+                    "I5: interrupt leaked past run()"
+                );
+                assert!(
+                    !current::is_cancelled(),
+                    "I5: cancel scope leaked past run()"
+                );
             });
             let t = Arc::clone(&task);
             let waiter = thread::spawn(move || matches!(t.get(), Err(Error::Cancelled)));
@@ -571,8 +577,14 @@ fn interrupt_finishing_runner() {
             let t = Arc::clone(&task);
             let runner = thread::spawn(move || {
                 t.run();
-                assert!(!current::is_interrupted(), "I5: interrupt leaked past run()");
-                assert!(!current::is_cancelled(), "I5: cancel scope leaked past run()");
+                assert!(
+                    !current::is_interrupted(),
+                    "I5: interrupt leaked past run()"
+                );
+                assert!(
+                    !current::is_cancelled(),
+                    "I5: cancel scope leaked past run()"
+                );
                 let next = FutureTask::new(|| {
                     assert!(
                         !current::is_interrupted() && !current::is_cancelled(),

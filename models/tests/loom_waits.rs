@@ -88,11 +88,7 @@ fn inbox_timed() {
         }
         assert!(it.next().is_none());
         drop(it);
-        let (done, not_done) = wait(
-            vec![task.handle()],
-            ReturnWhen::FirstCompleted,
-            Some(TICK),
-        );
+        let (done, not_done) = wait(vec![task.handle()], ReturnWhen::FirstCompleted, Some(TICK));
         assert_eq!(done.len() + not_done.len(), 1);
         if !not_done.is_empty() {
             assert_eq!(
@@ -145,7 +141,10 @@ fn interrupted_waiter(name: &'static str, wait: fn(&TaskHandle<u32>) -> usize) {
         let t = Arc::clone(&task);
         let runner = thread::spawn(move || {
             t.run();
-            assert!(!current::is_interrupted(), "I5: interrupt leaked past run()");
+            assert!(
+                !current::is_interrupted(),
+                "I5: interrupt leaked past run()"
+            );
         });
         assert!(task.cancel_and_interrupt());
         runner.join().unwrap();
@@ -223,7 +222,10 @@ fn interrupted_inbox_post_race() {
             let t = Arc::clone(&task);
             let runner = thread::spawn(move || {
                 t.run();
-                assert!(!current::is_interrupted(), "I5: interrupt leaked past run()");
+                assert!(
+                    !current::is_interrupted(),
+                    "I5: interrupt leaked past run()"
+                );
             });
             let o = Arc::clone(&other);
             let completer = thread::spawn(move || o.set(4).unwrap());

@@ -9,7 +9,7 @@
 
 #![cfg(not(any(loom, feature = "shuttle")))]
 
-use futuretask::{current, FutureTask, Error};
+use futuretask::{current, Error, FutureTask};
 use futuretask_models::fault::{planted_panic, quiet_planted_panics, Bombs, Fault, FaultyWaker};
 use futuretask_models::{poll_once, report, secs_since, WakeProbe};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};

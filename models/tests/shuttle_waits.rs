@@ -59,7 +59,10 @@ fn inbox_storm() {
         mock_clock::expire_all();
     });
     let mut yielded = 0;
-    let mut it = as_completed(tasks.iter().map(|t| t.handle()), Some(Duration::from_nanos(1)));
+    let mut it = as_completed(
+        tasks.iter().map(|t| t.handle()),
+        Some(Duration::from_nanos(1)),
+    );
     for r in &mut it {
         match r {
             Ok(t) => {

@@ -674,7 +674,10 @@ fn run_script(
         };
         match a {
             Action::Run => {
-                let owner = round.owner.as_ref().expect("only a closure task's plan runs it");
+                let owner = round
+                    .owner
+                    .as_ref()
+                    .expect("only a closure task's plan runs it");
                 let inv = tick();
                 let ran = owner.run();
                 let resp = tick();
@@ -796,7 +799,8 @@ fn run_script(
                 // An owned task is probed weakly (a callback that never runs must not keep it
                 // alive); a promise's task through a reader, a cycle its promise's drop at the
                 // end of the round breaks by running the callback.
-                let weak: Option<Weak<FutureTask<Value>>> = round.owner.as_ref().map(Arc::downgrade);
+                let weak: Option<Weak<FutureTask<Value>>> =
+                    round.owner.as_ref().map(Arc::downgrade);
                 let reader = round.owner.is_none().then(|| task.clone());
                 let invoke = tick();
                 task.add_done_callback(move |r| {

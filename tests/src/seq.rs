@@ -546,15 +546,20 @@ impl Real {
                 value: e.value.v,
                 state: e.state,
             })),
-            Op::SetBomb(v) => Obs::Set(owner.unwrap().set(Val::plain(v).armed(&self.bombs)).map_err(|e| {
-                let r = Rejected {
-                    value: e.value.v,
-                    state: e.state,
-                };
-                // Handed back: dropping it is the caller's business (the harness's own).
-                drop_own(e.value);
-                r
-            })),
+            Op::SetBomb(v) => Obs::Set(
+                owner
+                    .unwrap()
+                    .set(Val::plain(v).armed(&self.bombs))
+                    .map_err(|e| {
+                        let r = Rejected {
+                            value: e.value.v,
+                            state: e.state,
+                        };
+                        // Handed back: dropping it is the caller's business (the harness's own).
+                        drop_own(e.value);
+                        r
+                    }),
+            ),
             Op::Fail(n) => Obs::Fail(owner.unwrap().fail(error(n)).map_err(|e| Rejected {
                 value: observe_failure(&e.value),
                 state: e.state,

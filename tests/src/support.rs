@@ -9,7 +9,7 @@
 pub use futuretask_models::fault::{quiet_planted_panics, PlantedPayload, PLANTED};
 
 use crate::model::{Fail, Outcome, Raised, Value, Wait};
-use futuretask::{Failure, Error};
+use futuretask::{Error, Failure};
 use futuretask_models::fault::Planted;
 use std::future::Future;
 use std::pin::pin;

@@ -6,7 +6,7 @@
 //!   on a finished task and on a pending one;
 //! * 0 allocations on a thread that blocks in `get()` until another thread completes the task.
 
-use futuretask::{FutureTask, Error};
+use futuretask::{Error, FutureTask};
 use futuretask_tests::alloc::{count_on_this_thread, Counting};
 use futuretask_tests::support::report;
 use std::future::Future;

@@ -4,7 +4,7 @@
 //! on the waiter stack.
 
 use futures::task::{waker, ArcWake};
-use futuretask::{FutureTask, Error};
+use futuretask::{Error, FutureTask};
 use futuretask_tests::support::Tier;
 use std::future::Future;
 use std::pin::pin;

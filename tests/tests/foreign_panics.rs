@@ -3,7 +3,7 @@
 //! every waiter released and woken, every callback run once — and the panic then reaches the
 //! caller that triggered it, or is isolated where the contract says so.
 
-use futuretask::{promise, FutureTask, Error, State};
+use futuretask::{promise, Error, FutureTask, State};
 use futuretask_models::fault::{planted_panic, quiet_planted_panics, Bombs, Fault, FaultyWaker};
 use futuretask_models::poll_once;
 use std::pin::pin;

@@ -3,7 +3,7 @@
 //! thread, many waiters released by one completion, exceptional completion, timeouts at the edges
 //! (JDK-8060052) and "done means done" (JDK-8073704).
 
-use futuretask::{current, FutureTask, Error, Outcome, State};
+use futuretask::{current, Error, FutureTask, Outcome, State};
 use futuretask_tests::support::{
     quiet_planted_panics, report, PlantedPayload, Tier, Token, Tracker,
 };
@@ -153,7 +153,10 @@ fn cancel_running_with_interrupt_wakes_a_parked_closure() {
 fn interrupt_never_leaks_to_the_next_task_on_the_thread() {
     let tier = Tier::current();
     let rounds = tier.count("FT_INTERRUPT_ROUNDS", 300, 5_000);
-    tier.announce("interrupt leak", &format!("{rounds} cancel_and_interrupt() races"));
+    tier.announce(
+        "interrupt leak",
+        &format!("{rounds} cancel_and_interrupt() races"),
+    );
     type Job = Arc<FutureTask<u32>>;
     let (tx, rx) = mpsc::channel::<(Job, Job)>();
     let leaks = Arc::new(AtomicUsize::new(0));

@@ -14,7 +14,7 @@
 //! for a release build:
 //! `FT_TIER=full cargo test -p futuretask-tests --release --test soak -- --nocapture`.
 
-use futuretask::{current, FutureTask, Error};
+use futuretask::{current, Error, FutureTask};
 use futuretask_tests::alloc::{live, Counting};
 use futuretask_tests::support::{
     block_on, quiet_planted_panics, report, Rng, Tier, Token, Tracker,

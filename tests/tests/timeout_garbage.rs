@@ -5,7 +5,7 @@
 //!
 //! Tier: `FT_TIMED_GETS=N` total gets; else 1 000 000 (quick) / 10 000 000 (`FT_TIER=full`).
 
-use futuretask::{FutureTask, Error};
+use futuretask::{Error, FutureTask};
 use futuretask_tests::support::{report, Tier};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Barrier};

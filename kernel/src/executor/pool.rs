@@ -267,7 +267,10 @@ impl Unstarted {
     /// assert!(last.is(&b) && !last.is(&a));
     /// ```
     pub fn is<T>(&self, handle: &TaskHandle<T>) -> bool {
-        std::ptr::addr_eq(Arc::as_ptr(&self.0), handle.erased() as *const FutureTask<T>)
+        std::ptr::addr_eq(
+            Arc::as_ptr(&self.0),
+            handle.erased() as *const FutureTask<T>,
+        )
     }
 
     /// The task's state ([`State::Cancelled`], unless someone ran it by hand through its handle
