@@ -611,7 +611,7 @@ where
     let deadline = deadline_after(timeout);
     let tasks: Vec<_> = tasks.into_iter().collect();
     let failed = |t: &TaskHandle<T>| t.state() == State::Failed;
-    let any_failed = tasks.iter().any(|t| failed(t));
+    let any_failed = tasks.iter().any(failed);
     let done = tasks.iter().filter(|t| t.is_done()).count();
     let satisfied = |done: usize, any_failed: bool| match when {
         ReturnWhen::FirstCompleted => done > 0 || tasks.is_empty(),
