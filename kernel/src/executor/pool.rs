@@ -575,7 +575,7 @@ fn default_workers() -> usize {
 /// * A panicking task fails its own future; the worker goes on.
 /// * [`shutdown`](ThreadPool::shutdown) lets queued tasks run;
 ///   [`shutdown_now`](ThreadPool::shutdown_now) cancels them (waking their waiters) and interrupts
-///   the running ones (cooperatively, see [`crate::interrupted`]).
+///   the running ones (cooperatively, see [`crate::current::is_interrupted`]).
 /// * Dropping the pool shuts it down and joins the workers after the queue drained (Python's
 ///   `with ThreadPoolExecutor() as pool:`).
 ///
