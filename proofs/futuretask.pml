@@ -11,7 +11,7 @@
  *
  * Threads (ids index the node/permit arrays; node i lives at address (i+1)*NODE_ALIGN):
  *   0 runner    run(); the closure may observe the interrupt, or sleep (park) once
- *   1 canceller cancel(true)
+ *   1 canceller cancel_and_interrupt()
  *   2 waiter    untimed get(): sleeps on the sleep word (futex)  (-DWITH_UNTIMED=0 leaves it out)
  *   3 waiter    timed get(): the deadline may pass at any check  (-DWITH_TIMED=0)
  *   4 async     poll / re-poll with a new waker (UPDATING) / drop while pending (-DWITH_ASYNC=0)

@@ -96,7 +96,7 @@ if [ "$MODE" = check ]; then
   for cfg in "${CONFIGS[@]}"; do
     name=${cfg%%|*}
     read -r -a defs <<<"${cfg#*|}"
-    echo "== configuration: runner, cancel(true), $name"
+    echo "== configuration: runner, cancel_and_interrupt(), $name"
     spin "${defs[@]}" -a futuretask.pml >/dev/null
     # the two verifiers compile in parallel (pan.c is large; this is most of the script's time)
     gcc "${CC_FLAGS[@]}" -DSAFETY -DNOCLAIM -o pan_safety pan.c &
@@ -133,7 +133,7 @@ missed=0
 for m in "${MUTANTS[@]}"; do
   name=${m%%|*}
   read -r -a defs <<<"${m#*|}"
-  echo "== mutant $name (runner, cancel(true), untimed get, callback)"
+  echo "== mutant $name (runner, cancel_and_interrupt(), untimed get, callback)"
   rm -f futuretask.pml.trail
   spin -D"$name" "${defs[@]}" -a futuretask.pml >/dev/null
   gcc "${CC_FLAGS[@]}" -DSAFETY -DNOCLAIM -o pan_mutant pan.c

@@ -115,7 +115,7 @@ where
     elapsed
 }
 
-/// The kernel: `Arc<FutureTask<_, NoJob>>` cells awaited with `wait_async`.
+/// The kernel: `Arc<FutureTask<_, NoJob>>` cells awaited with `get_async`.
 async fn roundtrip_futuretask(iters: u64) -> Duration {
     type Cell<T> = Arc<FutureTask<T, NoJob>>;
     struct FtReq {
@@ -129,7 +129,7 @@ async fn roundtrip_futuretask(iters: u64) -> Duration {
         let mut req = first;
         for i in 0..total {
             let next = {
-                let r = req.wait_async().await.ok().unwrap();
+                let r = req.get_async().await.ok().unwrap();
                 r.resp.set(i).ok().unwrap();
                 Arc::clone(&r.next)
             };
@@ -149,7 +149,7 @@ async fn roundtrip_futuretask(iters: u64) -> Duration {
         })
         .ok()
         .unwrap();
-        black_box(*resp.wait_async().await.ok().unwrap());
+        black_box(*resp.get_async().await.ok().unwrap());
         req = next;
     }
     let elapsed = start.elapsed();
@@ -206,7 +206,7 @@ async fn roundtrip_futuretask_no_refcount(iters: u64) -> Duration {
         for i in 0..total {
             // SAFETY: `req` is freed only below, by us.
             let (next, resp) = {
-                let r = unsafe { req.cell() }.wait_async().await.ok().unwrap();
+                let r = unsafe { req.cell() }.get_async().await.ok().unwrap();
                 (r.next, r.resp)
             };
             // SAFETY: the main task's `set` of `req` returned before we ran (current-thread
@@ -230,7 +230,7 @@ async fn roundtrip_futuretask_no_refcount(iters: u64) -> Duration {
             .ok()
             .unwrap();
         // SAFETY: alive until the `free` below.
-        black_box(*unsafe { resp.cell() }.wait_async().await.ok().unwrap());
+        black_box(*unsafe { resp.cell() }.get_async().await.ok().unwrap());
         // SAFETY: the partner's `set` returned before we ran again; nobody touches `resp` now.
         unsafe { resp.free() };
         req = next;

@@ -111,7 +111,7 @@ fn p8_pool(c: &mut Criterion) {
             b.iter(|| {
                 let tasks: Vec<_> = (0..TASKS)
                     .map(|i| {
-                        let t = FutureTask::arc(move || work(i));
+                        let t: Arc<FutureTask<u64>> = Arc::new(FutureTask::new(move || work(i)));
                         pool.send(Arc::clone(&t));
                         t
                     })

@@ -33,7 +33,7 @@ trait Broadcast: Send + Sync + 'static {
 
 impl Broadcast for Arc<FutureTask<u64>> {
     fn fresh() -> Self {
-        FutureTask::arc(|| black_box(42))
+        Arc::new(FutureTask::new(|| black_box(42)))
     }
     fn waiting(&self) -> usize {
         self.waiter_stack_len()

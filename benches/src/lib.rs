@@ -55,7 +55,7 @@ pub const TARGETS: &[Target] = &[
         kernel: "futuretask_arc",
         reference: "oneshot",
         bound: Bound::AtMost(1.0),
-        what: "the same through a shared handle (`FutureTask::arc`)",
+        what: "the same through a shared, type-erased `Arc<FutureTask<T>>`",
     },
     Target {
         id: "P2",

@@ -7,7 +7,8 @@
 //! `cargo run --release --example pipeline` (add `--fast`, or set `FT_EXAMPLE_FAST=1`, to scale
 //! the sleeps down 10×).
 
-use futuretask_executor::{TaskHandle, ThreadPool};
+use futuretask::TaskHandle;
+use futuretask_executor::ThreadPool;
 use std::thread;
 use std::time::{Duration, Instant};
 

@@ -2,10 +2,10 @@
 //! `ExecutorCompletionService`, CPython's `for f in as_completed(fs)` loop over a growing set).
 
 use crate::inbox::{watch, Inbox, Recv, Watch};
-use crate::pool::{TaskHandle, ThreadPool};
+use crate::pool::ThreadPool;
 use crate::reject::Rejected;
 use crate::wait::{deadline_after, Incomplete, Interrupted, TimedOut};
-use futuretask::{FutureTask, Job};
+use futuretask::TaskHandle;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,19 +35,19 @@ use std::time::Duration;
 /// assert_eq!(sum, 60);
 /// assert!(cs.poll_timeout(Duration::from_millis(1)).unwrap().is_none(), "nothing outstanding");
 /// ```
-pub struct CompletionService<'p, T, J: ?Sized + Job<T> = dyn Job<T>> {
+pub struct CompletionService<'p, T> {
     pool: Option<&'p ThreadPool>,
     inbox: Arc<Inbox>,
     /// Outstanding tasks by index (`None`: free, reusable).
-    slots: Vec<Option<Slot<T, J>>>,
+    slots: Vec<Option<Slot<T>>>,
     free: Vec<usize>,
     outstanding: usize,
 }
 
-struct Slot<T, J: ?Sized + Job<T>> {
-    task: Arc<FutureTask<T, J>>,
+struct Slot<T> {
+    task: TaskHandle<T>,
     /// `None` when the task was already done when added (its index was posted at once).
-    _watch: Option<Watch<T, J>>,
+    _watch: Option<Watch<T>>,
 }
 
 impl<'p, T: Send + Sync + 'static> CompletionService<'p, T> {
@@ -77,12 +77,13 @@ impl<'p, T: Send + Sync + 'static> CompletionService<'p, T> {
     /// and leaves the service unchanged.
     ///
     /// ```
+    /// use futuretask::TaskHandle;
     /// use futuretask_executor::{CompletionService, ThreadPool};
     ///
     /// let pool = ThreadPool::new(1).unwrap();
     /// let mut cs = CompletionService::new(&pool);
     /// let h = cs.submit(|| 5).unwrap();
-    /// assert!(std::sync::Arc::ptr_eq(&h, &cs.take().unwrap().unwrap()));
+    /// assert!(TaskHandle::ptr_eq(&h, &cs.take().unwrap().unwrap()));
     /// ```
     pub fn submit<F>(&mut self, f: F) -> Result<TaskHandle<T>, Rejected<F>>
     where
@@ -90,23 +91,22 @@ impl<'p, T: Send + Sync + 'static> CompletionService<'p, T> {
     {
         let pool = self.pool.expect("a service made by `new` has a pool");
         let h = pool.submit(f)?;
-        self.add(Arc::clone(&h));
+        self.add(h.clone());
         Ok(h)
     }
 }
 
-impl<T, J: ?Sized + Job<T>> CompletionService<'static, T, J> {
+impl<T> CompletionService<'static, T> {
     /// A service with no pool, over tasks added with [`add`](CompletionService::add) (run by
     /// anyone: threads, another pool, promises).
     ///
     /// ```
-    /// use futuretask::FutureTask;
+    /// use futuretask::promise;
     /// use futuretask_executor::CompletionService;
-    /// use std::sync::Arc;
     ///
-    /// let a = Arc::new(FutureTask::<u8, _>::pending());
+    /// let (a, reader) = promise::<u8>();
     /// let mut cs = CompletionService::detached();
-    /// cs.add(Arc::clone(&a));
+    /// cs.add(reader);
     /// a.set(1).unwrap();
     /// assert_eq!(*cs.take().unwrap().unwrap().get().unwrap(), 1);
     /// ```
@@ -121,19 +121,20 @@ impl<T, J: ?Sized + Job<T>> CompletionService<'static, T, J> {
     }
 }
 
-impl<T, J: ?Sized + Job<T>> CompletionService<'_, T, J> {
+impl<T> CompletionService<'_, T> {
     /// Watch a task submitted elsewhere; it comes back from `take` / `poll` once it finishes (at
     /// once if it already has).
     ///
     /// ```
     /// use futuretask::FutureTask;
     /// use futuretask_executor::CompletionService;
+    /// use std::sync::Arc;
     ///
     /// let mut cs = CompletionService::detached();
-    /// cs.add(FutureTask::arc(|| 2));
+    /// cs.add(Arc::new(FutureTask::new(|| 2)).handle());
     /// assert_eq!(cs.outstanding(), 1);
     /// ```
-    pub fn add(&mut self, task: Arc<FutureTask<T, J>>) {
+    pub fn add(&mut self, task: TaskHandle<T>) {
         let idx = match self.free.pop() {
             Some(i) => i,
             None => {
@@ -167,8 +168,7 @@ impl<T, J: ?Sized + Job<T>> CompletionService<'_, T, J> {
     /// let mut cs = CompletionService::<u8>::detached();
     /// assert!(cs.take().unwrap().is_none());
     /// ```
-    #[allow(clippy::type_complexity)]
-    pub fn take(&mut self) -> Result<Option<Arc<FutureTask<T, J>>>, Interrupted> {
+    pub fn take(&mut self) -> Result<Option<TaskHandle<T>>, Interrupted> {
         if self.outstanding == 0 {
             return Ok(None);
         }
@@ -182,18 +182,17 @@ impl<T, J: ?Sized + Job<T>> CompletionService<'_, T, J> {
     /// A task that has finished, without blocking (Java's `poll()`); `None` if none has.
     ///
     /// ```
-    /// use futuretask::FutureTask;
+    /// use futuretask::promise;
     /// use futuretask_executor::CompletionService;
-    /// use std::sync::Arc;
     ///
-    /// let t = Arc::new(FutureTask::<u8, _>::pending());
+    /// let (_p, t) = promise::<u8>();
     /// let mut cs = CompletionService::detached();
-    /// cs.add(Arc::clone(&t));
+    /// cs.add(t.clone());
     /// assert!(cs.try_poll().is_none());
-    /// t.cancel(false);
+    /// t.cancel();
     /// assert!(cs.try_poll().unwrap().is_cancelled());
     /// ```
-    pub fn try_poll(&mut self) -> Option<Arc<FutureTask<T, J>>> {
+    pub fn try_poll(&mut self) -> Option<TaskHandle<T>> {
         let i = self.inbox.try_recv()?;
         Some(self.hand_out(i))
     }
@@ -206,20 +205,17 @@ impl<T, J: ?Sized + Job<T>> CompletionService<'_, T, J> {
     /// task it already had.
     ///
     /// ```
-    /// use futuretask::FutureTask;
+    /// use futuretask::promise;
     /// use futuretask_executor::CompletionService;
-    /// use std::{sync::Arc, time::Duration};
+    /// use std::time::Duration;
     ///
+    /// let (_p, pending) = promise::<u8>();
     /// let mut cs = CompletionService::detached();
-    /// cs.add(Arc::new(FutureTask::<u8, _>::pending()));
+    /// cs.add(pending);
     /// let e = cs.poll_timeout(Duration::ZERO).unwrap_err();
     /// assert_eq!(e.to_string(), "1 (of 1) futures unfinished");
     /// ```
-    #[allow(clippy::type_complexity)]
-    pub fn poll_timeout(
-        &mut self,
-        timeout: Duration,
-    ) -> Result<Option<Arc<FutureTask<T, J>>>, Incomplete> {
+    pub fn poll_timeout(&mut self, timeout: Duration) -> Result<Option<TaskHandle<T>>, Incomplete> {
         if self.outstanding == 0 {
             return Ok(None);
         }
@@ -239,7 +235,7 @@ impl<T, J: ?Sized + Job<T>> CompletionService<'_, T, J> {
             .count()
     }
 
-    fn hand_out(&mut self, i: usize) -> Arc<FutureTask<T, J>> {
+    fn hand_out(&mut self, i: usize) -> TaskHandle<T> {
         let slot = self.slots[i]
             .take()
             .expect("each outstanding task posts exactly once");
@@ -249,7 +245,7 @@ impl<T, J: ?Sized + Job<T>> CompletionService<'_, T, J> {
     }
 }
 
-impl<T, J: ?Sized + Job<T>> fmt::Debug for CompletionService<'_, T, J> {
+impl<T> fmt::Debug for CompletionService<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CompletionService")
             .field("outstanding", &self.outstanding)

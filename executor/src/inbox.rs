@@ -4,7 +4,7 @@
 //! and without leaving anything behind when they give up.
 //!
 //! A [`Watch`] is one async waiter node on the watched task's own waiter stack (a pinned, boxed
-//! [`Done`] future polled once with a [`Notice`] waker). Completion or cancellation releases the
+//! [`WhenDone`] future polled once with a [`Notice`] waker). Completion or cancellation releases the
 //! node and wakes the waker, which posts the watch's index into the [`Inbox`]; the consumer takes
 //! indices out in completion order. Dropping a watch that has not fired unlinks its node through
 //! the kernel's abandon path (I6), so a consumer that times out leaves no node, waker or inbox
@@ -20,18 +20,18 @@
 //!   completer is already releasing waits for the release (I6) and may still post — a stale
 //!   index, in an inbox nobody reads again.
 //! * **N4 sleep × interrupt** (I12): a consumer on a thread that is running a task's closure
-//!   ([`futuretask::in_task`]) parks instead of waiting on the condition variable, so the unpark of
-//!   a `cancel(true)` of that task (C4) reaches it, and it re-checks the run's interrupt after
-//!   every wakeup, before it sleeps again. It announces itself (`parked`) under the lock, like
-//!   N2; a producer takes the handle under the lock and unparks after it; a park permit outlives
-//!   an unpark sent before the park, so neither a notice nor the interrupt is lost. A notice
-//!   already queued is returned first (done means done); otherwise the wait ends with
-//!   [`Recv::Interrupted`]. Outside a run the consumer sleeps on the condition variable as
+//!   ([`futuretask::current::in_task`]) parks instead of waiting on the condition variable, so the
+//!   unpark of a `cancel_and_interrupt` of that task (C4) reaches it, and it re-checks the run's
+//!   interrupt after every wakeup, before it sleeps again. It announces itself (`parked`) under
+//!   the lock, like N2; a producer takes the handle under the lock and unparks after it; a park
+//!   permit outlives an unpark sent before the park, so neither a notice nor the interrupt is
+//!   lost. A notice already queued is returned first (done means done); otherwise the wait ends
+//!   with [`Recv::Interrupted`]. Outside a run the consumer sleeps on the condition variable as
 //!   before: unrelated unparks of its thread neither wake it nor are consumed by it.
 
 use crate::sync::{self, Condvar, Deadline, Mutex, Thread};
-use futuretask::Done;
-use futuretask::{FutureTask, Job};
+use futuretask::current;
+use futuretask::{TaskHandle, WhenDone};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
@@ -100,14 +100,14 @@ impl Inbox {
     pub(crate) fn recv(&self, deadline: Option<Deadline>) -> Recv {
         // N4: inside a run the wait is interruptible: it parks (the canceller's unpark reaches a
         // parked thread, not a condition variable) and re-checks the interrupt after every wakeup.
-        let interruptible = futuretask::in_task();
+        let interruptible = current::in_task();
         let mut g = sync::lock(&self.state);
         loop {
             if let Some(i) = g.ready.pop_front() {
                 return Recv::Notice(i);
             }
             // N4: after every wakeup, before sleeping again.
-            if interruptible && futuretask::interrupted() {
+            if interruptible && current::is_interrupted() {
                 return Recv::Interrupted;
             }
             let left = match deadline {
@@ -156,23 +156,19 @@ impl Wake for Notice {
 
 /// A registration on one task: its node stays linked until the task finishes (then its index
 /// is posted) or the watch is dropped (then the node is unlinked, I6).
-pub(crate) struct Watch<T, J: ?Sized + Job<T>> {
-    _waiter: Pin<Box<Done<T, J>>>,
+pub(crate) struct Watch<T> {
+    _waiter: Pin<Box<WhenDone<T>>>,
 }
 
 /// N1: watch `task` for `inbox` under `idx`. If the task is already done the index is posted at
 /// once and nothing stays registered (`None`).
-pub(crate) fn watch<T, J: ?Sized + Job<T>>(
-    inbox: &Arc<Inbox>,
-    task: &Arc<FutureTask<T, J>>,
-    idx: usize,
-) -> Option<Watch<T, J>> {
+pub(crate) fn watch<T>(inbox: &Arc<Inbox>, task: &TaskHandle<T>, idx: usize) -> Option<Watch<T>> {
     let notice = Arc::new(Notice {
         inbox: Arc::clone(inbox),
         idx,
     });
     let waker = Waker::from(notice);
-    let mut waiter = Box::pin(Arc::clone(task).done());
+    let mut waiter = Box::pin(task.clone().when_done());
     match waiter.as_mut().poll(&mut Context::from_waker(&waker)) {
         Poll::Pending => Some(Watch { _waiter: waiter }),
         Poll::Ready(_) => {

@@ -2,10 +2,10 @@
 
 use crate::inbox::{watch, Inbox, Recv};
 use crate::job::cancel_all;
-use crate::pool::{TaskHandle, ThreadPool};
+use crate::pool::ThreadPool;
 use crate::reject::Rejected;
 use crate::wait::deadline_after;
-use futuretask::{GetError, State, WaitError};
+use futuretask::{Error, State, TaskHandle};
 use std::fmt;
 use std::time::Duration;
 
@@ -79,7 +79,7 @@ impl ThreadPool {
     /// every worker busy.
     ///
     /// ```
-    /// use futuretask::interrupted;
+    /// use futuretask::current;
     /// use futuretask_executor::ThreadPool;
     /// use std::time::Duration;
     ///
@@ -87,7 +87,7 @@ impl ThreadPool {
     /// let all = pool.invoke_all((1..=3).map(|i| move || i * 2), None).unwrap();
     /// assert_eq!(all.iter().map(|h| *h.get().unwrap()).collect::<Vec<_>>(), [2, 4, 6]);
     /// let stuck = || {
-    ///     while !interrupted() {
+    ///     while !current::is_interrupted() {
     ///         std::thread::park(); // runs until cancelled with interrupt
     ///     }
     /// };
@@ -110,10 +110,10 @@ impl ThreadPool {
             // Called from a task that is cancelled with interrupt, the wait gives up like a
             // deadline (Java's `invokeAll` throws `InterruptedException` and cancels the rest).
             let finished = match deadline {
-                None => !matches!(h.get(), Err(GetError::Interrupted)),
+                None => !matches!(h.get(), Err(Error::Interrupted)),
                 Some(d) => !matches!(
                     h.get_timeout(d.remaining().unwrap_or(Duration::ZERO)),
-                    Err(WaitError::TimedOut | WaitError::Interrupted)
+                    Err(Error::TimedOut | Error::Interrupted)
                 ),
             };
             if !finished {

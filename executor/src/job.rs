@@ -2,7 +2,7 @@
 //! entry whose drop cancels a task that never ran (I10).
 
 use crate::panics::{self, Deferred};
-use futuretask::{FutureTask, Job, Reclaimed, State};
+use futuretask::{FutureTask, Job, Reclaimed, State, TaskHandle};
 use std::sync::Arc;
 
 /// What a worker needs from a queued task, whatever its result type and closure. Implemented by
@@ -11,7 +11,8 @@ use std::sync::Arc;
 pub(crate) trait Runnable: Send + Sync {
     /// Run the task's closure (at most once; a cancelled task does not start).
     fn run_task(&self);
-    /// Cancel it (Java's `cancel(mayInterruptIfRunning)`); whether this call won.
+    /// Cancel it, with or without interrupt (Java's `cancel(mayInterruptIfRunning)`); whether
+    /// this call won.
     fn cancel_task(&self, interrupt: bool) -> bool;
     /// Its current state.
     fn task_state(&self) -> State;
@@ -48,7 +49,11 @@ where
     }
     #[inline]
     fn cancel_task(&self, interrupt: bool) -> bool {
-        self.cancel(interrupt)
+        if interrupt {
+            self.cancel_and_interrupt()
+        } else {
+            self.cancel()
+        }
     }
     fn task_state(&self) -> State {
         self.state()
@@ -64,13 +69,17 @@ where
 /// Cancel every task of `tasks`, whatever their wakers do: each cancel's drain finishes, and the
 /// first waker panic is returned for the caller to resume once all are cancelled (I11).
 pub(crate) fn cancel_all<'a, T: 'a>(
-    tasks: impl IntoIterator<Item = &'a Arc<FutureTask<T>>>,
+    tasks: impl IntoIterator<Item = &'a TaskHandle<T>>,
     interrupt: bool,
 ) -> Deferred {
     let mut panics = Deferred::new();
     for t in tasks {
         panics.call(|| {
-            t.cancel(interrupt);
+            if interrupt {
+                t.cancel_and_interrupt();
+            } else {
+                t.cancel();
+            }
         });
     }
     panics
@@ -115,7 +124,7 @@ impl Drop for QueuedJob {
 #[cfg(all(test, not(loom), not(feature = "shuttle")))]
 mod tests {
     use super::*;
-    use futuretask::GetError;
+    use futuretask::Error;
     use std::thread;
     use std::time::Duration;
 
@@ -124,7 +133,7 @@ mod tests {
         let task = Arc::new(FutureTask::new(|| 1));
         let waiter = {
             let t = Arc::clone(&task);
-            thread::spawn(move || matches!(t.get(), Err(GetError::Cancelled)))
+            thread::spawn(move || matches!(t.get(), Err(Error::Cancelled)))
         };
         thread::sleep(Duration::from_millis(10));
         let job = QueuedJob::new(Arc::new(FutureTask::new(|| ())));

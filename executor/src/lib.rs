@@ -28,7 +28,7 @@
 //! | Java / Python | here |
 //! |---|---|
 //! | `Executors.newFixedThreadPool(n)` / `ThreadPoolExecutor(max_workers=n)` | [`ThreadPool::new`], [`ThreadPool::builder`] |
-//! | `submit` | [`ThreadPool::submit`] → [`TaskHandle`] (`Arc<FutureTask<T>>`) |
+//! | `submit` | [`ThreadPool::submit`] → [`TaskHandle`](futuretask::TaskHandle) (a reader: no `run`) |
 //! | `execute` | [`ThreadPool::execute`] |
 //! | `RejectedExecutionException` | `Err(`[`Rejected`]`)`, the closure handed back |
 //! | `ArrayBlockingQueue(n)` + `RejectedExecutionHandler` | [`Builder::queue_bound`] + [`Policy`] |
@@ -85,7 +85,7 @@ pub use builder::{BuildError, Builder};
 pub use completion::CompletionService;
 pub use invoke::InvokeAnyError;
 pub use map::{Map, MapError};
-pub use pool::{TaskHandle, ThreadPool};
+pub use pool::ThreadPool;
 pub use reject::{Policy, RejectReason, Rejected};
 pub use unstarted::{Unstarted, UnstartedJob};
 pub use wait::{

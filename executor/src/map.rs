@@ -3,10 +3,10 @@
 
 use crate::job::cancel_all;
 use crate::panics::Deferred;
-use crate::pool::{TaskHandle, ThreadPool};
+use crate::pool::ThreadPool;
 use crate::sync::{self, Deadline, Mutex};
 use crate::{BuildError, RejectReason};
-use futuretask::{Failure, WaitError};
+use futuretask::{Error, Failure, TaskHandle};
 use std::collections::VecDeque;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -153,13 +153,13 @@ where
     /// the iterator ends.
     ///
     /// ```
-    /// use futuretask::interrupted;
+    /// use futuretask::current;
     /// use futuretask_executor::{MapError, ThreadPool};
     /// use std::time::Duration;
     ///
     /// let pool = ThreadPool::new(1).unwrap();
     /// let stuck = |_: u8| {
-    ///     while !interrupted() {
+    ///     while !current::is_interrupted() {
     ///         std::thread::park(); // runs until cancelled with interrupt
     ///     }
     /// };
@@ -231,25 +231,28 @@ where
         };
         let res = match self.deadline {
             Some(Some(d)) => task.get_timeout(d.remaining().unwrap_or(Duration::ZERO)),
-            None | Some(None) => task.get().map_err(WaitError::from),
+            None | Some(None) => task.get(),
         };
         Some(match res {
             Ok(slot) => slot.take(),
-            Err(WaitError::Cancelled) => Err(MapError::Cancelled),
+            Err(Error::Cancelled) => Err(MapError::Cancelled),
             // The task's closure catches the function's panic itself, so its task cannot fail;
             // report it anyway rather than assume.
-            Err(WaitError::Failed(f)) => Err(MapError::Failed(Failure::from_error(f.to_string()))),
+            Err(Error::Failed(f)) => Err(MapError::Failed(f)),
             // The items behind this one first (see `cancel_entries`), then this one.
-            Err(WaitError::TimedOut) => {
+            Err(Error::TimedOut) => {
                 self.cancel_in_flight(true);
-                task.cancel(true);
+                task.cancel_and_interrupt();
                 Err(MapError::TimedOut)
             }
-            Err(WaitError::Interrupted) => {
+            Err(Error::Interrupted) => {
                 self.cancel_in_flight(true);
-                task.cancel(true);
+                task.cancel_and_interrupt();
                 Err(MapError::Interrupted)
             }
+            // A kind of error this version does not know (`Error` is non-exhaustive): this item
+            // has no value; report it as its failure, the error kept as the source, and go on.
+            Err(e) => Err(MapError::Failed(Failure::from_error(e))),
         })
     }
 

@@ -30,37 +30,21 @@ use crate::ring::Ring;
 use crate::sleep::Sleep;
 use crate::sync::{self, AtomicBool, AtomicUsize, Condvar, JoinHandle, Mutex, Ordering::SeqCst};
 use crate::worker::Registry;
-use futuretask::FutureTask;
+use futuretask::{FutureTask, TaskHandle};
 use std::fmt;
 use std::sync::Arc;
 
-/// The handle [`ThreadPool::submit`] returns: the task itself, type-erased over its closure.
-/// `get`, `get_timeout`, `try_get`, `cancel`, `add_done_callback`, `wait_async` and `done` are
-/// [`FutureTask`]'s.
-///
-/// ```
-/// use futuretask_executor::{TaskHandle, ThreadPool};
-/// use std::sync::Arc;
-///
-/// let pool = ThreadPool::new(1).unwrap();
-/// let h: TaskHandle<u8> = pool.submit(|| 1).unwrap();
-/// let other_reader = Arc::clone(&h); // a plain `Arc`: share it freely
-/// assert_eq!(*h.get().unwrap(), 1);
-/// assert!(other_reader.is_done());
-/// ```
-pub type TaskHandle<T> = Arc<FutureTask<T>>;
-
 /// A fixed-size pool of named worker threads with one FIFO queue.
 ///
-/// * [`submit`](ThreadPool::submit) returns a [`TaskHandle`] (the task's own `Arc`: one heap
-///   allocation per task holds the closure, the state and the result; the queue entry is that
-///   `Arc`, type-erased); [`execute`](ThreadPool::execute) is fire-and-forget.
+/// * [`submit`](ThreadPool::submit) returns a [`TaskHandle`], a reader of the task (one heap
+///   allocation per task holds the closure, the state and the result; the queue entry and the
+///   handle share it, type-erased); [`execute`](ThreadPool::execute) is fire-and-forget.
 /// * A submission after shutdown, or to a full queue under [`Policy::Reject`], returns
 ///   [`Rejected`] with the closure.
 /// * A panicking task fails its own future; the worker goes on.
 /// * [`shutdown`](ThreadPool::shutdown) lets queued tasks run;
 ///   [`shutdown_now`](ThreadPool::shutdown_now) cancels them (waking their waiters) and interrupts
-///   the running ones (cooperatively, see [`futuretask::interrupted`]).
+///   the running ones (cooperatively, see [`futuretask::current::is_interrupted`]).
 /// * Dropping the pool shuts it down and joins the workers after the queue drained (Python's
 ///   `with ThreadPoolExecutor() as pool:`).
 ///
@@ -241,13 +225,13 @@ impl ThreadPool {
     ///
     /// ```
     /// use futuretask_executor::ThreadPool;
-    /// use futuretask::GetError;
+    /// use futuretask::Error;
     ///
     /// let pool = ThreadPool::new(2).unwrap();
     /// let ok = pool.submit(|| "value").unwrap();
     /// let failed = pool.submit(|| -> u8 { panic!("bug") }).unwrap();
     /// assert_eq!(*ok.get().unwrap(), "value");
-    /// assert!(matches!(failed.get(), Err(GetError::Failed(f)) if f.is_panic()));
+    /// assert!(matches!(failed.get(), Err(Error::Failed(f)) if f.is_panic()));
     /// pool.shutdown();
     /// assert!(pool.submit(|| 1).is_err()); // refused after shutdown
     /// ```
@@ -258,7 +242,7 @@ impl ThreadPool {
     {
         self.shared
             .enqueue(Arc::new(FutureTask::new(f)))
-            .map(|task| task as TaskHandle<T>)
+            .map(|task| TaskHandle::from(task as Arc<FutureTask<T>>))
     }
 
     /// Fire and forget. A panic is reported by the panic hook and contained: the worker goes on.

@@ -25,6 +25,7 @@ use std::sync::Arc;
 /// drop(tx);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum Policy {
     /// Block the submitter until there is room (or the pool shuts down, which rejects).
     #[default]
@@ -55,6 +56,7 @@ pub enum Policy {
 /// assert_eq!(pool.execute(|| {}).unwrap_err().reason, RejectReason::Shutdown);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum RejectReason {
     /// The pool was shut down (`shutdown`, `shutdown_now` or drop) before the submission.
     Shutdown,

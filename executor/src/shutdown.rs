@@ -49,7 +49,7 @@ impl Shared {
     }
 }
 
-/// `cancel(true)` each running task; those our cancel stopped before they started are
+/// Cancel each running task with interrupt; those our cancel stopped before they started are
 /// unstarted. A task a worker has taken but not yet started counts as never started when our
 /// cancel beats its claim (it will not start then, I4).
 fn interrupt_running(running: Vec<Arc<dyn Runnable>>, panics: &mut Deferred) -> Vec<Unstarted> {
@@ -105,13 +105,13 @@ impl ThreadPool {
     }
 
     /// Stop accepting tasks, cancel every queued task (its waiters and callbacks wake now) and
-    /// `cancel(true)` every running one (cooperative interrupt: the closure sees
-    /// [`futuretask::interrupted`] and its thread is unparked). Returns the tasks that never started,
-    /// already cancelled: any a worker had taken but not yet started, then the queue in order;
+    /// cancel every running one with interrupt (cooperative: the closure sees
+    /// [`futuretask::current::is_interrupted`] and its thread is unparked). Returns the tasks that
+    /// never started, already cancelled: any a worker had taken but not yet started, then the queue in order;
     /// [`Unstarted::into_job`] takes a closure back to run it elsewhere.
     ///
     /// ```
-    /// use futuretask::interrupted;
+    /// use futuretask::current;
     /// use futuretask_executor::ThreadPool;
     /// use std::thread;
     ///
@@ -119,21 +119,22 @@ impl ThreadPool {
     /// let (started, on_start) = std::sync::mpsc::channel();
     /// let running = pool.submit(move || {
     ///     started.send(()).unwrap();
-    ///     while !interrupted() {
+    ///     while !current::is_interrupted() {
     ///         thread::park(); // `shutdown_now` unparks it
     ///     }
     /// }).unwrap();
     /// let queued = pool.submit(|| 2).unwrap();
     /// on_start.recv().unwrap();
     /// let unstarted = pool.shutdown_now();
-    /// assert!(unstarted.len() == 1 && unstarted[0].is(&*queued));
+    /// assert!(unstarted.len() == 1 && unstarted[0].is(&queued));
     /// assert!(queued.is_cancelled() && running.snapshot().interrupted());
     /// ```
     pub fn shutdown_now(&self) -> Vec<Unstarted> {
         let (queued, running) = self.shared.close_and_drain(true);
         let mut panics = Deferred::new();
         let mut unstarted = interrupt_running(running, &mut panics);
-        // Every drained entry is listed, even one run by hand meanwhile (its `into_job` is `None`).
+        // Every drained entry is listed: it left the queue unrun, and only the pool runs its tasks
+        // (a reader cannot). Should one have started anyway, its `into_job` is `None`.
         unstarted.extend(cancel_queued(queued, &mut panics, |_, _| true));
         panics.raise();
         unstarted
@@ -156,7 +157,7 @@ impl ThreadPool {
     ///     std::thread::yield_now();
     /// }
     /// let cancelled = pool.shutdown_cancel_queued();
-    /// assert!(queued.is_cancelled() && cancelled[0].is(&*queued));
+    /// assert!(queued.is_cancelled() && cancelled[0].is(&queued));
     /// tx.send(7).unwrap();
     /// assert_eq!(*running.get().unwrap(), 7); // ran to completion
     /// assert!(pool.await_termination(Duration::from_secs(10)));
@@ -164,7 +165,8 @@ impl ThreadPool {
     pub fn shutdown_cancel_queued(&self) -> Vec<Unstarted> {
         let (queued, _) = self.shared.close_and_drain(false);
         let mut panics = Deferred::new();
-        // A queued task is unstarted unless someone ran it by hand through its handle.
+        // A queued task is unstarted unless it started anyway (only the pool runs its tasks, so
+        // this is defensive: a reader cannot run one).
         let unstarted = cancel_queued(queued, &mut panics, |won, task| won || !task.started());
         panics.raise();
         unstarted

@@ -2,12 +2,13 @@
 //! them, their closures ([`UnstartedJob`]), to run elsewhere or drop — exactly once (I4).
 
 use crate::job::{ReclaimedJob, Runnable};
-use futuretask::{FutureTask, Job, State};
+use futuretask::{State, TaskHandle};
 use std::fmt;
 use std::sync::Arc;
 
-/// A queued task that never ran, as reported by [`ThreadPool::shutdown_now`](crate::ThreadPool::shutdown_now). It has already been
-/// cancelled (its waiters and callbacks were woken).
+/// A queued task that never ran, as reported by
+/// [`ThreadPool::shutdown_now`](crate::ThreadPool::shutdown_now). It has already been cancelled
+/// (its waiters and callbacks were woken).
 ///
 /// ```
 /// use futuretask::State;
@@ -19,13 +20,13 @@ use std::sync::Arc;
 /// let queued = pool.submit(|| 1).unwrap();
 /// let unstarted = pool.shutdown_now();
 /// drop(tx);
-/// assert!(unstarted.iter().any(|u| u.is(&*queued) && u.state() == State::Cancelled));
+/// assert!(unstarted.iter().any(|u| u.is(&queued) && u.state() == State::Cancelled));
 /// assert!(queued.is_cancelled()); // its waiters were released
 /// ```
 pub struct Unstarted(pub(crate) Arc<dyn Runnable>);
 
 impl Unstarted {
-    /// Whether this is the task behind `handle` (identity, e.g. against a [`TaskHandle`](crate::TaskHandle)).
+    /// Whether this is the task behind `handle` (identity, by [`TaskHandle::as_ptr`]).
     ///
     /// ```
     /// use futuretask_executor::ThreadPool;
@@ -37,17 +38,15 @@ impl Unstarted {
     /// let unstarted = pool.shutdown_now();
     /// drop(tx);
     /// let last = unstarted.last().unwrap(); // the queue, in order
-    /// assert!(last.is(&*b) && !last.is(&*a));
+    /// assert!(last.is(&b) && !last.is(&a));
     /// ```
-    pub fn is<T, J: ?Sized + Job<T>>(&self, handle: &FutureTask<T, J>) -> bool {
-        std::ptr::eq(
-            Arc::as_ptr(&self.0) as *const (),
-            handle as *const FutureTask<T, J> as *const (),
-        )
+    pub fn is<T>(&self, handle: &TaskHandle<T>) -> bool {
+        // Data addresses only: the vtables of one type may differ between codegen units.
+        std::ptr::addr_eq(Arc::as_ptr(&self.0), handle.as_ptr())
     }
 
-    /// The task's state ([`State::Cancelled`], unless someone ran it by hand through its handle
-    /// before `shutdown_now` got to it).
+    /// The task's state: [`State::Cancelled`] (the pool cancelled it before it started, and its
+    /// readers — [`TaskHandle`]s — cannot run it).
     ///
     /// ```
     /// use futuretask::State;
@@ -67,7 +66,8 @@ impl Unstarted {
     /// The closure, taken back to run elsewhere (what Java's `shutdownNow` hands back). The task
     /// stays cancelled — its waiters were released when `shutdown_now` cancelled it — so the
     /// closure's result is dropped; run it for its effects, or drop it. `None` if the closure is
-    /// no longer there (someone ran the task by hand through its handle first).
+    /// no longer there (the task started after all; a defensive answer, since only the pool can
+    /// run a task it was given).
     ///
     /// ```
     /// use futuretask_executor::ThreadPool;

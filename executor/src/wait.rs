@@ -9,8 +9,7 @@
 
 use crate::inbox::{watch, Inbox, Recv, Watch};
 use crate::sync::Deadline;
-use futuretask::State;
-use futuretask::{FutureTask, Job};
+use futuretask::{Error, State, TaskHandle};
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,11 +18,11 @@ use std::time::Duration;
 /// `TimeoutError: 2 (of 4) futures unfinished`).
 ///
 /// ```
-/// use futuretask::FutureTask;
+/// use futuretask::promise;
 /// use futuretask_executor::as_completed;
 /// use std::time::Duration;
 ///
-/// let pending = std::sync::Arc::new(FutureTask::<u8, _>::pending());
+/// let (_p, pending) = promise::<u8>();
 /// let mut it = as_completed(vec![pending], Some(Duration::ZERO));
 /// let e = it.next().unwrap().unwrap_err();
 /// assert_eq!((e.unfinished(), e.total()), (1, 1));
@@ -47,9 +46,9 @@ impl TimedOut {
     /// use futuretask_executor::as_completed;
     /// use std::{sync::Arc, time::Duration};
     ///
-    /// let (a, b) = (FutureTask::arc(|| 1), FutureTask::arc(|| 2));
+    /// let (a, b) = (Arc::new(FutureTask::new(|| 1)), Arc::new(FutureTask::new(|| 2)));
     /// a.run();
-    /// let mut it = as_completed([a, b], Some(Duration::from_millis(1)));
+    /// let mut it = as_completed([a.handle(), b.handle()], Some(Duration::from_millis(1)));
     /// assert!(it.next().unwrap().is_ok()); // `a`
     /// assert_eq!(it.next().unwrap().unwrap_err().unfinished(), 1); // `b` never ran
     /// ```
@@ -62,9 +61,9 @@ impl TimedOut {
     /// ```
     /// use futuretask::FutureTask;
     /// use futuretask_executor::as_completed;
-    /// use std::time::Duration;
+    /// use std::{sync::Arc, time::Duration};
     ///
-    /// let tasks = vec![FutureTask::arc(|| 1), FutureTask::arc(|| 2), FutureTask::arc(|| 3)];
+    /// let tasks: Vec<_> = (1..=3).map(|i| Arc::new(FutureTask::new(move || i)).handle()).collect();
     /// let mut it = as_completed(tasks, Some(Duration::ZERO));
     /// assert_eq!(it.next().unwrap().unwrap_err().total(), 3);
     /// ```
@@ -77,11 +76,11 @@ impl TimedOut {
     /// ```
     /// use futuretask::FutureTask;
     /// use futuretask_executor::as_completed;
-    /// use std::time::Duration;
+    /// use std::{sync::Arc, time::Duration};
     ///
-    /// let (a, b) = (FutureTask::arc(|| 1), FutureTask::arc(|| 2));
+    /// let (a, b) = (Arc::new(FutureTask::new(|| 1)), Arc::new(FutureTask::new(|| 2)));
     /// a.run();
-    /// let mut it = as_completed([a, b], Some(Duration::ZERO));
+    /// let mut it = as_completed([a.handle(), b.handle()], Some(Duration::ZERO));
     /// it.next(); // `a`, already done
     /// let e = it.next().unwrap().unwrap_err();
     /// assert_eq!((e.finished(), e.unfinished(), e.total()), (1, 1, 2));
@@ -103,19 +102,36 @@ impl fmt::Display for TimedOut {
 
 impl std::error::Error for TimedOut {}
 
+impl From<TimedOut> for Error {
+    /// The counts dropped: [`Error::TimedOut`].
+    ///
+    /// ```
+    /// use futuretask::{promise, Error};
+    /// use futuretask_executor::as_completed;
+    /// use std::time::Duration;
+    ///
+    /// let (_p, pending) = promise::<u8>();
+    /// let e = as_completed([pending], Some(Duration::ZERO)).next().unwrap().unwrap_err();
+    /// assert!(Error::from(e).is_timed_out());
+    /// ```
+    fn from(_: TimedOut) -> Self {
+        Error::TimedOut
+    }
+}
+
 /// The waiting thread is running a task's closure, and that task was cancelled with interrupt
-/// (`cancel(true)`, or its pool's `shutdown_now`) while it waited: the wait gave up at once,
-/// with this many of how many tasks unfinished. The tasks waited on are left alone. The
-/// analogue of [`GetError::Interrupted`](futuretask::GetError::Interrupted) for the waits on many
-/// tasks (Java's `InterruptedException` from `take` / `poll` / `invokeAny`); see I12.
+/// (`cancel_and_interrupt`, or its pool's `shutdown_now`) while it waited: the wait gave up at
+/// once, with this many of how many tasks unfinished. The tasks waited on are left alone. The
+/// analogue of [`Error::Interrupted`] for the waits on many tasks (Java's
+/// `InterruptedException` from `take` / `poll` / `invokeAny`), and converts into it; see I12.
 ///
 /// ```
 /// use futuretask_executor::{as_completed, Incomplete, ThreadPool};
-/// use futuretask::{FutureTask, State};
-/// use std::sync::{mpsc, Arc};
+/// use futuretask::{promise, State};
+/// use std::sync::mpsc;
 ///
 /// let pool = ThreadPool::new(1).unwrap();
-/// let never = Arc::new(FutureTask::<u8, _>::pending());
+/// let (_p, never) = promise::<u8>();
 /// let (tx, rx) = mpsc::channel();
 /// let waiter = pool
 ///     .submit(move || tx.send(as_completed(vec![never], None).next().map(|r| r.map(drop))))
@@ -123,7 +139,7 @@ impl std::error::Error for TimedOut {}
 /// while waiter.state() != State::Running {
 ///     std::thread::yield_now();
 /// }
-/// waiter.cancel(true); // the waiting task is cancelled with interrupt
+/// waiter.cancel_and_interrupt(); // the waiting task is cancelled with interrupt
 /// let Some(Err(Incomplete::Interrupted(e))) = rx.recv().unwrap() else { panic!() };
 /// assert_eq!((e.unfinished(), e.total()), (1, 1));
 /// ```
@@ -142,11 +158,11 @@ impl Interrupted {
     ///
     /// ```
     /// use futuretask_executor::{as_completed, Incomplete, ThreadPool};
-    /// use futuretask::{FutureTask, State};
-    /// use std::sync::{mpsc, Arc};
+    /// use futuretask::{promise, State};
+    /// use std::sync::mpsc;
     ///
     /// let pool = ThreadPool::new(1).unwrap();
-    /// let never = Arc::new(FutureTask::<u8, _>::pending());
+    /// let (_p, never) = promise::<u8>();
     /// let (tx, rx) = mpsc::channel();
     /// let waiter = pool
     ///     .submit(move || tx.send(as_completed(vec![never], None).next().map(|r| r.map(drop))))
@@ -154,7 +170,7 @@ impl Interrupted {
     /// while waiter.state() != State::Running {
     ///     std::thread::yield_now();
     /// }
-    /// waiter.cancel(true); // the waiting task is cancelled with interrupt
+    /// waiter.cancel_and_interrupt(); // the waiting task is cancelled with interrupt
     /// let Some(Err(Incomplete::Interrupted(e))) = rx.recv().unwrap() else { panic!() };
     /// assert_eq!((e.unfinished(), e.total()), (1, 1));
     /// ```
@@ -166,11 +182,11 @@ impl Interrupted {
     ///
     /// ```
     /// use futuretask_executor::{as_completed, Incomplete, ThreadPool};
-    /// use futuretask::{FutureTask, State};
-    /// use std::sync::{mpsc, Arc};
+    /// use futuretask::{promise, State};
+    /// use std::sync::mpsc;
     ///
     /// let pool = ThreadPool::new(1).unwrap();
-    /// let never = Arc::new(FutureTask::<u8, _>::pending());
+    /// let (_p, never) = promise::<u8>();
     /// let (tx, rx) = mpsc::channel();
     /// let waiter = pool
     ///     .submit(move || tx.send(as_completed(vec![never], None).next().map(|r| r.map(drop))))
@@ -178,7 +194,7 @@ impl Interrupted {
     /// while waiter.state() != State::Running {
     ///     std::thread::yield_now();
     /// }
-    /// waiter.cancel(true); // the waiting task is cancelled with interrupt
+    /// waiter.cancel_and_interrupt(); // the waiting task is cancelled with interrupt
     /// let Some(Err(Incomplete::Interrupted(e))) = rx.recv().unwrap() else { panic!() };
     /// assert_eq!((e.unfinished(), e.total()), (1, 1));
     /// ```
@@ -199,15 +215,47 @@ impl fmt::Display for Interrupted {
 
 impl std::error::Error for Interrupted {}
 
+impl From<Interrupted> for Error {
+    /// The counts dropped: [`Error::Interrupted`].
+    ///
+    /// ```
+    /// use futuretask_executor::{CompletionService, ThreadPool};
+    /// use futuretask::{current, promise, Error, State};
+    /// use std::sync::mpsc;
+    ///
+    /// let pool = ThreadPool::new(1).unwrap();
+    /// let (_p, never) = promise::<u8>();
+    /// let (tx, rx) = mpsc::channel();
+    /// let waiter = pool
+    ///     .submit(move || {
+    ///         let mut cs = CompletionService::detached();
+    ///         cs.add(never);
+    ///         while !current::is_interrupted() {
+    ///             std::thread::yield_now();
+    ///         }
+    ///         tx.send(cs.take().map(drop).map_err(Error::from)).unwrap();
+    ///     })
+    ///     .unwrap();
+    /// while waiter.state() != State::Running {
+    ///     std::thread::yield_now();
+    /// }
+    /// waiter.cancel_and_interrupt();
+    /// assert!(rx.recv().unwrap().unwrap_err().is_interrupted());
+    /// ```
+    fn from(_: Interrupted) -> Self {
+        Error::Interrupted
+    }
+}
+
 /// Why a wait on many tasks ([`as_completed`], [`CompletionService::poll_timeout`](
 /// crate::CompletionService::poll_timeout)) ended with tasks unfinished.
 ///
 /// ```
-/// use futuretask::FutureTask;
+/// use futuretask::promise;
 /// use futuretask_executor::{as_completed, Incomplete};
 /// use std::time::Duration;
 ///
-/// let pending = std::sync::Arc::new(FutureTask::<u8, _>::pending());
+/// let (_p, pending) = promise::<u8>();
 /// let e = as_completed(vec![pending], Some(Duration::ZERO)).next().unwrap().unwrap_err();
 /// assert!(matches!(e, Incomplete::TimedOut(_)));
 /// assert_eq!((e.unfinished(), e.total()), (1, 1));
@@ -225,13 +273,13 @@ impl Incomplete {
     /// How many tasks were not finished (or not yet yielded) when the wait ended.
     ///
     /// ```
-    /// use futuretask::FutureTask;
+    /// use futuretask::{promise, FutureTask};
     /// use futuretask_executor::as_completed;
     /// use std::{sync::Arc, time::Duration};
     ///
-    /// let (done, never) = (FutureTask::arc(|| 1), Arc::new(FutureTask::<i32, _>::pending()));
+    /// let (done, (_p, never)) = (Arc::new(FutureTask::new(|| 1)), promise::<i32>());
     /// done.run();
-    /// let mut it = as_completed(vec![done, never as Arc<FutureTask<i32>>], Some(Duration::ZERO));
+    /// let mut it = as_completed(vec![done.handle(), never], Some(Duration::ZERO));
     /// assert!(it.next().unwrap().is_ok());
     /// let e = it.next().unwrap().unwrap_err();
     /// assert!(e.is_timeout());
@@ -247,13 +295,13 @@ impl Incomplete {
     /// How many tasks the wait was over.
     ///
     /// ```
-    /// use futuretask::FutureTask;
+    /// use futuretask::{promise, FutureTask};
     /// use futuretask_executor::as_completed;
     /// use std::{sync::Arc, time::Duration};
     ///
-    /// let (done, never) = (FutureTask::arc(|| 1), Arc::new(FutureTask::<i32, _>::pending()));
+    /// let (done, (_p, never)) = (Arc::new(FutureTask::new(|| 1)), promise::<i32>());
     /// done.run();
-    /// let mut it = as_completed(vec![done, never as Arc<FutureTask<i32>>], Some(Duration::ZERO));
+    /// let mut it = as_completed(vec![done.handle(), never], Some(Duration::ZERO));
     /// assert!(it.next().unwrap().is_ok());
     /// let e = it.next().unwrap().unwrap_err();
     /// assert!(e.is_timeout());
@@ -269,13 +317,13 @@ impl Incomplete {
     /// How many had finished: `total - unfinished`.
     ///
     /// ```
-    /// use futuretask::FutureTask;
+    /// use futuretask::{promise, FutureTask};
     /// use futuretask_executor::as_completed;
     /// use std::{sync::Arc, time::Duration};
     ///
-    /// let (done, never) = (FutureTask::arc(|| 1), Arc::new(FutureTask::<i32, _>::pending()));
+    /// let (done, (_p, never)) = (Arc::new(FutureTask::new(|| 1)), promise::<i32>());
     /// done.run();
-    /// let mut it = as_completed(vec![done, never as Arc<FutureTask<i32>>], Some(Duration::ZERO));
+    /// let mut it = as_completed(vec![done.handle(), never], Some(Duration::ZERO));
     /// assert!(it.next().unwrap().is_ok());
     /// let e = it.next().unwrap().unwrap_err();
     /// assert!(e.is_timeout());
@@ -288,13 +336,13 @@ impl Incomplete {
     /// Whether the deadline passed (as opposed to an interrupt).
     ///
     /// ```
-    /// use futuretask::FutureTask;
+    /// use futuretask::{promise, FutureTask};
     /// use futuretask_executor::as_completed;
     /// use std::{sync::Arc, time::Duration};
     ///
-    /// let (done, never) = (FutureTask::arc(|| 1), Arc::new(FutureTask::<i32, _>::pending()));
+    /// let (done, (_p, never)) = (Arc::new(FutureTask::new(|| 1)), promise::<i32>());
     /// done.run();
-    /// let mut it = as_completed(vec![done, never as Arc<FutureTask<i32>>], Some(Duration::ZERO));
+    /// let mut it = as_completed(vec![done.handle(), never], Some(Duration::ZERO));
     /// assert!(it.next().unwrap().is_ok());
     /// let e = it.next().unwrap().unwrap_err();
     /// assert!(e.is_timeout());
@@ -335,6 +383,28 @@ impl std::error::Error for Incomplete {
     }
 }
 
+impl From<Incomplete> for Error {
+    /// The counts dropped: [`Error::TimedOut`] or [`Error::Interrupted`].
+    ///
+    /// ```
+    /// use futuretask::{promise, Error};
+    /// use futuretask_executor::CompletionService;
+    /// use std::time::Duration;
+    ///
+    /// let (_p, pending) = promise::<u8>();
+    /// let mut cs = CompletionService::detached();
+    /// cs.add(pending);
+    /// let e = cs.poll_timeout(Duration::ZERO).unwrap_err();
+    /// assert!(Error::from(e).is_timed_out());
+    /// ```
+    fn from(e: Incomplete) -> Self {
+        match e {
+            Incomplete::TimedOut(e) => e.into(),
+            Incomplete::Interrupted(e) => e.into(),
+        }
+    }
+}
+
 /// `timeout` as a deadline: `None` when there is none or it is too large for the clock.
 pub(crate) fn deadline_after(timeout: Option<Duration>) -> Option<Deadline> {
     timeout.and_then(Deadline::after)
@@ -350,18 +420,19 @@ pub(crate) fn deadline_after(timeout: Option<Duration>) -> Option<Deadline> {
 /// use futuretask_executor::as_completed;
 /// use std::sync::Arc;
 ///
-/// let (first, second) = (FutureTask::arc(|| "first"), FutureTask::arc(|| "second"));
+/// let first = Arc::new(FutureTask::new(|| "first"));
+/// let second = Arc::new(FutureTask::new(|| "second"));
 /// second.run(); // finishes first
-/// let mut it = as_completed([Arc::clone(&first), Arc::clone(&second)], None);
+/// let mut it = as_completed([first.handle(), second.handle()], None);
 /// assert_eq!(*it.next().unwrap().unwrap().get().unwrap(), "second");
-/// first.cancel(false); // a cancellation counts as finishing
+/// first.cancel(); // a cancellation counts as finishing
 /// assert!(it.next().unwrap().unwrap().is_cancelled());
 /// assert!(it.next().is_none());
 /// ```
-pub struct AsCompleted<T, J: ?Sized + Job<T> = dyn Job<T>> {
-    tasks: Vec<Option<Arc<FutureTask<T, J>>>>,
+pub struct AsCompleted<T> {
+    tasks: Vec<Option<TaskHandle<T>>>,
     /// The registration of each task not yet yielded (none for one already done when watched).
-    watches: Vec<Option<Watch<T, J>>>,
+    watches: Vec<Option<Watch<T>>>,
     inbox: Arc<Inbox>,
     left: usize,
     deadline: Option<Deadline>,
@@ -391,10 +462,9 @@ pub struct AsCompleted<T, J: ?Sized + Job<T> = dyn Job<T>> {
 /// seen.sort();
 /// assert_eq!(seen, [1, 2, 3, 4]); // each task exactly once
 /// ```
-pub fn as_completed<T, J, I>(tasks: I, timeout: Option<Duration>) -> AsCompleted<T, J>
+pub fn as_completed<T, I>(tasks: I, timeout: Option<Duration>) -> AsCompleted<T>
 where
-    I: IntoIterator<Item = Arc<FutureTask<T, J>>>,
-    J: ?Sized + Job<T>,
+    I: IntoIterator<Item = TaskHandle<T>>,
 {
     let deadline = deadline_after(timeout);
     let tasks: Vec<_> = tasks.into_iter().map(Some).collect();
@@ -414,30 +484,31 @@ where
     }
 }
 
-impl<T, J: ?Sized + Job<T>> AsCompleted<T, J> {
+impl<T> AsCompleted<T> {
     /// The tasks not yielded yet, in their original order.
     ///
     /// ```
-    /// use futuretask::FutureTask;
+    /// use futuretask::{FutureTask, TaskHandle};
     /// use futuretask_executor::as_completed;
     /// use std::{sync::Arc, time::Duration};
     ///
-    /// let (done, waiting) = (FutureTask::arc(|| 1), FutureTask::arc(|| 2));
+    /// let done = Arc::new(FutureTask::new(|| 1));
+    /// let waiting = Arc::new(FutureTask::new(|| 2)).handle();
     /// done.run();
-    /// let mut it = as_completed([done, Arc::clone(&waiting)], Some(Duration::ZERO));
+    /// let mut it = as_completed([done.handle(), waiting.clone()], Some(Duration::ZERO));
     /// assert!(it.next().unwrap().is_ok());
     /// assert!(it.next().unwrap().is_err()); // timed out
     /// let pending = it.into_pending();
-    /// assert!(pending.len() == 1 && Arc::ptr_eq(&pending[0], &waiting)); // left alone
+    /// assert!(pending.len() == 1 && TaskHandle::ptr_eq(&pending[0], &waiting)); // left alone
     /// ```
-    pub fn into_pending(mut self) -> Vec<Arc<FutureTask<T, J>>> {
+    pub fn into_pending(mut self) -> Vec<TaskHandle<T>> {
         self.watches.clear();
         self.tasks.drain(..).flatten().collect()
     }
 }
 
-impl<T, J: ?Sized + Job<T>> Iterator for AsCompleted<T, J> {
-    type Item = Result<Arc<FutureTask<T, J>>, Incomplete>;
+impl<T> Iterator for AsCompleted<T> {
+    type Item = Result<TaskHandle<T>, Incomplete>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.left == 0 || self.timed_out {
@@ -476,7 +547,7 @@ impl<T, J: ?Sized + Job<T>> Iterator for AsCompleted<T, J> {
     }
 }
 
-impl<T, J: ?Sized + Job<T>> fmt::Debug for AsCompleted<T, J> {
+impl<T> fmt::Debug for AsCompleted<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AsCompleted")
             .field("left", &self.left)
@@ -490,15 +561,18 @@ impl<T, J: ?Sized + Job<T>> fmt::Debug for AsCompleted<T, J> {
 /// ```
 /// use futuretask_executor::{wait, ReturnWhen};
 /// use futuretask::FutureTask;
+/// use std::sync::Arc;
 ///
-/// let tasks = vec![FutureTask::arc(|| -> u8 { panic!("x") }), FutureTask::arc(|| 2)];
-/// tasks[0].run(); // fails; the other is still pending
+/// let (bad, good) = (Arc::new(FutureTask::new(|| -> u8 { panic!("x") })), Arc::new(FutureTask::new(|| 2)));
+/// let tasks = vec![bad.handle(), good.handle()];
+/// bad.run(); // fails; the other is still pending
 /// let (done, not_done) = wait(tasks.clone(), ReturnWhen::FirstException, None);
 /// assert_eq!((done.len(), not_done.len()), (1, 1)); // returned at the first failure
 /// let (done, _) = wait(tasks.clone(), ReturnWhen::FirstCompleted, None);
 /// assert_eq!(done.len(), 1);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ReturnWhen {
     /// As soon as any task is done (completed, failed or cancelled).
     FirstCompleted,
@@ -513,24 +587,25 @@ pub enum ReturnWhen {
 /// ```
 /// use futuretask_executor::{wait, DoneAndNotDone, ReturnWhen};
 /// use futuretask::FutureTask;
-/// use std::time::Duration;
+/// use std::{sync::Arc, time::Duration};
 ///
-/// let tasks = vec![FutureTask::arc(|| 1), FutureTask::arc(|| 2)];
-/// tasks[1].run();
+/// let (first, second) = (Arc::new(FutureTask::new(|| 1)), Arc::new(FutureTask::new(|| 2)));
+/// let tasks = vec![first.handle(), second.handle()];
+/// second.run();
 /// let (done, not_done): DoneAndNotDone<i32> =
 ///     wait(tasks, ReturnWhen::AllCompleted, Some(Duration::from_millis(1)));
 /// assert_eq!(*done[0].get().unwrap(), 2);
 /// assert!(!not_done[0].is_done()); // the deadline passed first
 /// ```
-pub type DoneAndNotDone<T, J = dyn Job<T>> =
-    (Vec<Arc<FutureTask<T, J>>>, Vec<Arc<FutureTask<T, J>>>);
+pub type DoneAndNotDone<T> = (Vec<TaskHandle<T>>, Vec<TaskHandle<T>>);
 
 /// Wait for `tasks` until `when` holds or `timeout` passes; returns `(done, not_done)`, each in
 /// the original order (Python's `concurrent.futures.wait`). Returns at once if the condition
 /// already holds.
 ///
 /// Called inside a task's closure, a wait that would block returns at once, like a timeout, when
-/// that task is cancelled with interrupt (I12); [`futuretask::interrupted()`] then tells the two apart.
+/// that task is cancelled with interrupt (I12); [`futuretask::current::is_interrupted`] then
+/// tells the two apart.
 ///
 /// ```
 /// use futuretask_executor::{wait, ReturnWhen, ThreadPool};
@@ -541,15 +616,14 @@ pub type DoneAndNotDone<T, J = dyn Job<T>> =
 /// assert_eq!((done.len(), not_done.len()), (3, 0));
 /// assert!(done.iter().all(|h| h.is_done())); // in the original order
 /// ```
-pub fn wait<T, J, I>(tasks: I, when: ReturnWhen, timeout: Option<Duration>) -> DoneAndNotDone<T, J>
+pub fn wait<T, I>(tasks: I, when: ReturnWhen, timeout: Option<Duration>) -> DoneAndNotDone<T>
 where
-    I: IntoIterator<Item = Arc<FutureTask<T, J>>>,
-    J: ?Sized + Job<T>,
+    I: IntoIterator<Item = TaskHandle<T>>,
 {
     let deadline = deadline_after(timeout);
     let tasks: Vec<_> = tasks.into_iter().collect();
-    let failed = |t: &FutureTask<T, J>| t.state() == State::Failed;
-    let any_failed = tasks.iter().any(|t| failed(t));
+    let failed = |t: &TaskHandle<T>| t.state() == State::Failed;
+    let any_failed = tasks.iter().any(failed);
     let done = tasks.iter().filter(|t| t.is_done()).count();
     let satisfied = |done: usize, any_failed: bool| match when {
         ReturnWhen::FirstCompleted => done > 0 || tasks.is_empty(),

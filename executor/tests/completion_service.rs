@@ -5,7 +5,7 @@
 
 mod common;
 use common::Gate;
-use futuretask::{interrupted, FutureTask, GetError};
+use futuretask::{current, Error, FutureTask, TaskHandle};
 use futuretask_executor::{as_completed, CompletionService, ThreadPool};
 use std::sync::Arc;
 use std::thread;
@@ -39,7 +39,7 @@ fn java_ecs_results_come_back_in_completion_order() {
 }
 
 /// Javadoc example 2: use the first non-null result and cancel the rest (Java's
-/// `f.cancel(true)` in the `finally`), then the pool terminates promptly.
+/// `f.cancel_and_interrupt()` in the `finally`), then the pool terminates promptly.
 #[test]
 fn java_ecs_first_non_null_result_cancels_the_rest() {
     let pool = ThreadPool::new(4).unwrap();
@@ -53,7 +53,7 @@ fn java_ecs_first_non_null_result_cancels_the_rest() {
                     1 => Some(i * 100), // the one that succeeds
                     _ => {
                         // Long-running solvers that honour cancellation.
-                        while !interrupted() {
+                        while !current::is_interrupted() {
                             thread::park_timeout(Duration::from_millis(5));
                         }
                         None
@@ -71,7 +71,7 @@ fn java_ecs_first_non_null_result_cancels_the_rest() {
         }
     }
     for f in &futures {
-        f.cancel(true);
+        f.cancel_and_interrupt();
     }
     assert_eq!(result, Some(100));
     pool.shutdown();
@@ -79,7 +79,7 @@ fn java_ecs_first_non_null_result_cancels_the_rest() {
     // The cancelled ones still come back, as cancelled.
     let mut cancelled = 0;
     while let Some(f) = cs.take().unwrap() {
-        if matches!(f.get(), Err(GetError::Cancelled)) {
+        if matches!(f.get(), Err(Error::Cancelled)) {
             cancelled += 1;
         }
     }
@@ -94,7 +94,7 @@ fn java_tck_take_and_poll() {
     let mut cs = CompletionService::new(&pool);
     let h = cs.submit(|| "ok").unwrap();
     let t = cs.take().unwrap().unwrap();
-    assert!(Arc::ptr_eq(&h, &t) && t.is_done());
+    assert!(TaskHandle::ptr_eq(&h, &t) && t.is_done());
 
     let gate = Gate::default();
     let g = gate.clone();
@@ -126,7 +126,7 @@ fn java_tck_take_and_poll() {
 fn timed_out_polls_register_nothing_new() {
     let t = Arc::new(FutureTask::<u8, _>::pending());
     let mut cs = CompletionService::detached();
-    cs.add(Arc::clone(&t) as Arc<FutureTask<u8>>);
+    cs.add(t.handle());
     for _ in 0..10_000 {
         assert!(cs.poll_timeout(Duration::ZERO).is_err());
     }
@@ -144,7 +144,7 @@ fn timed_out_polls_register_nothing_new() {
 #[test]
 fn cpython_as_completed_zero_timeout_over_finished_and_pending() {
     let cancelled: Arc<FutureTask<u32>> = Arc::new(FutureTask::<u32, _>::pending());
-    cancelled.cancel(false);
+    cancelled.cancel();
     let failed: Arc<FutureTask<u32>> = Arc::new(FutureTask::<u32, _>::pending());
     failed.fail("boom").unwrap();
     let ok: Arc<FutureTask<u32>> = Arc::new(FutureTask::<u32, _>::pending());
@@ -152,11 +152,11 @@ fn cpython_as_completed_zero_timeout_over_finished_and_pending() {
     let pending1: Arc<FutureTask<u32>> = Arc::new(FutureTask::<u32, _>::pending());
     let pending2: Arc<FutureTask<u32>> = Arc::new(FutureTask::<u32, _>::pending());
     let all = vec![
-        Arc::clone(&cancelled),
-        Arc::clone(&failed),
-        Arc::clone(&ok),
-        Arc::clone(&pending1),
-        Arc::clone(&pending2),
+        cancelled.handle(),
+        failed.handle(),
+        ok.handle(),
+        pending1.handle(),
+        pending2.handle(),
     ];
     let mut finished = Vec::new();
     let mut timed_out = None;
@@ -168,7 +168,7 @@ fn cpython_as_completed_zero_timeout_over_finished_and_pending() {
     }
     assert_eq!(finished.len(), 3);
     for t in [&cancelled, &failed, &ok] {
-        assert!(finished.iter().any(|f| Arc::ptr_eq(f, t)));
+        assert!(finished.iter().any(|f| TaskHandle::ptr_eq(f, &t.handle())));
     }
     let e = timed_out.expect("the pending ones time out");
     assert_eq!(e.to_string(), "2 (of 5) futures unfinished");
@@ -184,13 +184,13 @@ fn cpython_as_completed_no_timeout_and_cancel() {
     let (a2, b2) = (Arc::clone(&a), Arc::clone(&b));
     let t = thread::spawn(move || {
         thread::sleep(Duration::from_millis(10));
-        b2.cancel(false);
+        b2.cancel();
         thread::sleep(Duration::from_millis(10));
         a2.set(1).unwrap();
     });
-    let got: Vec<_> = as_completed(vec![Arc::clone(&a), Arc::clone(&b)], None)
+    let got: Vec<_> = as_completed(vec![a.handle(), b.handle()], None)
         .map(Result::unwrap)
         .collect();
     t.join().unwrap();
-    assert!(Arc::ptr_eq(&got[0], &b) && Arc::ptr_eq(&got[1], &a));
+    assert!(TaskHandle::ptr_eq(&got[0], &b.handle()) && TaskHandle::ptr_eq(&got[1], &a.handle()));
 }

@@ -3,7 +3,7 @@
 
 mod common;
 use common::Gate;
-use futuretask::{interrupted, promise, GetError, State};
+use futuretask::{current, promise, Error, State, TaskHandle};
 use futuretask_executor::{
     as_completed, wait, BuildError, Incomplete, InvokeAnyError, MapError, RejectReason, ReturnWhen,
     ThreadPool, TimedOut,
@@ -18,7 +18,7 @@ const LONG: Duration = Duration::from_secs(10);
 /// Sleep up to `d`, returning early (with `false`) when the task is interrupted.
 fn interruptible_sleep(d: Duration) -> bool {
     let t0 = Instant::now();
-    while !interrupted() {
+    while !current::is_interrupted() {
         let left = d.saturating_sub(t0.elapsed());
         if left.is_zero() {
             return true;
@@ -225,7 +225,7 @@ fn invoke_all_returns_every_handle_done_in_order() {
     let hs = pool.invoke_all(tasks, None).unwrap();
     assert!(hs.iter().all(|h| h.is_done()));
     assert_eq!(*hs[0].get().unwrap(), 1);
-    assert!(matches!(hs[1].get(), Err(GetError::Failed(_))));
+    assert!(matches!(hs[1].get(), Err(Error::Failed(_))));
     assert_eq!(*hs[2].get().unwrap(), 3);
 }
 
@@ -250,8 +250,8 @@ fn invoke_all_deadline_cancels_the_unfinished() {
     assert!(hs.iter().all(|h| h.is_done()));
     assert!(hs[1].is_cancelled());
     // The quick ones finished in time, or (on a very slow machine) were cancelled: done either way.
-    assert!(matches!(hs[0].get(), Ok(0) | Err(GetError::Cancelled)));
-    assert!(matches!(hs[2].get(), Ok(2) | Err(GetError::Cancelled)));
+    assert!(matches!(hs[0].get(), Ok(0) | Err(Error::Cancelled)));
+    assert!(matches!(hs[2].get(), Ok(2) | Err(Error::Cancelled)));
 }
 
 #[test]
@@ -310,7 +310,7 @@ fn invoke_any_skips_failures_and_reports_the_last_when_all_fail() {
                 unreachable!()
             };
             match last.get() {
-                Err(GetError::Failed(f)) => assert_eq!(f.panic_message(), Some("late")),
+                Err(Error::Failed(f)) => assert_eq!(f.panic_message(), Some("late")),
                 other => panic!("{other:?}"),
             }
         }
@@ -391,8 +391,8 @@ fn as_completed_deadline_yields_timed_out_then_ends() {
     assert!(t0.elapsed() < Duration::from_secs(5));
     let pending = it.into_pending();
     assert_eq!(pending.len(), 1);
-    assert!(Arc::ptr_eq(&pending[0], &slow));
-    slow.cancel(true);
+    assert!(TaskHandle::ptr_eq(&pending[0], &slow));
+    slow.cancel_and_interrupt();
 }
 
 #[test]
@@ -409,7 +409,7 @@ fn cancellation_wakes_as_completed_at_once() {
         (first.is_cancelled(), t0.elapsed())
     });
     thread::sleep(Duration::from_millis(30));
-    assert!(victim.cancel(false));
+    assert!(victim.cancel());
     let (cancelled, waited) = t.join().unwrap();
     assert!(cancelled);
     assert!(
@@ -432,11 +432,9 @@ fn as_completed_works_on_promises_and_finished_tasks() {
     let got: Vec<u8> = it.map(|t| *t.unwrap().get().unwrap()).collect();
     assert_eq!(got, [2, 1], "already-finished tasks come first");
     h.join().unwrap();
-    assert!(
-        as_completed(Vec::<Arc<futuretask::FutureTask<u8>>>::new(), None)
-            .next()
-            .is_none()
-    );
+    assert!(as_completed(Vec::<TaskHandle<u8>>::new(), None)
+        .next()
+        .is_none());
 }
 
 // ---- wait ----------------------------------------------------------------------------------
@@ -452,9 +450,9 @@ fn wait_first_completed() {
         None,
     );
     assert_eq!(done.len(), 1);
-    assert!(Arc::ptr_eq(&done[0], &quick));
+    assert!(TaskHandle::ptr_eq(&done[0], &quick));
     assert_eq!(not_done.len(), 1);
-    slow.cancel(true);
+    slow.cancel_and_interrupt();
 }
 
 #[test]
@@ -480,7 +478,7 @@ fn wait_first_exception_and_all_completed() {
     let s = slow.clone();
     let canceller = thread::spawn(move || {
         thread::sleep(Duration::from_millis(30));
-        s.cancel(true);
+        s.cancel_and_interrupt();
     });
     let (done, not_done) = wait(vec![slow, other], ReturnWhen::AllCompleted, Some(LONG));
     canceller.join().unwrap();
@@ -499,8 +497,8 @@ fn wait_timeout_partitions_done_and_not_done() {
         Some(Duration::from_millis(30)),
     );
     assert!(t0.elapsed() >= Duration::from_millis(30));
-    assert!(Arc::ptr_eq(&done[0], &finished));
-    assert!(Arc::ptr_eq(&not_done[0], &pending));
+    assert!(TaskHandle::ptr_eq(&done[0], &finished));
+    assert!(TaskHandle::ptr_eq(&not_done[0], &pending));
     // Already satisfied: returns at once, even with a zero timeout.
     let (done, _) = wait(
         vec![finished],

@@ -3,7 +3,7 @@
 
 mod common;
 use common::Gate;
-use futuretask::{interrupted, GetError, State, WaitError};
+use futuretask::{current, Error, State, TaskHandle};
 use futuretask_executor::{BuildError, Policy, RejectReason, ThreadPool};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
@@ -12,7 +12,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 /// Occupy the pool's only worker until the returned gate opens; returns once it is running.
-fn block_worker(pool: &ThreadPool) -> (Gate, futuretask_executor::TaskHandle<()>) {
+fn block_worker(pool: &ThreadPool) -> (Gate, TaskHandle<()>) {
     let gate = Gate::default();
     let (tx, rx) = mpsc::channel();
     let g = gate.clone();
@@ -152,13 +152,13 @@ fn submit_returns_a_handle_with_the_value() {
         assert_eq!(h.state(), State::Success);
         assert!(h.get_timeout(Duration::ZERO).is_ok());
     }
-    // The handle is a FutureTask: async wait works too.
+    // The handle waits asynchronously too.
     let h = pool.submit(|| "async").unwrap();
     assert_eq!(
-        *futures::executor::block_on(h.wait_async()).unwrap(),
+        *futures::executor::block_on(h.get_async()).unwrap(),
         "async"
     );
-    let done = futures::executor::block_on(pool.submit(|| 5).unwrap().done());
+    let done = futures::executor::block_on(pool.submit(|| 5).unwrap().when_done());
     assert_eq!(*done.try_get().unwrap().unwrap(), 5);
 }
 
@@ -186,7 +186,7 @@ fn a_panicking_task_fails_its_future_and_the_worker_survives() {
         .unwrap();
     let bad = pool.submit(|| -> u32 { panic!("boom {}", 7) }).unwrap();
     match bad.get() {
-        Err(GetError::Failed(f)) => {
+        Err(Error::Failed(f)) => {
             assert!(f.is_panic());
             assert_eq!(f.panic_message(), Some("boom 7"));
         }
@@ -290,7 +290,7 @@ fn hand_off_queue_accepts_only_for_an_idle_worker() {
     fn hand_off<T: Send + Sync + 'static>(
         pool: &ThreadPool,
         f: impl Fn() -> T + Send + Clone + 'static,
-    ) -> futuretask_executor::TaskHandle<T> {
+    ) -> TaskHandle<T> {
         let start = Instant::now();
         loop {
             match pool.submit(f.clone()) {
@@ -416,8 +416,8 @@ fn a_cancelled_queued_task_never_runs_and_the_worker_moves_on() {
     let r = Arc::clone(&ran);
     let victim = pool.submit(move || r.store(true, SeqCst)).unwrap();
     let next = pool.submit(|| 3).unwrap();
-    assert!(victim.cancel(false));
-    assert!(matches!(victim.get(), Err(GetError::Cancelled)));
+    assert!(victim.cancel());
+    assert!(matches!(victim.get(), Err(Error::Cancelled)));
     gate.open();
     assert_eq!(*next.get().unwrap(), 3);
     assert!(!ran.load(SeqCst));
@@ -449,10 +449,10 @@ fn shutdown_now_cancels_the_queue_and_interrupts_the_running() {
         .submit(move || {
             started_tx.send(()).unwrap();
             let t0 = Instant::now();
-            while !interrupted() && t0.elapsed() < LONG {
+            while !current::is_interrupted() && t0.elapsed() < LONG {
                 thread::park_timeout(Duration::from_secs(1));
             }
-            saw_tx.send(interrupted()).unwrap();
+            saw_tx.send(current::is_interrupted()).unwrap();
             "finished"
         })
         .unwrap();
@@ -462,8 +462,8 @@ fn shutdown_now_cancels_the_queue_and_interrupts_the_running() {
     let waiters: Vec<_> = queued
         .iter()
         .map(|h| {
-            let h = Arc::clone(h);
-            thread::spawn(move || matches!(h.get(), Err(GetError::Cancelled)))
+            let h = h.clone();
+            thread::spawn(move || matches!(h.get(), Err(Error::Cancelled)))
         })
         .collect();
     thread::sleep(Duration::from_millis(20));
@@ -482,7 +482,7 @@ fn shutdown_now_cancels_the_queue_and_interrupts_the_running() {
         saw_rx.recv_timeout(LONG).unwrap(),
         "the running task saw the interrupt"
     );
-    assert!(matches!(running.get(), Err(GetError::Cancelled)));
+    assert!(matches!(running.get(), Err(Error::Cancelled)));
     assert!(pool.await_termination(LONG));
     assert!(t0.elapsed() < Duration::from_secs(5));
     assert!(pool.submit(|| ()).is_err());
@@ -561,14 +561,14 @@ fn interrupt_of_a_task_does_not_reach_the_next_one() {
     let first = pool
         .submit(move || {
             tx.send(()).unwrap();
-            while !interrupted() {
+            while !current::is_interrupted() {
                 thread::park_timeout(Duration::from_millis(50));
             }
         })
         .unwrap();
-    let second = pool.submit(interrupted).unwrap();
+    let second = pool.submit(current::is_interrupted).unwrap();
     rx.recv_timeout(LONG).unwrap();
-    assert!(first.cancel(true));
+    assert!(first.cancel_and_interrupt());
     assert_eq!(second.get_timeout(LONG).ok(), Some(&false));
 }
 
@@ -579,7 +579,7 @@ fn handles_report_timeouts_while_queued() {
     let h = pool.submit(|| 9).unwrap();
     assert!(matches!(
         h.get_timeout(Duration::from_millis(10)),
-        Err(WaitError::TimedOut)
+        Err(Error::TimedOut)
     ));
     assert_eq!(h.state(), State::Pending);
     assert!(format!("{pool:?}").contains("queued: 1"));
@@ -596,13 +596,13 @@ fn shutdown_cancel_queued_cancels_the_queue_and_lets_running_tasks_finish() {
     let saw_interrupt = Arc::new(AtomicBool::new(false));
     let queued: Vec<_> = (0..3).map(|i| pool.submit(move || i).unwrap()).collect();
     let s = Arc::clone(&saw_interrupt);
-    let probe = pool.submit(move || s.store(interrupted(), SeqCst));
+    let probe = pool.submit(move || s.store(current::is_interrupted(), SeqCst));
     let unstarted = pool.shutdown_cancel_queued();
     assert!(probe.is_ok(), "accepted before the shutdown");
     assert_eq!(unstarted.len(), 4);
     for (u, h) in unstarted.iter().zip(&queued) {
-        assert!(u.is(&**h));
-        assert!(matches!(h.get(), Err(GetError::Cancelled)));
+        assert!(u.is(h));
+        assert!(matches!(h.get(), Err(Error::Cancelled)));
         assert!(!h.snapshot().started() && !h.snapshot().interrupted());
     }
     assert!(matches!(
@@ -639,44 +639,31 @@ fn shutdown_now_hands_back_the_unstarted_closures() {
             .unwrap()
         })
         .collect();
-    // One of them is run by hand through its handle first: its closure is gone.
-    assert!(hs[2].run());
-    assert_eq!(ran.load(SeqCst), 1);
     let unstarted = pool.shutdown_now();
     gate.open();
     let _ = running.get();
-    let mut jobs = Vec::new();
-    let mut gone = 0;
-    for u in unstarted {
-        match u.into_job() {
-            Some(j) => jobs.push(j),
-            None => gone += 1,
-        }
-    }
+    let mut jobs: Vec<_> = unstarted.into_iter().filter_map(|u| u.into_job()).collect();
     assert_eq!(
-        (jobs.len(), gone),
-        (2, 1),
-        "the hand-run task has no closure to give back"
+        jobs.len(),
+        3,
+        "a handle cannot run its task: every closure is still there"
     );
     let dropped = jobs.pop().unwrap();
     drop(dropped); // drops its closure (and the token it holds)
-    assert_eq!(
-        Arc::strong_count(&token),
-        2,
-        "one closure ran by hand, one dropped: one left"
-    );
+    assert_eq!(Arc::strong_count(&token), 3, "one closure dropped");
     let job = jobs.pop().unwrap();
     thread::spawn(move || job.run()).join().unwrap();
-    assert_eq!(ran.load(SeqCst), 2);
+    assert_eq!(ran.load(SeqCst), 1);
+    assert_eq!(Arc::strong_count(&token), 2, "one closure ran elsewhere");
+    drop(jobs);
     assert_eq!(
         Arc::strong_count(&token),
         1,
         "every closure consumed exactly once"
     );
     assert!(
-        hs[0].is_cancelled() && hs[1].is_cancelled(),
+        hs.iter().all(|h| h.is_cancelled()),
         "the tasks stay cancelled"
     );
-    assert_eq!(*hs[2].get().unwrap(), 2);
     assert!(pool.await_termination(LONG));
 }

@@ -3,7 +3,7 @@
 //! (closure handed back), or is cancelled and reported; no waiter hangs. Many iterations
 //! (`FT_TIER=full` for more).
 
-use futuretask::{GetError, WaitError};
+use futuretask::Error;
 use futuretask_executor::{RejectReason, ThreadPool};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Barrier};
@@ -156,7 +156,7 @@ fn submit_races_shutdown_now_every_task_runs_or_is_reported() {
                     assert_eq!(v, id);
                     assert!(!reported);
                 }
-                Err(WaitError::Cancelled) => {
+                Err(Error::Cancelled) => {
                     // Either reported as never started (and it never ran), or cancelled with
                     // interrupt while it was running (it ran).
                     assert_eq!(reported, !ran[*id].load(SeqCst), "task {id}");
@@ -255,7 +255,7 @@ fn waiters_on_queued_tasks_wake_when_shutdown_now_races_them() {
                 .iter()
                 .map(|h| {
                     s.spawn(move || match h.get_timeout(HANG) {
-                        Ok(_) | Err(WaitError::Cancelled) => {}
+                        Ok(_) | Err(Error::Cancelled) => {}
                         Err(e) => panic!("waiter: {e}"),
                     })
                 })
@@ -271,7 +271,7 @@ fn waiters_on_queued_tasks_wake_when_shutdown_now_races_them() {
         });
         assert!(handles
             .iter()
-            .all(|h| matches!(h.try_get(), Some(Ok(_) | Err(GetError::Cancelled)))));
+            .all(|h| matches!(h.try_get(), Some(Ok(_) | Err(Error::Cancelled)))));
     }
 }
 

@@ -3,13 +3,13 @@
 //!
 //! * A wait that blocks inside a task's closure (a pool task's `get` / `get_timeout` on another
 //!   task) returns `Interrupted` promptly when that task is cancelled with interrupt — by
-//!   `cancel(true)` or `shutdown_now` — so the pool terminates; outside a task nothing changes.
+//!   `cancel_and_interrupt()` or `shutdown_now` — so the pool terminates; outside a task nothing changes.
 //! * So does a wait on many tasks (the completion inbox): `as_completed`, `wait`,
 //!   `CompletionService::take` / `poll_timeout`, `invoke_any`, each with its interrupted error.
 //! * `run()` does not consume an unpark that another thread sent while the task was being
 //!   cancelled with interrupt.
 
-use futuretask::{interrupted, FutureTask, GetError, State, WaitError};
+use futuretask::{current, Error, FutureTask, State};
 use futuretask_executor::{
     as_completed, wait, CompletionService, Incomplete, InvokeAnyError, ReturnWhen, ThreadPool,
 };
@@ -40,22 +40,24 @@ enum Seen {
     Interrupted,
 }
 
-fn seen_get(r: Result<&u32, GetError<'_>>) -> Seen {
+fn seen_get(r: Result<&u32, Error>) -> Seen {
     match r {
         Ok(_) => Seen::Value,
-        Err(GetError::Cancelled) => Seen::Cancelled,
-        Err(GetError::Failed(_)) => Seen::Failed,
-        Err(GetError::Interrupted) => Seen::Interrupted,
+        Err(Error::Cancelled) => Seen::Cancelled,
+        Err(Error::Failed(_)) => Seen::Failed,
+        Err(Error::Interrupted) => Seen::Interrupted,
+        Err(e) => panic!("an untimed get reported {e}"),
     }
 }
 
-fn seen_wait(r: Result<&u32, WaitError<'_>>) -> Seen {
+fn seen_wait(r: Result<&u32, Error>) -> Seen {
     match r {
         Ok(_) => Seen::Value,
-        Err(WaitError::Cancelled) => Seen::Cancelled,
-        Err(WaitError::Failed(_)) => Seen::Failed,
-        Err(WaitError::TimedOut) => Seen::TimedOut,
-        Err(WaitError::Interrupted) => Seen::Interrupted,
+        Err(Error::Cancelled) => Seen::Cancelled,
+        Err(Error::Failed(_)) => Seen::Failed,
+        Err(Error::TimedOut) => Seen::TimedOut,
+        Err(Error::Interrupted) => Seen::Interrupted,
+        Err(e) => panic!("unexpected error {e}"),
     }
 }
 
@@ -87,7 +89,7 @@ fn blocked_pool_task_is_released(timed: bool, how: Release) {
     thread::sleep(Duration::from_millis(20)); // let it park
     match how {
         Release::CancelTrue => {
-            assert!(h.cancel(true));
+            assert!(h.cancel_and_interrupt());
             pool.shutdown();
         }
         Release::ShutdownNow => {
@@ -137,38 +139,38 @@ fn get_timeout_in_a_pool_task_is_released_by_shutdown_now() {
 #[test]
 fn an_interrupted_run_still_reads_a_finished_task() {
     // Done means done: only a wait that would block reports the interrupt.
-    let done = FutureTask::arc(|| 5u32);
+    let done = Arc::new(FutureTask::new(|| 5u32));
     done.run();
     let d = Arc::clone(&done);
-    let task = FutureTask::arc(move || {
-        while !interrupted() {
+    let task = Arc::new(FutureTask::new(move || {
+        while !current::is_interrupted() {
             thread::yield_now();
         }
         (
             seen_get(d.get()),
             seen_wait(d.get_timeout(Duration::from_secs(1))),
         )
-    });
+    }));
     let t = Arc::clone(&task);
     let runner = thread::spawn(move || t.run());
     wait_until("the task to run", || task.state() == State::Running);
-    assert!(task.cancel(true));
+    assert!(task.cancel_and_interrupt());
     assert!(runner.join().unwrap());
     // The task's own result is discarded (cancelled); what its closure saw is checked through a
     // second task run the same way, below.
     let d = Arc::clone(&done);
     let (tx, rx) = mpsc::channel();
-    let probe = FutureTask::arc(move || {
-        while !interrupted() {
+    let probe = Arc::new(FutureTask::new(move || {
+        while !current::is_interrupted() {
             thread::yield_now();
         }
         tx.send((seen_get(d.get()), seen_wait(d.get_timeout(Duration::ZERO))))
             .unwrap();
-    });
+    }));
     let p = Arc::clone(&probe);
     let runner = thread::spawn(move || p.run());
     wait_until("the probe to run", || probe.state() == State::Running);
-    assert!(probe.cancel(true));
+    assert!(probe.cancel_and_interrupt());
     runner.join().unwrap();
     assert_eq!(rx.recv().unwrap(), (Seen::Value, Seen::Value));
 }
@@ -216,9 +218,9 @@ fn unrelated_unpark_survives(park_in_closure: bool) {
     let saw = Arc::new(AtomicBool::new(false));
     let sent = Arc::new(AtomicBool::new(false));
     let (st, sa, se) = (Arc::clone(&started), Arc::clone(&saw), Arc::clone(&sent));
-    let task = FutureTask::arc(move || {
+    let task = Arc::new(FutureTask::new(move || {
         st.store(true, SeqCst);
-        while !interrupted() {
+        while !current::is_interrupted() {
             if park_in_closure {
                 thread::park();
             } else {
@@ -231,7 +233,7 @@ fn unrelated_unpark_survives(park_in_closure: bool) {
         while !se.load(SeqCst) {
             thread::yield_now();
         }
-    });
+    }));
     let t = Arc::clone(&task);
     let runner = thread::spawn(move || {
         assert!(t.run());
@@ -241,7 +243,7 @@ fn unrelated_unpark_survives(park_in_closure: bool) {
     });
     wait_until("the closure to start", || started.load(SeqCst));
     thread::sleep(Duration::from_millis(5));
-    assert!(task.cancel(true));
+    assert!(task.cancel_and_interrupt());
     wait_until("the closure to see the interrupt", || saw.load(SeqCst));
     runner.thread().unpark(); // unrelated: someone else signals the runner thread
     sent.store(true, SeqCst);
@@ -266,7 +268,7 @@ fn run_keeps_an_unrelated_unpark_after_cancel_true_closure_polls() {
 #[test]
 fn snapshot_tells_interrupted_from_plain_cancels_and_whether_it_started() {
     let plain = FutureTask::new(|| 1u32);
-    plain.cancel(false);
+    plain.cancel();
     let s = plain.snapshot();
     assert_eq!(
         (s.state(), s.started(), s.interrupted()),
@@ -275,17 +277,17 @@ fn snapshot_tells_interrupted_from_plain_cancels_and_whether_it_started() {
 
     let started = Arc::new(AtomicBool::new(false));
     let st = Arc::clone(&started);
-    let running = FutureTask::arc(move || {
+    let running = Arc::new(FutureTask::new(move || {
         st.store(true, SeqCst);
-        while !interrupted() {
+        while !current::is_interrupted() {
             thread::yield_now();
         }
-    });
+    }));
     let r = Arc::clone(&running);
     let runner = thread::spawn(move || r.run());
     wait_until("the closure to start", || started.load(SeqCst));
     assert_eq!(running.snapshot().state(), State::Running);
-    assert!(running.cancel(true));
+    assert!(running.cancel_and_interrupt());
     runner.join().unwrap();
     let s = running.snapshot();
     assert_eq!(
@@ -313,7 +315,7 @@ fn invoke_all_in_an_interrupted_task_cancels_the_rest_and_returns() {
                 .invoke_all(
                     (0..2).map(|_| {
                         || {
-                            while !interrupted() {
+                            while !current::is_interrupted() {
                                 thread::park_timeout(Duration::from_millis(5));
                             }
                         }
@@ -326,7 +328,7 @@ fn invoke_all_in_an_interrupted_task_cancels_the_rest_and_returns() {
         .unwrap();
     wait_until("the outer task to run", || outer.state() == State::Running);
     thread::sleep(Duration::from_millis(20));
-    assert!(outer.cancel(true));
+    assert!(outer.cancel_and_interrupt());
     assert!(
         rx.recv_timeout(PROMPT).unwrap(),
         "every returned handle is done: the unfinished ones were cancelled"
@@ -354,7 +356,7 @@ fn blocked_in_inbox_is_released(tool: Tool, how: Release) {
     let pool = Arc::new(ThreadPool::new(3).unwrap());
     let other = Arc::new(FutureTask::<u32, _>::pending());
     let (tx, rx) = mpsc::channel();
-    let (o, p) = (Arc::clone(&other), Arc::clone(&pool));
+    let (o, p) = (other.handle(), Arc::clone(&pool));
     let h = pool
         .submit(move || {
             let long = Some(Duration::from_secs(3600));
@@ -375,7 +377,7 @@ fn blocked_in_inbox_is_released(tool: Tool, how: Release) {
                 }
                 Tool::Wait => {
                     let (done, not_done) = wait(vec![o], ReturnWhen::AllCompleted, None);
-                    match (done.len(), not_done.len(), interrupted()) {
+                    match (done.len(), not_done.len(), current::is_interrupted()) {
                         (0, 1, true) => "interrupted 1/1".to_owned(),
                         r => format!("other {r:?}"),
                     }
@@ -399,7 +401,7 @@ fn blocked_in_inbox_is_released(tool: Tool, how: Release) {
                 }
                 Tool::InvokeAny => {
                     let inner = (0..2).map(|_| {
-                        let o = Arc::clone(&o);
+                        let o = o.clone();
                         move || o.get().map_or(0, |v| *v)
                     });
                     match p.invoke_any(inner, None) {
@@ -424,7 +426,7 @@ fn blocked_in_inbox_is_released(tool: Tool, how: Release) {
     let t0 = Instant::now();
     match how {
         Release::CancelTrue => {
-            assert!(h.cancel(true));
+            assert!(h.cancel_and_interrupt());
             pool.shutdown();
         }
         Release::ShutdownNow => {
@@ -498,28 +500,28 @@ fn invoke_any_in_a_pool_task_is_released_by_shutdown_now() {
 #[test]
 fn an_interrupted_consumer_still_takes_a_queued_notice() {
     // Done means done: a notice already in the inbox is returned before the interrupt.
-    let done = FutureTask::arc(|| 7u32);
+    let done = Arc::new(FutureTask::new(|| 7u32));
     done.run();
     let d = Arc::clone(&done);
     let (tx, rx) = mpsc::channel();
-    let probe = FutureTask::arc(move || {
-        while !interrupted() {
+    let probe = Arc::new(FutureTask::new(move || {
+        while !current::is_interrupted() {
             thread::yield_now();
         }
-        let first = as_completed(vec![Arc::clone(&d)], None).next().unwrap();
+        let first = as_completed(vec![d.handle()], None).next().unwrap();
         let mut cs = CompletionService::detached();
-        cs.add(Arc::clone(&d));
+        cs.add(d.handle());
         let taken = cs.take();
         tx.send((
             first.map(|t| *t.get().unwrap()).ok(),
             taken.ok().flatten().map(|t| *t.get().unwrap()),
         ))
         .unwrap();
-    });
+    }));
     let p = Arc::clone(&probe);
     let runner = thread::spawn(move || p.run());
     wait_until("the probe to run", || probe.state() == State::Running);
-    assert!(probe.cancel(true));
+    assert!(probe.cancel_and_interrupt());
     runner.join().unwrap();
     assert_eq!(rx.recv().unwrap(), (Some(7), Some(7)));
 }
@@ -527,7 +529,7 @@ fn an_interrupted_consumer_still_takes_a_queued_notice() {
 #[test]
 fn outside_a_task_the_inbox_ignores_unparks() {
     let pending = Arc::new(FutureTask::<u32, _>::pending());
-    let p = Arc::clone(&pending);
+    let p = pending.handle();
     let consumer = thread::spawn(move || {
         let mut cs = CompletionService::detached();
         cs.add(p);

@@ -3,30 +3,32 @@
 use std::any::Any;
 use std::error::Error as StdError;
 use std::fmt;
+use std::sync::Arc;
 
 /// Why a task completed exceptionally: its closure panicked, a promise was failed with an error,
 /// or a promise was dropped without being completed.
 ///
-/// A `Failure` is shared by every reader of the task (`get` hands out `&Failure`), so it is `Sync`;
-/// the original panic payload (which is only `Send`) is reachable only through an owned `Failure`
-/// ([`Failure::into_panic_payload`], [`Failure::resume`]).
+/// Cheap to clone (a reference count): every reader of the task that reports the failure (an
+/// [`Error::Failed`]) holds a clone of the one `Failure` the task stores. It is `Sync`; the
+/// original panic payload (which is only `Send`) is reachable only through the sole handle to the
+/// failure ([`Failure::into_panic_payload`], [`Failure::resume_unwind`]).
 ///
 /// ```
-/// use futuretask::{promise, FutureTask, GetError};
-/// use std::error::Error;
+/// use futuretask::{promise, Error, FutureTask};
 ///
 /// let task = FutureTask::new(|| -> u8 { panic!("oops") });
 /// task.run();
-/// let Err(GetError::Failed(f)) = task.get() else { unreachable!() };
+/// let f = task.get().unwrap_err().into_failure().unwrap();
 /// assert!(f.is_panic());
 /// assert_eq!(f.to_string(), "task panicked: oops");
 /// let (p, failed) = promise::<u8>();
 /// p.fail(std::fmt::Error).unwrap();
-/// let Err(GetError::Failed(f)) = failed.get() else { unreachable!() };
-/// assert!(f.source().is_some()); // the error is the failure's source
+/// let Err(Error::Failed(f)) = failed.get() else { unreachable!() };
+/// assert!(std::error::Error::source(&f).is_some()); // the error is the failure's source
 /// ```
+#[derive(Clone)]
 pub struct Failure {
-    kind: Kind,
+    kind: Arc<Kind>,
 }
 
 enum Kind {
@@ -42,13 +44,20 @@ enum Kind {
 /// across threads sound even though `dyn Any + Send` is not `Sync`.
 struct PanicPayload(Box<dyn Any + Send + 'static>);
 
-// SAFETY: no method hands out `&PanicPayload.0` itself: the payload is reachable by moving the
-// owning `Failure` (`into_panic_payload`, `resume`), or shared only as `&P` for a concrete
+// SAFETY: no method hands out `&PanicPayload.0` itself: the payload is reachable by moving it out
+// of the sole handle to the failure (`Arc::try_unwrap` in `into_panic_payload` and
+// `resume_unwind`: no other thread can reach it then), or shared only as `&P` for a concrete
 // `P: Sync` (`Failure::panic_payload`), whose `downcast_ref` reads nothing but the vtable's type
 // id; so no two threads access a non-`Sync` value through it at once.
 unsafe impl Sync for PanicPayload {}
 
 impl Failure {
+    fn new(kind: Kind) -> Self {
+        Failure {
+            kind: Arc::new(kind),
+        }
+    }
+
     /// A failure from a caught panic payload.
     ///
     /// ```
@@ -65,12 +74,10 @@ impl Failure {
         } else {
             payload.downcast_ref::<String>().cloned()
         };
-        Failure {
-            kind: Kind::Panic {
-                message,
-                payload: PanicPayload(payload),
-            },
-        }
+        Failure::new(Kind::Panic {
+            message,
+            payload: PanicPayload(payload),
+        })
     }
 
     /// A failure carrying an error value (promise-style `fail`, Python's `set_exception`).
@@ -84,15 +91,11 @@ impl Failure {
     /// assert_eq!(f.to_string(), "task failed: no such key");
     /// ```
     pub fn from_error(err: impl Into<Box<dyn StdError + Send + Sync + 'static>>) -> Self {
-        Failure {
-            kind: Kind::Error(err.into()),
-        }
+        Failure::new(Kind::Error(err.into()))
     }
 
     pub(crate) fn broken_promise() -> Self {
-        Failure {
-            kind: Kind::BrokenPromise,
-        }
+        Failure::new(Kind::BrokenPromise)
     }
 
     /// The task's closure panicked.
@@ -105,21 +108,21 @@ impl Failure {
     /// assert!(!Failure::from_error("e").is_panic());
     /// ```
     pub fn is_panic(&self) -> bool {
-        matches!(self.kind, Kind::Panic { .. })
+        matches!(*self.kind, Kind::Panic { .. })
     }
 
     /// The promise was dropped without being completed.
     ///
     /// ```
-    /// use futuretask::{promise, GetError};
+    /// use futuretask::promise;
     ///
     /// let (p, task) = promise::<u8>();
     /// drop(p); // never completed
-    /// let Err(GetError::Failed(f)) = task.get() else { unreachable!() };
+    /// let f = task.get().unwrap_err().into_failure().unwrap();
     /// assert!(f.is_broken_promise() && !f.is_panic());
     /// ```
     pub fn is_broken_promise(&self) -> bool {
-        matches!(self.kind, Kind::BrokenPromise)
+        matches!(*self.kind, Kind::BrokenPromise)
     }
 
     /// The panic message (`&str` or `String` payloads), if the failure is a panic with one.
@@ -134,7 +137,7 @@ impl Failure {
     /// assert_eq!(Failure::from_error("e").panic_message(), None); // not a panic
     /// ```
     pub fn panic_message(&self) -> Option<&str> {
-        match &self.kind {
+        match &*self.kind {
             Kind::Panic { message, .. } => message.as_deref(),
             _ => None,
         }
@@ -151,35 +154,37 @@ impl Failure {
     /// assert!(Failure::from_panic(panicked).error().is_none());
     /// ```
     pub fn error(&self) -> Option<&(dyn StdError + Send + Sync + 'static)> {
-        match &self.kind {
+        match &*self.kind {
             Kind::Error(e) => Some(&**e),
             _ => None,
         }
     }
 
     /// The panic payload by reference, if the failure is a panic whose payload is a `P` — from
-    /// any shared handle (`get` hands out `&Failure`). `P: Sync` because every reader of the task
-    /// shares it; for other payloads take the owned one ([`Failure::into_panic_payload`]).
+    /// any handle (every reader of the task shares the failure). `P: Sync` because of that
+    /// sharing; for other payloads take the owned one ([`Failure::into_panic_payload`]).
     ///
     /// ```
-    /// use futuretask::{FutureTask, GetError};
+    /// use futuretask::FutureTask;
     ///
     /// #[derive(Debug, PartialEq)]
     /// struct Code(u32);
     /// let task = FutureTask::new(|| -> u8 { std::panic::panic_any(Code(7)) });
     /// task.run();
-    /// let Err(GetError::Failed(f)) = task.get() else { unreachable!() };
+    /// let f = task.get().unwrap_err().into_failure().unwrap();
     /// assert_eq!(f.panic_payload::<Code>(), Some(&Code(7)));
     /// assert_eq!(f.panic_payload::<String>(), None);
     /// ```
     pub fn panic_payload<P: Any + Sync>(&self) -> Option<&P> {
-        match &self.kind {
+        match &*self.kind {
             Kind::Panic { payload, .. } => payload.0.downcast_ref::<P>(),
             _ => None,
         }
     }
 
-    /// The original panic payload, if the failure is a panic.
+    /// The original panic payload, if the failure is a panic and this is the only handle to it
+    /// (no clone of it is alive: not in the task, not in an [`Error`] a reader kept). Otherwise
+    /// the failure comes back unchanged.
     ///
     /// ```
     /// use futuretask::{FutureTask, Outcome};
@@ -187,55 +192,54 @@ impl Failure {
     /// let task = FutureTask::new(|| -> u8 { std::panic::panic_any(42u64) });
     /// task.run();
     /// let Some(Outcome::Failed(f)) = task.into_outcome() else { unreachable!() };
-    /// let payload = f.into_panic_payload().unwrap();
+    /// let shared = f.clone();
+    /// let f = f.into_panic_payload().unwrap_err(); // `shared` still holds it
+    /// drop(shared);
+    /// let payload = f.into_panic_payload().unwrap(); // the only handle now
     /// assert_eq!(payload.downcast_ref::<u64>(), Some(&42)); // the original payload
     /// assert!(futuretask::Failure::from_error("e").into_panic_payload().is_err());
     /// ```
     pub fn into_panic_payload(self) -> Result<Box<dyn Any + Send + 'static>, Failure> {
-        match self.kind {
-            Kind::Panic { payload, .. } => Ok(payload.0),
-            kind => Err(Failure { kind }),
+        if !self.is_panic() {
+            return Err(self);
+        }
+        match Arc::try_unwrap(self.kind) {
+            Ok(Kind::Panic { payload, .. }) => Ok(payload.0),
+            Ok(kind) => Err(Failure::new(kind)),
+            Err(kind) => Err(Failure { kind }),
         }
     }
 
-    /// Re-raise: resume the original panic (payload intact), or panic with this failure's message.
+    /// Re-raise (std's `resume_unwind`): the original panic payload when this is the only handle
+    /// to a panic failure; otherwise — an error or broken-promise failure, or a panic whose
+    /// failure is still shared — a panic whose payload is this failure's message (a `String`,
+    /// as [`Display`](fmt::Display) writes it).
     ///
     /// ```
-    /// use futuretask::{FutureTask, Outcome};
+    /// use futuretask::{Failure, FutureTask, Outcome};
     /// use std::panic::{catch_unwind, AssertUnwindSafe};
     ///
     /// let task = FutureTask::new(|| -> u8 { std::panic::panic_any(7i32) });
     /// task.run();
     /// let Some(Outcome::Failed(f)) = task.into_outcome() else { unreachable!() };
-    /// let again = catch_unwind(AssertUnwindSafe(|| f.resume())).unwrap_err();
-    /// assert_eq!(again.downcast_ref::<i32>(), Some(&7)); // payload intact
-    /// ```
-    pub fn resume(self) -> ! {
-        match self.kind {
-            Kind::Panic { payload, .. } => std::panic::resume_unwind(payload.0),
-            kind => panic!("{}", Failure { kind }),
-        }
-    }
-
-    /// Re-raise from a shared reference: panic with this failure's message (the original payload
-    /// stays in the task; use [`Failure::resume`] on an owned failure to keep it).
-    ///
-    /// ```
-    /// use futuretask::Failure;
-    /// use std::panic::{catch_unwind, AssertUnwindSafe};
+    /// let again = catch_unwind(AssertUnwindSafe(|| f.resume_unwind())).unwrap_err();
+    /// assert_eq!(again.downcast_ref::<i32>(), Some(&7)); // the only handle: payload intact
     ///
     /// let f = Failure::from_error("bad input");
-    /// let raised = catch_unwind(AssertUnwindSafe(|| f.rethrow())).unwrap_err();
+    /// let raised = catch_unwind(AssertUnwindSafe(|| f.resume_unwind())).unwrap_err();
     /// assert_eq!(raised.downcast_ref::<String>().unwrap(), "task failed: bad input");
     /// ```
-    pub fn rethrow(&self) -> ! {
-        panic!("{}", self)
+    pub fn resume_unwind(self) -> ! {
+        match self.into_panic_payload() {
+            Ok(payload) => std::panic::resume_unwind(payload),
+            Err(f) => std::panic::resume_unwind(Box::new(f.to_string())),
+        }
     }
 }
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.kind {
+        match &*self.kind {
             Kind::Panic {
                 message: Some(m), ..
             } => write!(f, "task panicked: {m}"),
@@ -256,100 +260,198 @@ impl fmt::Debug for Failure {
 
 impl StdError for Failure {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        match &self.kind {
+        match &*self.kind {
             Kind::Error(e) => Some(&**e),
             _ => None,
         }
     }
 }
 
-/// Why `get` returned no value.
+/// Why a task gave no value: the one error type of the crate (Java's `CancellationException`,
+/// `ExecutionException`, `TimeoutException` and `InterruptedException`). `'static`, `Send + Sync`
+/// and cheap to clone, so `?` carries it into `Box<dyn Error + Send + Sync>` or `anyhow::Error`.
+///
+/// [`get`](crate::FutureTask::get) never returns [`TimedOut`](Error::TimedOut); the timed waits
+/// do. More variants may come: match with a `_` arm.
 ///
 /// ```
-/// use futuretask::{FutureTask, GetError};
+/// use futuretask::{Error, FutureTask};
 ///
 /// let cancelled = FutureTask::new(|| 1);
-/// cancelled.cancel(false);
-/// assert!(matches!(cancelled.get(), Err(GetError::Cancelled)));
+/// cancelled.cancel();
+/// assert!(matches!(cancelled.get(), Err(Error::Cancelled)));
 /// let failed = FutureTask::<u8, _>::pending();
 /// failed.fail("bad").unwrap();
 /// let err = failed.get().unwrap_err();
-/// assert!(matches!(err, GetError::Failed(f) if f.error().is_some()));
+/// assert!(matches!(&err, Error::Failed(f) if f.error().is_some()));
 /// assert_eq!(err.to_string(), "task failed: bad");
 /// ```
-#[derive(Debug, Clone, Copy)]
-pub enum GetError<'a> {
-    /// The task was cancelled before it completed.
-    Cancelled,
-    /// The task completed exceptionally.
-    Failed(&'a Failure),
-    /// The *waiting* thread was interrupted: it is running a task's closure, and that task was
-    /// cancelled with `cancel(true)` while it waited (Java's `InterruptedException`). Says
-    /// nothing about the awaited task, which is still pending. Only a wait that would block
-    /// inside an interrupted run returns this; outside a task's closure it never happens.
-    Interrupted,
-}
-
-/// Why a timed `get` returned no value.
+///
+/// With `?`, the value still comes back by reference:
 ///
 /// ```
-/// use futuretask::{FutureTask, WaitError};
+/// use futuretask::FutureTask;
 /// use std::time::Duration;
 ///
-/// let task = FutureTask::new(|| 1);
-/// assert!(matches!(task.get_timeout(Duration::ZERO), Err(WaitError::TimedOut)));
-/// task.cancel(false);
-/// assert!(matches!(task.get_timeout(Duration::ZERO), Err(WaitError::Cancelled)));
+/// fn lengths() -> Result<usize, Box<dyn std::error::Error + Send + Sync + 'static>> {
+///     let task = FutureTask::new(|| String::from("four"));
+///     task.run();
+///     let s: &String = task.get()?; // borrowed from the task, not cloned
+///     let again = task.get_timeout(Duration::from_secs(1))?;
+///     Ok(s.len() + again.len())
+/// }
+/// assert_eq!(lengths().unwrap(), 8);
+///
+/// fn with_anyhow() -> anyhow::Result<usize> {
+///     let task = FutureTask::<String, _>::pending();
+///     task.set(String::from("abc")).unwrap();
+///     let s: &String = task.get()?;
+///     let t = task.get_timeout(Duration::ZERO)?;
+///     Ok(s.len() + t.len())
+/// }
+/// assert_eq!(with_anyhow().unwrap(), 6);
+///
+/// fn cancelled_task() -> anyhow::Result<u8> {
+///     let task = FutureTask::new(|| 1u8);
+///     task.cancel();
+///     Ok(*task.get_timeout(Duration::ZERO)?)
+/// }
+/// let e = cancelled_task().unwrap_err();
+/// assert!(e.downcast_ref::<futuretask::Error>().unwrap().is_cancelled());
 /// ```
-#[derive(Debug, Clone, Copy)]
-pub enum WaitError<'a> {
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Error {
     /// The task was cancelled before it completed.
     Cancelled,
-    /// The task completed exceptionally.
-    Failed(&'a Failure),
-    /// The deadline passed while the task was still pending.
+    /// The task completed exceptionally; a clone of its [`Failure`].
+    Failed(Failure),
+    /// The deadline of a timed wait passed while the task was still pending.
     TimedOut,
-    /// The waiting thread was interrupted (see [`GetError::Interrupted`]); the awaited task is
-    /// still pending.
+    /// The *waiting* thread was interrupted: it is running a task's closure, and that task was
+    /// cancelled with interrupt ([`cancel_and_interrupt`](crate::FutureTask::cancel_and_interrupt))
+    /// while it waited (Java's `InterruptedException`). Says nothing about the awaited task,
+    /// which is still pending. Only a wait that would block inside an interrupted run returns
+    /// this; outside a task's closure it never happens.
     Interrupted,
 }
 
-impl<'a> From<GetError<'a>> for WaitError<'a> {
-    fn from(e: GetError<'a>) -> Self {
-        match e {
-            GetError::Cancelled => WaitError::Cancelled,
-            GetError::Failed(f) => WaitError::Failed(f),
-            GetError::Interrupted => WaitError::Interrupted,
+impl Error {
+    /// Whether the task was cancelled.
+    ///
+    /// ```
+    /// use futuretask::FutureTask;
+    ///
+    /// let task = FutureTask::new(|| 1);
+    /// task.cancel();
+    /// assert!(task.get().unwrap_err().is_cancelled());
+    /// ```
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self, Error::Cancelled)
+    }
+
+    /// Whether a timed wait's deadline passed.
+    ///
+    /// ```
+    /// use futuretask::FutureTask;
+    /// use std::time::Duration;
+    ///
+    /// let task = FutureTask::new(|| 1);
+    /// assert!(task.get_timeout(Duration::ZERO).unwrap_err().is_timed_out());
+    /// ```
+    pub fn is_timed_out(&self) -> bool {
+        matches!(self, Error::TimedOut)
+    }
+
+    /// Whether the waiting thread's own run was cancelled with interrupt.
+    ///
+    /// ```
+    /// use futuretask::{current, FutureTask};
+    /// use std::{sync::mpsc, thread};
+    ///
+    /// let never = &FutureTask::<u8, _>::pending();
+    /// let (tx, rx) = mpsc::channel();
+    /// let outer = FutureTask::new(move || {
+    ///     while !current::is_interrupted() {
+    ///         thread::yield_now();
+    ///     }
+    ///     tx.send(never.get().map(drop)).unwrap(); // would block: interrupted instead
+    /// });
+    /// thread::scope(|s| {
+    ///     s.spawn(|| outer.run());
+    ///     while !outer.snapshot().started() {
+    ///         thread::yield_now();
+    ///     }
+    ///     outer.cancel_and_interrupt();
+    /// });
+    /// assert!(rx.recv().unwrap().unwrap_err().is_interrupted());
+    /// ```
+    pub fn is_interrupted(&self) -> bool {
+        matches!(self, Error::Interrupted)
+    }
+
+    /// The failure, if the task completed exceptionally.
+    ///
+    /// ```
+    /// use futuretask::FutureTask;
+    ///
+    /// let task = FutureTask::<u8, _>::pending();
+    /// task.fail("gone").unwrap();
+    /// assert_eq!(task.get().unwrap_err().failure().unwrap().to_string(), "task failed: gone");
+    /// ```
+    pub fn failure(&self) -> Option<&Failure> {
+        match self {
+            Error::Failed(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// The failure, owned, if the task completed exceptionally.
+    ///
+    /// ```
+    /// use futuretask::FutureTask;
+    ///
+    /// let task = FutureTask::new(|| -> u8 { panic!("boom") });
+    /// task.run();
+    /// let f = task.get().unwrap_err().into_failure().unwrap();
+    /// assert_eq!(f.panic_message(), Some("boom"));
+    /// ```
+    pub fn into_failure(self) -> Option<Failure> {
+        match self {
+            Error::Failed(f) => Some(f),
+            _ => None,
         }
     }
 }
 
-impl fmt::Display for GetError<'_> {
+impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            GetError::Cancelled => f.write_str("task was cancelled"),
-            GetError::Failed(e) => fmt::Display::fmt(e, f),
-            GetError::Interrupted => f.write_str(INTERRUPTED),
+            Error::Cancelled => f.write_str("task was cancelled"),
+            Error::Failed(e) => fmt::Display::fmt(e, f),
+            Error::TimedOut => f.write_str("timed out waiting for the task"),
+            Error::Interrupted => f.write_str(
+                "interrupted: the task this thread is running was cancelled with interrupt while \
+                 it waited",
+            ),
         }
     }
 }
 
-impl fmt::Display for WaitError<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl StdError for Error {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
         match self {
-            WaitError::Cancelled => f.write_str("task was cancelled"),
-            WaitError::Failed(e) => fmt::Display::fmt(e, f),
-            WaitError::TimedOut => f.write_str("timed out waiting for the task"),
-            WaitError::Interrupted => f.write_str(INTERRUPTED),
+            Error::Failed(f) => Some(f),
+            _ => None,
         }
     }
 }
 
-const INTERRUPTED: &str =
-    "interrupted: the task this thread is running was cancelled with interrupt while it waited";
-
-impl StdError for GetError<'_> {}
-impl StdError for WaitError<'_> {}
+impl From<Failure> for Error {
+    fn from(f: Failure) -> Self {
+        Error::Failed(f)
+    }
+}
 
 /// The owned outcome of a finished task (for the last holder).
 ///
@@ -360,7 +462,7 @@ impl StdError for WaitError<'_> {}
 /// ok.run();
 /// assert!(matches!(ok.into_outcome(), Some(Outcome::Success(1))));
 /// let cancelled = FutureTask::new(|| 1);
-/// cancelled.cancel(false);
+/// cancelled.cancel();
 /// assert!(matches!(cancelled.into_outcome(), Some(Outcome::Cancelled)));
 /// ```
 #[derive(Debug)]
@@ -374,53 +476,23 @@ pub enum Outcome<T> {
 }
 
 impl<T> Outcome<T> {
-    /// `Ok(value)`, or the reason there is none.
+    /// `Ok(value)`, or the reason there is none ([`Error::Failed`] or [`Error::Cancelled`]).
     ///
     /// ```
-    /// use futuretask::{Outcome, OutcomeError};
+    /// use futuretask::{Error, Outcome};
     ///
     /// assert_eq!(Outcome::Success(3).into_result().unwrap(), 3);
     /// let cancelled = Outcome::<u8>::Cancelled.into_result();
-    /// assert!(matches!(cancelled, Err(OutcomeError::Cancelled)));
+    /// assert!(matches!(cancelled, Err(Error::Cancelled)));
     /// ```
-    pub fn into_result(self) -> Result<T, OutcomeError> {
+    pub fn into_result(self) -> Result<T, Error> {
         match self {
             Outcome::Success(v) => Ok(v),
-            Outcome::Failed(f) => Err(OutcomeError::Failed(f)),
-            Outcome::Cancelled => Err(OutcomeError::Cancelled),
+            Outcome::Failed(f) => Err(Error::Failed(f)),
+            Outcome::Cancelled => Err(Error::Cancelled),
         }
     }
 }
-
-/// The owned counterpart of [`GetError`].
-///
-/// ```
-/// use futuretask::{FutureTask, OutcomeError};
-///
-/// let task = FutureTask::<u8, _>::pending();
-/// task.fail("gone").unwrap();
-/// let err = task.into_outcome().unwrap().into_result().unwrap_err();
-/// assert!(matches!(&err, OutcomeError::Failed(f) if f.error().is_some()));
-/// assert_eq!(err.to_string(), "task failed: gone");
-/// ```
-#[derive(Debug)]
-pub enum OutcomeError {
-    /// The task was cancelled before it completed.
-    Cancelled,
-    /// The task completed exceptionally.
-    Failed(Failure),
-}
-
-impl fmt::Display for OutcomeError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            OutcomeError::Cancelled => f.write_str("task was cancelled"),
-            OutcomeError::Failed(e) => fmt::Display::fmt(e, f),
-        }
-    }
-}
-
-impl StdError for OutcomeError {}
 
 /// A completion (`set`/`fail`) that lost: the task was already completed or cancelled. The value
 /// is handed back, never silently dropped or overwritten.
@@ -429,7 +501,7 @@ impl StdError for OutcomeError {}
 /// use futuretask::{FutureTask, State};
 ///
 /// let task = FutureTask::<String, _>::pending();
-/// task.cancel(false);
+/// task.cancel();
 /// let lost = task.set(String::from("late")).unwrap_err();
 /// assert_eq!(lost.value, "late"); // handed back, not dropped
 /// assert_eq!(lost.state, State::Cancelled);
@@ -465,7 +537,7 @@ impl<V> StdError for AlreadyCompleted<V> {}
 /// use futuretask::{FutureTask, State};
 ///
 /// let task = FutureTask::new(|| 1);
-/// task.cancel(true);
+/// task.cancel_and_interrupt();
 /// let s = task.snapshot();
 /// assert_eq!(s.state(), State::Cancelled);
 /// assert!(s.interrupted() && !s.started());
@@ -500,7 +572,7 @@ impl Snapshot {
     /// use futuretask::FutureTask;
     ///
     /// let never_ran = FutureTask::new(|| 1);
-    /// never_ran.cancel(false);
+    /// never_ran.cancel();
     /// assert!(!never_ran.snapshot().started()); // cancelled before it ran: never will
     /// let ran = FutureTask::new(|| 1);
     /// ran.run();
@@ -510,17 +582,17 @@ impl Snapshot {
         self.started
     }
 
-    /// Whether the task was cancelled with interrupt (`cancel(true)`, `shutdown_now`), as opposed
-    /// to a plain `cancel(false)`. `false` for every state but [`State::Cancelled`].
+    /// Whether the task was cancelled with interrupt (`cancel_and_interrupt`, `shutdown_now`), as
+    /// opposed to a plain `cancel`. `false` for every state but [`State::Cancelled`].
     ///
     /// ```
     /// use futuretask::FutureTask;
     ///
     /// let plain = FutureTask::new(|| 1);
-    /// plain.cancel(false);
+    /// plain.cancel();
     /// assert!(!plain.snapshot().interrupted());
     /// let interrupting = FutureTask::new(|| 1);
-    /// interrupting.cancel(true);
+    /// interrupting.cancel_and_interrupt();
     /// assert!(interrupting.snapshot().interrupted());
     /// ```
     pub fn interrupted(&self) -> bool {
@@ -550,6 +622,7 @@ impl Snapshot {
 /// assert_eq!(task.state(), State::Success);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum State {
     /// Not completed and not cancelled; the closure has not been claimed by `run`.
     Pending,

@@ -2,15 +2,15 @@
 //! the same waiter stack as blocked threads. Re-polling with a new waker replaces the stored one
 //! (I8); dropping a pending future unlinks its node before the memory goes away (I6).
 
-use crate::failure::GetError;
+use crate::failure::Error;
+use crate::handle::TaskHandle;
 use crate::protocol as p;
 use crate::sync::Ordering::{Acquire, Release};
 use crate::task::{FutureTask, Job};
 use crate::waiters::{Node, Payload, Push};
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::marker::PhantomPinned;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 /// The node of one async waiter and whether it is linked.
@@ -106,18 +106,19 @@ impl<T> AsyncWaiter<T> {
     }
 }
 
-/// Future returned by [`FutureTask::wait_async`]: resolves to the task's outcome.
+/// Future returned by [`FutureTask::get_async`] (and by `.await` on a `&FutureTask` or a
+/// `&TaskHandle`): resolves to the task's outcome, the value by reference.
 ///
 /// ```
 /// use futures::{executor::block_on, FutureExt};
 /// use futuretask::FutureTask;
 /// use std::{sync::Arc, thread};
 ///
-/// let task = FutureTask::arc(|| 5);
-/// assert!(task.wait_async().now_or_never().is_none()); // pending
+/// let task = Arc::new(FutureTask::new(|| 5));
+/// assert!(task.get_async().now_or_never().is_none()); // pending
 /// let runner = Arc::clone(&task);
 /// let t = thread::spawn(move || runner.run());
-/// assert_eq!(*block_on(task.wait_async()).unwrap(), 5);
+/// assert_eq!(*block_on(task.get_async()).unwrap(), 5);
 /// t.join().unwrap();
 /// ```
 #[must_use = "futures do nothing unless polled"]
@@ -127,7 +128,7 @@ pub struct Wait<'a, T, J: ?Sized + Job<T> = dyn Job<T>> {
 }
 
 impl<'a, T, J: ?Sized + Job<T>> Future for Wait<'a, T, J> {
-    type Output = Result<&'a T, GetError<'a>>;
+    type Output = Result<&'a T, Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // SAFETY: we never move out of the pinned future; the node stays in place.
@@ -148,7 +149,7 @@ impl<T, J: ?Sized + Job<T>> Drop for Wait<'_, T, J> {
     }
 }
 
-/// Future returned by [`FutureTask::done`]: owns a handle to the task and resolves to it once it
+/// Future returned by [`TaskHandle::when_done`]: owns the handle and resolves to it once the task
 /// is done (so it can be `'static`, e.g. moved into `tokio::spawn`). `get` on the result never
 /// blocks.
 ///
@@ -157,84 +158,95 @@ impl<T, J: ?Sized + Job<T>> Drop for Wait<'_, T, J> {
 /// use futuretask::promise;
 /// use std::thread;
 ///
-/// let (p, task) = promise();
-/// let done = task.done(); // owns the task: `'static`, can be moved anywhere
+/// let (p, reader) = promise();
+/// let done = reader.when_done(); // owns the handle: `'static`, can be moved anywhere
 /// let t = thread::spawn(move || p.set("value").unwrap());
-/// let task = block_on(done);
-/// assert_eq!(*task.try_get().unwrap().unwrap(), "value"); // done: never blocks
+/// let reader = block_on(done);
+/// assert_eq!(*reader.try_get().unwrap().unwrap(), "value"); // done: never blocks
 /// t.join().unwrap();
 /// ```
 #[must_use = "futures do nothing unless polled"]
-pub struct Done<T, J: ?Sized + Job<T> = dyn Job<T>> {
-    task: Option<Arc<FutureTask<T, J>>>,
+pub struct WhenDone<T> {
+    handle: Option<TaskHandle<T>>,
     waiter: AsyncWaiter<T>,
 }
 
-impl<T, J: ?Sized + Job<T>> Future for Done<T, J> {
-    type Output = Arc<FutureTask<T, J>>;
+impl<T> WhenDone<T> {
+    pub(crate) fn new(handle: TaskHandle<T>) -> Self {
+        WhenDone {
+            handle: Some(handle),
+            waiter: AsyncWaiter::new(),
+        }
+    }
+}
+
+impl<T> Future for WhenDone<T> {
+    type Output = TaskHandle<T>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // SAFETY: we never move out of the pinned future; the node stays in place.
         let this = unsafe { self.get_unchecked_mut() };
-        let task = this.task.as_ref().expect("`Done` polled after completion");
+        let handle = this
+            .handle
+            .as_ref()
+            .expect("`WhenDone` polled after completion");
         // SAFETY: pinned, always the same task.
-        match unsafe { this.waiter.poll_done(task, cx) } {
+        match unsafe { this.waiter.poll_done(handle.erased(), cx) } {
             Poll::Ready(()) => {
-                this.waiter.detach(task);
-                Poll::Ready(this.task.take().expect("checked above"))
+                this.waiter.detach(handle.erased());
+                Poll::Ready(this.handle.take().expect("checked above"))
             }
             Poll::Pending => Poll::Pending,
         }
     }
 }
 
-impl<T, J: ?Sized + Job<T>> Drop for Done<T, J> {
+impl<T> Drop for WhenDone<T> {
     fn drop(&mut self) {
-        if let Some(task) = self.task.take() {
-            self.waiter.detach(&task);
+        if let Some(handle) = self.handle.take() {
+            self.waiter.detach(handle.erased());
         }
     }
 }
 
 impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
-    /// Wait asynchronously: a future that resolves to the outcome. Wakers live on the same waiter
-    /// stack as blocked threads; re-polling with a new waker replaces the old one; dropping the
-    /// future unlinks it.
+    /// Wait asynchronously (the async twin of [`get`](FutureTask::get); also `(&task).await`):
+    /// a future that resolves to the outcome. Wakers live on the same waiter stack as blocked
+    /// threads; re-polling with a new waker replaces the old one; dropping the future unlinks it.
     ///
     /// ```
     /// use futures::{executor::block_on, FutureExt};
-    /// use futuretask::{FutureTask, GetError};
+    /// use futuretask::{Error, FutureTask};
     ///
     /// let task = FutureTask::<u8, _>::pending();
-    /// assert!(task.wait_async().now_or_never().is_none()); // polled once, then dropped
+    /// assert!(task.get_async().now_or_never().is_none()); // polled once, then dropped
     /// assert_eq!(task.waiter_stack_len(), 0); // the dropped future unlinked its waker
-    /// task.cancel(false);
-    /// assert!(matches!(block_on(task.wait_async()), Err(GetError::Cancelled)));
+    /// task.cancel();
+    /// assert!(matches!(block_on(task.get_async()), Err(Error::Cancelled)));
     /// ```
-    pub fn wait_async(&self) -> Wait<'_, T, J> {
+    pub fn get_async(&self) -> Wait<'_, T, J> {
         Wait {
             task: self,
             waiter: AsyncWaiter::new(),
         }
     }
+}
 
-    /// An owning future that resolves to this task once it is done.
+impl<'a, T, J: ?Sized + Job<T>> IntoFuture for &'a FutureTask<T, J> {
+    type Output = Result<&'a T, Error>;
+    type IntoFuture = Wait<'a, T, J>;
+
+    /// `(&task).await`: the same future as [`FutureTask::get_async`].
     ///
     /// ```
     /// use futures::executor::block_on;
     /// use futuretask::FutureTask;
-    /// use std::sync::Arc;
     ///
-    /// let task = FutureTask::arc(|| 3);
-    /// let done = Arc::clone(&task).done();
+    /// let task = FutureTask::new(|| 2);
     /// task.run();
-    /// let same = block_on(done);
-    /// assert!(Arc::ptr_eq(&same, &task) && same.is_done());
+    /// assert_eq!(block_on(async { *(&task).await.unwrap() }), 2);
     /// ```
-    pub fn done(self: Arc<Self>) -> Done<T, J> {
-        Done {
-            task: Some(self),
-            waiter: AsyncWaiter::new(),
-        }
+    fn into_future(self) -> Wait<'a, T, J> {
+        self.get_async()
     }
 }

@@ -2,6 +2,7 @@
 //! is a clear error for its waiters instead of a hang.
 
 use crate::failure::{AlreadyCompleted, Failure};
+use crate::handle::TaskHandle;
 use crate::task::{FutureTask, NoJob};
 use std::fmt;
 use std::sync::Arc;
@@ -22,25 +23,24 @@ pub struct Promise<T> {
     task: Arc<FutureTask<T, NoJob>>,
 }
 
-/// A promise and the task its waiters read.
+/// A promise (the writer) and a handle to the task its waiters read (the reader: it cannot
+/// complete the task).
 ///
 /// ```
-/// use futuretask::{promise, GetError};
+/// use futuretask::{promise, Error};
 ///
 /// let (p, task) = promise::<u32>();
 /// assert!(!task.is_done());
 /// drop(p); // forgotten: the waiters get an error, not a hang
-/// let Err(GetError::Failed(f)) = task.get() else { unreachable!() };
+/// let Err(Error::Failed(f)) = task.get() else { unreachable!() };
 /// assert!(f.is_broken_promise());
 /// ```
-pub fn promise<T>() -> (Promise<T>, Arc<FutureTask<T, NoJob>>) {
-    let task = Arc::new(FutureTask::pending());
-    (
-        Promise {
-            task: Arc::clone(&task),
-        },
-        task,
-    )
+pub fn promise<T>() -> (Promise<T>, TaskHandle<T>) {
+    let p = Promise {
+        task: Arc::new(FutureTask::pending()),
+    };
+    let reader = p.handle();
+    (p, reader)
 }
 
 impl<T> Promise<T> {
@@ -53,7 +53,7 @@ impl<T> Promise<T> {
     /// p.set(String::from("ok")).unwrap();
     /// assert_eq!(task.get().unwrap(), "ok");
     /// let (p, task) = promise();
-    /// task.cancel(false); // a reader gave up
+    /// task.cancel(); // a reader gave up
     /// assert_eq!(p.set(String::from("late")).unwrap_err().value, "late");
     /// ```
     pub fn set(self, value: T) -> Result<(), AlreadyCompleted<T>> {
@@ -63,11 +63,11 @@ impl<T> Promise<T> {
     /// Complete exceptionally. Fails (handing the failure back) if the task was cancelled.
     ///
     /// ```
-    /// use futuretask::{promise, GetError};
+    /// use futuretask::{promise, Error};
     ///
     /// let (p, task) = promise::<u8>();
     /// p.fail("upstream closed").unwrap();
-    /// let Err(GetError::Failed(f)) = task.get() else { unreachable!() };
+    /// let Err(Error::Failed(f)) = task.get() else { unreachable!() };
     /// assert_eq!(f.error().unwrap().to_string(), "upstream closed");
     /// assert!(!f.is_broken_promise());
     /// ```
@@ -85,26 +85,26 @@ impl<T> Promise<T> {
     ///
     /// let (p, task) = promise::<u8>();
     /// assert!(!p.is_cancelled());
-    /// task.cancel(false);
+    /// task.cancel();
     /// assert!(p.is_cancelled()); // the writer may stop producing
     /// ```
     pub fn is_cancelled(&self) -> bool {
         self.task.is_cancelled()
     }
 
-    /// The task this promise completes.
+    /// A new reader of the task this promise completes.
     ///
     /// ```
-    /// use futuretask::promise;
-    /// use std::sync::Arc;
+    /// use futuretask::{promise, TaskHandle};
     ///
     /// let (p, task) = promise::<u8>();
-    /// assert!(Arc::ptr_eq(p.task(), &task));
+    /// let another = p.handle();
+    /// assert!(TaskHandle::ptr_eq(&another, &task));
     /// p.set(1).unwrap();
-    /// assert!(task.is_done());
+    /// assert!(another.is_done());
     /// ```
-    pub fn task(&self) -> &Arc<FutureTask<T, NoJob>> {
-        &self.task
+    pub fn handle(&self) -> TaskHandle<T> {
+        self.task.handle()
     }
 }
 

@@ -16,9 +16,9 @@
 //!          run claims            set / fail / run finishes
 //!   NEW ───────────────▶ NEW|STARTED ──────────────────▶ COMPLETING ──▶ NORMAL
 //!    │                       │                                     └──▶ EXCEPTIONAL
-//!    │ cancel(false)         │ cancel(false)
+//!    │ cancel()         │ cancel()
 //!    ├──────────────────────┴──────────────▶ CANCELLED
-//!    │ cancel(true)
+//!    │ cancel_and_interrupt()
 //!    └──────────────────────────────────────▶ INTERRUPTING ──▶ INTERRUPTED
 //! ```
 //!

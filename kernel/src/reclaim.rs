@@ -20,9 +20,10 @@ use std::sync::Arc;
 ///
 /// ```
 /// use futuretask::{FutureTask, Reclaimed};
+/// use std::sync::Arc;
 ///
-/// let task = FutureTask::arc(|| 6 * 7);
-/// assert!(task.cancel(false)); // cancelled before anyone ran it
+/// let task = Arc::new(FutureTask::new(|| 6 * 7));
+/// assert!(task.cancel()); // cancelled before anyone ran it
 /// let job = Reclaimed::claim(task.clone()).unwrap();
 /// assert!(Reclaimed::claim(task.clone()).is_none()); // claimed once
 /// assert_eq!(job.run(), 42); // the work still happens, outside the task
@@ -40,11 +41,12 @@ impl<T, J: ?Sized + Job<T>> Reclaimed<T, J> {
     ///
     /// ```
     /// use futuretask::{FutureTask, Reclaimed};
+    /// use std::sync::Arc;
     ///
-    /// let pending = FutureTask::arc(|| 1);
+    /// let pending = Arc::new(FutureTask::new(|| 1));
     /// assert!(Reclaimed::claim(pending.clone()).is_none()); // not cancelled
     /// pending.run();
-    /// pending.cancel(false);
+    /// pending.cancel();
     /// assert!(Reclaimed::claim(pending).is_none()); // the closure already ran
     /// ```
     pub fn claim(task: Arc<FutureTask<T, J>>) -> Option<Self> {
@@ -65,9 +67,10 @@ impl<T, J: ?Sized + Job<T>> Reclaimed<T, J> {
     ///
     /// ```
     /// use futuretask::{FutureTask, Reclaimed};
+    /// use std::sync::Arc;
     ///
-    /// let task = FutureTask::arc(|| String::from("late"));
-    /// task.cancel(true);
+    /// let task = Arc::new(FutureTask::new(|| String::from("late")));
+    /// task.cancel_and_interrupt();
     /// let job = Reclaimed::claim(task).unwrap();
     /// let out = std::thread::spawn(move || job.run()).join().unwrap();
     /// assert_eq!(out, "late");
@@ -111,10 +114,10 @@ mod tests {
 
     fn task(drops: &Arc<AtomicUsize>, runs: &Arc<AtomicUsize>) -> Arc<FutureTask<u32>> {
         let (t, r) = (Token(Arc::clone(drops)), Arc::clone(runs));
-        FutureTask::arc(move || {
+        Arc::new(FutureTask::new(move || {
             let _t = t;
             r.fetch_add(1, SeqCst) as u32
-        })
+        }))
     }
 
     #[test]
@@ -127,11 +130,11 @@ mod tests {
         );
         let ran = task(&drops, &runs);
         assert!(ran.run());
-        assert!(!ran.cancel(false));
+        assert!(!ran.cancel());
         assert!(Reclaimed::claim(Arc::clone(&ran)).is_none(), "completed");
 
         let a = task(&drops, &runs);
-        assert!(a.cancel(false));
+        assert!(a.cancel());
         let job = Reclaimed::claim(Arc::clone(&a)).expect("cancelled before it started");
         assert!(Reclaimed::claim(Arc::clone(&a)).is_none(), "claimed once");
         assert!(!a.run(), "the task stays cancelled (I4)");
@@ -139,7 +142,7 @@ mod tests {
         assert_eq!(runs.load(SeqCst), 2);
 
         let b = task(&drops, &runs);
-        assert!(b.cancel(true));
+        assert!(b.cancel_and_interrupt());
         drop(Reclaimed::claim(Arc::clone(&b)).expect("interrupted before it started"));
         assert_eq!(runs.load(SeqCst), 2, "a dropped reclaim does not run");
         drop((fresh, ran, a, b));

@@ -1,9 +1,10 @@
 //! [`FutureTask`]: the state word, the outcome cell, run / complete / cancel / get.
 //! Step labels (R1, K1, C1, G1, …) refer to `proofs/ALGORITHM.md`.
 
-use crate::failure::{AlreadyCompleted, Failure, GetError, Outcome, Snapshot, State, WaitError};
+use crate::current;
+use crate::failure::{AlreadyCompleted, Error, Failure, Outcome, Snapshot, State};
 use crate::foreign::{self, Panics};
-use crate::interrupt;
+use crate::handle::TaskHandle;
 use crate::protocol as p;
 use crate::sync::{self, fence, AtomicPtr, AtomicUsize, Deadline, Ordering::*, Thread, UnsafeCell};
 use crate::waiters::{Callback, Node, Payload, Push, WaiterStack};
@@ -126,11 +127,11 @@ impl<T> Job<T> for NoJob {
 /// use futuretask::FutureTask;
 /// use std::{sync::Arc, thread};
 ///
-/// let task = FutureTask::arc(|| "hello".len());
+/// let task = Arc::new(FutureTask::new(|| "hello".len()));
 /// let waiters: Vec<_> = (0..3)
 ///     .map(|_| {
-///         let t = Arc::clone(&task);
-///         thread::spawn(move || *t.get().unwrap())
+///         let reader = task.handle(); // can wait, cannot run or complete the task
+///         thread::spawn(move || *reader.get().unwrap())
 ///     })
 ///     .collect();
 /// assert!(task.run());
@@ -142,7 +143,8 @@ pub struct FutureTask<T, J: ?Sized + Job<T> = dyn Job<T>> {
     state: AtomicUsize,
     /// Waiters and done-callbacks.
     head: WaiterStack<T>,
-    /// The running thread's handle (on `run`'s stack), published for `cancel(true)` (I5).
+    /// The running thread's handle (on `run`'s stack), published for `cancel_and_interrupt`
+    /// (I5).
     runner: AtomicPtr<Thread>,
     /// Written once by the COMPLETING winner, read after an Acquire load of NORMAL/EXCEPTIONAL (I2).
     outcome: UnsafeCell<MaybeUninit<Result<T, Failure>>>,
@@ -220,24 +222,6 @@ impl<T> FutureTask<T, NoJob> {
     }
 }
 
-impl<T: Send + Sync + 'static> FutureTask<T> {
-    /// `Arc::new(FutureTask::new(f))`, as the type-erased `Arc<FutureTask<T>>` (one allocation
-    /// holds the state, the outcome and the closure).
-    ///
-    /// ```
-    /// use futuretask::FutureTask;
-    /// use std::{sync::Arc, thread};
-    ///
-    /// let task = FutureTask::arc(|| 6 * 7);
-    /// let runner = Arc::clone(&task);
-    /// thread::spawn(move || runner.run()).join().unwrap();
-    /// assert_eq!(*task.get().unwrap(), 42);
-    /// ```
-    pub fn arc<F: FnOnce() -> T + Send + 'static>(f: F) -> Arc<FutureTask<T>> {
-        Arc::new(FutureTask::new(f))
-    }
-}
-
 impl<T, J: Job<T>> FutureTask<T, J> {
     fn with_job(job: J) -> Self {
         FutureTask {
@@ -249,6 +233,45 @@ impl<T, J: Job<T>> FutureTask<T, J> {
         }
     }
 
+    /// A reader of this task: it can wait for, query and cancel the task, never run or complete
+    /// it. One `Arc` clone, type-erased over the closure.
+    ///
+    /// ```
+    /// use futuretask::{FutureTask, TaskHandle};
+    /// use std::{sync::Arc, thread};
+    ///
+    /// let task = Arc::new(FutureTask::new(|| 6 * 7));
+    /// let reader: TaskHandle<i32> = task.handle();
+    /// let t = thread::spawn(move || *reader.get().unwrap());
+    /// assert!(task.run()); // the owner runs it
+    /// assert_eq!(t.join().unwrap(), 42);
+    /// ```
+    pub fn handle(self: &Arc<Self>) -> TaskHandle<T>
+    where
+        J: 'static,
+    {
+        TaskHandle::from(Arc::clone(self) as Arc<FutureTask<T>>)
+    }
+}
+
+impl<T> FutureTask<T> {
+    /// A reader of this type-erased task (as for a typed one, one `Arc` clone).
+    ///
+    /// ```
+    /// use futuretask::FutureTask;
+    /// use std::sync::Arc;
+    ///
+    /// let task: Arc<FutureTask<u8>> = Arc::new(FutureTask::new(|| 1));
+    /// let reader = task.handle();
+    /// task.run();
+    /// assert_eq!(*reader.get().unwrap(), 1);
+    /// ```
+    pub fn handle(self: &Arc<Self>) -> TaskHandle<T> {
+        TaskHandle::from(Arc::clone(self))
+    }
+}
+
+impl<T, J: Job<T>> FutureTask<T, J> {
     /// The owned outcome, for the last holder; `None` while the task is pending.
     ///
     /// ```
@@ -291,14 +314,14 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
     /// becomes the task's failure. (Java's `run`.)
     ///
     /// ```
-    /// use futuretask::{FutureTask, GetError};
+    /// use futuretask::{Error, FutureTask};
     ///
     /// let task = FutureTask::new(|| 1);
     /// assert!(task.run());
     /// assert!(!task.run()); // the closure runs at most once
     /// let boom = FutureTask::new(|| -> u8 { panic!("boom") });
     /// assert!(boom.run()); // the panic is caught...
-    /// let Err(GetError::Failed(f)) = boom.get() else { unreachable!() };
+    /// let Err(Error::Failed(f)) = boom.get() else { unreachable!() };
     /// assert_eq!(f.panic_message(), Some("boom")); // ...and becomes the failure
     /// ```
     pub fn run(&self) -> bool {
@@ -317,7 +340,7 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
                 Err(actual) => s = actual,
             }
         }
-        // step R3: publish the runner for cancel(true); the SeqCst fences pair with C2 so that either
+        // step R3: publish the runner for cancel_and_interrupt; the SeqCst fences pair with C2 so that either
         // the canceller sees us (and unparks) or the closure sees INTERRUPTING (I5).
         // The handle is borrowed from a thread-local that lives as long as this thread (no
         // clone per run: two atomic RMWs saved); owned only where that thread-local is gone.
@@ -333,7 +356,7 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
         fence(SeqCst);
         // step R4
         let result = {
-            let _scope = interrupt::Scope::enter(&self.state);
+            let _scope = current::Scope::enter(&self.state);
             // SAFETY: we won the STARTED claim above (I4).
             catch_unwind(AssertUnwindSafe(|| unsafe { self.job.call() }))
         };
@@ -424,11 +447,11 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
     /// Complete exceptionally with an error (Python's `set_exception`).
     ///
     /// ```
-    /// use futuretask::{FutureTask, GetError};
+    /// use futuretask::{Error, FutureTask};
     ///
     /// let task = FutureTask::<u8, _>::pending();
     /// task.fail("disk full").unwrap();
-    /// let Err(GetError::Failed(f)) = task.get() else { unreachable!() };
+    /// let Err(Error::Failed(f)) = task.get() else { unreachable!() };
     /// assert_eq!(f.error().unwrap().to_string(), "disk full");
     /// assert!(task.fail("again").is_err()); // completed once
     /// ```
@@ -459,24 +482,57 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
         }
     }
 
-    /// Cancel the task if it has not completed (Java's `cancel(mayInterruptIfRunning)`): succeeds
-    /// while the task is pending *or running*; a late result is discarded. With
-    /// `may_interrupt`, a running closure observes [`crate::interrupted()`] and its thread is
-    /// unparked. Returns whether this call cancelled the task.
+    /// Cancel the task if it has not completed (Java's `cancel(false)`): succeeds while the task
+    /// is pending *or running*; a late result is discarded, and a running closure sees
+    /// [`current::is_cancelled`] (it is not unparked: see
+    /// [`cancel_and_interrupt`](FutureTask::cancel_and_interrupt)). Returns whether this call
+    /// cancelled the task.
     ///
     /// ```
-    /// use futuretask::{FutureTask, GetError};
+    /// use futuretask::{Error, FutureTask};
     ///
     /// let task = FutureTask::new(|| 1);
-    /// assert!(task.cancel(false));
-    /// assert!(!task.cancel(false)); // only the first cancel wins
+    /// assert!(task.cancel());
+    /// assert!(!task.cancel()); // only the first cancel wins
     /// assert!(!task.run()); // a cancelled task never runs its closure
-    /// assert!(matches!(task.get(), Err(GetError::Cancelled)));
+    /// assert!(matches!(task.get(), Err(Error::Cancelled)));
     /// let done = FutureTask::new(|| 2);
     /// done.run();
-    /// assert!(!done.cancel(true)); // too late: completed tasks stay completed
+    /// assert!(!done.cancel()); // too late: completed tasks stay completed
     /// ```
-    pub fn cancel(&self, may_interrupt: bool) -> bool {
+    pub fn cancel(&self) -> bool {
+        self.cancel_with(false)
+    }
+
+    /// Cancel the task and interrupt its run (Java's `cancel(true)`): as
+    /// [`cancel`](FutureTask::cancel), and a running closure also observes
+    /// [`current::is_interrupted`], its thread is unparked, and a wait it blocks in returns
+    /// [`Error::Interrupted`]. Returns whether this call cancelled the task.
+    ///
+    /// ```
+    /// use futuretask::{current, FutureTask};
+    /// use std::{sync::mpsc, thread};
+    ///
+    /// let (started, on_start) = mpsc::channel();
+    /// let task = FutureTask::new(move || {
+    ///     started.send(()).unwrap();
+    ///     while !current::is_interrupted() {
+    ///         thread::park(); // the interrupt unparks this thread
+    ///     }
+    /// });
+    /// thread::scope(|s| {
+    ///     s.spawn(|| task.run());
+    ///     on_start.recv().unwrap();
+    ///     assert!(task.cancel_and_interrupt());
+    /// });
+    /// assert!(task.is_cancelled() && task.snapshot().interrupted());
+    /// ```
+    pub fn cancel_and_interrupt(&self) -> bool {
+        self.cancel_with(true)
+    }
+
+    /// C1..C6: the one cancel, with or without the interrupt.
+    fn cancel_with(&self, may_interrupt: bool) -> bool {
         // step C1
         let mut s = self.state.load(Acquire);
         let n = loop {
@@ -534,7 +590,7 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
     /// task.run();
     /// assert!(task.is_done());
     /// let cancelled = FutureTask::new(|| 1);
-    /// cancelled.cancel(false);
+    /// cancelled.cancel();
     /// assert!(cancelled.is_done()); // cancelled counts as done
     /// ```
     #[inline]
@@ -549,7 +605,7 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
     ///
     /// let task = FutureTask::new(|| 1);
     /// assert!(!task.is_cancelled());
-    /// task.cancel(false);
+    /// task.cancel();
     /// assert!(task.is_cancelled());
     /// ```
     #[inline]
@@ -579,7 +635,7 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
     ///
     /// let task = FutureTask::new(|| 2);
     /// task.run();
-    /// assert!(!task.cancel(true));
+    /// assert!(!task.cancel_and_interrupt());
     /// let s = task.snapshot();
     /// assert_eq!((s.state(), s.started(), s.interrupted()), (State::Success, true, false));
     /// ```
@@ -616,7 +672,7 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
     /// assert_eq!(task.try_get().unwrap().ok(), Some(&9));
     /// ```
     #[inline]
-    pub fn try_get(&self) -> Option<Result<&T, GetError<'_>>> {
+    pub fn try_get(&self) -> Option<Result<&T, Error>> {
         let s = self.state.load(Acquire);
         p::is_done(s).then(|| self.report(s))
     }
@@ -624,6 +680,9 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
     // ---- get -----------------------------------------------------------------------------------
 
     /// Wait for the task and return its value (Java's `get`). Any number of threads may wait.
+    /// The value is borrowed from the task, never cloned. Never returns [`Error::TimedOut`];
+    /// returns [`Error::Interrupted`] only inside a task's closure whose run is cancelled with
+    /// interrupt while it waits.
     ///
     /// ```
     /// use futuretask::FutureTask;
@@ -636,7 +695,7 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
     /// t.join().unwrap();
     /// ```
     #[inline]
-    pub fn get(&self) -> Result<&T, GetError<'_>> {
+    pub fn get(&self) -> Result<&T, Error> {
         // step G1: one Acquire load and a branch when the task is already done.
         let s = self.state.load(Acquire);
         if p::phase(s) != p::NORMAL {
@@ -650,32 +709,26 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
 
     /// `get`'s slow path: wait until done; `Ok(())` only once NORMAL was observed with Acquire.
     #[cold]
-    fn await_normal(&self, s: usize) -> Result<(), GetError<'_>> {
-        match self.get_slow(s, None) {
-            Ok(_) => Ok(()),
-            Err(WaitError::Cancelled) => Err(GetError::Cancelled),
-            Err(WaitError::Failed(f)) => Err(GetError::Failed(f)),
-            Err(WaitError::Interrupted) => Err(GetError::Interrupted),
-            Err(WaitError::TimedOut) => unreachable!("untimed wait timed out"),
-        }
+    fn await_normal(&self, s: usize) -> Result<(), Error> {
+        self.get_slow(s, None).map(drop)
     }
 
     /// Wait at most `timeout`. A zero timeout answers at once (no clock read, no allocation); a
     /// timeout too large for the clock waits without a deadline.
     ///
     /// ```
-    /// use futuretask::{FutureTask, WaitError};
+    /// use futuretask::{Error, FutureTask};
     /// use std::time::Duration;
     ///
     /// let task = FutureTask::new(|| 1);
     /// let waited = task.get_timeout(Duration::from_millis(1));
-    /// assert!(matches!(waited, Err(WaitError::TimedOut))); // still pending
-    /// assert!(matches!(task.get_timeout(Duration::ZERO), Err(WaitError::TimedOut)));
+    /// assert!(matches!(waited, Err(Error::TimedOut))); // still pending
+    /// assert!(matches!(task.get_timeout(Duration::ZERO), Err(Error::TimedOut)));
     /// task.run();
     /// assert_eq!(task.get_timeout(Duration::ZERO).ok(), Some(&1)); // done: never times out
     /// ```
     #[inline]
-    pub fn get_timeout(&self, timeout: Duration) -> Result<&T, WaitError<'_>> {
+    pub fn get_timeout(&self, timeout: Duration) -> Result<&T, Error> {
         let s = self.state.load(Acquire);
         if p::phase(s) != p::NORMAL {
             self.await_normal_timeout(s, timeout)?;
@@ -688,13 +741,13 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
     /// same straight-line code as `get`'s (P3 = P2). `Ok(())` only once NORMAL was observed with
     /// Acquire.
     #[cold]
-    fn await_normal_timeout(&self, s: usize, timeout: Duration) -> Result<(), WaitError<'_>> {
+    fn await_normal_timeout(&self, s: usize, timeout: Duration) -> Result<(), Error> {
         if p::is_done(s) {
-            return self.report(s).map(drop).map_err(Into::into);
+            return self.report(s).map(drop);
         }
         // step G3: a zero timeout answers at once (no clock read, no allocation).
         if timeout.is_zero() {
-            return Err(WaitError::TimedOut);
+            return Err(Error::TimedOut);
         }
         self.get_slow(s, Some(Deadline::after(timeout))).map(drop)
     }
@@ -702,42 +755,42 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
     /// Wait until `deadline` at most. A deadline in the past answers at once.
     ///
     /// ```
-    /// use futuretask::{FutureTask, WaitError};
+    /// use futuretask::{Error, FutureTask};
     /// use std::time::{Duration, Instant};
     ///
     /// let task = FutureTask::<u8, _>::pending();
     /// let soon = Instant::now() + Duration::from_millis(1);
-    /// assert!(matches!(task.get_deadline(soon), Err(WaitError::TimedOut)));
+    /// assert!(matches!(task.get_deadline(soon), Err(Error::TimedOut)));
     /// task.set(4).unwrap();
     /// assert_eq!(task.get_deadline(soon).ok(), Some(&4)); // a past deadline answers at once
     /// ```
-    pub fn get_deadline(&self, deadline: Instant) -> Result<&T, WaitError<'_>> {
+    pub fn get_deadline(&self, deadline: Instant) -> Result<&T, Error> {
         let s = self.state.load(Acquire);
         if p::is_done(s) {
-            return self.report(s).map_err(Into::into);
+            return self.report(s);
         }
         self.get_slow(s, Some(Some(Deadline::from_instant(deadline))))
     }
 
     /// `deadline`: `None` untimed; `Some(None)` a deadline beyond the clock's range (untimed).
     #[cold]
-    fn get_slow(&self, s: usize, deadline: Option<Option<Deadline>>) -> Result<&T, WaitError<'_>> {
+    fn get_slow(&self, s: usize, deadline: Option<Option<Deadline>>) -> Result<&T, Error> {
         if !p::is_done(s) {
             match self.await_done(deadline.flatten()) {
                 Awaited::Done => {}
-                Awaited::TimedOut => return Err(WaitError::TimedOut),
-                Awaited::Interrupted => return Err(WaitError::Interrupted),
+                Awaited::TimedOut => return Err(Error::TimedOut),
+                Awaited::Interrupted => return Err(Error::Interrupted),
             }
         }
-        self.report(self.state.load(Acquire)).map_err(Into::into)
+        self.report(self.state.load(Acquire))
     }
 
     /// G4..G10: block until the task is done, the deadline passes, or — when this thread is
-    /// running a task's closure (`interrupt::in_run`) — that task is cancelled with interrupt.
+    /// running a task's closure (`current::in_task`) — that task is cancelled with interrupt.
     fn await_done(&self, deadline: Option<Deadline>) -> Awaited {
         // An interruptible wait parks (the canceller's unpark reaches a parked thread, not a
         // futex sleeper) and re-checks the runner's interrupt after every wakeup (I12).
-        let interruptible = interrupt::in_run();
+        let interruptible = current::in_task();
         let done = || p::is_done(self.state.load(Acquire));
         // step G4: a short, time-bounded spin, then a couple of yields (see `sync::wait_before_park`).
         if sync::wait_before_park(done, deadline) {
@@ -752,7 +805,7 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
                 };
             }
         }
-        if interruptible && interrupt::interrupted() {
+        if interruptible && current::is_interrupted() {
             return if done() {
                 Awaited::Done
             } else {
@@ -782,7 +835,7 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
             if node.is_done() {
                 return Awaited::Done;
             }
-            let give_up = if interruptible && interrupt::interrupted() {
+            let give_up = if interruptible && current::is_interrupted() {
                 Awaited::Interrupted
             } else {
                 match deadline.map(|d| d.remaining()) {
@@ -812,7 +865,7 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
     }
 
     /// The outcome of a done task (COMPLETING is waited out: it is never reported as pending).
-    pub(crate) fn report(&self, mut s: usize) -> Result<&T, GetError<'_>> {
+    pub(crate) fn report(&self, mut s: usize) -> Result<&T, Error> {
         loop {
             match p::phase(s) {
                 p::NORMAL => {
@@ -821,9 +874,10 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
                 }
                 p::EXCEPTIONAL => {
                     // SAFETY: EXCEPTIONAL observed with Acquire: initialised, immutable (I2).
-                    return Err(GetError::Failed(unsafe { self.failure_unchecked() }));
+                    let f = unsafe { self.failure_unchecked() };
+                    return Err(Error::Failed(f.clone()));
                 }
-                p::CANCELLED | p::INTERRUPTING | p::INTERRUPTED => return Err(GetError::Cancelled),
+                p::CANCELLED | p::INTERRUPTING | p::INTERRUPTED => return Err(Error::Cancelled),
                 p::COMPLETING => {
                     // step G2: the winner is between K1 and K3 (no user code): wait it out (I9).
                     sync::yield_now();
@@ -834,7 +888,7 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
         }
     }
 
-    fn report_settled(&self) -> Result<&T, GetError<'_>> {
+    fn report_settled(&self) -> Result<&T, Error> {
         self.report(self.state.load(Acquire))
     }
 
@@ -893,7 +947,7 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
     /// ```
     pub fn add_done_callback<F>(&self, f: F)
     where
-        F: for<'a> FnOnce(Result<&'a T, GetError<'a>>) + Send + 'static,
+        F: for<'a> FnOnce(Result<&'a T, Error>) + Send + 'static,
     {
         if self.head.is_closed() {
             self.run_callback(Box::new(f));

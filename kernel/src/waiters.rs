@@ -12,7 +12,7 @@
 //! Waiter nodes live on the waiting thread's stack or inside a pinned future: no allocation per
 //! wait. Another thread touches a node only between its push and its release to DONE (I6).
 
-use crate::failure::GetError;
+use crate::failure::Error;
 use crate::foreign::Panics;
 use crate::protocol::{self as p, DrainStep, RemoveStep, UnlockStep};
 use crate::sync::{
@@ -22,7 +22,7 @@ use std::ptr;
 use std::task::Waker;
 
 /// A done-callback: called once with the outcome.
-pub(crate) type Callback<T> = Box<dyn for<'a> FnOnce(Result<&'a T, GetError<'a>>) + Send + 'static>;
+pub(crate) type Callback<T> = Box<dyn for<'a> FnOnce(Result<&'a T, Error>) + Send + 'static>;
 
 /// What a node carries for whoever releases it.
 pub(crate) enum Payload<T> {

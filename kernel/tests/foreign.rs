@@ -55,7 +55,7 @@ fn a_panicking_wake_strands_no_older_sleeper() {
     while task.waiter_stack_len() == 0 {
         thread::yield_now();
     }
-    let mut fut = pin!(task.wait_async());
+    let mut fut = pin!(task.get_async());
     let waker = faulty_waker(&WAKE);
     assert!(fut
         .as_mut()
@@ -72,7 +72,7 @@ fn a_panicking_wake_strands_no_older_sleeper() {
 #[test]
 fn a_panicking_clone_on_repoll_leaves_the_node_releasable() {
     let task = Arc::new(FutureTask::<u32, _>::pending());
-    let mut fut = Box::pin(task.wait_async());
+    let mut fut = Box::pin(task.get_async());
     let good = faulty_waker(&NOOP);
     assert!(fut
         .as_mut()

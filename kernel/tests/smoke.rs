@@ -1,6 +1,6 @@
 //! Fast end-to-end checks of the kernel's main paths (the full suites live in `tests/` and `models/`).
 
-use futuretask::{interrupted, promise, FutureTask, GetError, State, WaitError};
+use futuretask::{current, promise, Error, FutureTask, State};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 #[test]
 fn run_then_get_from_many_threads() {
-    let task = FutureTask::arc(|| 6 * 7);
+    let task = Arc::new(FutureTask::new(|| 6 * 7));
     let waiters: Vec<_> = (0..4)
         .map(|_| {
             let t = Arc::clone(&task);
@@ -27,22 +27,22 @@ fn run_then_get_from_many_threads() {
 
 #[test]
 fn timed_get_times_out_and_unlinks() {
-    let task = FutureTask::arc(|| 1);
+    let task = Arc::new(FutureTask::new(|| 1));
     assert!(matches!(
         task.get_timeout(Duration::ZERO),
-        Err(WaitError::TimedOut)
+        Err(Error::TimedOut)
     ));
     for _ in 0..1000 {
         assert!(matches!(
             task.get_timeout(Duration::from_nanos(1)),
-            Err(WaitError::TimedOut)
+            Err(Error::TimedOut)
         ));
     }
     assert_eq!(task.waiter_stack_len(), 0);
     let start = Instant::now();
     assert!(matches!(
         task.get_timeout(Duration::from_millis(30)),
-        Err(WaitError::TimedOut)
+        Err(Error::TimedOut)
     ));
     assert!(start.elapsed() >= Duration::from_millis(30));
     task.run();
@@ -53,7 +53,7 @@ fn timed_get_times_out_and_unlinks() {
 #[test]
 fn concurrent_timeouts_and_completion() {
     for _ in 0..50 {
-        let task = FutureTask::arc(|| 7);
+        let task = Arc::new(FutureTask::new(|| 7));
         let hs: Vec<_> = (0..4)
             .map(|i| {
                 let t = Arc::clone(&task);
@@ -61,7 +61,7 @@ fn concurrent_timeouts_and_completion() {
                     for _ in 0..50 {
                         match t.get_timeout(Duration::from_micros(10 * i + 1)) {
                             Ok(v) => assert_eq!(*v, 7),
-                            Err(WaitError::TimedOut) => {}
+                            Err(Error::TimedOut) => {}
                             Err(e) => panic!("{e}"),
                         }
                     }
@@ -81,56 +81,61 @@ fn concurrent_timeouts_and_completion() {
 fn cancel_running_with_interrupt() {
     let started = Arc::new(AtomicUsize::new(0));
     let s2 = Arc::clone(&started);
-    let task = FutureTask::arc(move || {
+    let task = Arc::new(FutureTask::new(move || {
         s2.store(1, Ordering::SeqCst);
-        while !interrupted() {
+        while !current::is_interrupted() {
             thread::park();
         }
         5
-    });
+    }));
     let runner = {
         let t = Arc::clone(&task);
         thread::spawn(move || {
             assert!(t.run());
-            assert!(!interrupted(), "interrupt must not leak past run");
+            assert!(
+                !current::is_interrupted(),
+                "interrupt must not leak past run"
+            );
         })
     };
     while started.load(Ordering::SeqCst) == 0 {
         thread::yield_now();
     }
-    assert!(task.cancel(true));
-    assert!(!task.cancel(true));
+    assert!(task.cancel_and_interrupt());
+    assert!(!task.cancel_and_interrupt());
     runner.join().unwrap();
-    assert!(matches!(task.get(), Err(GetError::Cancelled)));
+    assert!(matches!(task.get(), Err(Error::Cancelled)));
     assert!(task.is_cancelled() && task.is_done());
     assert_eq!(task.state(), State::Cancelled);
 }
 
 #[test]
 fn panic_becomes_failure_and_set_twice_is_error() {
-    let task = FutureTask::arc(|| -> u32 { panic!("boom") });
+    let task = Arc::new(FutureTask::new(|| -> u32 { panic!("boom") }));
     task.run();
     match task.get() {
-        Err(GetError::Failed(f)) => {
+        Err(Error::Failed(f)) => {
             assert!(f.is_panic());
             assert_eq!(f.panic_message(), Some("boom"));
         }
         other => panic!("unexpected {other:?}"),
     }
-    let (p, t) = promise::<u32>();
+    let t = FutureTask::<u32, _>::pending();
     assert!(t.set(1).is_ok());
     assert_eq!(t.set(2).unwrap_err().value, 2);
-    drop(p);
+    assert_eq!(*t.get().unwrap(), 1);
+    let (p, t) = promise::<u32>();
+    p.set(1).unwrap(); // consumed: its drop does not fail the completed task
     assert_eq!(*t.get().unwrap(), 1);
     let (p, t) = promise::<u32>();
     drop(p);
-    assert!(matches!(t.get(), Err(GetError::Failed(f)) if f.is_broken_promise()));
+    assert!(matches!(t.get(), Err(Error::Failed(f)) if f.is_broken_promise()));
 }
 
 #[test]
 fn callbacks_in_order_and_isolated() {
     let log = Arc::new(Mutex::new(Vec::new()));
-    let task = FutureTask::arc(|| 3);
+    let task = Arc::new(FutureTask::new(|| 3));
     for i in 0..5 {
         let log = Arc::clone(&log);
         task.add_done_callback(move |r| {
@@ -151,13 +156,13 @@ fn callbacks_in_order_and_isolated() {
 
 #[test]
 fn async_under_block_on_and_tokio() {
-    let task = FutureTask::arc(|| 11);
+    let task = Arc::new(FutureTask::new(|| 11));
     let t2 = Arc::clone(&task);
     let h = thread::spawn(move || {
         thread::sleep(Duration::from_millis(10));
         t2.run();
     });
-    assert_eq!(*futures::executor::block_on(task.wait_async()).unwrap(), 11);
+    assert_eq!(*futures::executor::block_on(task.get_async()).unwrap(), 11);
     h.join().unwrap();
 
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -166,14 +171,14 @@ fn async_under_block_on_and_tokio() {
         .build()
         .unwrap();
     rt.block_on(async {
-        let task = FutureTask::arc(|| 12);
-        let waiter = tokio::spawn(Arc::clone(&task).done());
+        let task = Arc::new(FutureTask::new(|| 12));
+        let waiter = tokio::spawn(task.handle().when_done());
         let t2 = Arc::clone(&task);
         tokio::task::spawn_blocking(move || t2.run()).await.unwrap();
         assert_eq!(*waiter.await.unwrap().get().unwrap(), 12);
         // A dropped pending future unlinks its node.
-        let pending = FutureTask::arc(|| 0);
-        let r = tokio::time::timeout(Duration::from_millis(5), pending.wait_async()).await;
+        let pending = Arc::new(FutureTask::new(|| 0));
+        let r = tokio::time::timeout(Duration::from_millis(5), &*pending).await;
         assert!(r.is_err());
         assert_eq!(pending.waiter_stack_len(), 0);
     });

@@ -30,7 +30,7 @@
 
 #![cfg(loom)]
 
-use futuretask::{cancelled, interrupted, mock_clock, FutureTask, GetError, State, WaitError};
+use futuretask::{current, mock_clock, Error, FutureTask, State};
 use futuretask_models::fault::{planted_panic, quiet_planted_panics, Bombs, Fault, FaultyWaker};
 use futuretask_models::loom_driver::{check, Bound};
 use futuretask_models::{drop_and_poison, poll_once, WakeProbe};
@@ -51,7 +51,7 @@ fn rank(s: State) -> u8 {
     }
 }
 
-/// **run × run × cancel(false)** (I1, I4). Threads: 2 runners + main (cancels, then tries to run).
+/// **run × run × cancel()** (I1, I4). Threads: 2 runners + main (cancels, then tries to run).
 /// Checks: the closure runs at most once and only for a `run` that returned true; exactly one of
 /// completion and cancel wins and `get` reports it; a `run` after a winning cancel never runs the
 /// closure. Bound: exhaustive.
@@ -60,17 +60,17 @@ fn run_cancel() {
     check("run_cancel", "I1,I4", Bound::Exhaustive, || {
         let runs = Arc::new(AtomicUsize::new(0));
         let r = Arc::clone(&runs);
-        let task = FutureTask::arc(move || {
+        let task = Arc::new(FutureTask::new(move || {
             r.fetch_add(1, SeqCst);
             42u32
-        });
+        }));
         let runners: Vec<_> = (0..2)
             .map(|_| {
                 let t = Arc::clone(&task);
                 thread::spawn(move || t.run())
             })
             .collect();
-        let won = task.cancel(false);
+        let won = task.cancel();
         if won {
             assert!(
                 !task.run(),
@@ -93,7 +93,7 @@ fn run_cancel() {
                 assert_eq!((*v, n), (42, 1));
                 assert_eq!(task.state(), State::Success);
             }
-            Err(GetError::Cancelled) => {
+            Err(Error::Cancelled) => {
                 assert!(won, "I1: cancelled but cancel() reported a loss");
                 assert!(task.is_cancelled());
             }
@@ -102,7 +102,7 @@ fn run_cancel() {
     });
 }
 
-/// **set × fail × cancel(false)** on a promise-style task (I1, I2). Threads: setter, failer,
+/// **set × fail × cancel()** on a promise-style task (I1, I2). Threads: setter, failer,
 /// main (cancels). Checks: exactly one completion wins, the losers get their value back, `get`
 /// reports the winner's outcome. Bound: exhaustive.
 #[test]
@@ -113,7 +113,7 @@ fn set_cancel() {
         let setter = thread::spawn(move || t.set("v".to_owned()).map_err(|e| e.value));
         let t = Arc::clone(&task);
         let failer = thread::spawn(move || t.fail("boom").is_ok());
-        let cancel_won = task.cancel(false);
+        let cancel_won = task.cancel();
         let set_won = match setter.join().unwrap() {
             Ok(()) => true,
             Err(v) => {
@@ -129,12 +129,12 @@ fn set_cancel() {
         );
         match task.get() {
             Ok(v) => assert!(set_won && v == "v"),
-            Err(GetError::Failed(f)) => {
+            Err(Error::Failed(f)) => {
                 assert!(fail_won);
                 assert_eq!(f.error().map(|e| e.to_string()).as_deref(), Some("boom"));
             }
-            Err(GetError::Cancelled) => assert!(cancel_won),
-            Err(GetError::Interrupted) => panic!("I12: main runs no task, yet was interrupted"),
+            Err(Error::Cancelled) => assert!(cancel_won),
+            Err(e) => panic!("I12: main runs no task, nor waits with a deadline, yet got {e}"),
         }
     });
 }
@@ -157,7 +157,7 @@ fn publication() {
         }
         match task.get_timeout(Duration::ZERO) {
             Ok(v) => assert_eq!(v, "published"),
-            Err(WaitError::TimedOut) => {}
+            Err(Error::TimedOut) => {}
             Err(e) => panic!("unexpected {e:?}"),
         }
         let s = task.state();
@@ -166,7 +166,7 @@ fn publication() {
     });
 }
 
-/// **done means done / monotonic observation** (I9) while run and cancel(true) race. Threads:
+/// **done means done / monotonic observation** (I9) while run and cancel_and_interrupt() race. Threads:
 /// runner, interrupting canceller, main (observer). Checks: once `is_done()` was seen, a
 /// zero-timeout `get_timeout` never times out, `try_get` is `Some`, `state()` is terminal; the
 /// observed `state()` sequence never moves backwards and a terminal state never changes.
@@ -177,20 +177,20 @@ fn publication() {
 #[test]
 fn done_means_done() {
     check("done_means_done", "I9", Bound::Preemption(4), || {
-        let task = FutureTask::arc(|| 5u32);
+        let task = Arc::new(FutureTask::new(|| 5u32));
         let t = Arc::clone(&task);
         let runner = thread::spawn(move || {
             t.run();
         });
         let t = Arc::clone(&task);
-        let canceller = thread::spawn(move || t.cancel(true));
+        let canceller = thread::spawn(move || t.cancel_and_interrupt());
         // Writers first in loom's initial schedule (see the module docs on loom's DPOR).
         thread::yield_now();
         let s1 = task.state();
         let d1 = task.is_done();
         if d1 {
             assert!(
-                !matches!(task.get_timeout(Duration::ZERO), Err(WaitError::TimedOut)),
+                !matches!(task.get_timeout(Duration::ZERO), Err(Error::TimedOut)),
                 "I9: done, yet a zero-timeout get timed out"
             );
             assert!(task.try_get().is_some(), "I9: done, yet try_get is None");
@@ -220,7 +220,7 @@ fn push_complete() {
     check("push_complete", "I3,I8", Bound::Exhaustive, || {
         let task = Arc::new(FutureTask::<u32, _>::pending());
         let probe = WakeProbe::for_current_thread();
-        let mut fut = Box::pin(task.wait_async());
+        let mut fut = Box::pin(task.get_async());
         assert!(poll_once(fut.as_mut(), &probe.waker()).is_pending());
         let t = Arc::clone(&task);
         let waiter = thread::spawn(move || *t.get().unwrap());
@@ -243,22 +243,22 @@ fn push_complete() {
 }
 
 /// **cancel wakes waiters** (I3, I1). Threads: a blocking waiter, a timed waiter whose deadline
-/// never passes (the clock does not move), main (cancel(false)). Checks: both waiters wake and
+/// never passes (the clock does not move), main (cancel()). Checks: both waiters wake and
 /// report `Cancelled`. Bound: exhaustive.
 #[test]
 fn cancel_wakes() {
     check("cancel_wakes", "I1,I3", Bound::Exhaustive, || {
-        let task = FutureTask::arc(|| 1u8);
+        let task = Arc::new(FutureTask::new(|| 1u8));
         let t = Arc::clone(&task);
-        let w1 = thread::spawn(move || matches!(t.get(), Err(GetError::Cancelled)));
+        let w1 = thread::spawn(move || matches!(t.get(), Err(Error::Cancelled)));
         let t = Arc::clone(&task);
         let w2 = thread::spawn(move || {
             matches!(
                 t.get_timeout(Duration::from_secs(3600)),
-                Err(WaitError::Cancelled)
+                Err(Error::Cancelled)
             )
         });
-        assert!(task.cancel(false));
+        assert!(task.cancel());
         assert!(w1.join().unwrap(), "blocking waiter did not see the cancel");
         assert!(w2.join().unwrap(), "timed waiter did not see the cancel");
         assert!(!task.run(), "I4: ran after cancel");
@@ -266,7 +266,7 @@ fn cancel_wakes() {
 }
 
 /// **one wake for every sleeper** (I3). Threads: two untimed waiters, which sleep on the task's
-/// shared sleep word (G7), and main (`cancel(false)`: one CAS to the settled state, so no waiter
+/// shared sleep word (G7), and main (`cancel()`: one CAS to the settled state, so no waiter
 /// spins through a COMPLETING window — loom handles one spinner at a time). Checks: both waiters
 /// return `Cancelled` — the completer's single H6, after every node of the batch is DONE, reaches
 /// a waiter wherever it is in its G7 loop; a wake before a node's release (the
@@ -275,14 +275,14 @@ fn cancel_wakes() {
 #[test]
 fn sleepers_wake_all() {
     check("sleepers_wake_all", "I3", Bound::Exhaustive, || {
-        let task = FutureTask::arc(|| 1u8);
+        let task = Arc::new(FutureTask::new(|| 1u8));
         let waiters: Vec<_> = (0..2)
             .map(|_| {
                 let t = Arc::clone(&task);
-                thread::spawn(move || matches!(t.get(), Err(GetError::Cancelled)))
+                thread::spawn(move || matches!(t.get(), Err(Error::Cancelled)))
             })
             .collect();
-        assert!(task.cancel(false));
+        assert!(task.cancel());
         for w in waiters {
             assert!(w.join().unwrap(), "I3: a sleeper did not see the cancel");
         }
@@ -304,7 +304,7 @@ fn timeout_complete() {
         let t = Arc::clone(&task);
         let waiter = thread::spawn(move || match t.get_timeout(TICK) {
             Ok(v) => Some(*v),
-            Err(WaitError::TimedOut) => {
+            Err(Error::TimedOut) => {
                 assert_eq!(
                     t.waiter_stack_len(),
                     0,
@@ -347,7 +347,7 @@ fn drop_futures_unlink() {
                     let t = Arc::clone(&task);
                     thread::spawn(move || {
                         let probe = WakeProbe::new();
-                        let mut fut = Box::pin(t.done());
+                        let mut fut = Box::pin(t.handle().when_done());
                         assert!(poll_once(fut.as_mut(), &probe.waker()).is_pending());
                         let poisoned = drop_and_poison(fut);
                         assert_eq!(probe.wakes(), 0);
@@ -386,7 +386,7 @@ fn drop_future_complete() {
         let t = Arc::clone(&task);
         let waiter = thread::spawn(move || {
             let probe = WakeProbe::new();
-            let mut fut = Box::pin(t.done());
+            let mut fut = Box::pin(t.handle().when_done());
             if let Poll::Ready(done) = poll_once(fut.as_mut(), &probe.waker()) {
                 assert_eq!(*done.get().unwrap(), 3);
             }
@@ -420,7 +420,7 @@ fn drop_future_with_waiter() {
         || {
             let task = Arc::new(FutureTask::<u32, _>::pending());
             let probe = WakeProbe::new();
-            let mut fut = Box::pin(Arc::clone(&task).done());
+            let mut fut = Box::pin(task.handle().when_done());
             assert!(poll_once(fut.as_mut(), &probe.waker()).is_pending());
             let t = Arc::clone(&task);
             let blocking = thread::spawn(move || *t.get().unwrap());
@@ -454,7 +454,7 @@ fn callback_complete() {
             let order = Arc::clone(&order);
             let seq = Arc::clone(&seq);
             let weak = Arc::downgrade(&task);
-            move |r: Result<&u32, GetError<'_>>| {
+            move |r: Result<&u32, Error>| {
                 assert_eq!(*r.unwrap(), 8, "I7: callback saw the wrong outcome");
                 assert!(
                     weak.upgrade().unwrap().is_done(),
@@ -498,7 +498,7 @@ fn repoll_complete() {
                 WakeProbe::for_current_thread(),
                 WakeProbe::for_current_thread(),
             );
-            let mut fut = Box::pin(t.wait_async());
+            let mut fut = Box::pin(t.get_async());
             if poll_once(fut.as_mut(), &a.waker()).is_pending()
                 && poll_once(fut.as_mut(), &b.waker()).is_pending()
             {
@@ -521,11 +521,11 @@ fn repoll_complete() {
     });
 }
 
-/// **cancel(true) × a parked runner** (I5, I3). Threads: the runner (its closure parks until
-/// `interrupted()`), a blocking waiter, main (cancel(true)). Checks: cancel wins; the runner's
+/// **cancel_and_interrupt() × a parked runner** (I5, I3). Threads: the runner (its closure parks until
+/// `current::is_interrupted()`), a blocking waiter, main (cancel_and_interrupt()). Checks: cancel wins; the runner's
 /// closure is unparked and returns (a missed interrupt — no Dekker fences — leaves it parked:
-/// deadlock); after `run` returns, the runner thread sees neither `interrupted()` nor
-/// `cancelled()`; the waiter reports `Cancelled`. Bound: exhaustive.
+/// deadlock); after `run` returns, the runner thread sees neither `current::is_interrupted()` nor
+/// `current::is_cancelled()`; the waiter reports `Cancelled`. Bound: exhaustive.
 #[test]
 fn interrupt_parked_runner() {
     check(
@@ -533,21 +533,27 @@ fn interrupt_parked_runner() {
         "I3,I5",
         Bound::Exhaustive,
         || {
-            let task = FutureTask::arc(|| {
-                while !interrupted() {
+            let task = Arc::new(FutureTask::new(|| {
+                while !current::is_interrupted() {
                     thread::park();
                 }
                 1u32
-            });
+            }));
             let t = Arc::clone(&task);
             let runner = thread::spawn(move || {
                 t.run();
-                assert!(!interrupted(), "I5: interrupt leaked past run()");
-                assert!(!cancelled(), "I5: cancel scope leaked past run()");
+                assert!(
+                    !current::is_interrupted(),
+                    "I5: interrupt leaked past run()"
+                );
+                assert!(
+                    !current::is_cancelled(),
+                    "I5: cancel scope leaked past run()"
+                );
             });
             let t = Arc::clone(&task);
-            let waiter = thread::spawn(move || matches!(t.get(), Err(GetError::Cancelled)));
-            assert!(task.cancel(true));
+            let waiter = thread::spawn(move || matches!(t.get(), Err(Error::Cancelled)));
+            assert!(task.cancel_and_interrupt());
             runner.join().unwrap();
             assert!(waiter.join().unwrap(), "waiter did not see the cancel");
             assert_eq!(task.state(), State::Cancelled);
@@ -555,10 +561,10 @@ fn interrupt_parked_runner() {
     );
 }
 
-/// **cancel(true) × the runner finishing** (I5, I1, I4). Threads: the runner (runs task 1, whose
-/// closure returns at once, then runs task 2 on the same thread), main (cancel(true) on task 1).
+/// **cancel_and_interrupt() × the runner finishing** (I5, I1, I4). Threads: the runner (runs task 1, whose
+/// closure returns at once, then runs task 2 on the same thread), main (cancel_and_interrupt() on task 1).
 /// Checks: exactly one of cancel and completion wins and `get` agrees; after `run` the thread sees
-/// no interrupt; task 2's closure sees neither `interrupted()` nor `cancelled()` (the signal
+/// no interrupt; task 2's closure sees neither `current::is_interrupted()` nor `current::is_cancelled()` (the signal
 /// never reaches the next task on that thread). Bound: exhaustive.
 #[test]
 fn interrupt_finishing_runner() {
@@ -567,15 +573,21 @@ fn interrupt_finishing_runner() {
         "I1,I4,I5",
         Bound::Exhaustive,
         || {
-            let task = FutureTask::arc(|| 1u32);
+            let task = Arc::new(FutureTask::new(|| 1u32));
             let t = Arc::clone(&task);
             let runner = thread::spawn(move || {
                 t.run();
-                assert!(!interrupted(), "I5: interrupt leaked past run()");
-                assert!(!cancelled(), "I5: cancel scope leaked past run()");
+                assert!(
+                    !current::is_interrupted(),
+                    "I5: interrupt leaked past run()"
+                );
+                assert!(
+                    !current::is_cancelled(),
+                    "I5: cancel scope leaked past run()"
+                );
                 let next = FutureTask::new(|| {
                     assert!(
-                        !interrupted() && !cancelled(),
+                        !current::is_interrupted() && !current::is_cancelled(),
                         "I5: signal reached the next task"
                     );
                     2u32
@@ -583,11 +595,11 @@ fn interrupt_finishing_runner() {
                 assert!(next.run());
                 assert_eq!(*next.get().unwrap(), 2);
             });
-            let won = task.cancel(true);
+            let won = task.cancel_and_interrupt();
             runner.join().unwrap();
             match task.get() {
                 Ok(v) => assert!(!won && *v == 1, "I1"),
-                Err(GetError::Cancelled) => assert!(won, "I1"),
+                Err(Error::Cancelled) => assert!(won, "I1"),
                 Err(e) => panic!("unexpected {e:?}"),
             }
         },
@@ -611,7 +623,7 @@ fn panicking_wake_batch() {
         let t = Arc::clone(&task);
         let waiter = thread::spawn(move || *t.get().unwrap());
         let bad = FaultyWaker::new(Fault::Wake);
-        let mut fut = Box::pin(task.wait_async());
+        let mut fut = Box::pin(task.get_async());
         assert!(poll_once(fut.as_mut(), &bad.waker()).is_pending());
         let t = Arc::clone(&task);
         let completer = thread::spawn(move || planted_panic(|| t.set(7).unwrap()));
@@ -667,7 +679,7 @@ fn panicking_clone_repoll() {
             let waiter = thread::spawn(move || {
                 let a = WakeProbe::for_current_thread();
                 let bad = FaultyWaker::new(Fault::Clone);
-                let mut fut = Box::pin(t.wait_async());
+                let mut fut = Box::pin(t.get_async());
                 if poll_once(fut.as_mut(), &a.waker()).is_pending() {
                     let w = bad.waker();
                     let mut ready = None;
@@ -699,7 +711,7 @@ fn panicking_clone_repoll() {
 }
 
 /// **two abandoned futures, one with a panicking waker drop × complete** (I6, I11). Threads: two
-/// droppers (each polls its own `wait_async` future once, then drops it; one future's waker
+/// droppers (each polls its own `get_async` future once, then drops it; one future's waker
 /// panics when dropped), main (joins them, then completes). Either dropper may sweep the other's
 /// node. Checks: the panic is raised by the drop of its own future, on its own thread, and
 /// nowhere else (a remover that drops another node's waker runs foreign code under LOCKED);
@@ -721,7 +733,7 @@ fn panicking_drop_abandon() {
                     thread::spawn(move || {
                         let waker = FaultyWaker::new(fault);
                         let w = waker.waker();
-                        let mut fut = Box::pin(t.wait_async());
+                        let mut fut = Box::pin(t.get_async());
                         assert!(poll_once(fut.as_mut(), &w).is_pending());
                         let raised = planted_panic(move || drop(fut));
                         assert_eq!(
@@ -749,8 +761,8 @@ fn panicking_drop_abandon() {
     );
 }
 
-/// **a lost completion whose value panics on drop × cancel(true)** (I1, I5, I11). Threads: the
-/// runner (its closure returns a value whose drop panics), main (`cancel(true)`). Checks: if the
+/// **a lost completion whose value panics on drop × cancel_and_interrupt()** (I1, I5, I11). Threads: the
+/// runner (its closure returns a value whose drop panics), main (`cancel_and_interrupt()`). Checks: if the
 /// cancel won after the closure ran, `run` raises the value's drop panic only after finishing its
 /// protocol — the thread then sees no interrupt, and the next task it runs sees no signal; the
 /// value is dropped exactly once in every interleaving (by `run`, or with the task). Bound:
@@ -770,15 +782,15 @@ fn panicking_value_lost() {
             let runner = thread::spawn(move || {
                 let raised = planted_panic(|| t.run());
                 assert!(
-                    !interrupted() && !cancelled(),
+                    !current::is_interrupted() && !current::is_cancelled(),
                     "I5: signal leaked past run()"
                 );
-                let next = FutureTask::new(|| interrupted() || cancelled());
+                let next = FutureTask::new(|| current::is_interrupted() || current::is_cancelled());
                 assert!(next.run());
                 assert!(!*next.get().unwrap(), "I5: signal reached the next task");
                 raised.is_some()
             });
-            let won = task.cancel(true);
+            let won = task.cancel_and_interrupt();
             let raised = runner.join().unwrap();
             assert!(!raised || won, "I11: a panic without a lost completion");
             let settled = task.get().is_ok();
@@ -858,7 +870,7 @@ mod executor {
                     Ok(h) => {
                         let seen = match h.get() {
                             Ok(v) => Some(*v),
-                            Err(GetError::Cancelled) => None,
+                            Err(Error::Cancelled) => None,
                             Err(e) => panic!("unexpected {e:?}"),
                         };
                         Some((h, seen))
@@ -873,7 +885,7 @@ mod executor {
             let accepted = submitter.join().unwrap();
             drop(pool);
             if let Some((h, seen)) = accepted {
-                let listed = unstarted.iter().any(|u| u.is(&*h));
+                let listed = unstarted.iter().any(|u| u.is(&h));
                 match seen {
                     Some(v) => {
                         assert_eq!(v, 6);

@@ -6,7 +6,7 @@
 
 #![cfg(loom)]
 
-use futuretask::{coverage, interrupted, mock_clock, FutureTask, GetError, State};
+use futuretask::{coverage, current, mock_clock, Error, FutureTask, State, TaskHandle};
 use futuretask_executor::{as_completed, wait, CompletionService, Incomplete, ReturnWhen};
 use futuretask_models::loom_driver::{check, Bound};
 use futuretask_models::{drop_and_poison, poll_once, WakeProbe};
@@ -36,15 +36,18 @@ fn inbox_untimed() {
         let t0 = Arc::clone(&tasks[0]);
         let setter = thread::spawn(move || t0.set(5).unwrap());
         let t1 = Arc::clone(&tasks[1]);
-        let canceller = thread::spawn(move || assert!(t1.cancel(false)));
+        let canceller = thread::spawn(move || assert!(t1.cancel()));
         let mut seen = [0u8; 2];
-        for r in as_completed(tasks.clone(), None) {
+        for r in as_completed(tasks.iter().map(|t| t.handle()), None) {
             let t = r.expect("untimed: never times out");
-            let i = tasks.iter().position(|x| Arc::ptr_eq(x, &t)).unwrap();
+            let i = tasks
+                .iter()
+                .position(|x| TaskHandle::ptr_eq(&x.handle(), &t))
+                .unwrap();
             seen[i] += 1;
             match i {
                 0 => assert_eq!(*t.get().unwrap(), 5),
-                _ => assert!(matches!(t.get(), Err(GetError::Cancelled))),
+                _ => assert!(matches!(t.get(), Err(Error::Cancelled))),
             }
         }
         assert_eq!(seen, [1, 1], "I3: each task yielded exactly once");
@@ -71,7 +74,7 @@ fn inbox_timed() {
         let t = Arc::clone(&task);
         let completer = thread::spawn(move || t.set(2).unwrap());
         let clock = thread::spawn(mock_clock::expire_all);
-        let mut it = as_completed(vec![Arc::clone(&task)], Some(TICK));
+        let mut it = as_completed(vec![task.handle()], Some(TICK));
         match it.next().unwrap() {
             Ok(t) => assert_eq!(*t.get().unwrap(), 2),
             Err(e) => {
@@ -85,11 +88,7 @@ fn inbox_timed() {
         }
         assert!(it.next().is_none());
         drop(it);
-        let (done, not_done) = wait(
-            vec![Arc::clone(&task)],
-            ReturnWhen::FirstCompleted,
-            Some(TICK),
-        );
+        let (done, not_done) = wait(vec![task.handle()], ReturnWhen::FirstCompleted, Some(TICK));
         assert_eq!(done.len() + not_done.len(), 1);
         if !not_done.is_empty() {
             assert_eq!(
@@ -101,23 +100,23 @@ fn inbox_timed() {
         completer.join().unwrap();
         clock.join().unwrap();
         assert_eq!(task.waiter_stack_len(), 0);
-        let (done, _) = wait(vec![Arc::clone(&task)], ReturnWhen::AllCompleted, None);
+        let (done, _) = wait(vec![task.handle()], ReturnWhen::AllCompleted, None);
         assert_eq!(done.len(), 1, "I9: done means done");
     });
 }
 
 /// What the interrupted closure's `get` returned: 1 value, 2 interrupted, 3 other.
-fn code(r: Result<&u32, GetError<'_>>) -> usize {
+fn code(r: Result<&u32, Error>) -> usize {
     match r {
         Ok(_) => 1,
-        Err(GetError::Interrupted) => 2,
+        Err(Error::Interrupted) => 2,
         Err(_) => 3,
     }
 }
 
-/// **a parked getter × cancel(true) of its own task** (I5, I12, I6). Threads: the runner (task
+/// **a parked getter × cancel_and_interrupt() of its own task** (I5, I12, I6). Threads: the runner (task
 /// A's closure blocks in `other.get()`, untimed, on a task nobody completes while A runs), main
-/// (`cancel(true)` on A, then joins the runner, then completes `other`). Checks: `run` returns
+/// (`cancel_and_interrupt()` on A, then joins the runner, then completes `other`). Checks: `run` returns
 /// although `other` is still pending — a getter that ignored its interrupt, or slept where the
 /// canceller's unpark does not reach it, stays blocked and loom reports the deadlock; the getter
 /// saw `Interrupted` (or the closure never ran, cancel having won from NEW); after `run` the
@@ -131,20 +130,23 @@ fn interrupted_getter() {
 /// The body of the interrupted-wait models: task A's closure runs `wait` on `other` (which
 /// nobody completes while A runs) and records its code (`2` = interrupted); main cancels A with
 /// interrupt, joins the runner, checks I5, I6 and I12, then completes `other`.
-fn interrupted_waiter(name: &'static str, wait: fn(&Arc<FutureTask<u32>>) -> usize) {
+fn interrupted_waiter(name: &'static str, wait: fn(&TaskHandle<u32>) -> usize) {
     check(name, "I5,I6,I12", Bound::Exhaustive, move || {
         let other: Arc<FutureTask<u32>> = Arc::new(FutureTask::<u32, _>::pending());
         let saw = Arc::new(AtomicUsize::new(0));
-        let (o, s) = (Arc::clone(&other), Arc::clone(&saw));
-        let task = FutureTask::arc(move || {
+        let (o, s) = (other.handle(), Arc::clone(&saw));
+        let task = Arc::new(FutureTask::new(move || {
             s.store(wait(&o), SeqCst);
-        });
+        }));
         let t = Arc::clone(&task);
         let runner = thread::spawn(move || {
             t.run();
-            assert!(!interrupted(), "I5: interrupt leaked past run()");
+            assert!(
+                !current::is_interrupted(),
+                "I5: interrupt leaked past run()"
+            );
         });
-        assert!(task.cancel(true));
+        assert!(task.cancel_and_interrupt());
         runner.join().unwrap();
         match saw.load(SeqCst) {
             0 | 2 => {}
@@ -163,7 +165,7 @@ fn interrupted_waiter(name: &'static str, wait: fn(&Arc<FutureTask<u32>>) -> usi
 
 /// What the interrupted closure's inbox wait returned: 1 the task (with value 4), 2 interrupted,
 /// 3 anything else (a timeout, or a task without its value).
-fn inbox_code(r: Option<Result<Arc<FutureTask<u32>>, Incomplete>>) -> usize {
+fn inbox_code(r: Option<Result<TaskHandle<u32>, Incomplete>>) -> usize {
     match r {
         Some(Ok(t)) if t.try_get().and_then(Result::ok) == Some(&4) => 1,
         // The count is a snapshot: a completion published but not yet posted counts as finished.
@@ -172,9 +174,9 @@ fn inbox_code(r: Option<Result<Arc<FutureTask<u32>>, Incomplete>>) -> usize {
     }
 }
 
-/// **a consumer parked in the inbox × cancel(true) of its own task** (I5, I6, I12; N4).
+/// **a consumer parked in the inbox × cancel_and_interrupt() of its own task** (I5, I6, I12; N4).
 /// Threads: the runner (task A's closure iterates `as_completed` over a task nobody completes
-/// while A runs: it registers, finds the inbox empty and parks), main (`cancel(true)` on A, then
+/// while A runs: it registers, finds the inbox empty and parks), main (`cancel_and_interrupt()` on A, then
 /// joins the runner, then completes `other`). Checks: `run` returns although `other` is still
 /// pending — a consumer that sleeps where the canceller's unpark does not reach it (the
 /// condition variable), or that does not re-check the interrupt after a wakeup
@@ -186,13 +188,13 @@ fn inbox_code(r: Option<Result<Arc<FutureTask<u32>>, Incomplete>>) -> usize {
 #[test]
 fn interrupted_inbox_consumer() {
     interrupted_waiter("interrupted_inbox_consumer", |o| {
-        inbox_code(as_completed(vec![Arc::clone(o)], None).next())
+        inbox_code(as_completed(vec![o.clone()], None).next())
     });
 }
 
-/// **a consumer parked in the inbox × cancel(true) of its own task × a post** (I3, I5, I6,
+/// **a consumer parked in the inbox × cancel_and_interrupt() of its own task × a post** (I3, I5, I6,
 /// I12; N1, N2, N4). Threads: the runner (task A's closure `take`s from a `CompletionService`
-/// watching `other`), a completer (sets `other`), main (`cancel(true)` on A, joins both).
+/// watching `other`), a completer (sets `other`), main (`cancel_and_interrupt()` on A, joins both).
 /// Checks: `run` returns (no lost wakeup between the post, the canceller's unpark and the
 /// consumer's park: loom reports a deadlock otherwise); the consumer got `other` with its value
 /// (the notice came first: done means done) or `Interrupted` with the right counts (or never
@@ -210,22 +212,25 @@ fn interrupted_inbox_post_race() {
         || {
             let other: Arc<FutureTask<u32>> = Arc::new(FutureTask::<u32, _>::pending());
             let saw = Arc::new(AtomicUsize::new(0));
-            let (o, s) = (Arc::clone(&other), Arc::clone(&saw));
-            let task = FutureTask::arc(move || {
+            let (o, s) = (other.handle(), Arc::clone(&saw));
+            let task = Arc::new(FutureTask::new(move || {
                 let mut cs = CompletionService::detached();
                 cs.add(o);
                 let r = cs.take().map_err(Incomplete::from).transpose();
                 s.store(inbox_code(r), SeqCst);
-            });
+            }));
             let t = Arc::clone(&task);
             let runner = thread::spawn(move || {
                 t.run();
-                assert!(!interrupted(), "I5: interrupt leaked past run()");
+                assert!(
+                    !current::is_interrupted(),
+                    "I5: interrupt leaked past run()"
+                );
             });
             let o = Arc::clone(&other);
             let completer = thread::spawn(move || o.set(4).unwrap());
             // The closure may have taken `other` and returned before the cancel.
-            let cancelled = task.cancel(true);
+            let cancelled = task.cancel_and_interrupt();
             runner.join().unwrap();
             completer.join().unwrap();
             match (cancelled, saw.load(SeqCst)) {
@@ -240,7 +245,7 @@ fn interrupted_inbox_post_race() {
 
 /// **three abandoning waiters** (I6; A2 with DIRTY already set). Threads: two runners, each
 /// running its own task whose closure waits in `other.get()` (inside a run: it parks), and main,
-/// the third waiter (it polls a `done()` future on `other` once, then `cancel(true)`s the two
+/// the third waiter (it polls a `done()` future on `other` once, then `cancel_and_interrupt()`s the two
 /// tasks, then drops its future in place and poisons it, then joins the runners). An interrupted
 /// getter abandons its node and *parks* until the node is released, so at most one thread
 /// (main's dropped future, if it is not the lock holder) yield-spins for another — the obstacle
@@ -267,14 +272,14 @@ fn three_abandoners() {
         let tasks: Vec<_> = (0..2)
             .map(|_| {
                 let (o, m, e) = (Arc::clone(&other), main.clone(), Arc::clone(&entered));
-                FutureTask::arc(move || {
+                Arc::new(FutureTask::new(move || {
                     e.fetch_add(1, SeqCst);
                     m.unpark();
                     assert!(
-                        matches!(o.get(), Err(GetError::Interrupted)),
+                        matches!(o.get(), Err(Error::Interrupted)),
                         "I12: only the interrupt ends this get"
                     );
-                })
+                }))
             })
             .collect();
         let runners: Vec<_> = tasks
@@ -287,7 +292,7 @@ fn three_abandoners() {
             })
             .collect();
         let probe = WakeProbe::new();
-        let mut fut = Box::pin(Arc::clone(&other).done());
+        let mut fut = Box::pin(other.handle().when_done());
         assert!(poll_once(fut.as_mut(), &probe.waker()).is_pending());
         // Cancel once both closures run (main parks: no preemption spent on letting the
         // runners reach their `get`).
@@ -299,9 +304,9 @@ fn three_abandoners() {
         // yields to it); if it is preempted there, main interrupts runner 0, marks DIRTY and
         // yields, and loom's next pick is runner 0 (the lowest runnable id), which finds DIRTY
         // already set. (Without this order preemption=1 never reached the step.)
-        assert!(tasks[1].cancel(true));
+        assert!(tasks[1].cancel_and_interrupt());
         thread::yield_now();
-        assert!(tasks[0].cancel(true));
+        assert!(tasks[0].cancel_and_interrupt());
         let poisoned = drop_and_poison(fut);
         for r in runners {
             r.join().unwrap();

@@ -9,7 +9,7 @@
 
 #![cfg(not(any(loom, feature = "shuttle")))]
 
-use futuretask::{interrupted, FutureTask, GetError, WaitError};
+use futuretask::{current, Error, FutureTask};
 use futuretask_models::fault::{planted_panic, quiet_planted_panics, Bombs, Fault, FaultyWaker};
 use futuretask_models::{poll_once, report, secs_since, WakeProbe};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
@@ -89,7 +89,7 @@ fn timeout_vs_completion() {
                     let d = Duration::from_nanos(((i + k) % 4) as u64 * 500);
                     match t.get_timeout(d) {
                         Ok(v) => assert_eq!(*v, 3),
-                        Err(WaitError::TimedOut) => {}
+                        Err(Error::TimedOut) => {}
                         Err(e) => panic!("unexpected {e:?}"),
                     }
                 })
@@ -117,14 +117,14 @@ fn abandon_vs_abandon() {
         let t = Arc::clone(&task);
         let timed = thread::spawn(move || {
             let d = Duration::from_nanos(1 + (i % 3) as u64 * 300);
-            assert!(matches!(t.get_timeout(d), Err(WaitError::TimedOut)));
+            assert!(matches!(t.get_timeout(d), Err(Error::TimedOut)));
         });
         let droppers: Vec<_> = (0..3)
             .map(|_| {
                 let t = Arc::clone(&task);
                 thread::spawn(move || {
                     let probe = WakeProbe::new();
-                    let mut fut = Box::pin(t.wait_async());
+                    let mut fut = Box::pin(t.get_async());
                     assert!(poll_once(fut.as_mut(), &probe.waker()).is_pending());
                     drop(fut);
                     probe
@@ -154,7 +154,7 @@ fn drop_future_vs_completion() {
         let t = Arc::clone(&task);
         let dropper = thread::spawn(move || {
             let probe = WakeProbe::new();
-            let mut fut = Box::pin(t.wait_async());
+            let mut fut = Box::pin(t.get_async());
             if let Poll::Ready(r) = poll_once(fut.as_mut(), &probe.waker()) {
                 assert_eq!(*r.unwrap(), 2);
             }
@@ -182,7 +182,7 @@ fn repoll_vs_completion() {
         let t = Arc::clone(&task);
         let poller = thread::spawn(move || {
             let (a, b) = (WakeProbe::new(), WakeProbe::new());
-            let mut fut = Box::pin(t.wait_async());
+            let mut fut = Box::pin(t.get_async());
             let mut ready = poll_once(fut.as_mut(), &a.waker()).is_ready();
             if !ready {
                 ready = poll_once(fut.as_mut(), &b.waker()).is_ready();
@@ -215,7 +215,7 @@ fn callback_vs_completion() {
         let log = Arc::new(Mutex::new(Vec::new()));
         let cb = |k: u32| {
             let log = Arc::clone(&log);
-            move |r: Result<&u32, GetError<'_>>| {
+            move |r: Result<&u32, Error>| {
                 assert_eq!(*r.unwrap(), 8);
                 log.lock().unwrap().push(k);
             }
@@ -235,33 +235,33 @@ fn callback_vs_completion() {
     });
 }
 
-/// **cancel(true) × run** (I5): the canceller dereferences the runner's thread handle (on `run`'s
+/// **cancel_and_interrupt() × run** (I5): the canceller dereferences the runner's thread handle (on `run`'s
 /// stack) between its CAS and INTERRUPTED; `run` must not return (popping that frame) before.
 /// Alternates a closure that finishes at once with one that parks until interrupted.
 #[test]
 fn cancel_interrupt_vs_run() {
     run_race("cancel_interrupt_vs_run", "I1,I5", |i| {
         let parks = i % 2 == 1;
-        let task = FutureTask::arc(move || {
+        let task = Arc::new(FutureTask::new(move || {
             if parks {
-                while !interrupted() {
+                while !current::is_interrupted() {
                     thread::park_timeout(Duration::from_micros(50));
                 }
             }
             1u32
-        });
+        }));
         let t = Arc::clone(&task);
         let runner = thread::spawn(move || {
             t.run();
-            assert!(!interrupted());
+            assert!(!current::is_interrupted());
         });
         let t = Arc::clone(&task);
-        let canceller = thread::spawn(move || t.cancel(true));
+        let canceller = thread::spawn(move || t.cancel_and_interrupt());
         runner.join().unwrap();
         let won = canceller.join().unwrap();
         match task.get() {
             Ok(v) => assert!(!won && *v == 1),
-            Err(GetError::Cancelled) => assert!(won),
+            Err(Error::Cancelled) => assert!(won),
             Err(e) => panic!("unexpected {e:?}"),
         }
     });
@@ -296,10 +296,10 @@ fn run_vs_set() {
     run_race("run_vs_set", "I1,I2,I4", |_| {
         let runs = Arc::new(AtomicUsize::new(0));
         let r = Arc::clone(&runs);
-        let task = FutureTask::arc(move || {
+        let task = Arc::new(FutureTask::new(move || {
             r.fetch_add(1, SeqCst);
             String::from("run")
-        });
+        }));
         let hs: Vec<_> = (0..2)
             .map(|_| {
                 let t = Arc::clone(&task);
@@ -362,7 +362,7 @@ fn pool_push_pop_grow() {
                 Ok(_) => done += 1,
                 Err(_) => {
                     assert!(h.is_cancelled());
-                    if !unstarted.iter().any(|u| u.is(&**h)) {
+                    if !unstarted.iter().any(|u| u.is(h)) {
                         interrupted += 1;
                     }
                 }
@@ -398,12 +398,12 @@ fn wake_panic_vs_completion() {
         let timed = thread::spawn(move || {
             match t.get_timeout(Duration::from_nanos((i % 3) as u64 * 400)) {
                 Ok(v) => assert_eq!(*v, 5),
-                Err(WaitError::TimedOut) => {}
+                Err(Error::TimedOut) => {}
                 Err(e) => panic!("unexpected {e:?}"),
             }
         });
         let bad = FaultyWaker::new(Fault::Wake);
-        let mut fut = Box::pin(task.wait_async());
+        let mut fut = Box::pin(task.get_async());
         assert!(poll_once(fut.as_mut(), &bad.waker()).is_pending());
         let t = Arc::clone(&task);
         let setter = thread::spawn(move || planted_panic(|| t.set(5).unwrap()).is_some());
@@ -434,7 +434,7 @@ fn repoll_clone_panic_vs_completion() {
             t.set(2).unwrap();
         });
         let (a, bad) = (WakeProbe::new(), FaultyWaker::new(Fault::Clone));
-        let mut fut = Box::pin(task.wait_async());
+        let mut fut = Box::pin(task.get_async());
         if poll_once(fut.as_mut(), &a.waker()).is_pending() {
             let w = bad.waker();
             let _ = planted_panic(|| poll_once(fut.as_mut(), &w));
@@ -466,7 +466,7 @@ fn abandon_drop_panic_vs_completion() {
                 thread::spawn(move || {
                     let waker = FaultyWaker::new(fault);
                     let w = waker.waker();
-                    let mut fut = Box::pin(t.wait_async());
+                    let mut fut = Box::pin(t.get_async());
                     let _ = poll_once(fut.as_mut(), &w);
                     let raised = planted_panic(move || drop(fut)).is_some();
                     // Raised by its own drop only (a completer that released the node woke the

@@ -13,7 +13,7 @@
 
 #![cfg(all(feature = "shuttle", not(loom)))]
 
-use futuretask::{cancelled, interrupted, mock_clock, FutureTask, GetError, State, WaitError};
+use futuretask::{current, mock_clock, Error, FutureTask, Job, State};
 use futuretask_models::fault::{planted_panic, quiet_planted_panics, Fault, FaultyWaker};
 use futuretask_models::shuttle_driver::{pct, random};
 use futuretask_models::{drop_and_poison, poll_once, WakeProbe};
@@ -39,31 +39,31 @@ enum Seen {
     TimedOut,
 }
 
-fn seen_get(r: Result<&u32, GetError<'_>>) -> Seen {
+fn seen_get(r: Result<&u32, Error>) -> Seen {
     match r {
         Ok(v) => Seen::Value(*v),
-        Err(GetError::Failed(_)) => Seen::Failed,
-        Err(GetError::Cancelled) => Seen::Cancelled,
-        Err(GetError::Interrupted) => panic!("I12: no model thread waits inside a task"),
+        Err(Error::Failed(_)) => Seen::Failed,
+        Err(Error::Cancelled) => Seen::Cancelled,
+        Err(e) => panic!("I12: no model thread waits inside a task, nor untimed times out: {e}"),
     }
 }
 
-fn seen_wait(r: Result<&u32, WaitError<'_>>) -> Seen {
+fn seen_wait(r: Result<&u32, Error>) -> Seen {
     match r {
         Ok(v) => Seen::Value(*v),
-        Err(WaitError::Failed(_)) => Seen::Failed,
-        Err(WaitError::Cancelled) => Seen::Cancelled,
-        Err(WaitError::TimedOut) => Seen::TimedOut,
-        Err(WaitError::Interrupted) => panic!("I12: no model thread waits inside a task"),
+        Err(Error::Failed(_)) => Seen::Failed,
+        Err(Error::Cancelled) => Seen::Cancelled,
+        Err(Error::TimedOut) => Seen::TimedOut,
+        Err(e) => panic!("I12: no model thread waits inside a task: {e}"),
     }
 }
 
-/// Poll `wait_async()` to completion, with a fresh waker (a new probe) on every poll, parking
+/// Poll `get_async()` to completion, with a fresh waker (a new probe) on every poll, parking
 /// until the latest probe fires (I8: only the most recently registered waker is woken, so a
 /// kernel that kept an old waker leaves this thread parked: shuttle reports the deadlock).
-fn await_async(task: &FutureTask<u32>) -> (Seen, Vec<Arc<WakeProbe>>) {
+fn await_async<J: ?Sized + Job<u32>>(task: &FutureTask<u32, J>) -> (Seen, Vec<Arc<WakeProbe>>) {
     let mut probes = Vec::new();
-    let mut fut = Box::pin(task.wait_async());
+    let mut fut = Box::pin(task.get_async());
     loop {
         let probe = WakeProbe::for_current_thread();
         probes.push(Arc::clone(&probe));
@@ -129,33 +129,33 @@ fn replay_schedule() {
 
 // ---- mixed waiters ---------------------------------------------------------------------------
 
-/// **mixed waiters × run × cancel(true) × clock** (I1, I2, I3, I6, I8, I9). 8 threads: runner
-/// (closure that yields a few times, watching `interrupted()`), 2 blocking waiters, 2 timed
+/// **mixed waiters × run × cancel_and_interrupt() × clock** (I1, I2, I3, I6, I8, I9). 8 threads: runner
+/// (closure that yields a few times, watching `current::is_interrupted()`), 2 blocking waiters, 2 timed
 /// waiters (one and two ticks), an async waiter (re-polls with a new waker each time), a clock
-/// thread (advances 3 ticks), main (cancel(true)). Checks: exactly one of completion and cancel
+/// thread (advances 3 ticks), main (cancel_and_interrupt()). Checks: exactly one of completion and cancel
 /// wins; every blocking and async waiter reports the winner; a timed waiter reports the winner or
 /// `TimedOut`; a waiter that saw the outcome never sees another; no waker leaks; nothing is left
 /// on the stack; the closure ran at most once.
 fn mixed_waiters() {
     let runs = Arc::new(AtomicUsize::new(0));
     let r = Arc::clone(&runs);
-    let task = FutureTask::arc(move || {
+    let task = Arc::new(FutureTask::new(move || {
         r.fetch_add(1, SeqCst);
         for _ in 0..3 {
-            if interrupted() {
+            if current::is_interrupted() {
                 break;
             }
             thread::yield_now();
         }
         11u32
-    });
+    }));
     let mut hs = Vec::new();
     let t = Arc::clone(&task);
     let runner = thread::spawn(move || {
         jitter(4);
         t.run();
         assert!(
-            !interrupted() && !cancelled(),
+            !current::is_interrupted() && !current::is_cancelled(),
             "I5: signal leaked past run()"
         );
     });
@@ -186,7 +186,7 @@ fn mixed_waiters() {
         }
     });
     jitter(16);
-    let won = task.cancel(true);
+    let won = task.cancel_and_interrupt();
     runner.join().unwrap();
     clock.join().unwrap();
     let fin = seen_get(task.get());
@@ -240,7 +240,7 @@ fn abandon_storm() {
             jitter(4);
             let r = t.get_timeout(TICK);
             ret.fetch_add(1, SeqCst);
-            matches!(r, Err(WaitError::TimedOut))
+            matches!(r, Err(Error::TimedOut))
         }));
     }
     let mut droppers = Vec::new();
@@ -249,7 +249,7 @@ fn abandon_storm() {
         droppers.push(thread::spawn(move || {
             jitter(4);
             let probe = WakeProbe::new();
-            let mut fut = Box::pin(t.wait_async());
+            let mut fut = Box::pin(t.get_async());
             assert!(poll_once(fut.as_mut(), &probe.waker()).is_pending());
             jitter(4);
             (probe, drop_and_poison(fut))
@@ -289,24 +289,24 @@ fn shuttle_abandon_storm() {
 // ---- cancel storm ----------------------------------------------------------------------------
 
 /// **cancel storm** (I1, I4, I5). 7 threads: 2 runners (each then runs a fresh task on the same
-/// thread), cancel(true), cancel(false), a setter, a blocking waiter, main. The closure yields
+/// thread), cancel_and_interrupt(), cancel(), a setter, a blocking waiter, main. The closure yields
 /// until interrupted, at most three times. Checks: exactly one of run-completion,
 /// set and the two cancels wins, and `get` reports it; the closure ran at most once and only for
 /// a `run` that returned true; after `run` the thread sees no interrupt, and the next task's
-/// closure sees neither `interrupted()` nor `cancelled()`; the waiter agrees.
+/// closure sees neither `current::is_interrupted()` nor `current::is_cancelled()`; the waiter agrees.
 fn cancel_storm() {
     let runs = Arc::new(AtomicUsize::new(0));
     let r = Arc::clone(&runs);
-    let task = FutureTask::arc(move || {
+    let task = Arc::new(FutureTask::new(move || {
         r.fetch_add(1, SeqCst);
         for _ in 0..3 {
-            if interrupted() {
+            if current::is_interrupted() {
                 break;
             }
             thread::yield_now();
         }
         1u32
-    });
+    }));
     let mut runners = Vec::new();
     for _ in 0..2 {
         let t = Arc::clone(&task);
@@ -314,12 +314,12 @@ fn cancel_storm() {
             jitter(6);
             let ran = t.run();
             assert!(
-                !interrupted() && !cancelled(),
+                !current::is_interrupted() && !current::is_cancelled(),
                 "I5: signal leaked past run()"
             );
             let next = FutureTask::new(|| {
                 assert!(
-                    !interrupted() && !cancelled(),
+                    !current::is_interrupted() && !current::is_cancelled(),
                     "I5: signal reached the next task"
                 );
                 2u32
@@ -334,7 +334,11 @@ fn cancel_storm() {
             let t = Arc::clone(&task);
             thread::spawn(move || {
                 jitter(12);
-                t.cancel(i)
+                if i {
+                    t.cancel_and_interrupt()
+                } else {
+                    t.cancel()
+                }
             })
         })
         .collect();
@@ -392,7 +396,7 @@ fn callback_storm() {
     let cb = |who: usize, seq: usize| {
         let log = Arc::clone(&log);
         let weak = Arc::downgrade(&task);
-        move |r: Result<&u32, GetError<'_>>| {
+        move |r: Result<&u32, Error>| {
             assert_eq!(*r.unwrap(), 4, "I7: wrong outcome");
             assert!(
                 weak.upgrade().unwrap().is_done(),
@@ -452,11 +456,11 @@ fn shuttle_callback_storm() {
 /// Checks: the awaiting waiters get the value after their latest waker fired; the dropped future
 /// leaves nothing behind; every waker the kernel stored is dropped.
 fn async_storm() {
-    let task = FutureTask::arc(|| 9u32);
+    let task = Arc::new(FutureTask::new(|| 9u32));
     let t = Arc::clone(&task);
     let dropper = thread::spawn(move || {
         let (a, b) = (WakeProbe::new(), WakeProbe::new());
-        let mut fut = Box::pin(t.wait_async());
+        let mut fut = Box::pin(t.get_async());
         jitter(4);
         let _ = poll_once(fut.as_mut(), &a.waker());
         jitter(4);
@@ -519,7 +523,7 @@ fn foreign_storm() {
     let bad = FaultyWaker::new(Fault::Wake);
     wakers.push(Arc::clone(&bad));
     threads.push(thread::spawn(move || {
-        let mut fut = Box::pin(t.wait_async());
+        let mut fut = Box::pin(t.get_async());
         jitter(6);
         let mut r = poll_once(fut.as_mut(), &bad.waker()).map(|r| *r.unwrap());
         while r.is_pending() {
@@ -539,7 +543,7 @@ fn foreign_storm() {
     threads.push(thread::spawn(move || {
         let a = WakeProbe::for_current_thread();
         *p.lock().unwrap() = Some(Arc::clone(&a));
-        let mut fut = Box::pin(t.wait_async());
+        let mut fut = Box::pin(t.get_async());
         jitter(6);
         if poll_once(fut.as_mut(), &a.waker()).is_pending() {
             let w = bad.waker();
@@ -560,7 +564,7 @@ fn foreign_storm() {
     wakers.push(Arc::clone(&bad));
     threads.push(thread::spawn(move || {
         let w = bad.waker();
-        let mut fut = Box::pin(t.wait_async());
+        let mut fut = Box::pin(t.get_async());
         jitter(6);
         let _ = poll_once(fut.as_mut(), &w);
         jitter(6);
@@ -613,12 +617,13 @@ fn shuttle_foreign_storm() {
 
 mod executor {
     use super::*;
-    use futuretask_executor::{RejectReason, TaskHandle, ThreadPool};
+    use futuretask::TaskHandle;
+    use futuretask_executor::{RejectReason, ThreadPool};
     use std::sync::atomic::AtomicBool;
 
     type Accepted = Vec<(TaskHandle<u32>, Arc<AtomicBool>, Seen)>;
 
-    /// Submit two tasks (one of them watches `interrupted()`), then wait for each accepted one.
+    /// Submit two tasks (one of them watches `current::is_interrupted()`), then wait for each accepted one.
     fn submit_two(pool: &ThreadPool, base: u32) -> Accepted {
         let mut out = Vec::new();
         for k in 0..2u32 {
@@ -629,7 +634,7 @@ mod executor {
                 r.store(true, SeqCst);
                 if k == 1 {
                     for _ in 0..2 {
-                        if interrupted() {
+                        if current::is_interrupted() {
                             break;
                         }
                         thread::yield_now();
@@ -674,7 +679,7 @@ mod executor {
         let accepted: Vec<_> = subs.into_iter().flat_map(|s| s.join().unwrap()).collect();
         drop(pool);
         for (h, ran, seen) in accepted {
-            let listed = unstarted.iter().any(|u| u.is(&*h));
+            let listed = unstarted.iter().any(|u| u.is(&h));
             match seen {
                 Seen::Value(_) => assert!(!listed, "I10: a task that ran is reported unstarted"),
                 Seen::Cancelled => {

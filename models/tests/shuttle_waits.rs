@@ -20,7 +20,7 @@ fn jitter(max: usize) {
     }
 }
 
-/// Start one thread per task that settles it: set, fail, cancel(false), cancel(true).
+/// Start one thread per task that settles it: set, fail, cancel(), cancel_and_interrupt().
 fn settle_all(tasks: &[Arc<FutureTask<u32>>]) -> Vec<thread::JoinHandle<()>> {
     tasks
         .iter()
@@ -32,8 +32,8 @@ fn settle_all(tasks: &[Arc<FutureTask<u32>>]) -> Vec<thread::JoinHandle<()>> {
                 match i % 4 {
                     0 => drop(t.set(i as u32)),
                     1 => drop(t.fail("boom")),
-                    2 => drop(t.cancel(false)),
-                    _ => drop(t.cancel(true)),
+                    2 => drop(t.cancel()),
+                    _ => drop(t.cancel_and_interrupt()),
                 }
             })
         })
@@ -59,7 +59,10 @@ fn inbox_storm() {
         mock_clock::expire_all();
     });
     let mut yielded = 0;
-    let mut it = as_completed(tasks.clone(), Some(Duration::from_nanos(1)));
+    let mut it = as_completed(
+        tasks.iter().map(|t| t.handle()),
+        Some(Duration::from_nanos(1)),
+    );
     for r in &mut it {
         match r {
             Ok(t) => {
@@ -93,7 +96,7 @@ fn inbox_storm() {
         .collect();
     let mut cs = CompletionService::detached();
     for t in &fresh {
-        cs.add(Arc::clone(t));
+        cs.add(t.handle());
     }
     let settlers = settle_all(&fresh);
     let mut got = 0;
@@ -148,7 +151,7 @@ fn three_abandoners() {
             let t = Arc::clone(&task);
             thread::spawn(move || {
                 let probe = WakeProbe::new();
-                let mut fut = Box::pin(t.done());
+                let mut fut = Box::pin(t.handle().when_done());
                 assert!(poll_once(fut.as_mut(), &probe.waker()).is_pending());
                 jitter(3);
                 let poisoned = drop_and_poison(fut);

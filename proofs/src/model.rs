@@ -61,7 +61,7 @@ pub enum Actor {
     Runner,
     /// Calls `cancel(interrupt)` once.
     Canceller {
-        /// `cancel(true)`.
+        /// `cancel_and_interrupt()`.
         interrupt: bool,
     },
     /// A promise completer: calls `set(v)` (or `fail(e)`) once.
@@ -171,7 +171,7 @@ impl Config {
         }
     }
 
-    /// Parses a comma-separated actor list: `R` runner, `C` cancel(false), `C+` cancel(true),
+    /// Parses a comma-separated actor list: `R` runner, `C` cancel(), `C+` cancel_and_interrupt(),
     /// `S` set, `Sf` fail, `W` untimed get, `T` timed get, `A<n>` async with `n` re-polls,
     /// `A<n>d` the same and droppable, `CB` callback, `O` observer (is_done, try_get).
     /// Flags: `+sleep` (closure sleeps), `+fail` (closure may panic), `+spurious`, `+lin`
@@ -265,7 +265,7 @@ impl Config {
         self
     }
 
-    /// The quick configuration run by default: runner, cancel(true), an untimed, a timed and
+    /// The quick configuration run by default: runner, cancel_and_interrupt(), an untimed, a timed and
     /// an async waiter, one callback.
     pub fn quick() -> Self {
         Config::new(vec![
@@ -2320,7 +2320,7 @@ impl Model for FutureTaskModel {
                 },
             ),
             Property::sometimes(
-                "cancel(true) races the runner's finish",
+                "cancel_and_interrupt() races the runner's finish",
                 |m: &Self, s: &State| {
                     phase(s.state as usize) == INTERRUPTING
                         && (0..m.cfg.actors.len()).any(|r| {

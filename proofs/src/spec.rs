@@ -41,7 +41,7 @@ pub enum Op {
     },
     /// `cancel(interrupt)`.
     Cancel {
-        /// `cancel(true)`.
+        /// `cancel_and_interrupt()`.
         interrupt: bool,
     },
     /// Blocking `get()`.

@@ -94,14 +94,14 @@ fn report<C: Checker<FutureTaskModel>>(name: &str, checker: &C, start: Instant) 
     );
 }
 
-/// The default tier: runner, cancel(true), untimed and timed get, a callback; the closure may
+/// The default tier: runner, cancel_and_interrupt(), untimed and timed get, a callback; the closure may
 /// sleep (and so consume the interrupt's unpark).
 #[test]
 fn quick() {
     check_with("quick R,C+,W,T,CB,+sleep", Config::quick(), false, true);
 }
 
-/// A promise: set racing fail and cancel(false), with a timed waiter and an observer
+/// A promise: set racing fail and cancel(), with a timed waiter and an observer
 /// (is_done then try_get), a callback.
 #[test]
 fn promise() {
@@ -145,13 +145,13 @@ fn sleepers() {
 
 /// Histories also checked by stateright's `LinearizabilityTester` (on top of the
 /// linearization-point refinement check that every configuration runs): run racing
-/// cancel(true), a timed get and an observer.
+/// cancel_and_interrupt(), a timed get and an observer.
 #[test]
 fn linearizability_tester() {
     check("lin-tester R,C+,T,O", cfg("R,C+,T,O,+lin"));
 }
 
-/// `LinearizabilityTester` on run racing set and cancel(false), with an observer.
+/// `LinearizabilityTester` on run racing set and cancel(), with an observer.
 #[test]
 fn linearizability_tester_set() {
     check("lin-tester-set R,C,S,O", cfg("R,C,S,O,+lin,+fail"));

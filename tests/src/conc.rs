@@ -8,10 +8,10 @@
 //!
 //! `run()` is two steps of the specification (claim, then complete), so the closure itself takes
 //! tickets: when it starts (the claim has responded) and when it ends (the completion is
-//! invoked). Inside the closure it also asks `interrupted()` and `cancelled()`, which are
-//! operations of the history too. Blocking `get()` and `wait_async().await` are included: they
+//! invoked). Inside the closure it also asks `current::is_interrupted()` and `current::is_cancelled()`, which are
+//! operations of the history too. Blocking `get()` and `get_async().await` are included: they
 //! respond once the task is done. If every worker has finished or is blocked and the task is not
-//! done, the coordinator issues (and records) a `cancel(false)` so that every history ends.
+//! done, the coordinator issues (and records) a `cancel()` so that every history ends.
 //!
 //! Done-callbacks are not operations of the sequential object; they are checked separately: each
 //! registered callback runs exactly once, sees the final outcome and `is_done()`, callbacks
@@ -24,7 +24,7 @@ use crate::model::{Core, End, Fail, Outcome, Rejected, Value, Wait};
 use crate::support::{
     block_on, error, observe_failure, observe_get, observe_wait, panic_message, Rng,
 };
-use futuretask::{FutureTask, Promise, State};
+use futuretask::{FutureTask, Promise, State, TaskHandle};
 use std::cell::Cell;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering::SeqCst};
@@ -40,9 +40,9 @@ pub enum LinOp {
     Run,
     /// `run()`'s completion: from the moment the closure ended to `run`'s return.
     Complete(End),
-    /// `interrupted()` inside the closure.
+    /// `current::is_interrupted()` inside the closure.
     Interrupted,
-    /// `cancelled()` inside the closure.
+    /// `current::is_cancelled()` inside the closure.
     CancelledFn,
     /// `set(v)` (or `Promise::set`).
     Set(Value),
@@ -62,7 +62,7 @@ pub enum LinOp {
     GetPast,
     /// Blocking `get()`.
     Get,
-    /// `block_on(task.wait_async())`.
+    /// `block_on(task.get_async())`.
     Await,
     /// `state()`.
     State,
@@ -151,7 +151,7 @@ pub enum Action {
     GetPast,
     /// `get()`.
     Get,
-    /// `block_on(wait_async())`.
+    /// `block_on(get_async())`.
     Await,
     /// `state()`.
     State,
@@ -183,7 +183,7 @@ pub struct Plan {
     pub promise_owner: Option<usize>,
     /// How the closure ends.
     pub end: End,
-    /// How long the closure spins (polling `cancelled()`).
+    /// How long the closure spins (polling `current::is_cancelled()`).
     pub work: u32,
     /// One script per worker.
     pub scripts: Vec<Vec<Action>>,
@@ -317,7 +317,11 @@ const BLOCKED: u8 = 1;
 const FINISHED: u8 = 2;
 
 struct Round {
-    task: Arc<FutureTask<Value>>,
+    /// Every thread's reader of the task.
+    task: TaskHandle<Value>,
+    /// The owner of a closure task (runs, sets, fails it); `None` for a promise's task, which
+    /// only its promise completes.
+    owner: Option<Arc<FutureTask<Value>>>,
     promise: Mutex<Option<Promise<Value>>>,
     plan: Plan,
     events: Vec<Mutex<Vec<Event<LinOp, LinRet>>>>,
@@ -402,21 +406,23 @@ impl Lab {
         let probe = sh.probe;
         probe.runs.lock().unwrap().clear();
         let (end, work) = (plan.end, plan.work);
-        let (task, promise): (Arc<FutureTask<Value>>, _) = match plan.promise_owner {
+        let (task, owner, promise) = match plan.promise_owner {
             Some(_) => {
                 let (p, t) = futuretask::promise::<Value>();
-                (t, Some(p))
+                (t, None, Some(p))
             }
-            None => (
-                FutureTask::arc(move || closure_body(probe, end, work)),
-                None,
-            ),
+            None => {
+                let t: Arc<FutureTask<Value>> =
+                    Arc::new(FutureTask::new(move || closure_body(probe, end, work)));
+                (t.handle(), Some(t), None)
+            }
         };
         // Give every callback of this round a distinct id.
         let regs_base = self.next_callback;
         self.next_callback = self.next_callback.wrapping_add(10_000);
         let round = Arc::new(Round {
-            task: Arc::clone(&task),
+            task: task.clone(),
+            owner: owner.clone(),
             promise: Mutex::new(promise),
             plan: plan.clone(),
             events: (0..=self.threads())
@@ -451,7 +457,7 @@ impl Lab {
                 // Everyone left is blocked on a task nobody will complete: cancel it (recorded).
                 stats.finisher = true;
                 let inv = tick();
-                let r = task.cancel(false);
+                let r = task.cancel();
                 let resp = tick();
                 round.events[self.threads()]
                     .lock()
@@ -535,8 +541,9 @@ impl Lab {
             );
         }
         drop(round.promise);
-        drop(round.task);
-        let strong = Arc::strong_count(&task);
+        drop((round.task, round.owner, task));
+        // A promise's task has no owner to count references on: its readers are opaque.
+        let strong = owner.as_ref().map_or(1, Arc::strong_count);
         if strong != 1 {
             let _ = writeln!(report, "{strong} strong references to the task remain");
         }
@@ -584,16 +591,16 @@ fn closure_body(probe: &'static Probe, end: End, work: u32) -> Value {
     let thread = WORKER.with(Cell::get);
     let enter = tick();
     for i in 0..work {
-        if i % 64 == 0 && futuretask::cancelled() {
+        if i % 64 == 0 && futuretask::current::is_cancelled() {
             break;
         }
         std::hint::spin_loop();
     }
     let i0 = tick();
-    let a = futuretask::interrupted();
+    let a = futuretask::current::is_interrupted();
     let i1 = tick();
     let c0 = tick();
-    let b = futuretask::cancelled();
+    let b = futuretask::current::is_cancelled();
     let c1 = tick();
     let exit = tick();
     probe.runs.lock().unwrap().push(ClosureRun {
@@ -667,8 +674,12 @@ fn run_script(
         };
         match a {
             Action::Run => {
+                let owner = round
+                    .owner
+                    .as_ref()
+                    .expect("only a closure task's plan runs it");
                 let inv = tick();
-                let ran = task.run();
+                let ran = owner.run();
                 let resp = tick();
                 let mine: Vec<ClosureRun> = sh
                     .probe
@@ -715,7 +726,7 @@ fn run_script(
                     None => evs.push(Event::done(me, LinOp::Run, inv, resp, LinRet::Claimed(ran))),
                 }
                 // Interrupt must not leak past `run`.
-                if futuretask::interrupted() || futuretask::cancelled() {
+                if futuretask::current::is_interrupted() || futuretask::current::is_cancelled() {
                     evs.push(Event::done(
                         me,
                         LinOp::Interrupted,
@@ -725,19 +736,29 @@ fn run_script(
                     ));
                 }
             }
+            // A promise's task is completed by its promise only: its readers cannot set or fail it.
+            Action::Set(_) | Action::Fail(_) if round.owner.is_none() => {}
             Action::Set(v) => rec(LinOp::Set(v), &mut || {
+                let task = round.owner.as_ref().expect("checked above");
                 LinRet::Set(task.set(v).map_err(|e| Rejected {
                     value: e.value,
                     state: e.state,
                 }))
             }),
             Action::Fail(n) => rec(LinOp::Fail(Fail::Error(n)), &mut || {
+                let task = round.owner.as_ref().expect("checked above");
                 LinRet::Fail(task.fail(error(n)).map_err(|e| Rejected {
                     value: observe_failure(&e.value),
                     state: e.state,
                 }))
             }),
-            Action::Cancel(i) => rec(LinOp::Cancel(i), &mut || LinRet::Bool(task.cancel(i))),
+            Action::Cancel(i) => rec(LinOp::Cancel(i), &mut || {
+                LinRet::Bool(if i {
+                    task.cancel_and_interrupt()
+                } else {
+                    task.cancel()
+                })
+            }),
             Action::TryGet => rec(LinOp::TryGet, &mut || {
                 LinRet::Try(task.try_get().map(observe_get))
             }),
@@ -762,7 +783,7 @@ fn run_script(
             Action::Await => {
                 sh.status[me].store(BLOCKED, SeqCst);
                 rec(LinOp::Await, &mut || {
-                    LinRet::Wait(Wait::Out(observe_get(block_on(task.wait_async()))))
+                    LinRet::Wait(Wait::Out(observe_get(block_on(task.get_async()))))
                 });
                 sh.status[me].store(ACTIVE, SeqCst);
             }
@@ -775,11 +796,19 @@ fn run_script(
                 let id = CALLBACK_BASE.load(SeqCst) as u32 + me as u32 * 1000 + *local_id;
                 *local_id += 1;
                 let runs = Arc::clone(&round.runs);
-                let weak: Weak<FutureTask<Value>> = Arc::downgrade(task);
+                // An owned task is probed weakly (a callback that never runs must not keep it
+                // alive); a promise's task through a reader, a cycle its promise's drop at the
+                // end of the round breaks by running the callback.
+                let weak: Option<Weak<FutureTask<Value>>> =
+                    round.owner.as_ref().map(Arc::downgrade);
+                let reader = round.owner.is_none().then(|| task.clone());
                 let invoke = tick();
                 task.add_done_callback(move |r| {
                     let at = tick();
-                    let is_done = weak.upgrade().is_some_and(|t| t.is_done());
+                    let is_done = match (&weak, &reader) {
+                        (Some(w), _) => w.upgrade().is_some_and(|t| t.is_done()),
+                        (None, r) => r.as_ref().is_some_and(TaskHandle::is_done),
+                    };
                     runs.lock().unwrap().push(CallbackRun {
                         id,
                         at,
@@ -872,7 +901,7 @@ fn winner(final_outcome: Outcome, history: &[Event<LinOp, LinRet>]) -> Option<(u
 }
 
 fn check_callbacks(
-    task: &FutureTask<Value>,
+    task: &TaskHandle<Value>,
     history: &[Event<LinOp, LinRet>],
     regs: &[CallbackReg],
     runs: &[CallbackRun],

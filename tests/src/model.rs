@@ -70,7 +70,7 @@ pub enum Phase {
     Failed(Fail),
     /// CANCELLED (`interrupt == false`) or INTERRUPTED (`interrupt == true`).
     Cancelled {
-        /// Cancelled with `cancel(true)`.
+        /// Cancelled with `cancel_and_interrupt()`.
         interrupt: bool,
     },
 }
@@ -207,13 +207,13 @@ impl Core {
         }
     }
 
-    /// `futuretask::interrupted()` called *inside this task's closure*: the task was cancelled
-    /// with `cancel(true)`. (Outside of any closure it is always `false`.)
+    /// `futuretask::current::is_interrupted()` called *inside this task's closure*: the task was cancelled
+    /// with `cancel_and_interrupt()`. (Outside of any closure it is always `false`.)
     pub fn interrupted(&self) -> bool {
         self.phase == Phase::Cancelled { interrupt: true }
     }
 
-    /// `futuretask::cancelled()` called inside this task's closure.
+    /// `futuretask::current::is_cancelled()` called inside this task's closure.
     pub fn cancelled(&self) -> bool {
         self.is_cancelled()
     }
@@ -229,7 +229,7 @@ impl Core {
         self.outcome().map_or(Wait::TimedOut, Wait::Out)
     }
 
-    /// Blocking `get()` / `wait_async().await` — only answers once done ([`Wait::Blocks`]
+    /// Blocking `get()` / `get_async().await` — only answers once done ([`Wait::Blocks`]
     /// while NEW: a sequential caller would wait forever).
     pub fn get(&self) -> Wait {
         self.outcome().map_or(Wait::Blocks, Wait::Out)
@@ -534,7 +534,7 @@ impl Spec {
     }
 
     /// Poll waiter `i` with waker `w` (whose `fault` call panics): `None` if the waiter is gone,
-    /// `Some(None)` for `Pending`, `Some(Some(outcome))` for `Ready` (row "wait_async().await":
+    /// `Some(None)` for `Pending`, `Some(Some(outcome))` for `Ready` (row "get_async().await":
     /// pending while NEW, ready once done; a done task calls no waker). A pending poll registers
     /// `w` as the waiter's newest waker: a clone of it, unless the registered one is the same
     /// waker. A panicking clone changes nothing (a re-poll keeps the old waker); a replaced waker

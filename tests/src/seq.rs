@@ -21,7 +21,7 @@ use crate::model::{
 use crate::support::{
     error, observe_failure, observe_get, observe_wait, panic_message, raised_by, PLANTED,
 };
-use futuretask::{Done, FutureTask, GetError, NoJob, Promise, State, WaitError};
+use futuretask::{Error, FutureTask, NoJob, Promise, State, TaskHandle, WhenDone};
 use futuretask_models::fault::{catch_panic, drop_own, Bomb, Bombs, FaultyWaker, WakeLog};
 use std::collections::HashMap;
 use std::fmt;
@@ -64,9 +64,9 @@ pub enum Op {
     IsDone,
     /// `is_cancelled()`.
     IsCancelled,
-    /// `futuretask::interrupted()` (inside the closure body: of this task; outside: `false`).
+    /// `futuretask::current::is_interrupted()` (inside the closure body: of this task; outside: `false`).
     Interrupted,
-    /// `futuretask::cancelled()`.
+    /// `futuretask::current::is_cancelled()`.
     CancelledFn,
     /// `add_done_callback(..)`: the callback records what it sees, optionally registers one more
     /// callback from inside itself, optionally panics, optionally captures a value whose drop
@@ -108,7 +108,7 @@ pub enum Op {
         /// Which waiter (modulo the number created).
         fut: u8,
     },
-    /// Poll a fresh `wait_async()` future once with waker `waker`, then drop it.
+    /// Poll a fresh `get_async()` future once with waker `waker`, then drop it.
     PollOnce {
         /// Which waker.
         waker: u8,
@@ -120,7 +120,7 @@ pub enum Op {
 /// The kind of task a case runs against.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Kind {
-    /// `FutureTask::arc(closure)`: the closure applies `body` to its own task, then ends.
+    /// `Arc::new(FutureTask::new(closure))`: the closure applies `body` to its own task, then ends.
     Closure {
         /// Operations the closure performs on its own task while running (each under
         /// `catch_unwind`: a planted panic is the body's observation, the closure goes on).
@@ -172,6 +172,9 @@ pub enum Obs {
     Unit,
     /// A promise operation on a task without a (remaining) promise.
     NoPromise,
+    /// `run` / `set` / `fail` on a promise's task: only its promise completes it (its readers
+    /// cannot), so the operation does not exist.
+    NotOwner,
     /// A poll: `None` no such waiter, `Some(None)` pending, `Some(Some(o))` ready.
     Poll(Option<Option<Outcome>>),
     /// A count (`waiter_stack_len()`, index of a new waiter).
@@ -233,6 +236,7 @@ fn apply_spec_op(spec: &mut Spec, op: &Op, kind: &Kind, in_closure: bool) -> Obs
             spec.finish_run(*end);
             Obs::Run { ran: true, body }
         }
+        Op::Set(_) | Op::SetBomb(_) | Op::Fail(_) if *kind == Kind::Promise => Obs::NotOwner,
         Op::Set(v) => Obs::Set(spec.set(v)),
         Op::SetBomb(v) => Obs::Set(spec.set_bomb(v)),
         Op::Fail(n) => Obs::Fail(spec.fail(Fail::Error(n))),
@@ -316,21 +320,34 @@ impl Val {
     }
 }
 
-fn seen(r: Result<&Val, GetError<'_>>) -> Outcome {
+fn seen(r: Result<&Val, Error>) -> Outcome {
     observe_get(r.map(|x| &x.v))
 }
 
-fn seen_wait(r: Result<&Val, WaitError<'_>>) -> Wait {
+fn seen_wait(r: Result<&Val, Error>) -> Wait {
     observe_wait(r.map(|x| &x.v))
 }
 
-/// A pinned `done()` future of the real task.
-type AsyncWaiter = Pin<Box<Done<Val>>>;
+/// A pinned `when_done()` future of the real task.
+type AsyncWaiter = Pin<Box<WhenDone<Val>>>;
+
+/// The harness's own reference to the real task: the owner of a closure or `pending()` task, or
+/// a reader of a `promise()` task (which only its promise completes).
+pub enum Held {
+    /// A closure or `pending()` task.
+    Owned(Arc<FutureTask<Val>>),
+    /// A `promise()` task.
+    Promised(TaskHandle<Val>),
+}
 
 /// The real side of a case: the task, its promise, its async waiters and the logs its callbacks
 /// and wakers write.
 pub struct Real {
+    /// The owned task (not for a promise's task), weakly: the harness holds the last reference.
     task: OnceLock<Weak<FutureTask<Val>>>,
+    /// A promise's task, read through a handle (no weak form exists); taken out at the end of
+    /// the case, after the promise's drop ran the callbacks that reach it through `Real`.
+    reader: Mutex<Option<TaskHandle<Val>>>,
     promise: Mutex<Option<Promise<Val>>>,
     futures: Mutex<Vec<Option<AsyncWaiter>>>,
     /// The waker sources by id; the harness drops its own wakers after each use, so their live
@@ -349,9 +366,10 @@ pub struct Real {
 
 impl Real {
     /// Build the real task for `kind`.
-    pub fn new(kind: &Kind) -> (Arc<Real>, Arc<FutureTask<Val>>) {
+    pub fn new(kind: &Kind) -> (Arc<Real>, Held) {
         let real = Arc::new(Real {
             task: OnceLock::new(),
+            reader: Mutex::new(None),
             promise: Mutex::new(None),
             futures: Mutex::new(Vec::new()),
             wakers: Mutex::new(HashMap::new()),
@@ -365,7 +383,7 @@ impl Real {
             Kind::Closure { body, end, bomb } => {
                 let (body, end, r) = (body.clone(), *end, Arc::clone(&real));
                 let bomb = bomb.then(|| real.bombs.bomb());
-                FutureTask::arc(move || {
+                Arc::new(FutureTask::new(move || {
                     for op in &body {
                         let o = r.apply(op, true);
                         r.body.lock().unwrap().push(o);
@@ -376,21 +394,31 @@ impl Real {
                         // abort), and counted.
                         End::Panic(n) => panic!("{}", panic_message(n)),
                     }
-                })
+                }))
             }
             Kind::Pending => Arc::new(FutureTask::<Val, NoJob>::pending()),
             Kind::Promise => {
                 let (p, t) = futuretask::promise::<Val>();
                 *real.promise.lock().unwrap() = Some(p);
-                t
+                *real.reader.lock().unwrap() = Some(t.clone());
+                return (real, Held::Promised(t));
             }
         };
         real.task.set(Arc::downgrade(&task)).unwrap();
-        (real, task)
+        (real, Held::Owned(task))
     }
 
-    fn task(&self) -> Arc<FutureTask<Val>> {
-        self.task.get().unwrap().upgrade().expect("task alive")
+    fn task(&self) -> TaskHandle<Val> {
+        match self.owner() {
+            Some(t) => t.handle(),
+            None => self.reader.lock().unwrap().clone().expect("task alive"),
+        }
+    }
+
+    /// The owner of the task; `None` for a promise's task.
+    fn owner(&self) -> Option<Arc<FutureTask<Val>>> {
+        let t = self.task.get()?;
+        Some(t.upgrade().expect("task alive"))
     }
 
     /// A new waker of source `id` (the caller drops it with [`drop_own`]).
@@ -421,7 +449,7 @@ impl Real {
     fn callback(
         self: &Arc<Self>,
         spec: CallbackSpec,
-    ) -> impl for<'a> FnOnce(Result<&'a Val, GetError<'a>>) + Send + 'static {
+    ) -> impl for<'a> FnOnce(Result<&'a Val, Error>) + Send + 'static {
         let r = Arc::clone(self);
         let bomb = spec.bomb.then(|| self.bombs.bomb());
         move |res| {
@@ -479,11 +507,18 @@ impl Real {
     }
 
     /// Apply `op` to the real task, catching a panic that reaches the caller. `in_closure` only
-    /// documents the context (the real `interrupted()` knows by itself).
+    /// documents the context (the real `current::is_interrupted()` knows by itself).
     pub fn apply(self: &Arc<Self>, op: &Op, _in_closure: bool) -> Obs {
         let task = self.task();
         if *op == Op::Run {
-            let r = catch_panic(|| task.run());
+            let Some(owner) = self.owner() else {
+                // A promise's task has nothing to run (its spec never claims).
+                return Obs::Run {
+                    ran: false,
+                    body: vec![],
+                };
+            };
+            let r = catch_panic(|| owner.run());
             // A `run` that raised did run the closure (only the claimer raises).
             let body = if r.as_ref().map_or(true, |ran| *ran) {
                 std::mem::take(&mut *self.body.lock().unwrap())
@@ -501,28 +536,39 @@ impl Real {
         catch_panic(|| self.apply_op(&task, op)).unwrap_or_else(raised)
     }
 
-    fn apply_op(self: &Arc<Self>, task: &FutureTask<Val>, op: &Op) -> Obs {
+    fn apply_op(self: &Arc<Self>, task: &TaskHandle<Val>, op: &Op) -> Obs {
         let tiny = Duration::from_micros(1);
+        let owner = self.owner();
         match *op {
             Op::Run => unreachable!("handled by `apply`"),
-            Op::Set(v) => Obs::Set(task.set(Val::plain(v)).map_err(|e| Rejected {
+            Op::Set(_) | Op::SetBomb(_) | Op::Fail(_) if owner.is_none() => Obs::NotOwner,
+            Op::Set(v) => Obs::Set(owner.unwrap().set(Val::plain(v)).map_err(|e| Rejected {
                 value: e.value.v,
                 state: e.state,
             })),
-            Op::SetBomb(v) => Obs::Set(task.set(Val::plain(v).armed(&self.bombs)).map_err(|e| {
-                let r = Rejected {
-                    value: e.value.v,
-                    state: e.state,
-                };
-                // Handed back: dropping it is the caller's business (the harness's own).
-                drop_own(e.value);
-                r
-            })),
-            Op::Fail(n) => Obs::Fail(task.fail(error(n)).map_err(|e| Rejected {
+            Op::SetBomb(v) => Obs::Set(
+                owner
+                    .unwrap()
+                    .set(Val::plain(v).armed(&self.bombs))
+                    .map_err(|e| {
+                        let r = Rejected {
+                            value: e.value.v,
+                            state: e.state,
+                        };
+                        // Handed back: dropping it is the caller's business (the harness's own).
+                        drop_own(e.value);
+                        r
+                    }),
+            ),
+            Op::Fail(n) => Obs::Fail(owner.unwrap().fail(error(n)).map_err(|e| Rejected {
                 value: observe_failure(&e.value),
                 state: e.state,
             })),
-            Op::Cancel(i) => Obs::Bool(task.cancel(i)),
+            Op::Cancel(i) => Obs::Bool(if i {
+                task.cancel_and_interrupt()
+            } else {
+                task.cancel()
+            }),
             Op::TryGet => Obs::Try(task.try_get().map(seen)),
             Op::GetZero => Obs::Wait(seen_wait(task.get_timeout(Duration::ZERO))),
             Op::GetTiny => Obs::Wait(seen_wait(task.get_timeout(tiny))),
@@ -544,8 +590,8 @@ impl Real {
             Op::State => Obs::State(task.state()),
             Op::IsDone => Obs::Bool(task.is_done()),
             Op::IsCancelled => Obs::Bool(task.is_cancelled()),
-            Op::Interrupted => Obs::Bool(futuretask::interrupted()),
-            Op::CancelledFn => Obs::Bool(futuretask::cancelled()),
+            Op::Interrupted => Obs::Bool(futuretask::current::is_interrupted()),
+            Op::CancelledFn => Obs::Bool(futuretask::current::is_cancelled()),
             Op::AddCallback {
                 nested,
                 panics,
@@ -591,7 +637,7 @@ impl Real {
             }
             Op::NewFuture => {
                 let mut fs = self.futures.lock().unwrap();
-                fs.push(Some(Box::pin(self.task().done())));
+                fs.push(Some(Box::pin(self.task().when_done())));
                 Obs::Count(fs.len() - 1)
             }
             Op::PollFuture { fut, waker } => {
@@ -615,7 +661,7 @@ impl Real {
             }
             Op::PollOnce { waker } => {
                 let w = self.waker(waker as u32, WakerFault::Never);
-                let mut f = pin!(task.wait_async());
+                let mut f = pin!(task.get_async());
                 let r = Obs::Poll(Some(match f.as_mut().poll(&mut Context::from_waker(&w)) {
                     Poll::Ready(r) => Some(seen(r)),
                     Poll::Pending => None,
@@ -760,15 +806,25 @@ pub fn run_case(case: &Case) -> Result<Stats, Mismatch> {
             return Err((at, "end of case: dropping the promise differs".to_owned()));
         }
         compare_logs(&spec, &real).map_err(|w| (at, w))?;
-        let t = task.take().expect("the task");
-        let (want, got) = (spec.stack_len(), t.waiter_stack_len());
+        let held = task.take().expect("the task");
+        let got = match &held {
+            Held::Owned(t) => t.waiter_stack_len(),
+            Held::Promised(t) => t.waiter_stack_len(),
+        };
+        let want = spec.stack_len();
         if want != got {
             return Err((
                 at,
                 format!("waiter_stack_len at the end: spec {want}, kernel {got}"),
             ));
         }
-        let strong = Arc::strong_count(&t);
+        // The promise's drop ran every callback: no cycle through `Real` is left to break.
+        drop(real.reader.lock().unwrap().take());
+        // A reader is opaque: only an owned task's references can be counted.
+        let strong = match &held {
+            Held::Owned(t) => Arc::strong_count(t),
+            Held::Promised(_) => 1,
+        };
         if strong != 1 {
             return Err((
                 at,
@@ -777,7 +833,7 @@ pub fn run_case(case: &Case) -> Result<Stats, Mismatch> {
         }
         // The last reference: the task drops its callbacks, closure and outcome (I11).
         let want = spec.drop_task();
-        let got = match catch_panic(move || drop(t)) {
+        let got = match catch_panic(move || drop(held)) {
             Ok(()) => None,
             Err(message) => Some(raised_by(&message).ok_or(message)),
         };

@@ -9,7 +9,7 @@
 pub use futuretask_models::fault::{quiet_planted_panics, PlantedPayload, PLANTED};
 
 use crate::model::{Fail, Outcome, Raised, Value, Wait};
-use futuretask::{Failure, GetError, WaitError};
+use futuretask::{Error, Failure};
 use futuretask_models::fault::Planted;
 use std::future::Future;
 use std::pin::pin;
@@ -57,24 +57,26 @@ pub fn observe_failure(f: &Failure) -> Fail {
 }
 
 /// A `get`/callback result in the specification's vocabulary.
-pub fn observe_get(r: Result<&Value, GetError<'_>>) -> Outcome {
+pub fn observe_get(r: Result<&Value, Error>) -> Outcome {
     match r {
         Ok(v) => Outcome::Value(*v),
-        Err(GetError::Cancelled) => Outcome::Cancelled,
-        Err(GetError::Failed(f)) => Outcome::Failed(observe_failure(f)),
+        Err(Error::Cancelled) => Outcome::Cancelled,
+        Err(Error::Failed(f)) => Outcome::Failed(observe_failure(&f)),
         // The suites never wait inside an interrupted run.
-        Err(GetError::Interrupted) => panic!("a wait outside an interrupted run was interrupted"),
+        Err(Error::Interrupted) => panic!("a wait outside an interrupted run was interrupted"),
+        Err(e) => panic!("an untimed get reported {e}"),
     }
 }
 
 /// A timed-get result in the specification's vocabulary.
-pub fn observe_wait(r: Result<&Value, WaitError<'_>>) -> Wait {
+pub fn observe_wait(r: Result<&Value, Error>) -> Wait {
     match r {
         Ok(v) => Wait::Out(Outcome::Value(*v)),
-        Err(WaitError::Cancelled) => Wait::Out(Outcome::Cancelled),
-        Err(WaitError::Failed(f)) => Wait::Out(Outcome::Failed(observe_failure(f))),
-        Err(WaitError::TimedOut) => Wait::TimedOut,
-        Err(WaitError::Interrupted) => panic!("a wait outside an interrupted run was interrupted"),
+        Err(Error::Cancelled) => Wait::Out(Outcome::Cancelled),
+        Err(Error::Failed(f)) => Wait::Out(Outcome::Failed(observe_failure(&f))),
+        Err(Error::TimedOut) => Wait::TimedOut,
+        Err(Error::Interrupted) => panic!("a wait outside an interrupted run was interrupted"),
+        Err(e) => panic!("unexpected error {e}"),
     }
 }
 

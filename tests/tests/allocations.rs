@@ -1,12 +1,12 @@
 //! Allocation counts, with a counting global allocator that counts per thread (the harness runs
 //! other tests on other threads meanwhile):
-//! * at most 1 heap allocation per task (`FutureTask::arc` + `run` + `get`), 0 for a task on the
-//!   stack (`FutureTask::new`);
+//! * at most 1 heap allocation per task (`Arc::new(FutureTask::new(..))` + `run` + `get`), 0 for
+//!   a task on the stack (`FutureTask::new`);
 //! * 0 allocations per blocking `get`, timed get (zero, tiny, huge, past deadline) and `try_get`,
 //!   on a finished task and on a pending one;
 //! * 0 allocations on a thread that blocks in `get()` until another thread completes the task.
 
-use futuretask::{FutureTask, WaitError};
+use futuretask::{Error, FutureTask};
 use futuretask_tests::alloc::{count_on_this_thread, Counting};
 use futuretask_tests::support::report;
 use std::future::Future;
@@ -38,7 +38,7 @@ fn at_most_one_allocation_per_task() {
     let ((), allocs) = count_on_this_thread(|| {
         for i in 0..n {
             let big = [i; 16]; // a closure with captured state lives inside the same allocation
-            let t = FutureTask::arc(move || big.iter().sum::<u64>());
+            let t = Arc::new(FutureTask::new(move || big.iter().sum::<u64>()));
             assert!(t.run());
             assert_eq!(*t.get().unwrap(), 16 * i);
             drop(t);
@@ -67,12 +67,12 @@ fn at_most_one_allocation_per_task() {
 #[test]
 fn no_allocation_per_get_on_a_finished_task() {
     warm_up();
-    let ok = FutureTask::arc(|| 5u64);
+    let ok = Arc::new(FutureTask::new(|| 5u64));
     ok.run();
     let failed = FutureTask::<u64, _>::pending();
     failed.fail("ft-error 1").unwrap();
-    let cancelled = FutureTask::arc(|| 5u64);
-    cancelled.cancel(true);
+    let cancelled = Arc::new(FutureTask::new(|| 5u64));
+    cancelled.cancel_and_interrupt();
     let past = Instant::now();
     let ((), allocs) = count_on_this_thread(|| {
         for _ in 0..1_000 {
@@ -95,27 +95,27 @@ fn no_allocation_per_get_on_a_finished_task() {
 #[test]
 fn no_allocation_per_timed_out_get() {
     warm_up();
-    let t = FutureTask::arc(|| 5u64);
+    let t = Arc::new(FutureTask::new(|| 5u64));
     let ((), allocs) = count_on_this_thread(|| {
         for _ in 0..1_000 {
             assert!(matches!(
                 t.get_timeout(Duration::ZERO),
-                Err(WaitError::TimedOut)
+                Err(Error::TimedOut)
             ));
             assert!(matches!(
                 t.get_timeout(Duration::from_nanos(1)),
-                Err(WaitError::TimedOut)
+                Err(Error::TimedOut)
             ));
             assert!(matches!(
                 t.get_deadline(Instant::now()),
-                Err(WaitError::TimedOut)
+                Err(Error::TimedOut)
             ));
         }
         for _ in 0..20 {
             // Long enough to park.
             assert!(matches!(
                 t.get_timeout(Duration::from_micros(200)),
-                Err(WaitError::TimedOut)
+                Err(Error::TimedOut)
             ));
         }
     });
@@ -127,7 +127,7 @@ fn no_allocation_per_timed_out_get() {
 fn no_allocation_on_a_thread_blocked_until_another_completes() {
     warm_up();
     for mode in 0..4 {
-        let task = FutureTask::arc(|| 9u64);
+        let task = Arc::new(FutureTask::new(|| 9u64));
         let parked = Arc::new(AtomicBool::new(false));
         let (t, p) = (Arc::clone(&task), Arc::clone(&parked));
         let completer = thread::spawn(move || {
@@ -157,23 +157,23 @@ fn no_allocation_on_a_thread_blocked_until_another_completes() {
 #[test]
 fn no_allocation_per_async_poll() {
     warm_up();
-    let task = FutureTask::arc(|| 1u64);
+    let task = Arc::new(FutureTask::new(|| 1u64));
     let w = futures::task::noop_waker();
     let ((), allocs) = count_on_this_thread(|| {
         for _ in 0..100 {
-            let mut f = pin!(task.wait_async());
+            let mut f = pin!(task.get_async());
             assert!(f.as_mut().poll(&mut Context::from_waker(&w)).is_pending());
             assert!(f.as_mut().poll(&mut Context::from_waker(&w)).is_pending());
         }
     });
-    assert_eq!(allocs, 0, "wait_async keeps its node inside the future");
+    assert_eq!(allocs, 0, "get_async keeps its node inside the future");
     assert_eq!(task.waiter_stack_len(), 0);
 }
 
 #[test]
 fn callback_registration_cost_is_reported() {
     warm_up();
-    let task = FutureTask::arc(|| 1u64);
+    let task = Arc::new(FutureTask::new(|| 1u64));
     let ((), allocs) = count_on_this_thread(|| task.add_done_callback(|_| {}));
     report(&format!("allocations: {allocs} per queued done-callback"));
     assert!(allocs <= 2);

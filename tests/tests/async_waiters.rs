@@ -1,10 +1,10 @@
-//! Async acceptance: `wait_async()` and `done()` under tokio (multi-thread and current-thread) and
+//! Async acceptance: `get_async()` and `when_done()` under tokio (multi-thread and current-thread) and
 //! `futures::executor::block_on`; a re-poll with a new waker wakes the newest waker only; dropping
 //! a pending future (directly, through `select!`/`timeout`, or racing completion) leaves nothing
 //! on the waiter stack.
 
 use futures::task::{waker, ArcWake};
-use futuretask::{FutureTask, GetError};
+use futuretask::{Error, FutureTask};
 use futuretask_tests::support::Tier;
 use std::future::Future;
 use std::pin::pin;
@@ -37,15 +37,15 @@ fn tokio_multi_thread_many_waiters() {
         .unwrap();
     rt.block_on(async {
         for round in 0..50u32 {
-            let task = FutureTask::arc(move || round * 2);
+            let task = Arc::new(FutureTask::new(move || round * 2));
             let mut hs = Vec::new();
             for i in 0..8 {
                 let t = Arc::clone(&task);
                 hs.push(tokio::spawn(async move {
                     if i % 2 == 0 {
-                        *t.wait_async().await.unwrap()
+                        *t.get_async().await.unwrap()
                     } else {
-                        *Arc::clone(&t).done().await.get().unwrap()
+                        *t.handle().when_done().await.get().unwrap()
                     }
                 }));
             }
@@ -68,17 +68,17 @@ fn tokio_current_thread_woken_from_another_thread_and_from_inside() {
         .unwrap();
     rt.block_on(async {
         // Completed by a plain thread.
-        let task = FutureTask::arc(|| 5u32);
+        let task = Arc::new(FutureTask::new(|| 5u32));
         let t = Arc::clone(&task);
         let h = thread::spawn(move || {
             thread::sleep(Duration::from_millis(5));
             t.run()
         });
-        assert_eq!(*task.wait_async().await.unwrap(), 5);
+        assert_eq!(*task.get_async().await.unwrap(), 5);
         h.join().unwrap();
         // Completed by another task on the same (single) thread.
         let (p, task) = futuretask::promise::<u32>();
-        let waiter = tokio::spawn(Arc::clone(&task).done());
+        let waiter = tokio::spawn(task.clone().when_done());
         tokio::task::yield_now().await;
         assert_eq!(task.waiter_stack_len(), 1);
         tokio::spawn(async move { p.set(6).unwrap() })
@@ -86,37 +86,37 @@ fn tokio_current_thread_woken_from_another_thread_and_from_inside() {
             .unwrap();
         assert_eq!(*waiter.await.unwrap().get().unwrap(), 6);
         // Cancelled while awaited.
-        let task = FutureTask::arc(|| 0u32);
-        let w = tokio::spawn(Arc::clone(&task).done());
+        let task = Arc::new(FutureTask::new(|| 0u32));
+        let w = tokio::spawn(task.handle().when_done());
         tokio::task::yield_now().await;
-        task.cancel(true);
-        assert!(matches!(w.await.unwrap().get(), Err(GetError::Cancelled)));
+        task.cancel_and_interrupt();
+        assert!(matches!(w.await.unwrap().get(), Err(Error::Cancelled)));
     });
 }
 
 #[test]
 fn futures_block_on() {
-    let task = FutureTask::arc(|| 9u32);
+    let task = Arc::new(FutureTask::new(|| 9u32));
     let t = Arc::clone(&task);
     let h = thread::spawn(move || {
         thread::sleep(Duration::from_millis(5));
         t.run()
     });
-    assert_eq!(*futures::executor::block_on(task.wait_async()).unwrap(), 9);
+    assert_eq!(*futures::executor::block_on(task.get_async()).unwrap(), 9);
     h.join().unwrap();
     // Already done: ready on the first poll.
-    assert_eq!(*futures::executor::block_on(task.wait_async()).unwrap(), 9);
-    let done = futures::executor::block_on(Arc::clone(&task).done());
+    assert_eq!(*futures::executor::block_on(task.get_async()).unwrap(), 9);
+    let done = futures::executor::block_on(task.handle().when_done());
     assert_eq!(*done.get().unwrap(), 9);
 }
 
 #[test]
 fn repoll_with_a_new_waker_wakes_only_the_newest() {
-    let task = FutureTask::arc(|| 1u32);
+    let task = Arc::new(FutureTask::new(|| 1u32));
     let (a, wa) = counting();
     let (b, wb) = counting();
     let (c, wc) = counting();
-    let mut f = pin!(task.wait_async());
+    let mut f = pin!(task.get_async());
     assert!(f.as_mut().poll(&mut Context::from_waker(&wa)).is_pending());
     assert!(f.as_mut().poll(&mut Context::from_waker(&wb)).is_pending());
     assert!(f.as_mut().poll(&mut Context::from_waker(&wb)).is_pending()); // same waker: kept
@@ -145,8 +145,8 @@ fn repoll_racing_completion_always_wakes_the_newest() {
     let rounds = tier.count("FT_REPOLL_ROUNDS", 2_000, 50_000);
     tier.announce("re-poll vs completion", &format!("{rounds} rounds"));
     for i in 0..rounds {
-        let task = FutureTask::arc(|| 1u32);
-        let mut f = Box::pin(Arc::clone(&task).done());
+        let task = Arc::new(FutureTask::new(|| 1u32));
+        let mut f = Box::pin(task.handle().when_done());
         let (first, w1) = counting();
         assert!(f.as_mut().poll(&mut Context::from_waker(&w1)).is_pending());
         let t = Arc::clone(&task);
@@ -180,10 +180,10 @@ fn repoll_racing_completion_always_wakes_the_newest() {
 
 #[test]
 fn dropping_pending_futures_leaves_the_stack_empty() {
-    let task = FutureTask::arc(|| 1u32);
+    let task = Arc::new(FutureTask::new(|| 1u32));
     let (_c, w) = counting();
     {
-        let mut futs: Vec<_> = (0..100).map(|_| Box::pin(task.wait_async())).collect();
+        let mut futs: Vec<_> = (0..100).map(|_| Box::pin(task.get_async())).collect();
         for f in &mut futs {
             assert!(f.as_mut().poll(&mut Context::from_waker(&w)).is_pending());
         }
@@ -198,7 +198,7 @@ fn dropping_pending_futures_leaves_the_stack_empty() {
     }
     assert_eq!(task.waiter_stack_len(), 0);
     // A never-polled future is not on the stack at all.
-    let f = Arc::clone(&task).done();
+    let f = task.handle().when_done();
     assert_eq!(task.waiter_stack_len(), 0);
     drop(f);
     // tokio::time::timeout and select! drop the losing future.
@@ -208,10 +208,10 @@ fn dropping_pending_futures_leaves_the_stack_empty() {
         .unwrap();
     rt.block_on(async {
         for _ in 0..20 {
-            let r = tokio::time::timeout(Duration::from_micros(100), task.wait_async()).await;
+            let r = tokio::time::timeout(Duration::from_micros(100), task.get_async()).await;
             assert!(r.is_err());
             tokio::select! {
-                _ = Arc::clone(&task).done() => unreachable!(),
+                _ = task.handle().when_done() => unreachable!(),
                 _ = tokio::task::yield_now() => {}
             }
         }
@@ -227,11 +227,11 @@ fn dropping_futures_racing_completion() {
     let rounds = tier.count("FT_DROP_ROUNDS", 1_000, 30_000);
     tier.announce("drop future vs completion", &format!("{rounds} rounds"));
     for i in 0..rounds {
-        let task = FutureTask::arc(|| 3u32);
+        let task = Arc::new(FutureTask::new(|| 3u32));
         let t = Arc::clone(&task);
         let dropper = thread::spawn(move || {
             let (_c, w) = counting();
-            let mut futs: Vec<_> = (0..4).map(|_| Box::pin(Arc::clone(&t).done())).collect();
+            let mut futs: Vec<_> = (0..4).map(|_| Box::pin(t.handle().when_done())).collect();
             for f in &mut futs {
                 let _ = f.as_mut().poll(&mut Context::from_waker(&w));
             }
@@ -266,7 +266,7 @@ fn panicking_waker_does_not_strand_released_sleepers() {
     let task = Arc::new(FutureTask::<u32, _>::pending());
     // The async waiter is pushed first, so the walk (newest first) releases the sleeper before
     // it reaches the panicking waker.
-    let mut fut = Box::pin(task.wait_async());
+    let mut fut = Box::pin(task.get_async());
     let w = waker(Arc::new(PanickingWaker));
     assert!(fut.as_mut().poll(&mut Context::from_waker(&w)).is_pending());
     let (tx, rx) = std::sync::mpsc::channel();

@@ -3,7 +3,7 @@
 //! every waiter released and woken, every callback run once — and the panic then reaches the
 //! caller that triggered it, or is isolated where the contract says so.
 
-use futuretask::{promise, FutureTask, GetError, State};
+use futuretask::{promise, Error, FutureTask, State};
 use futuretask_models::fault::{planted_panic, quiet_planted_panics, Bombs, Fault, FaultyWaker};
 use futuretask_models::poll_once;
 use std::pin::pin;
@@ -34,7 +34,7 @@ fn a_panicking_wake_strands_no_older_waiter_and_no_later_callback() {
         thread::yield_now();
     }
     let bad = FaultyWaker::new(Fault::Wake);
-    let mut fut = pin!(task.wait_async());
+    let mut fut = pin!(task.get_async());
     assert!(poll_once(fut.as_mut(), &bad.waker()).is_pending());
 
     let msg = planted_panic(|| task.set(7)).expect("the waker's panic reaches `set`'s caller");
@@ -72,7 +72,7 @@ fn a_panicking_clone_on_repoll_does_not_hang_the_completer() {
     let task = Arc::new(FutureTask::<u32, _>::pending());
     let good = FaultyWaker::new(Fault::Never);
     let bad = FaultyWaker::new(Fault::Clone);
-    let mut fut = Box::pin(task.wait_async());
+    let mut fut = Box::pin(task.get_async());
     assert!(poll_once(fut.as_mut(), &good.waker()).is_pending());
     let msg = planted_panic(|| poll_once(fut.as_mut(), &bad.waker()))
         .expect("the clone's panic unwinds out of the poll");
@@ -104,7 +104,7 @@ fn a_panicking_clone_on_first_poll_registers_nothing() {
     quiet_planted_panics();
     let task = FutureTask::<u32, _>::pending();
     let bad = FaultyWaker::new(Fault::Clone);
-    let mut fut = pin!(task.wait_async());
+    let mut fut = pin!(task.get_async());
     assert!(planted_panic(|| poll_once(fut.as_mut(), &bad.waker())).is_some());
     assert_eq!(task.waiter_stack_len(), 0);
     let good = FaultyWaker::new(Fault::Never);
@@ -126,11 +126,11 @@ fn every_waker_of_a_batch_is_woken_when_several_panic() {
         .into_iter()
         .map(FaultyWaker::new)
         .collect();
-    let mut futs: Vec<_> = wakers.iter().map(|_| Box::pin(task.wait_async())).collect();
+    let mut futs: Vec<_> = wakers.iter().map(|_| Box::pin(task.get_async())).collect();
     for (f, w) in futs.iter_mut().zip(&wakers) {
         assert!(poll_once(f.as_mut(), &w.waker()).is_pending());
     }
-    assert!(planted_panic(|| task.cancel(false)).is_some());
+    assert!(planted_panic(|| task.cancel()).is_some());
     assert!(
         wakers.iter().all(|w| w.wakes() == 1),
         "each waker woken once"
@@ -147,7 +147,7 @@ fn an_abandoned_futures_waker_is_dropped_by_its_owner() {
     quiet_planted_panics();
     let task = FutureTask::<u32, _>::pending();
     let bad = FaultyWaker::new(Fault::Drop);
-    let mut fut = Box::pin(task.wait_async());
+    let mut fut = Box::pin(task.get_async());
     let w = bad.waker();
     assert!(poll_once(fut.as_mut(), &w).is_pending());
     std::mem::forget(w); // the test's own handle would panic on drop; only the kernel's counts
@@ -181,18 +181,18 @@ fn a_late_result_whose_drop_panics_is_raised_after_run_finishes() {
     let t2 = Arc::clone(&task2);
     let runner = thread::spawn(move || planted_panic(|| t2.run()));
     started_rx.recv().unwrap();
-    assert!(task2.cancel(true));
+    assert!(task2.cancel_and_interrupt());
     go_tx.send(()).unwrap();
     let msg = runner
         .join()
         .unwrap()
         .expect("the late value's drop panics in `run`");
     assert!(msg.contains("value drop"));
-    assert!(matches!(task2.get(), Err(GetError::Cancelled)));
+    assert!(matches!(task2.get(), Err(Error::Cancelled)));
     assert_eq!(bombs.dropped(), 1);
     // The thread's next task is not affected (the runner left `run` through R7).
     assert!(next.run());
-    assert!(!futuretask::interrupted());
+    assert!(!futuretask::current::is_interrupted());
     assert_eq!(*next.get().unwrap(), 1);
 }
 
@@ -224,11 +224,11 @@ fn a_dropped_promise_with_a_panicking_waker_still_fails_its_task() {
     quiet_planted_panics();
     let (p, task) = promise::<u32>();
     let bad = FaultyWaker::new(Fault::Wake);
-    let mut fut = pin!(task.wait_async());
+    let mut fut = pin!(task.get_async());
     assert!(poll_once(fut.as_mut(), &bad.waker()).is_pending());
     assert!(planted_panic(move || drop(p)).is_some());
     match task.get() {
-        Err(GetError::Failed(f)) => assert!(f.is_broken_promise()),
+        Err(Error::Failed(f)) => assert!(f.is_broken_promise()),
         other => panic!("unexpected {other:?}"),
     }
 }
@@ -264,7 +264,7 @@ fn a_pool_worker_survives_a_panicking_waker() {
         .submit(move || go_rx.recv().map(|_| 1u32).unwrap_or(0))
         .unwrap();
     let bad = FaultyWaker::new(Fault::Wake);
-    let mut fut = Box::pin(h.wait_async());
+    let mut fut = Box::pin(h.get_async());
     assert!(poll_once(fut.as_mut(), &bad.waker()).is_pending());
     go_tx.send(()).unwrap();
     assert_eq!(*h.get().unwrap(), 1);

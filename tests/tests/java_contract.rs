@@ -3,9 +3,7 @@
 //! thread, many waiters released by one completion, exceptional completion, timeouts at the edges
 //! (JDK-8060052) and "done means done" (JDK-8073704).
 
-use futuretask::{
-    cancelled, interrupted, FutureTask, GetError, Outcome, OutcomeError, State, WaitError,
-};
+use futuretask::{current, Error, FutureTask, Outcome, State};
 use futuretask_tests::support::{
     quiet_planted_panics, report, PlantedPayload, Tier, Token, Tracker,
 };
@@ -32,24 +30,24 @@ fn cancel_before_run_never_starts_and_drops_the_closure_once() {
     let tr = Tracker::new();
     let started = Arc::new(AtomicBool::new(false));
     let (tok, s) = (tr.token(), Arc::clone(&started));
-    let task = FutureTask::arc(move || {
+    let task = Arc::new(FutureTask::new(move || {
         s.store(true, SeqCst);
         drop(tok);
         1
-    });
+    }));
     assert_eq!(task.state(), State::Pending);
-    assert!(task.cancel(false));
-    assert!(!task.cancel(true), "a second cancel loses");
+    assert!(task.cancel());
+    assert!(!task.cancel_and_interrupt(), "a second cancel loses");
     assert!(!task.run(), "run after cancel returns false");
     assert!(!started.load(SeqCst), "the closure never starts (I4)");
     assert!(task.is_done() && task.is_cancelled());
     assert_eq!(task.state(), State::Cancelled);
-    assert!(matches!(task.get(), Err(GetError::Cancelled)));
+    assert!(matches!(task.get(), Err(Error::Cancelled)));
     assert!(matches!(
         task.get_timeout(Duration::ZERO),
-        Err(WaitError::Cancelled)
+        Err(Error::Cancelled)
     ));
-    assert!(matches!(task.try_get(), Some(Err(GetError::Cancelled))));
+    assert!(matches!(task.try_get(), Some(Err(Error::Cancelled))));
     assert_eq!(
         tr.alive(),
         1,
@@ -61,10 +59,10 @@ fn cancel_before_run_never_starts_and_drops_the_closure_once() {
 
 #[test]
 fn cancel_after_run_loses() {
-    let task = FutureTask::arc(|| 5);
+    let task = Arc::new(FutureTask::new(|| 5));
     assert!(task.run());
-    assert!(!task.cancel(false));
-    assert!(!task.cancel(true));
+    assert!(!task.cancel());
+    assert!(!task.cancel_and_interrupt());
     assert!(!task.is_cancelled());
     assert_eq!(*task.get().unwrap(), 5);
     assert_eq!(task.state(), State::Success);
@@ -77,19 +75,19 @@ fn cancel_running_without_interrupt_is_cooperative() {
     let (s, st) = (Arc::clone(&seen), Arc::clone(&started));
     let tr = Tracker::new();
     let tok = tr.token();
-    let task = FutureTask::arc(move || {
+    let task = Arc::new(FutureTask::new(move || {
         st.store(true, SeqCst);
-        while !cancelled() {
+        while !current::is_cancelled() {
             thread::yield_now();
         }
-        // cancel(false) does not interrupt.
-        s.store(1 + usize::from(interrupted()), SeqCst);
+        // cancel() does not interrupt.
+        s.store(1 + usize::from(current::is_interrupted()), SeqCst);
         tok // the late result is discarded (and dropped)
-    });
+    }));
     let waiters: Vec<_> = (0..3)
         .map(|_| {
             let t = Arc::clone(&task);
-            thread::spawn(move || matches!(t.get(), Err(GetError::Cancelled)))
+            thread::spawn(move || matches!(t.get(), Err(Error::Cancelled)))
         })
         .collect();
     let runner = {
@@ -98,7 +96,7 @@ fn cancel_running_without_interrupt_is_cooperative() {
     };
     wait_until("the closure to start", || started.load(SeqCst));
     assert_eq!(task.state(), State::Running);
-    assert!(task.cancel(false), "cancel wins while running");
+    assert!(task.cancel(), "cancel wins while running");
     assert!(
         runner.join().unwrap(),
         "run still reports that it ran the closure"
@@ -106,7 +104,7 @@ fn cancel_running_without_interrupt_is_cooperative() {
     assert_eq!(
         seen.load(SeqCst),
         1,
-        "saw cancelled() but not interrupted()"
+        "saw current::is_cancelled() but not current::is_interrupted()"
     );
     for w in waiters {
         assert!(w.join().unwrap(), "every waiter is released with Cancelled");
@@ -119,43 +117,46 @@ fn cancel_running_without_interrupt_is_cooperative() {
 fn cancel_running_with_interrupt_wakes_a_parked_closure() {
     let started = Arc::new(AtomicBool::new(false));
     let st = Arc::clone(&started);
-    let task = FutureTask::arc(move || {
+    let task = Arc::new(FutureTask::new(move || {
         st.store(true, SeqCst);
         let t0 = Instant::now();
-        while !interrupted() {
+        while !current::is_interrupted() {
             thread::park_timeout(Duration::from_secs(30));
             assert!(
                 t0.elapsed() < Duration::from_secs(25),
                 "the canceller did not unpark us"
             );
         }
-        assert!(cancelled());
+        assert!(current::is_cancelled());
         7
-    });
+    }));
     let runner = {
         let t = Arc::clone(&task);
         thread::spawn(move || {
             let ran = t.run();
-            (ran, interrupted(), cancelled())
+            (ran, current::is_interrupted(), current::is_cancelled())
         })
     };
     wait_until("the closure to start", || started.load(SeqCst));
     thread::sleep(Duration::from_millis(5)); // let it park
-    assert!(task.cancel(true));
+    assert!(task.cancel_and_interrupt());
     let (ran, leaked_i, leaked_c) = runner.join().unwrap();
     assert!(ran);
     assert!(!leaked_i && !leaked_c, "interrupt must not leak past run");
-    assert!(matches!(task.get(), Err(GetError::Cancelled)));
+    assert!(matches!(task.get(), Err(Error::Cancelled)));
     assert_eq!(task.state(), State::Cancelled);
 }
 
 /// The reason for Java's 2011 rewrite: an interrupt aimed at one task must never reach the next
-/// task the same thread runs — neither as `interrupted()` nor as a wakeup after `run` returned.
+/// task the same thread runs — neither as `current::is_interrupted()` nor as a wakeup after `run` returned.
 #[test]
 fn interrupt_never_leaks_to_the_next_task_on_the_thread() {
     let tier = Tier::current();
     let rounds = tier.count("FT_INTERRUPT_ROUNDS", 300, 5_000);
-    tier.announce("interrupt leak", &format!("{rounds} cancel(true) races"));
+    tier.announce(
+        "interrupt leak",
+        &format!("{rounds} cancel_and_interrupt() races"),
+    );
     type Job = Arc<FutureTask<u32>>;
     let (tx, rx) = mpsc::channel::<(Job, Job)>();
     let leaks = Arc::new(AtomicUsize::new(0));
@@ -165,7 +166,7 @@ fn interrupt_never_leaks_to_the_next_task_on_the_thread() {
         for (victim, next) in rx {
             victim.run();
             next.run();
-            if interrupted() || cancelled() {
+            if current::is_interrupted() || current::is_cancelled() {
                 l.fetch_add(1, SeqCst);
             }
             let _ = &p;
@@ -175,16 +176,16 @@ fn interrupt_never_leaks_to_the_next_task_on_the_thread() {
         let started = Arc::new(AtomicBool::new(false));
         let st = Arc::clone(&started);
         let spin = (i % 7) * 200;
-        let victim = FutureTask::arc(move || {
+        let victim: Arc<FutureTask<u32>> = Arc::new(FutureTask::new(move || {
             st.store(true, SeqCst);
             for _ in 0..spin {
-                if interrupted() {
+                if current::is_interrupted() {
                     break;
                 }
                 std::hint::spin_loop();
             }
             1
-        });
+        }));
         // The next task checks that it starts clean; every 30th round it also checks that no
         // wakeup reaches the thread after `run` returned (the canceller is done with the thread
         // by then). A permit the canceller's unpark left before that is one spurious wakeup,
@@ -193,8 +194,8 @@ fn interrupt_never_leaks_to_the_next_task_on_the_thread() {
         let check_permit = i % 30 == 0;
         let l2 = Arc::clone(&leaks);
         let p2 = Arc::clone(&permits);
-        let next = FutureTask::arc(move || {
-            if interrupted() || cancelled() {
+        let next: Arc<FutureTask<u32>> = Arc::new(FutureTask::new(move || {
+            if current::is_interrupted() || current::is_cancelled() {
                 l2.fetch_add(1, SeqCst);
             }
             if check_permit {
@@ -206,14 +207,14 @@ fn interrupt_never_leaks_to_the_next_task_on_the_thread() {
                 }
             }
             2
-        });
+        }));
         tx.send((Arc::clone(&victim), Arc::clone(&next))).unwrap();
         if i % 2 == 0 {
             wait_until("the victim to start", || {
                 started.load(SeqCst) || victim.is_done()
             });
         }
-        victim.cancel(true);
+        victim.cancel_and_interrupt();
         let _ = next.get();
     }
     drop(tx);
@@ -229,7 +230,7 @@ fn interrupt_never_leaks_to_the_next_task_on_the_thread() {
 #[test]
 fn many_waiters_then_run_or_set() {
     for mode in 0..3 {
-        let task: Arc<FutureTask<u32>> = FutureTask::arc(|| 42);
+        let task: Arc<FutureTask<u32>> = Arc::new(FutureTask::new(|| 42));
         let n = 6;
         let barrier = Arc::new(Barrier::new(n + 1));
         let hs: Vec<_> = (0..n)
@@ -278,9 +279,9 @@ fn many_waiters_then_run_or_set() {
 fn exceptional_completion() {
     quiet_planted_panics();
     // &str payload, String payload, non-string payload.
-    let t = FutureTask::arc(|| -> u32 { panic!("ft-planted static") });
+    let t = Arc::new(FutureTask::new(|| -> u32 { panic!("ft-planted static") }));
     t.run();
-    let Err(GetError::Failed(f)) = t.get() else {
+    let Err(Error::Failed(f)) = t.get() else {
         panic!("expected a failure")
     };
     assert!(f.is_panic() && !f.is_broken_promise() && f.error().is_none());
@@ -301,33 +302,33 @@ fn exceptional_completion() {
         Some(&PlantedPayload(42))
     );
 
-    // resume() re-raises the original payload.
+    // resume_unwind() re-raises the original payload (the only handle to the failure).
     let t = FutureTask::new(|| -> u32 { std::panic::panic_any(String::from("ft-planted owned")) });
     t.run();
     let Some(Outcome::Failed(f)) = t.into_outcome() else {
         panic!()
     };
-    let e = catch_unwind(AssertUnwindSafe(|| f.resume())).unwrap_err();
+    let e = catch_unwind(AssertUnwindSafe(|| f.resume_unwind())).unwrap_err();
     assert_eq!(e.downcast_ref::<String>().unwrap(), "ft-planted owned");
 
-    // fail(e): the error is reachable; rethrow() panics with its message.
+    // fail(e): the error is reachable; resume_unwind() of a shared failure panics with its message.
     let t = FutureTask::<u32, _>::pending();
     t.fail(std::io::Error::other("ft-planted io")).unwrap();
-    let Err(GetError::Failed(f)) = t.get() else {
+    let Err(Error::Failed(f)) = t.get() else {
         panic!()
     };
     assert!(!f.is_panic());
     let io = f.error().unwrap().downcast_ref::<std::io::Error>().unwrap();
     assert_eq!(io.kind(), std::io::ErrorKind::Other);
-    assert!(std::error::Error::source(f).is_some());
-    let e = catch_unwind(AssertUnwindSafe(|| f.rethrow())).unwrap_err();
+    assert!(std::error::Error::source(&f).is_some());
+    let e = catch_unwind(AssertUnwindSafe(|| f.clone().resume_unwind())).unwrap_err();
     assert!(e
         .downcast_ref::<String>()
         .unwrap()
         .contains("ft-planted io"));
     assert!(matches!(
         t.into_outcome().unwrap().into_result(),
-        Err(OutcomeError::Failed(_))
+        Err(Error::Failed(_))
     ));
 }
 
@@ -339,7 +340,7 @@ fn into_outcome_in_every_state() {
     let t = FutureTask::new(|| 3u32);
     assert!(t.into_outcome().is_none(), "pending: no outcome");
     let t = FutureTask::new(|| 3u32);
-    t.cancel(true);
+    t.cancel_and_interrupt();
     assert!(matches!(t.into_outcome(), Some(Outcome::Cancelled)));
     // The owned value moves out exactly once.
     let tr = Tracker::new();
@@ -360,13 +361,13 @@ fn set_while_running_discards_and_drops_the_late_result() {
         Arc::new(std::sync::OnceLock::new());
     let s2 = Arc::clone(&slot);
     let other = tr.token();
-    let task: Arc<FutureTask<Token>> = FutureTask::arc(move || {
+    let task: Arc<FutureTask<Token>> = Arc::new(FutureTask::new(move || {
         let me = s2.get().unwrap().upgrade().unwrap();
         assert_eq!(me.state(), State::Running);
         assert!(me.set(other).is_ok(), "set wins while running");
         assert_eq!(me.state(), State::Success);
         tok
-    });
+    }));
     slot.set(Arc::downgrade(&task)).unwrap();
     assert!(task.run());
     assert_eq!(
@@ -381,13 +382,13 @@ fn set_while_running_discards_and_drops_the_late_result() {
 
 #[test]
 fn timeouts_at_the_edges() {
-    let task = FutureTask::arc(|| 1u32);
+    let task = Arc::new(FutureTask::new(|| 1u32));
     // Zero: answers at once.
     let t0 = Instant::now();
     for _ in 0..1000 {
         assert!(matches!(
             task.get_timeout(Duration::ZERO),
-            Err(WaitError::TimedOut)
+            Err(Error::TimedOut)
         ));
     }
     assert!(t0.elapsed() < Duration::from_secs(1));
@@ -397,7 +398,7 @@ fn timeouts_at_the_edges() {
         .unwrap_or_else(Instant::now);
     let t0 = Instant::now();
     for _ in 0..100 {
-        assert!(matches!(task.get_deadline(past), Err(WaitError::TimedOut)));
+        assert!(matches!(task.get_deadline(past), Err(Error::TimedOut)));
     }
     assert!(t0.elapsed() < Duration::from_secs(1));
     assert_eq!(task.waiter_stack_len(), 0);
@@ -405,7 +406,7 @@ fn timeouts_at_the_edges() {
     let t0 = Instant::now();
     assert!(matches!(
         task.get_timeout(Duration::from_millis(20)),
-        Err(WaitError::TimedOut)
+        Err(Error::TimedOut)
     ));
     assert!(t0.elapsed() >= Duration::from_millis(20));
     // Huge: no overflow computing the deadline; waits like an untimed get.
@@ -414,7 +415,7 @@ fn timeouts_at_the_edges() {
         Duration::from_secs(u64::MAX / 2),
         Duration::new(u64::MAX, 999_999_999),
     ] {
-        let t = FutureTask::arc(|| 5u32);
+        let t = Arc::new(FutureTask::new(|| 5u32));
         let r = Arc::clone(&t);
         let h = thread::spawn(move || {
             thread::sleep(Duration::from_millis(10));
@@ -426,7 +427,7 @@ fn timeouts_at_the_edges() {
     let far = Instant::now()
         .checked_add(Duration::from_secs(100 * 365 * 24 * 3600))
         .expect("a deadline a century away");
-    let t = FutureTask::arc(|| 6u32);
+    let t = Arc::new(FutureTask::new(|| 6u32));
     let r = Arc::clone(&t);
     let h = thread::spawn(move || {
         thread::sleep(Duration::from_millis(10));
@@ -460,12 +461,12 @@ fn done_means_done_under_racing_timed_gets() {
         // A distinct value per round: a read of an unpublished outcome would see another
         // round's value (memory is reused) rather than the right one.
         let value = 1_000 + round as u32;
-        let task: Arc<FutureTask<u32>> = FutureTask::arc(move || {
+        let task: Arc<FutureTask<u32>> = Arc::new(FutureTask::new(move || {
             if round % 5 == 4 {
                 panic!("ft-planted done-means-done");
             }
             value
-        });
+        }));
         let hs: Vec<_> = (0..threads)
             .map(|i| {
                 let (t, v, g) = (
@@ -484,9 +485,9 @@ fn done_means_done_under_racing_timed_gets() {
                             after_done += 1;
                             let ok = match r {
                                 Ok(v) => *v == value,
-                                Err(WaitError::Failed(f)) => f.is_panic(),
-                                Err(WaitError::Cancelled) => true,
-                                Err(WaitError::TimedOut | WaitError::Interrupted) => false,
+                                Err(Error::Failed(f)) => f.is_panic(),
+                                Err(Error::Cancelled) => true,
+                                Err(_) => false, // timed out (or interrupted) once done
                             };
                             if !ok {
                                 v.fetch_add(1, SeqCst);
@@ -502,7 +503,11 @@ fn done_means_done_under_racing_timed_gets() {
                 task.run();
             }
             1 => {
-                task.cancel(round % 2 == 0);
+                if round % 2 == 0 {
+                    task.cancel_and_interrupt();
+                } else {
+                    task.cancel();
+                }
             }
             _ => {
                 let _ = task.set(value);
@@ -528,12 +533,12 @@ fn done_means_done_under_racing_timed_gets() {
 fn state_reports_running_to_other_threads() {
     let go = Arc::new(AtomicBool::new(false));
     let g = Arc::clone(&go);
-    let task = FutureTask::arc(move || {
+    let task = Arc::new(FutureTask::new(move || {
         while !g.load(SeqCst) {
             thread::yield_now();
         }
         1u32
-    });
+    }));
     let r = Arc::clone(&task);
     let h = thread::spawn(move || r.run());
     wait_until("run to claim", || task.state() == State::Running);
@@ -541,7 +546,7 @@ fn state_reports_running_to_other_threads() {
     assert!(!task.run(), "a second run while running returns false");
     assert!(matches!(
         task.get_timeout(Duration::ZERO),
-        Err(WaitError::TimedOut)
+        Err(Error::TimedOut)
     ));
     assert!(task.try_get().is_none());
     go.store(true, SeqCst);
@@ -574,7 +579,7 @@ fn completion_is_never_observed_half_written() {
                         t.try_get().map(|r| r.copied().map_err(|e| e.to_string()))
                     } else {
                         match t.get_timeout(Duration::ZERO) {
-                            Err(WaitError::TimedOut) => None,
+                            Err(Error::TimedOut) => None,
                             r => Some(r.copied().map_err(|e| e.to_string())),
                         }
                     };

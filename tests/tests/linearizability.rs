@@ -132,7 +132,7 @@ fn checker_rejects_timeout_after_done_and_other_anomalies() {
         ev(1, LinOp::Cancel(false), 3, 4, LinRet::Bool(true)),
         ev(0, LinOp::Interrupted, 5, 6, LinRet::Bool(true)),
     ];
-    assert_not_linearizable(closure(), &h, "interrupted without cancel(true)");
+    assert_not_linearizable(closure(), &h, "interrupted without cancel_and_interrupt()");
     let h = [
         ev(0, LinOp::Run, 1, 2, LinRet::Claimed(true)),
         ev(0, LinOp::Complete(End::Return(3)), 3, 4, LinRet::Ran(true)),
@@ -186,7 +186,7 @@ fn checker_accepts_linearizable_histories() {
         ev(2, LinOp::Get, 3, 12, out(Outcome::Cancelled)),
         ev(2, LinOp::State, 13, 15, LinRet::State(State::Cancelled)),
     ];
-    assert_linearizable(closure(), &h, "cancel(true) while running");
+    assert_linearizable(closure(), &h, "cancel_and_interrupt() while running");
     let h = [
         ev(0, LinOp::Get, 1, 10, out(Outcome::Value(3))),
         ev(1, LinOp::Await, 2, 11, out(Outcome::Value(3))),

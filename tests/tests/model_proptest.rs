@@ -3,7 +3,7 @@
 //!
 //! A case is a task kind and a sequence of operations (see `futuretask_tests::seq`). Closure
 //! tasks carry a *body*: operations the closure applies to its own task while it runs, which is
-//! how set / cancel(true) / callbacks / interrupted() are exercised in the RUNNING column. Every
+//! how set / cancel_and_interrupt() / callbacks / current::is_interrupted() are exercised in the RUNNING column. Every
 //! operation's result, the callback log (order included) and the set of woken wakers are compared
 //! after every step; `waiter_stack_len()` and `Arc` strong counts at the end.
 //!

@@ -34,16 +34,16 @@ fn a_million_timed_out_polls_leave_no_registration_and_no_memory() {
     let task: Arc<FutureTask<u64>> = Arc::new(FutureTask::<u64, _>::pending());
     let other: Arc<FutureTask<u64>> = Arc::new(FutureTask::<u64, _>::pending());
     let mut service = CompletionService::detached();
-    service.add(Arc::clone(&other));
+    service.add(other.handle());
     let poll = |k: u64, service: &mut CompletionService<'static, u64>| match k % 4 {
         0 => {
-            let mut it = as_completed(vec![Arc::clone(&task)], Some(Duration::ZERO));
+            let mut it = as_completed(vec![task.handle()], Some(Duration::ZERO));
             let e = it.next().unwrap().unwrap_err();
             assert_eq!((e.unfinished(), e.total()), (1, 1));
         }
         1 => {
             let (done, not_done) = wait(
-                vec![Arc::clone(&task)],
+                vec![task.handle()],
                 ReturnWhen::FirstCompleted,
                 Some(Duration::ZERO),
             );
@@ -52,7 +52,7 @@ fn a_million_timed_out_polls_leave_no_registration_and_no_memory() {
         2 => {
             // Kept alive past the timeout: its registration must already be gone.
             let mut it = as_completed(
-                vec![Arc::clone(&task), Arc::clone(&task)],
+                vec![task.handle(), task.handle()],
                 Some(Duration::from_nanos(1)),
             );
             assert!(it.next().unwrap().is_err());
@@ -106,7 +106,7 @@ fn a_million_timed_out_polls_leave_no_registration_and_no_memory() {
     );
     // The task still completes normally, and a wait sees it.
     task.set(7).unwrap();
-    let first = as_completed(vec![Arc::clone(&task)], Some(Duration::ZERO))
+    let first = as_completed(vec![task.handle()], Some(Duration::ZERO))
         .next()
         .unwrap()
         .unwrap();

@@ -4,7 +4,7 @@
 //! (async-http-client #1128), seeing `is_done()` (#1368); a second completion is an error that
 //! hands the value back; a dropped promise fails its task instead of hanging its waiters.
 
-use futuretask::{promise, FutureTask, GetError, State};
+use futuretask::{promise, Error, FutureTask, State, TaskHandle};
 use futuretask_tests::support::{quiet_planted_panics, Tier, Token, Tracker};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Barrier, Mutex};
@@ -13,14 +13,16 @@ use std::time::{Duration, Instant};
 
 type Log = Arc<Mutex<Vec<(u32, Result<u32, String>, bool)>>>;
 
+/// A callback that logs its outcome and whether the task was done when it ran. It holds a reader
+/// of the task until it runs (every task here completes, which drops it).
 fn record(
     log: &Log,
-    task: &Arc<FutureTask<u32>>,
+    task: &TaskHandle<u32>,
     id: u32,
-) -> impl FnOnce(Result<&u32, GetError<'_>>) + Send + 'static {
-    let (log, t) = (Arc::clone(log), Arc::downgrade(task));
+) -> impl FnOnce(Result<&u32, Error>) + Send + 'static {
+    let (log, t) = (Arc::clone(log), task.clone());
     move |r| {
-        let done = t.upgrade().is_some_and(|t| t.is_done());
+        let done = t.is_done();
         log.lock()
             .unwrap()
             .push((id, r.copied().map_err(|e| e.to_string()), done));
@@ -30,9 +32,9 @@ fn record(
 #[test]
 fn callbacks_run_in_registration_order_with_the_outcome() {
     let log: Log = Arc::default();
-    let task: Arc<FutureTask<u32>> = FutureTask::arc(|| 8);
+    let task: Arc<FutureTask<u32>> = Arc::new(FutureTask::new(|| 8));
     for id in 0..10 {
-        task.add_done_callback(record(&log, &task, id));
+        task.add_done_callback(record(&log, &task.handle(), id));
     }
     assert_eq!(task.waiter_stack_len(), 10);
     assert!(log.lock().unwrap().is_empty(), "queued until completion");
@@ -49,7 +51,7 @@ fn callbacks_run_in_registration_order_with_the_outcome() {
 
 #[test]
 fn callback_on_a_finished_task_runs_at_once_on_this_thread() {
-    let task = FutureTask::arc(|| 1u32);
+    let task = Arc::new(FutureTask::new(|| 1u32));
     task.run();
     let me = thread::current().id();
     let ran_on = Arc::new(Mutex::new(None));
@@ -64,12 +66,12 @@ fn callback_on_a_finished_task_runs_at_once_on_this_thread() {
         "ran before add_done_callback returned"
     );
     // Also for a cancelled and a failed task.
-    let task = FutureTask::arc(|| 1u32);
-    task.cancel(false);
+    let task = Arc::new(FutureTask::new(|| 1u32));
+    task.cancel();
     let hit = Arc::new(AtomicUsize::new(0));
     let h = Arc::clone(&hit);
     task.add_done_callback(move |v| {
-        assert!(matches!(v, Err(GetError::Cancelled)));
+        assert!(matches!(v, Err(Error::Cancelled)));
         h.fetch_add(1, SeqCst);
     });
     assert_eq!(hit.load(SeqCst), 1);
@@ -80,9 +82,8 @@ fn a_panicking_callback_is_isolated() {
     quiet_planted_panics();
     let log: Log = Arc::default();
     let (p, task) = promise::<u32>();
-    let task: Arc<FutureTask<u32>> = task;
     let waiter = {
-        let t = Arc::clone(&task);
+        let t = task.clone();
         thread::spawn(move || *t.get().unwrap())
     };
     for id in 0..6 {
@@ -109,15 +110,15 @@ fn a_panicking_callback_is_isolated() {
 #[test]
 fn a_callback_registered_by_a_callback_runs_after_the_others() {
     let log: Log = Arc::default();
-    let task: Arc<FutureTask<u32>> = FutureTask::arc(|| 4);
+    let task: Arc<FutureTask<u32>> = Arc::new(FutureTask::new(|| 4));
     let (l, t) = (Arc::clone(&log), Arc::downgrade(&task));
     task.add_done_callback(move |_| {
         let t = t.upgrade().unwrap();
-        t.add_done_callback(record(&l, &t, 100));
+        t.add_done_callback(record(&l, &t.handle(), 100));
         l.lock().unwrap().push((0, Ok(0), true));
     });
     for id in 1..4 {
-        task.add_done_callback(record(&log, &task, id));
+        task.add_done_callback(record(&log, &task.handle(), id));
     }
     task.run();
     let ids: Vec<u32> = log.lock().unwrap().iter().map(|e| e.0).collect();
@@ -144,7 +145,7 @@ fn second_completion_is_an_error_that_hands_the_value_back() {
     assert!(e.to_string().contains("already completed"));
     // After a cancel.
     let task = FutureTask::<u32, _>::pending();
-    assert!(task.cancel(false));
+    assert!(task.cancel());
     let e = task.set(5).unwrap_err();
     assert_eq!((e.value, e.state), (5, State::Cancelled));
     // After a failure.
@@ -154,7 +155,7 @@ fn second_completion_is_an_error_that_hands_the_value_back() {
     assert_eq!((e.value, e.state), (6, State::Failed));
     // The promise's own set after a reader cancelled.
     let (p, t) = promise::<u32>();
-    t.cancel(false);
+    t.cancel();
     assert!(p.is_cancelled());
     let e = p.set(7).unwrap_err();
     assert_eq!((e.value, e.state), (7, State::Cancelled));
@@ -165,7 +166,7 @@ fn dropped_promise_fails_its_waiters_instead_of_hanging() {
     let (p, task) = promise::<u32>();
     let waiters: Vec<_> = (0..4)
         .map(|i| {
-            let t = Arc::clone(&task);
+            let t = task.clone();
             thread::spawn(move || {
                 let r = if i % 2 == 0 {
                     t.get().copied().map_err(|e| e.to_string())
@@ -176,7 +177,7 @@ fn dropped_promise_fails_its_waiters_instead_of_hanging() {
                 };
                 (
                     r,
-                    matches!(t.get(), Err(GetError::Failed(f)) if f.is_broken_promise()),
+                    matches!(t.get(), Err(Error::Failed(f)) if f.is_broken_promise()),
                 )
             })
         })
@@ -194,24 +195,23 @@ fn dropped_promise_fails_its_waiters_instead_of_hanging() {
     assert_eq!(task.state(), State::Failed);
     // A promise dropped after completing changes nothing.
     let (p, task) = promise::<u32>();
-    task.set(1).unwrap();
-    drop(p);
+    p.set(1).unwrap(); // consumed: no drop left to fail the task
     assert_eq!(*task.get().unwrap(), 1);
     // Promise::fail.
     let (p, task) = promise::<u32>();
     p.fail("ft-error 3").unwrap();
-    assert!(matches!(task.get(), Err(GetError::Failed(f)) if f.error().is_some()));
+    assert!(matches!(task.get(), Err(Error::Failed(f)) if f.error().is_some()));
     // Moved to another thread and dropped there.
     let (p, task) = promise::<u32>();
     thread::spawn(move || drop(p)).join().unwrap();
-    assert!(matches!(task.get(), Err(GetError::Failed(f)) if f.is_broken_promise()));
+    assert!(matches!(task.get(), Err(Error::Failed(f)) if f.is_broken_promise()));
 }
 
 #[test]
 fn callbacks_of_a_task_dropped_unfinished_are_dropped_unrun() {
     let tr = Tracker::new();
     let ran = Arc::new(AtomicUsize::new(0));
-    let task = FutureTask::arc(|| 1u32);
+    let task = Arc::new(FutureTask::new(|| 1u32));
     for _ in 0..5 {
         let (tok, r) = (tr.token(), Arc::clone(&ran));
         task.add_done_callback(move |_| {
@@ -236,7 +236,7 @@ fn callbacks_registered_concurrently_with_completion_run_exactly_once() {
         &format!("{rounds} rounds x {threads} threads x {per} callbacks"),
     );
     for round in 0..rounds {
-        let task: Arc<FutureTask<u32>> = FutureTask::arc(|| 11);
+        let task: Arc<FutureTask<u32>> = Arc::new(FutureTask::new(|| 11));
         let counts: Arc<Vec<AtomicUsize>> =
             Arc::new((0..threads * per).map(|_| AtomicUsize::new(0)).collect());
         let order_ok = Arc::new(AtomicUsize::new(0));

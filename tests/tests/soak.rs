@@ -14,7 +14,7 @@
 //! for a release build:
 //! `FT_TIER=full cargo test -p futuretask-tests --release --test soak -- --nocapture`.
 
-use futuretask::{cancelled, interrupted, FutureTask, GetError, WaitError};
+use futuretask::{current, Error, FutureTask};
 use futuretask_tests::alloc::{live, Counting};
 use futuretask_tests::support::{
     block_on, quiet_planted_panics, report, Rng, Tier, Token, Tracker,
@@ -40,28 +40,28 @@ enum Code {
     Cancelled,
 }
 
-fn code(r: Result<&Val, GetError<'_>>) -> Code {
+fn code(r: Result<&Val, Error>) -> Code {
     match r {
         Ok(v) => Code::Value(v.0),
-        Err(GetError::Cancelled) => Code::Cancelled,
-        Err(GetError::Failed(f)) if f.is_panic() => Code::Panic(
+        Err(Error::Cancelled) => Code::Cancelled,
+        Err(Error::Failed(f)) if f.is_panic() => Code::Panic(
             f.panic_message()
                 .and_then(|m| m.rsplit(' ').next())
                 .and_then(|n| n.parse().ok())
                 .unwrap_or(u64::MAX),
         ),
-        Err(GetError::Failed(_)) => Code::Error,
-        Err(GetError::Interrupted) => panic!("the soak never waits inside an interrupted run"),
+        Err(Error::Failed(_)) => Code::Error,
+        Err(e) => panic!("the soak never waits inside an interrupted run, nor times out here: {e}"),
     }
 }
 
-fn wcode(r: Result<&Val, WaitError<'_>>) -> Option<Code> {
+fn wcode(r: Result<&Val, Error>) -> Option<Code> {
     match r {
         Ok(v) => Some(Code::Value(v.0)),
-        Err(WaitError::Cancelled) => Some(Code::Cancelled),
-        Err(WaitError::Failed(f)) => Some(code(Err(GetError::Failed(f)))),
-        Err(WaitError::TimedOut) => None,
-        Err(WaitError::Interrupted) => panic!("the soak never waits inside an interrupted run"),
+        Err(Error::Cancelled) => Some(Code::Cancelled),
+        Err(Error::Failed(f)) => Some(code(Err(Error::Failed(f)))),
+        Err(Error::TimedOut) => None,
+        Err(e) => panic!("the soak never waits inside an interrupted run: {e}"),
     }
 }
 
@@ -150,7 +150,7 @@ fn soak() {
                 };
                 let Some(task) = task else { return };
                 task.run();
-                if interrupted() || cancelled() {
+                if current::is_interrupted() || current::is_cancelled() {
                     leaks.fetch_add(1, SeqCst);
                 }
             })
@@ -272,17 +272,17 @@ fn one_task(
     let wait_interrupt = rng.chance(1, 20);
     let tok = tracker.token();
     let closure_token = tracker.token();
-    let task: Arc<Task> = FutureTask::arc(move || {
+    let task: Arc<Task> = Arc::new(FutureTask::new(move || {
         let _keep = closure_token; // dropped when the closure is consumed
         for i in 0..spin {
-            if i % 64 == 0 && cancelled() {
+            if i % 64 == 0 && current::is_cancelled() {
                 break;
             }
             std::hint::spin_loop();
         }
         if wait_interrupt {
             let t0 = Instant::now();
-            while !cancelled() && t0.elapsed() < Duration::from_millis(2) {
+            while !current::is_cancelled() && t0.elapsed() < Duration::from_millis(2) {
                 thread::park_timeout(Duration::from_micros(200));
             }
         }
@@ -290,7 +290,7 @@ fn one_task(
             panic!("ft-planted soak {id}");
         }
         (id * 3, tok)
-    });
+    }));
     let mut n = 1u64;
     // Callbacks, some registered before and some after the completion.
     let add_callback = |task: &Arc<Task>, n: &mut u64| {
@@ -331,7 +331,13 @@ fn one_task(
                     }
                 }
             }
-            1 => cancel_won |= task.cancel(rng.chance(1, 2)),
+            1 => {
+                cancel_won |= if rng.chance(1, 2) {
+                    task.cancel_and_interrupt()
+                } else {
+                    task.cancel()
+                }
+            }
             _ => {
                 if let Some(c) = wcode(task.get_timeout(Duration::from_micros(rng.below(50)))) {
                     observe(&seen, c, "a timed get");
@@ -342,7 +348,7 @@ fn one_task(
     if inline {
         task.run();
         assert!(
-            !interrupted() && !cancelled(),
+            !current::is_interrupted() && !current::is_cancelled(),
             "interrupt leaked out of an inline run"
         );
         n += 1;
@@ -359,8 +365,8 @@ fn one_task(
             }
             n += 1;
         },
-        2 => code(block_on(task.wait_async())),
-        _ => code(block_on(Arc::clone(&task).done()).get()),
+        2 => code(block_on(task.get_async())),
+        _ => code(block_on(task.handle().when_done()).get()),
     };
     n += 1;
     observe(&seen, c, "the owner's wait");

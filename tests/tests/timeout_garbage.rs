@@ -5,7 +5,7 @@
 //!
 //! Tier: `FT_TIMED_GETS=N` total gets; else 1 000 000 (quick) / 10 000 000 (`FT_TIER=full`).
 
-use futuretask::{FutureTask, WaitError};
+use futuretask::{Error, FutureTask};
 use futuretask_tests::support::{report, Tier};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Barrier};
@@ -21,7 +21,7 @@ fn a_million_timed_out_gets_leave_the_stack_bounded_and_empty() {
         "timed-out gets",
         &format!("{total} gets from {threads} threads (zero, 1 ns, 1 µs, 20 µs, past deadline)"),
     );
-    let task: Arc<FutureTask<u64>> = FutureTask::arc(|| 77);
+    let task: Arc<FutureTask<u64>> = Arc::new(FutureTask::new(|| 77));
     let stop = Arc::new(AtomicBool::new(false));
     let max_seen = Arc::new(AtomicUsize::new(0));
     let samples = Arc::new(AtomicU64::new(0));
@@ -70,7 +70,7 @@ fn a_million_timed_out_gets_leave_the_stack_bounded_and_empty() {
                         x if x % 8 == 6 => t.get_timeout(Duration::from_micros(1)),
                         _ => t.get_deadline(Instant::now()),
                     };
-                    assert!(matches!(r, Err(WaitError::TimedOut)));
+                    assert!(matches!(r, Err(Error::TimedOut)));
                     local += 1;
                 }
                 to.fetch_add(local, SeqCst);
@@ -117,7 +117,7 @@ fn a_million_timed_out_gets_leave_the_stack_bounded_and_empty() {
 /// from the middle of the stack while the others remain and are woken at completion.
 #[test]
 fn timeouts_amid_long_waiters() {
-    let task: Arc<FutureTask<u32>> = FutureTask::arc(|| 5);
+    let task: Arc<FutureTask<u32>> = Arc::new(FutureTask::new(|| 5));
     let long: Vec<_> = (0..3)
         .map(|_| {
             let t = Arc::clone(&task);

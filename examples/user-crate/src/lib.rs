@@ -22,7 +22,7 @@
 
 #![warn(missing_docs)]
 
-use futuretask::{FutureTask, GetError};
+use futuretask::{Error, FutureTask};
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::Hash;
@@ -70,7 +70,8 @@ where
             .map(|key| {
                 let compute = Arc::clone(&compute);
                 let own = key.clone();
-                (key, FutureTask::arc(move || compute(&own)))
+                let task: Arc<FutureTask<V>> = Arc::new(FutureTask::new(move || compute(&own)));
+                (key, task)
             })
             .collect();
         Memo { tasks }
@@ -106,7 +107,8 @@ where
         task.run();
         match task.get() {
             Ok(value) => Some(value),
-            Err(GetError::Failed(failure)) => failure.rethrow(),
+            // Shared with the task, so the panic carries the failure's message.
+            Err(Error::Failed(failure)) => failure.resume_unwind(),
             // The memo never cancels its tasks; this is an interrupted wait.
             Err(e) => panic!("Memo::get: {e}"),
         }

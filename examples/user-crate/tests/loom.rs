@@ -122,7 +122,7 @@ fn loom_catches_check_then_act() {
 fn one_value_for_every_reader() {
     use futuretask::FutureTask;
     loom::model(|| {
-        let task = FutureTask::arc(|| 42);
+        let task = Arc::new(FutureTask::new(|| 42));
         let other = task.clone();
         let t = loom::thread::spawn(move || {
             other.run();

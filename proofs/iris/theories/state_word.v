@@ -580,7 +580,7 @@ Proof.
   all: wp_cmpxchg_suc; iDestruct "Hres" as "(Hw & Hdr & Ho & Hf & Hout)".
   1,2: iMod (shoot_o _ (OCancel true) with "Ho") as "#Hd".
   3,4: iMod (shoot_o _ (OCancel false) with "Ho") as "#Hd".
-  (* cancel(false): straight to CANCELLED, published at the CAS *)
+  (* cancel(): straight to CANCELLED, published at the CAS *)
   3,4: match goal with |- context [ghost_var _ _ (PNew, ?bb)] =>
          iMod (ghost_var_update_halves (PCancelled, bb) with "Hph Hph2") as "[Hph Hph2]";
          iMod (shoot_f _ (PCancelled, bb) with "Hf") as "#Hfin";
@@ -588,7 +588,7 @@ Proof.
          [ iNext; iExists PCancelled, bb; iFrame "Hst"; simpl; by iFrame "#∗" | ] end.
   3,4: wp_pures; rewrite /finish_completion /t_fc /t_waiters; wp_pures.
   3,4: wp_apply ("Hfc" with "Hdr Hd Hfin"); wp_pures; iApply "HΦ"; by iFrame "Hw Hd".
-  (* cancel(true): INTERRUPTING, then C3..C5 *)
+  (* cancel_and_interrupt(): INTERRUPTING, then C3..C5 *)
   all: match goal with |- context [ghost_var _ _ (PNew, ?bb)] =>
          iMod (ghost_var_update_halves (PInterrupting, bb) with "Hph Hph2") as "[Hph Hmine]";
          iModIntro; iSplitR "HΦ Hw Hdr Hmine";
