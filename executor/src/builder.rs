@@ -229,9 +229,11 @@ impl fmt::Display for BuildError {
 }
 
 impl std::error::Error for BuildError {
+    /// [`BuildError::Spawn`]'s message already includes the I/O error's, so its source is that
+    /// error's own source: a chain names each message once.
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            BuildError::Spawn(e) => Some(e),
+            BuildError::Spawn(e) => std::error::Error::source(e),
             _ => None,
         }
     }

@@ -62,9 +62,11 @@ impl fmt::Display for MapError {
 }
 
 impl std::error::Error for MapError {
+    /// [`MapError::Failed`] is transparent over its [`Failure`] (it displays the failure's
+    /// message), so its source is the failure's own: a chain names each message once.
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            MapError::Failed(e) => Some(e),
+            MapError::Failed(e) => std::error::Error::source(e),
             _ => None,
         }
     }
@@ -251,7 +253,7 @@ where
                 Err(MapError::Interrupted)
             }
             // A kind of error this version does not know (`Error` is non-exhaustive): this item
-            // has no value; report it as its failure, the error kept as the source, and go on.
+            // has no value; report it as its failure (the error kept: `Failure::error`), go on.
             Err(e) => Err(MapError::Failed(Failure::from_error(e))),
         })
     }

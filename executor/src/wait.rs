@@ -375,10 +375,12 @@ impl fmt::Display for Incomplete {
 }
 
 impl std::error::Error for Incomplete {
+    /// Transparent over the error it wraps (it displays that error's message), so its source is
+    /// that error's own: a chain names each message once.
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Incomplete::TimedOut(e) => Some(e),
-            Incomplete::Interrupted(e) => Some(e),
+            Incomplete::TimedOut(e) => std::error::Error::source(e),
+            Incomplete::Interrupted(e) => std::error::Error::source(e),
         }
     }
 }

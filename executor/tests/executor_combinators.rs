@@ -535,3 +535,52 @@ fn cancellation_and_shutdown_now_wake_wait_at_once() {
     assert!(!ran.load(SeqCst));
     gate.open();
 }
+
+/// Every message of an error's chain (`Display` of the error, then of each source).
+fn chain(e: &(dyn std::error::Error + 'static)) -> Vec<String> {
+    std::iter::successors(Some(e), |e| e.source())
+        .map(ToString::to_string)
+        .collect()
+}
+
+#[test]
+fn error_chains_name_each_message_once() {
+    let pool = ThreadPool::new(1).unwrap();
+    // A map item's panic: `MapError::Failed` displays the failure and is transparent over it.
+    let out: Vec<_> = pool
+        .map([0u8], |_| -> u8 { panic!("ft-planted map") })
+        .collect();
+    let Err(e) = &out[0] else {
+        panic!("the item panicked")
+    };
+    assert_eq!(chain(e), ["task panicked: ft-planted map"]);
+    // A submitted task failed with an error that has a source: each link appears once.
+    let io = std::io::Error::other("disk gone");
+    let (p, reader) = promise::<u8>();
+    p.fail(Wrapped(io)).unwrap();
+    let e = reader.get().unwrap_err();
+    assert_eq!(chain(&e), ["task failed: cannot load", "disk gone"]);
+    // A wait on many tasks that timed out: one message, not repeated as its own source.
+    let (_p, never) = promise::<u8>();
+    let e = as_completed([never], Some(Duration::ZERO))
+        .next()
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(chain(&e), ["1 (of 1) futures unfinished"]);
+}
+
+/// An error whose message does not repeat its source's.
+#[derive(Debug)]
+struct Wrapped(std::io::Error);
+
+impl std::fmt::Display for Wrapped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("cannot load")
+    }
+}
+
+impl std::error::Error for Wrapped {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}

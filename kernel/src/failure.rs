@@ -24,7 +24,49 @@ use std::sync::Arc;
 /// let (p, failed) = promise::<u8>();
 /// p.fail(std::fmt::Error).unwrap();
 /// let Err(Error::Failed(f)) = failed.get() else { unreachable!() };
-/// assert!(std::error::Error::source(&f).is_some()); // the error is the failure's source
+/// assert!(f.error().unwrap().is::<std::fmt::Error>()); // the error, by reference
+/// ```
+///
+/// ## In an error chain
+/// A failure's message already includes its error's (`task failed: <error>`), so its
+/// [`source`](StdError::source) is that error's own source, not the error itself: a report that
+/// walks the chain (`anyhow`'s `{:#}`, `Error::sources`) names every message exactly once. The
+/// error itself stays reachable with [`Failure::error`].
+///
+/// ```
+/// use futuretask::promise;
+/// use std::error::Error as _;
+///
+/// #[derive(Debug)]
+/// struct Io;
+/// impl std::fmt::Display for Io {
+///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+///         f.write_str("disk gone")
+///     }
+/// }
+/// impl std::error::Error for Io {}
+///
+/// #[derive(Debug)]
+/// struct Load(Io);
+/// impl std::fmt::Display for Load {
+///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+///         f.write_str("cannot load") // does not repeat its source's message
+///     }
+/// }
+/// impl std::error::Error for Load {
+///     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+///         Some(&self.0)
+///     }
+/// }
+///
+/// let (p, reader) = promise::<u8>();
+/// p.fail(Load(Io)).unwrap();
+/// let f = reader.get().unwrap_err().into_failure().unwrap();
+/// assert_eq!(f.to_string(), "task failed: cannot load");
+/// assert!(f.error().unwrap().is::<Load>()); // the error itself
+/// assert!(f.source().unwrap().is::<Io>()); // the next link: the error's own source
+/// let e = anyhow::Error::new(reader.get().unwrap_err());
+/// assert_eq!(format!("{e:#}"), "task failed: cannot load: disk gone");
 /// ```
 #[derive(Clone)]
 pub struct Failure {
@@ -259,9 +301,22 @@ impl fmt::Debug for Failure {
 }
 
 impl StdError for Failure {
+    /// The error's own source: the failure's message already includes the error's (`task
+    /// failed: <error>`), so the error itself is not returned here (it would be reported twice);
+    /// [`Failure::error`] reaches it. `None` for a panic or a broken promise.
+    ///
+    /// ```
+    /// use futuretask::Failure;
+    /// use std::error::Error;
+    ///
+    /// let f = Failure::from_error("bad"); // a message without a source
+    /// assert_eq!(f.to_string(), "task failed: bad");
+    /// assert!(f.source().is_none()); // "bad" is in the message, not repeated as a source
+    /// assert_eq!(f.error().unwrap().to_string(), "bad");
+    /// ```
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
         match &*self.kind {
-            Kind::Error(e) => Some(&**e),
+            Kind::Error(e) => e.source(),
             _ => None,
         }
     }
@@ -318,13 +373,22 @@ impl StdError for Failure {
 /// }
 /// let e = cancelled_task().unwrap_err();
 /// assert!(e.downcast_ref::<futuretask::Error>().unwrap().is_cancelled());
+///
+/// fn failed_task() -> anyhow::Result<u8> {
+///     let task = FutureTask::<u8, _>::pending();
+///     task.fail("bad").unwrap();
+///     Ok(*task.get()?)
+/// }
+/// // The whole chain (`{:#}`) names the failure's message once.
+/// assert_eq!(format!("{:#}", failed_task().unwrap_err()), "task failed: bad");
 /// ```
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum Error {
     /// The task was cancelled before it completed.
     Cancelled,
-    /// The task completed exceptionally; a clone of its [`Failure`].
+    /// The task completed exceptionally; a clone of its [`Failure`]. Transparent: it displays
+    /// as the failure and its [`source`](StdError::source) is the failure's.
     Failed(Failure),
     /// The deadline of a timed wait passed while the task was still pending.
     TimedOut,
@@ -439,9 +503,28 @@ impl fmt::Display for Error {
 }
 
 impl StdError for Error {
+    /// [`Error::Failed`] is transparent over its [`Failure`]: it displays the failure's message
+    /// and returns the failure's own source, so a chain names each message once. The other
+    /// variants have no source.
+    ///
+    /// ```
+    /// use futuretask::FutureTask;
+    /// use std::error::Error;
+    ///
+    /// let task = FutureTask::<u8, _>::pending();
+    /// task.fail("bad").unwrap();
+    /// let e = task.get().unwrap_err();
+    /// assert_eq!(e.to_string(), "task failed: bad");
+    /// assert!(e.source().is_none()); // not the failure, whose message is this one
+    ///
+    /// // anyhow's `{:#}` prints the whole chain: the message appears exactly once
+    /// let report = anyhow::Error::new(e);
+    /// assert_eq!(format!("{report:#}"), "task failed: bad");
+    /// assert_eq!(report.chain().count(), 1);
+    /// ```
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
         match self {
-            Error::Failed(f) => Some(f),
+            Error::Failed(f) => f.source(),
             _ => None,
         }
     }

@@ -299,6 +299,28 @@ impl<T> TaskHandle<T> {
         self.0.waiter_stack_len()
     }
 
+    /// How many references keep the task alive: every [`TaskHandle`] to it (this one included),
+    /// its owners' `Arc<FutureTask<..>>`s and its [`Promise`](crate::Promise), whoever holds
+    /// them (an executor's queue entry too). `Arc::strong_count` of the task, for leak checks in
+    /// tests: a handle that is the last reference reads 1. Needs the `diagnostics` feature. Like
+    /// `Arc::strong_count`, it can be stale as soon as it returns if other threads clone or drop
+    /// references meanwhile.
+    ///
+    /// ```
+    /// use futuretask::promise;
+    ///
+    /// let (p, reader) = promise::<u8>();
+    /// assert_eq!(reader.handle_count(), 2); // the reader and the promise
+    /// let other = reader.clone();
+    /// assert_eq!(reader.handle_count(), 3);
+    /// drop((p, other)); // the promise's drop fails the task, then lets it go
+    /// assert_eq!(reader.handle_count(), 1); // nothing else holds the task: no leak
+    /// ```
+    #[cfg(feature = "diagnostics")]
+    pub fn handle_count(&self) -> usize {
+        Arc::strong_count(&self.0)
+    }
+
     /// The task, for the crate's own waiters.
     pub(crate) fn erased(&self) -> &FutureTask<T> {
         &self.0

@@ -541,9 +541,11 @@ impl Lab {
             );
         }
         drop(round.promise);
-        drop((round.task, round.owner, task));
-        // A promise's task has no owner to count references on: its readers are opaque.
-        let strong = owner.as_ref().map_or(1, Arc::strong_count);
+        // Every reference but `task` is gone now (the workers, the round, the promise, the owner):
+        // a closure or promise task alike, it must be the last one.
+        drop((round.task, round.owner, owner));
+        let strong = task.handle_count();
+        drop(task);
         if strong != 1 {
             let _ = writeln!(report, "{strong} strong references to the task remain");
         }

@@ -820,10 +820,10 @@ pub fn run_case(case: &Case) -> Result<Stats, Mismatch> {
         }
         // The promise's drop ran every callback: no cycle through `Real` is left to break.
         drop(real.reader.lock().unwrap().take());
-        // A reader is opaque: only an owned task's references can be counted.
+        // Nothing but the harness's own reference may hold the task now (no leak).
         let strong = match &held {
             Held::Owned(t) => Arc::strong_count(t),
-            Held::Promised(_) => 1,
+            Held::Promised(t) => t.handle_count(),
         };
         if strong != 1 {
             return Err((
