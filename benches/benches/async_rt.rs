@@ -1,9 +1,17 @@
-//! P7 `async_roundtrip`: the P4/P5 ping-pong between two tasks of one current-thread tokio
-//! runtime: the bench future (in `block_on`) and a spawned partner task. Each round trip makes
-//! two fresh cells (the partner's next request and this response), completes both and awaits
-//! both — so it measures cell creation, completion, waker registration and wake-up, with no
-//! thread ever parking. `futuretask_no_refcount` is a diagnostic floor (see its function), not a
-//! contender.
+//! P7, async, on one current-thread tokio runtime:
+//!
+//! * `async_roundtrip`: the P4/P5 ping-pong between two tasks of the runtime: the bench future
+//!   (in `block_on`) and a spawned partner task. Each round trip makes two fresh cells (the
+//!   partner's next request and this response), completes both and awaits both — so it measures
+//!   cell creation, completion, waker registration and wake-up, with no thread ever parking.
+//!   `futuretask` holds each cell as users do: the writer's `Arc<FutureTask<_, NoJob>>` and the
+//!   reader's `TaskHandle`, awaited with `(&handle).await`. `futuretask_no_refcount` is a
+//!   diagnostic floor (see its function), not a contender.
+//! * `create_set_await`: one task made, completed and awaited, over and over, inside one
+//!   `block_on` (the await is ready at its first poll): the promise and its reader
+//!   (`futuretask_promise`), an `Arc`'d pending task and a `TaskHandle` (`futuretask_shared`),
+//!   both dropped each time; `futuretask_local` (one owner awaiting its own task, nothing
+//!   allocated) for reference; the peers' `send` + `.await` of the receiver.
 
 // The group macro generates an undocumented `pub fn`.
 #![allow(missing_docs)]
@@ -11,7 +19,7 @@
 mod common;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use futuretask::{FutureTask, NoJob};
+use futuretask::{promise, FutureTask, NoJob, TaskHandle};
 use std::future::Future;
 use std::hint::black_box;
 use std::sync::Arc;
@@ -115,23 +123,26 @@ where
     elapsed
 }
 
-/// The kernel: `Arc<FutureTask<_, NoJob>>` cells awaited with `get_async`.
+/// The kernel, with the handles users hold: each cell is an `Arc<FutureTask<_, NoJob>>` owned
+/// by its writer and a `TaskHandle` awaited by its reader (`(&handle).await`). The partner is
+/// lent the request, so it clones the one handle it keeps (`next`) and completes the response
+/// through the lent writer.
 async fn roundtrip_futuretask(iters: u64) -> Duration {
-    type Cell<T> = Arc<FutureTask<T, NoJob>>;
+    type Writer<T> = Arc<FutureTask<T, NoJob>>;
     struct FtReq {
-        next: Cell<FtReq>,
-        resp: Cell<u64>,
+        next: TaskHandle<FtReq>,
+        resp: Writer<u64>,
     }
-    let first: Cell<FtReq> = Arc::new(FutureTask::pending());
-    let mut req = Arc::clone(&first);
+    let mut req: Writer<FtReq> = Arc::new(FutureTask::pending());
+    let first = req.handle();
     let total = WARM + iters;
     let partner = tokio::spawn(async move {
         let mut req = first;
         for i in 0..total {
             let next = {
-                let r = req.get_async().await.ok().unwrap();
+                let r = (&req).await.ok().unwrap();
                 r.resp.set(i).ok().unwrap();
-                Arc::clone(&r.next)
+                r.next.clone()
             };
             req = next;
         }
@@ -141,15 +152,16 @@ async fn roundtrip_futuretask(iters: u64) -> Duration {
         if i == WARM {
             start = Instant::now();
         }
-        let next: Cell<FtReq> = Arc::new(FutureTask::pending());
-        let resp: Cell<u64> = Arc::new(FutureTask::pending());
+        let next: Writer<FtReq> = Arc::new(FutureTask::pending());
+        let resp: Writer<u64> = Arc::new(FutureTask::pending());
+        let resp_reader = resp.handle();
         req.set(FtReq {
-            next: Arc::clone(&next),
-            resp: Arc::clone(&resp),
+            next: next.handle(),
+            resp,
         })
         .ok()
         .unwrap();
-        black_box(*resp.get_async().await.ok().unwrap());
+        black_box(*(&resp_reader).await.ok().unwrap());
         req = next;
     }
     let elapsed = start.elapsed();
@@ -242,6 +254,22 @@ async fn roundtrip_futuretask_no_refcount(iters: u64) -> Duration {
     elapsed
 }
 
+/// `iters` times, one task made, completed and awaited by the future `block_on` runs (the
+/// await finds the value at its first poll): `once` is one such create + set + await.
+async fn create_set_await<F: Future<Output = u64>>(
+    iters: u64,
+    once: impl Fn(u64) -> F,
+) -> Duration {
+    for i in 0..WARM {
+        black_box(once(i).await);
+    }
+    let start = Instant::now();
+    for i in 0..iters {
+        black_box(once(i).await);
+    }
+    start.elapsed()
+}
+
 fn current_thread() -> Runtime {
     Builder::new_current_thread().build().unwrap()
 }
@@ -267,9 +295,77 @@ fn p7_async_roundtrip(c: &mut Criterion) {
     g.finish();
 }
 
+fn p7_create_set_await(c: &mut Criterion) {
+    let mut g = c.benchmark_group("P7_create_set_await");
+    let rt = current_thread();
+    // The shared forms (the P7 target): a promise and its reader; an `Arc`'d pending task's
+    // owner and a `TaskHandle`. Both handles are dropped inside the iteration.
+    g.bench_function("futuretask_promise", |b| {
+        b.iter_custom(|n| {
+            rt.block_on(create_set_await(n, |i| async move {
+                let (p, reader) = promise::<u64>();
+                p.set(black_box(i)).unwrap();
+                let v = *(&reader).await.unwrap();
+                v
+            }))
+        })
+    });
+    g.bench_function("futuretask_shared", |b| {
+        b.iter_custom(|n| {
+            rt.block_on(create_set_await(n, |i| async move {
+                let task = Arc::new(FutureTask::<u64, NoJob>::pending());
+                let reader: TaskHandle<u64> = task.handle();
+                task.set(black_box(i)).unwrap();
+                drop(task);
+                let v = *(&reader).await.unwrap();
+                v
+            }))
+        })
+    });
+    // The local form, for reference: one owner awaits its own task (nothing allocated).
+    g.bench_function("futuretask_local", |b| {
+        b.iter_custom(|n| {
+            rt.block_on(create_set_await(n, |i| async move {
+                let task = FutureTask::<u64, NoJob>::pending();
+                task.set(black_box(i)).unwrap();
+                let v = *(&task).await.unwrap();
+                v
+            }))
+        })
+    });
+    g.bench_function("oneshot", |b| {
+        b.iter_custom(|n| {
+            rt.block_on(create_set_await(n, |i| async move {
+                let (tx, rx) = oneshot::channel::<u64>();
+                tx.send(black_box(i)).unwrap();
+                rx.await.unwrap()
+            }))
+        })
+    });
+    g.bench_function("tokio_oneshot", |b| {
+        b.iter_custom(|n| {
+            rt.block_on(create_set_await(n, |i| async move {
+                let (tx, rx) = tokio::sync::oneshot::channel::<u64>();
+                tx.send(black_box(i)).unwrap();
+                rx.await.unwrap()
+            }))
+        })
+    });
+    g.bench_function("futures_oneshot", |b| {
+        b.iter_custom(|n| {
+            rt.block_on(create_set_await(n, |i| async move {
+                let (tx, rx) = futures::channel::oneshot::channel::<u64>();
+                tx.send(black_box(i)).unwrap();
+                rx.await.unwrap()
+            }))
+        })
+    });
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = common::criterion();
-    targets = p7_async_roundtrip
+    targets = p7_async_roundtrip, p7_create_set_await
 }
 criterion_main!(benches);

@@ -1,6 +1,10 @@
 //! P1–P3: one thread, no waiting.
 //!
-//! * P1 `create_complete_get`: make a fresh cell, complete it, read the value.
+//! * P1 `create_complete_get`: make a fresh cell, complete it, read the value. `futuretask` is
+//!   the local form (one owner, no handle, nothing allocated: the P1 target); the
+//!   `futuretask_shared*` and `futuretask_promise` rows are the shared form with two handles to
+//!   one task as users hold them, both dropped inside the iteration (the P1-shared target, the
+//!   best of them against `oneshot`, which also hands one value from a writer to a reader).
 //! * P2 `get_done`: read the value of a finished cell again and again.
 //! * P3 `timed_get_done`: the same with a timed read (1 s timeout): must cost what P2 costs (no
 //!   clock read when the task is already done).
@@ -11,7 +15,7 @@
 mod common;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
-use futuretask::{promise, FutureTask};
+use futuretask::{promise, FutureTask, NoJob, TaskHandle};
 use std::hint::black_box;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -27,20 +31,40 @@ fn p1_create_complete_get(c: &mut Criterion) {
             *t.get().unwrap()
         })
     });
-    // The shape a channel forces: one allocation (`Arc`) shared by writer and reader.
-    g.bench_function("futuretask_arc", |b| {
+    // P1-shared: the forms every cross-thread user holds, two handles to one task (one
+    // allocation), both dropped inside the iteration. The owner of an `Arc<FutureTask>` runs it
+    // (or `set`s a pending one) and lets its `Arc` go; the reader (`TaskHandle`) reads and goes.
+    g.bench_function("futuretask_shared", |b| {
         b.iter(|| {
             let x = black_box(7u64);
-            let t: Arc<FutureTask<u64>> = Arc::new(FutureTask::new(move || x + 1));
-            t.run();
-            *t.get().unwrap()
+            let task = Arc::new(FutureTask::new(move || x + 1));
+            let reader: TaskHandle<u64> = task.handle();
+            task.run();
+            drop(task);
+            let v = *reader.get().unwrap();
+            drop(reader);
+            v
         })
     });
+    g.bench_function("futuretask_shared_pending", |b| {
+        b.iter(|| {
+            let task = Arc::new(FutureTask::<u64, NoJob>::pending());
+            let reader: TaskHandle<u64> = task.handle();
+            task.set(black_box(8)).unwrap();
+            drop(task);
+            let v = *reader.get().unwrap();
+            drop(reader);
+            v
+        })
+    });
+    // `Promise::set` consumes (and drops) the writer.
     g.bench_function("futuretask_promise", |b| {
         b.iter(|| {
-            let (p, t) = promise::<u64>();
+            let (p, reader) = promise::<u64>();
             p.set(black_box(8)).unwrap();
-            *t.get().unwrap()
+            let v = *reader.get().unwrap();
+            drop(reader);
+            v
         })
     });
     g.bench_function("oneshot", |b| {

@@ -4,14 +4,16 @@
 //! cargo run -p futuretask-benches --bin ratios --release [-- [--check] [--java FILE] [CRITERION_DIR]]
 //! ```
 //!
-//! Reads `CRITERION_DIR` (default `$CARGO_TARGET_DIR/criterion`, else `target/criterion`), prints
-//! the table and writes it to `bench-ratios.md` next to that `criterion/` directory. `--java FILE`
-//! appends the Java comparison written by `benches/java/run.sh`. With `--check` the exit status
-//! is 1 when a measured target is missed.
+//! Reads `CRITERION_DIR` (default `$CARGO_TARGET_DIR/criterion`, else `target/criterion`) and the
+//! repeated runs `benches/run.sh` keeps in `bench-runs/` next to it (the worst-run target, P5),
+//! prints the table and writes it to `bench-ratios.md` next to that `criterion/` directory.
+//! Targets with no estimate on disk are shown as "not measured" (with no estimate at all the
+//! table is all "not measured"). `--java FILE` appends the Java comparison written by
+//! `benches/java/run.sh`. With `--check` the exit status is 1 when a measured target is missed.
 
 #![warn(missing_docs)]
 
-use futuretask_benches::{all_measured_pass, criterion_dir, load, render};
+use futuretask_benches::{all_measured_pass, criterion_dir, load, load_runs, render, runs_dir};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -53,14 +55,15 @@ fn main() -> ExitCode {
     }
     let dir = dir.unwrap_or_else(criterion_dir);
     let results = load(&dir);
+    let runs = load_runs(&runs_dir(&dir));
     if results.is_empty() {
         eprintln!(
-            "no criterion estimates under {} (run `bash benches/run.sh` first)",
+            "no criterion estimates under {} (run `bash benches/run.sh` first): every target is \
+             shown as not measured",
             dir.display()
         );
-        return ExitCode::FAILURE;
     }
-    let mut md = render(&results, &machine_lines());
+    let mut md = render(&results, &runs, &machine_lines());
     if let Some(j) = java {
         match std::fs::read_to_string(&j) {
             Ok(text) => {
@@ -79,7 +82,7 @@ fn main() -> ExitCode {
         Ok(()) => eprintln!("wrote {}", out.display()),
         Err(e) => eprintln!("cannot write {}: {e}", out.display()),
     }
-    if check && !all_measured_pass(&results) {
+    if check && !all_measured_pass(&results, &runs) {
         return ExitCode::FAILURE;
     }
     ExitCode::SUCCESS
