@@ -149,9 +149,10 @@ fn parse_tsv(text: &str, file: &Path) -> Result<Shard, String> {
                     mode: if c[1] == "quick" { "quick" } else { "full" },
                     strict: c[3] == "true",
                     name: c[5].to_string(),
-                    wall: (c.get(6) == Some(&"wall"))
-                        .then(|| c.get(7).and_then(|w| w.parse().ok()))
-                        .flatten(),
+                    wall: match (c.get(6), c.get(7)) {
+                        (Some(&"wall"), Some(w)) => w.parse().ok(),
+                        _ => None,
+                    },
                     results: vec![],
                 })
             }
