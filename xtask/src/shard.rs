@@ -3,9 +3,10 @@
 //! the plan ran exactly once.
 //!
 //! A shard's results are written, besides its own report, as `target/verify/results.tsv`: a
-//! header line (`mode`, `strict`, `shard`, `wall`: the shard's elapsed time, absent in files
-//! written before the side lane) and one line per check (and per model row), tab separated, so
-//! the merge needs no JSON parser.
+//! header line of `key value` pairs (`mode`, `strict`, `shard`; then `wall`: the shard's elapsed
+//! time, `only` and `bench`: what the plan was cut from, all three absent in files written before
+//! the side lane) and one line per check (and per model row), tab separated, so the merge needs no
+//! JSON parser.
 
 use crate::plan::{self, Check, Count};
 use crate::report::Report;
@@ -70,13 +71,19 @@ pub fn tsv(
     results: &[CheckResult],
 ) -> String {
     let mut s = format!(
-        "mode\t{}\tstrict\t{}\tshard\t{}\twall\t{:.1}\n",
+        "mode\t{}\tstrict\t{}\tshard\t{}\twall\t{:.1}\tonly\t{}\tbench\t{}\n",
         if o.quick { "quick" } else { "full" },
         o.strict,
         shard
             .map(|(k, n)| format!("{k}/{n}"))
             .unwrap_or_else(|| "-".into()),
-        wall.as_secs_f64()
+        wall.as_secs_f64(),
+        if o.only.is_empty() {
+            "-".to_string()
+        } else {
+            o.only.join(",")
+        },
+        o.bench
     );
     for r in results {
         let (status, why) = match &r.status {
@@ -135,7 +142,18 @@ struct Shard {
     name: String,
     /// Its elapsed time; `None` in a file written before the header recorded it.
     wall: Option<f64>,
+    /// The `--only` and `--bench` the plan was cut from (its checks must all have run).
+    only: Vec<String>,
+    bench: bool,
     results: Vec<CheckResult>,
+}
+
+/// The value after `key` in a header line of `key value` pairs.
+fn header<'a>(c: &[&'a str], key: &str) -> Option<&'a str> {
+    c.chunks(2)
+        .find(|kv| kv[0] == key)
+        .and_then(|kv| kv.get(1))
+        .copied()
 }
 
 /// Parse one `results.tsv` (`file` is what the results' log column points to).
@@ -144,15 +162,21 @@ fn parse_tsv(text: &str, file: &Path) -> Result<Shard, String> {
     for line in text.lines() {
         let c: Vec<&str> = line.split('\t').collect();
         match (c[0], shard.as_mut()) {
-            ("mode", None) if c.len() >= 6 => {
+            ("mode", None) => {
                 shard = Some(Shard {
-                    mode: if c[1] == "quick" { "quick" } else { "full" },
-                    strict: c[3] == "true",
-                    name: c[5].to_string(),
-                    wall: match (c.get(6), c.get(7)) {
-                        (Some(&"wall"), Some(w)) => w.parse().ok(),
-                        _ => None,
+                    mode: if header(&c, "mode") == Some("quick") {
+                        "quick"
+                    } else {
+                        "full"
                     },
+                    strict: header(&c, "strict") == Some("true"),
+                    name: header(&c, "shard").unwrap_or("-").to_string(),
+                    wall: header(&c, "wall").and_then(|w| w.parse().ok()),
+                    only: match header(&c, "only") {
+                        None | Some("-") => vec![],
+                        Some(list) => list.split(',').map(String::from).collect(),
+                    },
+                    bench: header(&c, "bench") == Some("true"),
                     results: vec![],
                 })
             }
@@ -227,26 +251,33 @@ pub fn merge(root: &Path, files: &[PathBuf]) -> ExitCode {
             }
         }
     }
-    let Some(mode) = shards.first().map(|sh| sh.mode) else {
+    let Some(first) = shards.first() else {
         eprintln!("no results to merge");
         return ExitCode::FAILURE;
     };
-    if let Some(other) = shards.iter().find(|sh| sh.mode != mode) {
+    // Exactly once: against the plan the shards were cut from.
+    let o = Options {
+        quick: first.mode == "quick",
+        only: first.only.clone(),
+        bench: first.bench,
+        ..Options::default()
+    };
+    let cut = |sh: &Shard| (sh.mode, sh.only.clone(), sh.bench);
+    if let Some(other) = shards.iter().find(|sh| cut(sh) != cut(first)) {
         eprintln!(
-            "shard {}: a {} shard among {mode} ones",
-            other.name, other.mode
+            "shard {} was cut from another plan (mode, --only, --bench) than shard {}: {:?} vs {:?}",
+            other.name,
+            first.name,
+            cut(other),
+            cut(first)
         );
         return ExitCode::FAILURE;
     }
+    let mode = first.mode;
     let strict = shards.iter().any(|sh| sh.strict);
     let (walls, wall_max) = wall_times(&shards);
     let names: Vec<String> = shards.iter().map(|sh| sh.name.clone()).collect();
     let mut results: Vec<CheckResult> = shards.into_iter().flat_map(|sh| sh.results).collect();
-    // Exactly once: against the plan the shards were cut from.
-    let o = Options {
-        quick: mode == "quick",
-        ..Options::default()
-    };
     let planned: Vec<String> = plan::plan(root, &o)
         .into_iter()
         .map(|c| clean(&c.name))
@@ -365,13 +396,22 @@ mod tests {
         };
         let results = [result("a", 40.0), result("b", 30.0)];
         let text = tsv(&o, Some((2, 3)), Duration::from_secs(45), &results);
-        assert!(text.starts_with("mode\tquick\tstrict\tfalse\tshard\t2/3\twall\t45.0\n"));
+        assert!(text.starts_with(
+            "mode\tquick\tstrict\tfalse\tshard\t2/3\twall\t45.0\tonly\t-\tbench\tfalse\n"
+        ));
         let sh = parse_tsv(&text, Path::new("r.tsv")).unwrap();
         assert_eq!(
             (sh.mode, sh.strict, sh.name.as_str()),
             ("quick", false, "2/3")
         );
-        assert_eq!(sh.wall, Some(45.0));
+        assert_eq!((sh.wall, sh.only.len(), sh.bench), (Some(45.0), 0, false));
+        let o = Options {
+            only: vec!["shuttle".into(), "6".into()],
+            bench: true,
+            ..o
+        };
+        let sh = parse_tsv(&tsv(&o, None, Duration::ZERO, &results), Path::new("r")).unwrap();
+        assert_eq!((sh.only, sh.bench, sh.name.as_str()), (o.only, true, "-"));
         assert_eq!(sh.results.len(), 2);
         assert_eq!(sh.results[1].check.name, "b");
         assert_eq!(sh.results[1].secs, 30.0);
@@ -384,6 +424,7 @@ mod tests {
         let text = "mode\tfull\tstrict\ttrue\tshard\t1/2\nC\t6\tproofs\ta\tI1\t-\t12.5\tPASS\t\n";
         let sh = parse_tsv(text, Path::new("old.tsv")).unwrap();
         assert_eq!((sh.mode, sh.strict, sh.wall), ("full", true, None));
+        assert!(sh.only.is_empty() && !sh.bench);
         assert_eq!(sh.results[0].secs, 12.5);
         assert!(parse_tsv("C\t6\tproofs\ta\tI1\t-\t1\tPASS\t\n", Path::new("x")).is_err());
     }
@@ -395,6 +436,8 @@ mod tests {
             strict: false,
             name: name.into(),
             wall,
+            only: vec![],
+            bench: false,
             results: vec![result("a", 40.0), result("b", 30.0)],
         };
         let (lines, max) = wall_times(&[
