@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo xtask verify                 # full release gate
-//! cargo xtask verify --quick         # the CI tier (~30 min on 2 cores)
+//! cargo xtask verify --quick         # the CI tier (its measured wall time: CI.md, "gate-report:quick")
 //! cargo xtask verify --only loom     # one tier (repeatable)
 //! cargo xtask verify --strict        # a skipped check fails the gate
 //! cargo xtask verify --bench         # add the optional benchmark tier
