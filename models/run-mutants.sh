@@ -7,9 +7,12 @@
 # The harness copies the working tree (tracked and untracked-not-ignored files) to a scratch
 # tree, $FT_MUTANT_TARGET/src, and for each mutant applies its patch there, runs the checkers the
 # registry lists for it, and reverses the patch:
-#   loom    RUSTFLAGS="--cfg loom" cargo test -p futuretask-models --release --test loom -- --exact <models>
-#   shuttle cargo test -p futuretask-models --features shuttle --release --test shuttle -- <models>
-#   miri    cargo +nightly miri test -p futuretask-models --test miri_races -- <races>   (many seeds)
+#   loom    RUSTFLAGS="--cfg loom" cargo test -p futuretask-models --release --test loom
+#           --test loom_waits --test executor_loom -- --exact <models>
+#   shuttle cargo test -p futuretask-models --features shuttle --release --test shuttle
+#           --test shuttle_waits --test executor_shuttle -- <models>
+#   miri    cargo +nightly miri test -p futuretask-models --test miri_races --test executor_miri
+#           -- <races>   (many seeds)
 #   tests   cargo test -p futuretask -p futuretask-executor (the kernel's and the executor's unit +
 #           integration tests)
 # each under `timeout` (a hang — a deadlock or livelock the checker did not report itself — counts
@@ -40,7 +43,7 @@ for a in "$@"; do
     --quick) QUICK=1 ;;
     --no-baseline) BASELINE=0 ;;
     -h | --help)
-        sed -n '2,30p' "$0"
+        sed -n '2,32p' "$0"
         exit 0
         ;;
     -*)
@@ -217,11 +220,12 @@ run_checker() {
     case "$checker" in
     loom)
         build=(env RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR="$BASE/loom"
-            cargo test -p futuretask-models --release --test loom --test loom_waits)
+            cargo test -p futuretask-models --release --test loom --test loom_waits --test executor_loom)
         run=("${build[@]}" -- --test-threads=1 --exact "${models[@]}") ;;
     shuttle)
         build=(env CARGO_TARGET_DIR="$BASE/shuttle"
-            cargo test -p futuretask-models --features shuttle --release --test shuttle --test shuttle_waits)
+            cargo test -p futuretask-models --features shuttle --release \
+            --test shuttle --test shuttle_waits --test executor_shuttle)
         run=("${build[@]}" -- --test-threads=1 "${models[@]}") ;;
     miri)
         if ! ensure_miri; then
@@ -232,7 +236,7 @@ run_checker() {
         limit=$((T * 2))
         build=(env CARGO_TARGET_DIR="$BASE/miri"
             MIRIFLAGS="-Zmiri-strict-provenance -Zmiri-many-seeds=0..$SEEDS"
-            cargo +nightly miri test -p futuretask-models --test miri_races)
+            cargo +nightly miri test -p futuretask-models --test miri_races --test executor_miri)
         run=("${build[@]}" -- "${models[@]}") ;;
     tests)
         build=(env CARGO_TARGET_DIR="$BASE/tests" cargo test -p futuretask -p futuretask-executor)

@@ -3,15 +3,20 @@
 //! Concurrency models of the `futuretask` kernel, run against the kernel's own code through its
 //! sync facade:
 //!
-//! * `tests/loom.rs` — exhaustive (or explicitly preemption-bounded) loom models, one per invariant
-//!   I1–I9 and one per racing pair (`RUSTFLAGS="--cfg loom"`);
-//! * `tests/shuttle.rs` — randomized shuttle models with 4–8 threads under PCT and random
-//!   scheduling (`--features shuttle`);
-//! * `tests/miri_races.rs` — plain `std` races for Miri (use-after-free, data races);
-//! * `run-mutants.sh` — the mutation harness over the kernel's planted mutants.
+//! * `tests/loom.rs`, `tests/loom_waits.rs` — exhaustive (or explicitly preemption-bounded) loom
+//!   models of the kernel, one per invariant and one per racing pair (`RUSTFLAGS="--cfg loom"`);
+//! * `tests/shuttle.rs`, `tests/shuttle_waits.rs` — randomized shuttle models of the kernel with
+//!   4–8 threads under PCT and random scheduling (`--features shuttle`);
+//! * `tests/miri_races.rs` — plain `std` races of the kernel for Miri (use-after-free, data races);
+//! * `tests/executor_loom.rs`, `tests/executor_shuttle.rs`, `tests/executor_miri.rs` — the same
+//!   three checkers on the executor (`futuretask-executor`), through its public API and the
+//!   kernel's;
+//! * `run-mutants.sh` — the mutation harness over the planted mutants.
 //!
 //! This library holds what the models share: the `FT-MODEL` report line (so no model can pass
-//! silently), the loom and shuttle drivers that count iterations, and a counting waker.
+//! silently), the loom, shuttle and race drivers that count iterations, and a counting waker.
+//! Pieces of model bodies that a kernel file and an executor file share are in
+//! `tests/common/`.
 //! See `models/README.md` for how to run each tier and `models/MANIFEST.txt` for the list of
 //! models a runner must see.
 
@@ -80,6 +85,10 @@ pub fn report(
 pub fn secs_since(start: Instant) -> f64 {
     start.elapsed().as_secs_f64()
 }
+
+/// One mock-clock tick: a timed wait with this timeout expires at the clock's first `advance` (or
+/// `expire_all`).
+pub const TICK: std::time::Duration = std::time::Duration::from_nanos(1);
 
 /// A waker that counts its wakes and can unpark one model thread (the thread that waits for it).
 ///
@@ -406,5 +415,114 @@ pub mod shuttle_driver {
         F: Fn() + Send + Sync + 'static,
     {
         shuttle::replay(f, schedule);
+    }
+
+    /// Replay the schedule `FT_SHUTTLE_REPLAY_SCHEDULE` of the model `FT_SHUTTLE_REPLAY_MODEL`,
+    /// one of `models` (a model file's `(name, model)` list; the schedule may keep the line
+    /// breaks shuttle printed and surrounding quotes). Panics naming the known models if the
+    /// model is not in `models`.
+    pub fn replay_from_env(models: &[(&str, fn())]) {
+        let name = std::env::var("FT_SHUTTLE_REPLAY_MODEL").expect("FT_SHUTTLE_REPLAY_MODEL");
+        let schedule =
+            std::env::var("FT_SHUTTLE_REPLAY_SCHEDULE").expect("FT_SHUTTLE_REPLAY_SCHEDULE");
+        let Some(&(_, model)) = models.iter().find(|(n, _)| *n == name) else {
+            let known: Vec<_> = models.iter().map(|(n, _)| *n).collect();
+            panic!(
+                "unknown shuttle model {name} (this file's: {})",
+                known.join(", ")
+            );
+        };
+        replay(model, schedule.trim_matches('"'));
+    }
+
+    /// PCT bug depth used by [`both`] (3 covers the kernel's known bugs of depth ≤ 3: a
+    /// preempted completer, a racing pusher / remover, and a third party).
+    pub const DEPTH: usize = 3;
+
+    /// Run `model` under PCT (depth [`DEPTH`]) and then under the random scheduler, `iterations`
+    /// each (scaled, see [`scaled`]).
+    pub fn both(name: &str, invariants: &str, iterations: usize, model: fn()) {
+        pct(name, invariants, iterations, DEPTH, model);
+        random(name, invariants, iterations, model);
+    }
+
+    /// Yield a random number (0..=max) of times, chosen by shuttle's scheduler-controlled RNG (so
+    /// a failing schedule still replays). Without it the thread that starts the race (usually
+    /// main) wins it in almost every iteration: a racing operation is a handful of steps, the
+    /// other side tens of steps.
+    pub fn jitter(max: usize) {
+        use shuttle::rand::Rng;
+        for _ in 0..shuttle::rand::thread_rng().gen_range(0..=max) {
+            shuttle::thread::yield_now();
+        }
+    }
+}
+
+/// Race driver: runs a plain-`std` race (the `*_miri` / `miri_races` files) for a number of
+/// iterations under a watchdog and reports it (`checker=miri` under Miri, `checker=std` natively).
+#[cfg(not(any(loom, feature = "shuttle")))]
+pub mod race_driver {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+    use std::thread;
+    use std::time::Duration;
+
+    /// Iterations per race: 8 per seed under Miri, 300 natively.
+    pub fn iterations() -> usize {
+        if cfg!(miri) {
+            8
+        } else {
+            300
+        }
+    }
+
+    /// The most a race may take per seed, in seconds of the clock it runs on (Miri's virtual
+    /// clock under Miri, which advances with every step a thread takes, spinning included):
+    /// `FT_MIRI_RACE_SECS` (forwarded by `run-miri.sh`), default 60.
+    pub fn race_bound() -> Duration {
+        let secs = std::env::var("FT_MIRI_RACE_SECS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(60);
+        Duration::from_secs(secs)
+    }
+
+    /// Run `body` for every iteration, under a watchdog: a race that has not finished within
+    /// [`race_bound`] (a livelock — threads spinning on a hand-off that never comes — or a
+    /// deadlock the watchdog's own sleeping keeps Miri from reporting) aborts the process with
+    /// its name, so the seed fails and Miri names it, instead of the tier running into its
+    /// overall timeout.
+    pub fn run_race(name: &str, invariants: &str, body: impl Fn(usize)) {
+        let start = Instant::now();
+        let n = iterations();
+        let bound = race_bound();
+        let finished = Arc::new(AtomicBool::new(false));
+        let watchdog = {
+            let finished = Arc::clone(&finished);
+            let name = name.to_owned();
+            thread::spawn(move || {
+                let deadline = Instant::now() + bound;
+                while !finished.load(SeqCst) {
+                    if Instant::now() >= deadline {
+                        // Straight to stderr: the test harness's capture dies with the process.
+                        let _ = writeln!(
+                            std::io::stderr(),
+                            "FT-MIRI-NO-PROGRESS race={name} bound={}s: the race did not finish \
+                             (livelock or deadlock); Miri reports the failing seed",
+                            bound.as_secs()
+                        );
+                        std::process::abort();
+                    }
+                    thread::sleep(Duration::from_millis(50));
+                }
+            })
+        };
+        for i in 0..n {
+            body(i);
+        }
+        finished.store(true, SeqCst);
+        watchdog.join().unwrap();
+        let checker = if cfg!(miri) { "miri" } else { "std" };
+        report(checker, name, invariants, n, "per-seed", secs_since(start));
     }
 }

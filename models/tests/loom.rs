@@ -1,5 +1,5 @@
 //! loom models of the kernel (run with `RUSTFLAGS="--cfg loom" cargo test -p futuretask-models
-//! --release`). Each model runs the kernel's own code (through its loom facade) and states, in its
+//! --release`; the executor's are `executor_loom.rs`). Each model runs the kernel's own code (through its loom facade) and states, in its
 //! doc comment, the threads it uses, what it checks and how much of the interleaving space it
 //! explores. Every model prints an `FT-MODEL checker=loom ...` line when it finishes.
 //!
@@ -33,15 +33,12 @@
 use futuretask::{current, mock_clock, Error, FutureTask, State};
 use futuretask_models::fault::{planted_panic, quiet_planted_panics, Bombs, Fault, FaultyWaker};
 use futuretask_models::loom_driver::{check, Bound};
-use futuretask_models::{drop_and_poison, poll_once, WakeProbe};
+use futuretask_models::{drop_and_poison, poll_once, WakeProbe, TICK};
 use loom::thread;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
 use std::time::Duration;
-
-/// One mock-clock tick: a timed wait with this timeout expires at the first `advance`.
-const TICK: Duration = Duration::from_nanos(1);
 
 fn rank(s: State) -> u8 {
     match s {
@@ -801,161 +798,4 @@ fn panicking_value_lost() {
             assert_eq!(bombs.dropped(), usize::from(ran), "I11: value dropped once");
         },
     );
-}
-
-// ---- I10: the executor never loses a task ------------------------------------------------------
-
-mod executor {
-    use super::*;
-    use futuretask_executor::{RejectReason, ThreadPool};
-    use std::sync::atomic::AtomicBool;
-
-    fn pool(workers: usize) -> Arc<ThreadPool> {
-        Arc::new(ThreadPool::builder().workers(workers).build().unwrap())
-    }
-
-    /// **submit × shutdown** (I10). Threads: one worker, a submitter, main (`shutdown`, then drops
-    /// the pool, which joins the worker). Checks: a submission is either accepted — and its task
-    /// has run to completion once the pool is gone — or rejected with `Shutdown`, handing the
-    /// closure back intact. Bound: exhaustive.
-    #[test]
-    fn submit_shutdown() {
-        check("submit_shutdown", "I10", Bound::Exhaustive, || {
-            let pool = pool(1);
-            let p = Arc::clone(&pool);
-            let submitter = thread::spawn(move || match p.submit(|| 5u32) {
-                Ok(h) => Some(h),
-                Err(r) => {
-                    assert_eq!(r.reason, RejectReason::Shutdown);
-                    assert_eq!(
-                        (r.into_inner())(),
-                        5,
-                        "I10: rejected closure not handed back"
-                    );
-                    None
-                }
-            });
-            pool.shutdown();
-            let handle = submitter.join().unwrap();
-            drop(pool);
-            if let Some(h) = handle {
-                let r = h.try_get().expect("I10: an accepted task was lost");
-                assert_eq!(*r.unwrap(), 5);
-            }
-        });
-    }
-
-    /// **submit × shutdown_now** (I10, I3). Threads: one worker, a submitter that then blocks in
-    /// `get` on its handle, main (`shutdown_now`, then drops the pool). Checks: the submitter's
-    /// `get` returns (a cancelled queued task wakes its waiters); an accepted task either ran or
-    /// was cancelled, and if its closure never ran it is in `shutdown_now`'s unstarted list, and
-    /// if it is in that list its closure never ran (both directions);
-    /// a rejected closure is handed back. Bound: preemption=3 in the quick tier (8k
-    /// interleavings, 1.5 s), preemption=5 in the full tier (772k interleavings, 60 s). Since the
-    /// pool's two-lock ring (three locks and the E1 handshake's atomics instead of one mutex) the
-    /// unbounded space did not finish in 9 minutes (before it: 3.7M interleavings, ~5 min).
-    #[test]
-    fn submit_shutdown_now() {
-        let bound = Bound::tiered(Bound::Preemption(3), Bound::Preemption(5));
-        check("submit_shutdown_now", "I3,I10", bound, || {
-            let pool = pool(1);
-            let ran = Arc::new(AtomicBool::new(false));
-            let p = Arc::clone(&pool);
-            let r = Arc::clone(&ran);
-            let submitter = thread::spawn(move || {
-                match p.submit(move || {
-                    r.store(true, SeqCst);
-                    6u32
-                }) {
-                    Ok(h) => {
-                        let seen = match h.get() {
-                            Ok(v) => Some(*v),
-                            Err(Error::Cancelled) => None,
-                            Err(e) => panic!("unexpected {e:?}"),
-                        };
-                        Some((h, seen))
-                    }
-                    Err(rej) => {
-                        assert_eq!(rej.reason, RejectReason::Shutdown);
-                        None
-                    }
-                }
-            });
-            let unstarted = pool.shutdown_now();
-            let accepted = submitter.join().unwrap();
-            drop(pool);
-            if let Some((h, seen)) = accepted {
-                let listed = unstarted.iter().any(|u| u.is(&h));
-                match seen {
-                    Some(v) => {
-                        assert_eq!(v, 6);
-                        assert!(!listed, "I10: a task that ran is reported unstarted");
-                    }
-                    None => {
-                        assert!(h.is_cancelled());
-                        if !ran.load(SeqCst) {
-                            assert!(listed, "I10: a cancelled, never-run task is not reported");
-                        }
-                    }
-                }
-                // Both directions: listed as unstarted ⇒ its closure never ran.
-                if listed {
-                    assert!(!ran.load(SeqCst), "I10: a task reported unstarted ran");
-                }
-            } else {
-                assert!(unstarted.is_empty());
-            }
-        });
-    }
-
-    /// **a submitter blocked on a full queue × the worker making room** (I10, E2). Threads: one
-    /// worker, main. The pool's queue holds one entry (`Policy::Block`); main submits three tasks,
-    /// so at least one submission finds the queue full unless the worker keeps up, and blocks
-    /// until the worker takes an entry (the E2 handshake: `blocked`, fence, re-check; the
-    /// worker's `head`, fence, `blocked`). Checks: every submission returns and every task runs
-    /// (a lost room signal is a deadlock). Bound: preemption=3 in the quick tier (140k
-    /// interleavings, 10 s), 4 in the full tier (1.28M, 103 s); the unbounded space (three
-    /// submissions and three gets against the worker's loop) ran past 10 minutes.
-    #[test]
-    fn submit_blocks_for_room() {
-        let bound = Bound::tiered(Bound::Preemption(3), Bound::Preemption(4));
-        check("submit_blocks_for_room", "I10", bound, || {
-            let pool = ThreadPool::builder()
-                .workers(1)
-                .queue_bound(1)
-                .build()
-                .unwrap();
-            let handles: Vec<_> = (0..3u32)
-                .map(|i| match pool.submit(move || i) {
-                    Ok(h) => h,
-                    Err(r) => panic!("I10: Block never rejects ({})", r),
-                })
-                .collect();
-            for (i, h) in handles.iter().enumerate() {
-                assert_eq!(*h.get().unwrap(), i as u32);
-            }
-            drop(pool);
-        });
-    }
-
-    /// **submit × dropping the pool** (I10). Threads: one worker, a submitter holding its own
-    /// reference to the pool (submits, then drops it), main (drops its reference). Whichever
-    /// drop is last shuts the pool down and joins the worker. Checks: the accepted task ran to
-    /// completion. Bound: exhaustive.
-    #[test]
-    fn submit_drop() {
-        check("submit_drop", "I10", Bound::Exhaustive, || {
-            let pool = pool(1);
-            let p = Arc::clone(&pool);
-            let submitter = thread::spawn(move || {
-                let h = p.submit(|| 7u32).expect("the pool is alive: accepted");
-                drop(p);
-                h
-            });
-            drop(pool);
-            let h = submitter.join().unwrap();
-            let r = h.try_get().expect("I10: an accepted task was lost");
-            assert_eq!(*r.unwrap(), 7);
-        });
-    }
 }

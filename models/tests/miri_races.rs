@@ -1,5 +1,6 @@
-//! Multi-threaded races for Miri (`bash models/run-miri.sh <seeds>`): plain `std` threads against
-//! the real kernel, small iteration counts, run once per seed with `-Zmiri-many-seeds`. Miri's
+//! Multi-threaded races of the kernel for Miri (`bash models/run-miri.sh <seeds>`; the executor's
+//! are `executor_miri.rs`): plain `std` threads against the real kernel, small iteration counts,
+//! run once per seed with `-Zmiri-many-seeds` (`futuretask_models::race_driver`). Miri's
 //! scheduler preempts at random points, so across seeds these hit the windows where a node, a
 //! thread handle or an outcome could be touched after it is freed or before it is published —
 //! which loom and shuttle cannot see (use-after-free, data races, uninitialised reads).
@@ -11,70 +12,13 @@
 
 use futuretask::{current, Error, FutureTask};
 use futuretask_models::fault::{planted_panic, quiet_planted_panics, Bombs, Fault, FaultyWaker};
-use futuretask_models::{poll_once, report, secs_since, WakeProbe};
+use futuretask_models::race_driver::run_race;
+use futuretask_models::{poll_once, WakeProbe};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
 use std::thread;
-use std::time::{Duration, Instant};
-
-fn iterations() -> usize {
-    if cfg!(miri) {
-        8
-    } else {
-        300
-    }
-}
-
-/// The most a race may take per seed, in seconds of the clock it runs on (Miri's virtual clock
-/// under Miri, which advances with every step a thread takes, spinning included):
-/// `FT_MIRI_RACE_SECS` (forwarded by `run-miri.sh`), default 60.
-fn race_bound() -> Duration {
-    let secs = std::env::var("FT_MIRI_RACE_SECS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(60);
-    Duration::from_secs(secs)
-}
-
-/// Run `body` for every iteration, under a watchdog: a race that has not finished within
-/// [`race_bound`] (a livelock — threads spinning on a hand-off that never comes — or a deadlock
-/// the watchdog's own sleeping keeps Miri from reporting) aborts the process with its name, so
-/// the seed fails and Miri names it, instead of the tier running into its overall timeout.
-fn run_race(name: &str, invariants: &str, body: impl Fn(usize)) {
-    let start = Instant::now();
-    let n = iterations();
-    let bound = race_bound();
-    let finished = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let watchdog = {
-        let finished = Arc::clone(&finished);
-        let name = name.to_owned();
-        thread::spawn(move || {
-            let deadline = Instant::now() + bound;
-            while !finished.load(SeqCst) {
-                if Instant::now() >= deadline {
-                    // Straight to stderr: the test harness's capture dies with the process.
-                    use std::io::Write;
-                    let _ = writeln!(
-                        std::io::stderr(),
-                        "FT-MIRI-NO-PROGRESS race={name} bound={}s: the race did not finish \
-                         (livelock or deadlock); Miri reports the failing seed",
-                        bound.as_secs()
-                    );
-                    std::process::abort();
-                }
-                thread::sleep(Duration::from_millis(50));
-            }
-        })
-    };
-    for i in 0..n {
-        body(i);
-    }
-    finished.store(true, SeqCst);
-    watchdog.join().unwrap();
-    let checker = if cfg!(miri) { "miri" } else { "std" };
-    report(checker, name, invariants, n, "per-seed", secs_since(start));
-}
+use std::time::Duration;
 
 /// **timeout × completion** (I6): two timed waiters with tiny timeouts race the completer; the
 /// timed-out waiters' stack nodes must be unlinked (or handed off) before their frames die.
@@ -311,69 +255,6 @@ fn run_vs_set() {
         assert!(runs.load(SeqCst) <= 1 && runs.load(SeqCst) == claimed);
         let v = task.get().unwrap();
         assert_eq!(v == "set", set_won);
-    });
-}
-
-/// **submitters × workers × shutdown_now** (I10, Q1–Q3): two submitters push into the pool's
-/// two-lock ring while two workers pop from it; the ring starts empty and grows under the race
-/// (8 slots, then 16 or 32 when the workers fall behind), and `shutdown_now` drains what is left
-/// under both locks. Miri checks
-/// the ring's slot hand-over (a slot read before it is written, or rewritten before it is read, is
-/// a data race or an uninitialised read) and the buffer replacement; the test checks that every
-/// accepted task ran or was cancelled and listed, and that nothing was run twice.
-#[test]
-fn pool_push_pop_grow() {
-    use futuretask_executor::ThreadPool;
-    run_race("pool_push_pop_grow", "I10", |i| {
-        let pool = Arc::new(ThreadPool::new(2).unwrap());
-        let ran = Arc::new(AtomicUsize::new(0));
-        let submitters: Vec<_> = (0..2)
-            .map(|_| {
-                let (p, r) = (Arc::clone(&pool), Arc::clone(&ran));
-                thread::spawn(move || {
-                    (0..12)
-                        .map(|k| {
-                            let r = Arc::clone(&r);
-                            p.submit(move || {
-                                r.fetch_add(1, SeqCst);
-                                k
-                            })
-                            .ok()
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        if i % 2 == 1 {
-            thread::yield_now();
-        }
-        let unstarted = pool.shutdown_now();
-        let handles: Vec<_> = submitters
-            .into_iter()
-            .flat_map(|s| s.join().unwrap())
-            .flatten()
-            .collect();
-        drop(pool);
-        // Done, or cancelled in the queue (listed), or cancelled while running (started: its
-        // closure ran to the end before the workers were joined).
-        let (mut done, mut interrupted) = (0, 0);
-        for h in &handles {
-            match h.try_get().expect("I10: an accepted task was left pending") {
-                Ok(_) => done += 1,
-                Err(_) => {
-                    assert!(h.is_cancelled());
-                    if !unstarted.iter().any(|u| u.is(h)) {
-                        interrupted += 1;
-                    }
-                }
-            }
-        }
-        done += interrupted;
-        assert_eq!(
-            ran.load(SeqCst),
-            done,
-            "I10: a listed task ran, or a task ran twice"
-        );
     });
 }
 

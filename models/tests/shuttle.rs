@@ -1,6 +1,6 @@
 //! shuttle models of the kernel (run with `cargo test -p futuretask-models --features shuttle
-//! --release`). Each model runs the kernel's own code (through its shuttle facade) with 4–8
-//! threads — several waiters (blocking, timed, async), several cancellers and runners, callbacks —
+//! --release`; the executor's are `executor_shuttle.rs`). Each model runs the kernel's own code
+//! (through its shuttle facade) with 4–8 threads — several waiters (blocking, timed, async), several cancellers and runners, callbacks —
 //! under both the PCT scheduler (`checker=shuttle-pct`, probabilistic bug-depth guarantee) and the
 //! uniformly random scheduler (`checker=shuttle-random`). Unlike loom, shuttle copes with many
 //! threads spinning at once (timed waits on the mock clock, readers during COMPLETING) and
@@ -8,46 +8,25 @@
 //! memory.
 //!
 //! Iterations are scaled by `FT_SHUTTLE_SCALE` (default 1 = the quick tier). A failing iteration
-//! prints its schedule; replay it deterministically with
-//! `futuretask_models::shuttle_driver::replay(<model fn>, "<schedule>")` (see README.md).
+//! prints its schedule; replay it deterministically with the `replay_schedule` test of its file
+//! (see README.md).
 
 #![cfg(all(feature = "shuttle", not(loom)))]
 
+mod common;
+
+use common::shuttle::{seen_get, Seen};
 use futuretask::{current, mock_clock, Error, FutureTask, Job, State};
 use futuretask_models::fault::{planted_panic, quiet_planted_panics, Fault, FaultyWaker};
-use futuretask_models::shuttle_driver::{pct, random};
-use futuretask_models::{drop_and_poison, poll_once, WakeProbe};
+use futuretask_models::shuttle_driver::{both, jitter, replay_from_env};
+use futuretask_models::{drop_and_poison, poll_once, WakeProbe, TICK};
 use shuttle::thread;
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
 use std::time::Duration;
 
-/// One mock-clock tick.
-const TICK: Duration = Duration::from_nanos(1);
-
-/// PCT bug depth used by every model (3 covers the kernel's known bugs of depth ≤ 3: a
-/// preempted completer, a racing pusher / remover, and a third party).
-const DEPTH: usize = 3;
-
-/// What a waiter saw, comparable across threads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Seen {
-    Value(u32),
-    Failed,
-    Cancelled,
-    TimedOut,
-}
-
-fn seen_get(r: Result<&u32, Error>) -> Seen {
-    match r {
-        Ok(v) => Seen::Value(*v),
-        Err(Error::Failed(_)) => Seen::Failed,
-        Err(Error::Cancelled) => Seen::Cancelled,
-        Err(e) => panic!("I12: no model thread waits inside a task, nor untimed times out: {e}"),
-    }
-}
-
+/// What a timed waiter saw ([`seen_get`], and `TimedOut`).
 fn seen_wait(r: Result<&u32, Error>) -> Seen {
     match r {
         Ok(v) => Seen::Value(*v),
@@ -82,22 +61,6 @@ fn await_async<J: ?Sized + Job<u32>>(task: &FutureTask<u32, J>) -> (Seen, Vec<Ar
     }
 }
 
-/// Yield a random number (0..=max) of times, chosen by shuttle's scheduler-controlled RNG (so a
-/// failing schedule still replays). Without it the thread that starts the race (usually main)
-/// wins it in almost every iteration: a racing operation is a handful of steps, the other side
-/// tens of steps.
-fn jitter(max: usize) {
-    use shuttle::rand::Rng;
-    for _ in 0..shuttle::rand::thread_rng().gen_range(0..=max) {
-        thread::yield_now();
-    }
-}
-
-fn both(name: &str, invariants: &str, iterations: usize, model: fn()) {
-    pct(name, invariants, iterations, DEPTH, model);
-    random(name, invariants, iterations, model);
-}
-
 // ---- replay ------------------------------------------------------------------------------------
 
 /// Replays a failing schedule printed by any model of this file:
@@ -112,19 +75,13 @@ fn both(name: &str, invariants: &str, iterations: usize, model: fn()) {
 #[test]
 #[ignore = "set FT_SHUTTLE_REPLAY_MODEL and FT_SHUTTLE_REPLAY_SCHEDULE"]
 fn replay_schedule() {
-    let name = std::env::var("FT_SHUTTLE_REPLAY_MODEL").expect("FT_SHUTTLE_REPLAY_MODEL");
-    let schedule = std::env::var("FT_SHUTTLE_REPLAY_SCHEDULE").expect("FT_SHUTTLE_REPLAY_SCHEDULE");
-    let model: fn() = match name.as_str() {
-        "mixed_waiters" => mixed_waiters,
-        "abandon_storm" => abandon_storm,
-        "cancel_storm" => cancel_storm,
-        "callback_storm" => callback_storm,
-        "async_storm" => async_storm,
-        "executor_shutdown_now" => executor::shutdown_now_storm,
-        "executor_shutdown_drain" => executor::shutdown_drain_storm,
-        other => panic!("unknown shuttle model {other}"),
-    };
-    futuretask_models::shuttle_driver::replay(model, schedule.trim_matches('"'));
+    replay_from_env(&[
+        ("mixed_waiters", mixed_waiters),
+        ("abandon_storm", abandon_storm),
+        ("cancel_storm", cancel_storm),
+        ("callback_storm", callback_storm),
+        ("async_storm", async_storm),
+    ]);
 }
 
 // ---- mixed waiters ---------------------------------------------------------------------------
@@ -611,137 +568,4 @@ fn foreign_storm() {
 #[test]
 fn shuttle_foreign_storm() {
     both("foreign_storm", "I3,I6,I7,I8,I11", 100_000, foreign_storm);
-}
-
-// ---- I10: executor ---------------------------------------------------------------------------
-
-mod executor {
-    use super::*;
-    use futuretask::TaskHandle;
-    use futuretask_executor::{RejectReason, ThreadPool};
-    use std::sync::atomic::AtomicBool;
-
-    type Accepted = Vec<(TaskHandle<u32>, Arc<AtomicBool>, Seen)>;
-
-    /// Submit two tasks (one of them watches `current::is_interrupted()`), then wait for each accepted one.
-    fn submit_two(pool: &ThreadPool, base: u32) -> Accepted {
-        let mut out = Vec::new();
-        for k in 0..2u32 {
-            let ran = Arc::new(AtomicBool::new(false));
-            let r = Arc::clone(&ran);
-            let v = base + k;
-            let f = move || {
-                r.store(true, SeqCst);
-                if k == 1 {
-                    for _ in 0..2 {
-                        if current::is_interrupted() {
-                            break;
-                        }
-                        thread::yield_now();
-                    }
-                }
-                v
-            };
-            jitter(4);
-            match pool.submit(f) {
-                Ok(h) => out.push((h, ran, Seen::TimedOut)),
-                Err(rej) => {
-                    assert_eq!(rej.reason, RejectReason::Shutdown);
-                    assert_eq!(
-                        (rej.into_inner())(),
-                        v,
-                        "I10: rejected closure not handed back"
-                    );
-                }
-            }
-        }
-        for (h, _, seen) in &mut out {
-            *seen = seen_get(h.get());
-        }
-        out
-    }
-
-    /// **submitters × shutdown_now × workers** (I10, I3). 6 threads: 2 workers, 3 submitters
-    /// (two tasks each, then `get` on each accepted handle), main (`shutdown_now`, then drops the
-    /// pool). Checks: every `get` returns; an accepted task either ran to its value, or was
-    /// cancelled — and then, if its closure never ran, `shutdown_now` reported it — and a task
-    /// `shutdown_now` reported never ran (both directions); rejected closures come back.
-    pub(super) fn shutdown_now_storm() {
-        let pool = Arc::new(ThreadPool::builder().workers(2).build().unwrap());
-        let subs: Vec<_> = (0..3u32)
-            .map(|i| {
-                let p = Arc::clone(&pool);
-                thread::spawn(move || submit_two(&p, 10 * i))
-            })
-            .collect();
-        jitter(16);
-        let unstarted = pool.shutdown_now();
-        let accepted: Vec<_> = subs.into_iter().flat_map(|s| s.join().unwrap()).collect();
-        drop(pool);
-        for (h, ran, seen) in accepted {
-            let listed = unstarted.iter().any(|u| u.is(&h));
-            match seen {
-                Seen::Value(_) => assert!(!listed, "I10: a task that ran is reported unstarted"),
-                Seen::Cancelled => {
-                    if !ran.load(SeqCst) {
-                        assert!(listed, "I10: a cancelled, never-run task is not reported");
-                    }
-                }
-                other => panic!("unexpected {other:?}"),
-            }
-            // Both directions: listed as unstarted ⇒ its closure never ran.
-            if listed {
-                assert!(!ran.load(SeqCst), "I10: a task reported unstarted ran");
-            }
-            assert!(h.is_done());
-        }
-    }
-
-    #[test]
-    fn shuttle_executor_shutdown_now() {
-        both(
-            "executor_shutdown_now",
-            "I3,I10",
-            25_000,
-            shutdown_now_storm,
-        );
-    }
-
-    /// **submitters × shutdown / drop × workers** (I10). 6 threads: 2 workers, 3 submitters
-    /// (each holds its own reference to the pool and drops it after waiting), main (`shutdown`,
-    /// then drops its reference; whichever reference is dropped last joins the workers). Checks: every accepted task ran to its value; rejected closures
-    /// come back.
-    pub(super) fn shutdown_drain_storm() {
-        let pool = Arc::new(ThreadPool::builder().workers(2).build().unwrap());
-        let subs: Vec<_> = (0..3u32)
-            .map(|i| {
-                let p = Arc::clone(&pool);
-                thread::spawn(move || {
-                    let acc = submit_two(&p, 10 * i);
-                    drop(p);
-                    acc
-                })
-            })
-            .collect();
-        jitter(16);
-        pool.shutdown();
-        drop(pool);
-        for s in subs {
-            for (h, ran, seen) in s.join().unwrap() {
-                assert!(ran.load(SeqCst), "I10: an accepted task never ran");
-                assert!(matches!(seen, Seen::Value(_)), "I10: {seen:?}");
-                assert!(h.try_get().is_some());
-            }
-        }
-    }
-
-    #[test]
-    fn shuttle_executor_shutdown_drain() {
-        both(
-            "executor_shutdown_drain",
-            "I10",
-            25_000,
-            shutdown_drain_storm,
-        );
-    }
 }

@@ -814,7 +814,7 @@ fn hints(c: &Check, lines: &[String]) -> Vec<String> {
             match prefix {
                 "loom" => {
                     out.push(format!(
-                        "this model only: RUSTFLAGS='--cfg loom' cargo test -p futuretask-models --release --test loom -- --exact {name} --nocapture"
+                        "this model only: RUSTFLAGS='--cfg loom' cargo test -p futuretask-models --release -- --exact {name} --nocapture"
                     ));
                     out.push(format!(
                         "its failing execution, step by step: run twice with FT_LOOM_CHECKPOINT=target/{}.loom added (the first run records it; the second replays only that execution, with the source location where each thread is blocked and the loom log)",
@@ -822,7 +822,7 @@ fn hints(c: &Check, lines: &[String]) -> Vec<String> {
                     ));
                 }
                 "shuttle" => out.push(format!(
-                    "this model only: cargo test -p futuretask-models --features shuttle --release --test shuttle -- {name} --nocapture (replay the printed schedule with the replay_schedule test, see models/README.md)"
+                    "this model only: cargo test -p futuretask-models --features shuttle --release -- {name} --nocapture (replay the printed schedule with the replay_schedule test, see models/README.md)"
                 )),
                 _ => {}
             }
