@@ -11,7 +11,9 @@ use std::sync::Arc;
 /// Cheap to clone (a reference count): every reader of the task that reports the failure (an
 /// [`Error::Failed`]) holds a clone of the one `Failure` the task stores. It is `Sync`; the
 /// original panic payload (which is only `Send`) is reachable only through the sole handle to the
-/// failure ([`Failure::into_panic_payload`], [`Failure::resume_unwind`]).
+/// failure ([`Failure::into_panic_payload`], [`Failure::resume_unwind`]). The payload or error is
+/// dropped with the last clone: by the task's own drop when no [`Error`] outlives it, otherwise by
+/// whoever drops the last `Error`/`Failure` (a payload whose drop panics panics there).
 ///
 /// ```
 /// use futuretask::{promise, Error, FutureTask};

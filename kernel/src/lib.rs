@@ -80,7 +80,8 @@
 //! callback run exactly once, nothing leaked — and only then does the panic reach the caller that
 //! triggered it (last column above), or it is isolated where the table says so. Dropping a task
 //! drops its unrun callbacks, its unclaimed closure and its outcome, every one of them, and then
-//! raises the first panic (not if the thread is already unwinding: that would abort). The
+//! raises the first panic (not if the thread is already unwinding: that would abort); a
+//! failure still shared by an [`Error`] the caller kept is dropped with that error instead. The
 //! thread pool (crate `futuretask-executor`) builds on this public API; its workers never unwind
 //! because of a task. `proofs/PROOF.md` §7 lists every call site.
 //!
