@@ -177,7 +177,12 @@ fn main() -> ExitCode {
     } else {
         String::new()
     };
-    let rep = report::Report::new(mode, opts.strict, &results, wall, parallel);
+    let mut part: Vec<String> = opts.only.iter().map(|t| format!("--only {t}")).collect();
+    if let Some((k, n)) = opts.shard {
+        part.push(format!("shard {k}/{n}"));
+    }
+    let rep =
+        report::Report::new(mode, opts.strict, &results, wall, parallel).part(part.join(", "));
     rep.print();
     match rep.write(&root.join("target/verify")) {
         Ok(paths) => println!("report written to {}", paths.join(" and ")),

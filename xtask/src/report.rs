@@ -12,6 +12,10 @@ pub struct Report<'a> {
     results: &'a [CheckResult],
     wall: Duration,
     parallel: String,
+    /// What part of the plan ran, when not all of it (`shard 2/4`, `--only loom`).
+    part: String,
+    /// A merged report's shards: one line each with its wall time.
+    shards: Vec<String>,
 }
 
 fn status_text(s: &Status) -> String {
@@ -64,6 +68,33 @@ impl<'a> Report<'a> {
             results,
             wall,
             parallel,
+            part: String::new(),
+            shards: Vec::new(),
+        }
+    }
+
+    /// Mark the report as covering only `part` of the plan (`shard 2/4`, `--only loom`): its
+    /// times are not the gate's, and `cargo xtask docs` refuses it.
+    pub fn part(mut self, part: String) -> Self {
+        self.part = part;
+        self
+    }
+
+    /// Mark the report as the merge of these shards (one line each, with its wall time).
+    pub fn merged(mut self, shards: Vec<String>) -> Self {
+        self.shards = shards;
+        self
+    }
+
+    /// The title's scope: `` (the whole gate), `, on 4 shards`, `, part: shard 2/4`.
+    fn scope(&self) -> String {
+        if !self.part.is_empty() {
+            format!(", part: {}", self.part)
+        } else if !self.shards.is_empty() {
+            let n = self.shards.len();
+            format!(", on {n} shard{}", if n == 1 { "" } else { "s" })
+        } else {
+            String::new()
         }
     }
 
@@ -98,9 +129,10 @@ impl<'a> Report<'a> {
     fn markdown(&self) -> String {
         let mut s = String::new();
         s.push_str(&format!(
-            "# futuretask verify — {} gate{}\n\nCommit `{}`{}. {}. Result: **{}**.\n\n",
+            "# futuretask verify — {} gate{}{}\n\nCommit `{}`{}. {}. Result: **{}**.\n\n",
             self.mode,
             if self.strict { " (strict)" } else { "" },
+            self.scope(),
             git(&["rev-parse", "--short", "HEAD"]),
             if git(&["status", "--porcelain", "--untracked-files=no"]).is_empty() {
                 ""
@@ -110,6 +142,12 @@ impl<'a> Report<'a> {
             self.times(),
             if self.passed() { "PASS" } else { "FAIL" }
         ));
+        for line in &self.shards {
+            s.push_str(&format!("- {line}\n"));
+        }
+        if !self.shards.is_empty() {
+            s.push('\n');
+        }
         s.push_str(
             "| tier | check | covers | count | time | status |\n|---|---|---|---|---|---|\n",
         );
@@ -205,13 +243,19 @@ impl<'a> Report<'a> {
             })
             .collect();
         format!(
-            "{{\"mode\":{},\"strict\":{},\"passed\":{},\"wall_secs\":{:.1},\"checks_secs\":{:.1},\"parallel\":{},\"checks\":[\n{}\n]}}\n",
+            "{{\"mode\":{},\"strict\":{},\"passed\":{},\"wall_secs\":{:.1},\"checks_secs\":{:.1},\"parallel\":{},\"part\":{},\"shards\":[{}],\"checks\":[\n{}\n]}}\n",
             json_str(self.mode),
             self.strict,
             self.passed(),
             self.wall.as_secs_f64(),
             self.checks_secs(),
             json_str(&self.parallel),
+            json_str(&self.part),
+            self.shards
+                .iter()
+                .map(|l| json_str(l))
+                .collect::<Vec<_>>()
+                .join(","),
             rows.join(",\n")
         )
     }

@@ -290,13 +290,18 @@ pub fn merge(root: &Path, files: &[PathBuf]) -> ExitCode {
             .unwrap_or(usize::MAX)
     });
     let parallel = format!("the slowest of {} shards run in parallel", names.len());
-    let rep = Report::new(
+    let mut rep = Report::new(
         mode,
         strict,
         &results,
         Duration::from_secs_f64(wall_max),
         parallel,
-    );
+    )
+    .merged(walls.clone());
+    if !o.only.is_empty() {
+        let only: Vec<String> = o.only.iter().map(|t| format!("--only {t}")).collect();
+        rep = rep.part(only.join(", "));
+    }
     rep.print();
     match rep.write(&root.join("target/verify")) {
         Ok(paths) => println!("merged report written to {}", paths.join(" and ")),
