@@ -191,6 +191,8 @@ impl<T, F: FnOnce() -> T + Send> FutureTask<T, Closure<F>> {
     pub fn into_closure(self) -> Option<F> {
         // step O1: take the closure back; STARTED tells `Drop` it is gone (owner-only).
         let s = self.state.load(Acquire);
+        // A counted task is never owned by value: its word takes no plain store (I13).
+        debug_assert!(!p::is_counted(s));
         let taken = p::owner_take_closure(s)?;
         let f = self.job.0.with_mut(|f| {
             // SAFETY: we own the task and nobody claimed the closure, so it is in place and
@@ -296,6 +298,8 @@ impl<T, J: Job<T>> FutureTask<T, J> {
         // step O2: move the outcome out; MOVED tells `Drop` it is gone (owner-only: no other
         // handle exists, so nobody observes the word).
         let s = self.state.load(Acquire);
+        // A counted task is never owned by value: its word takes no plain store (I13).
+        debug_assert!(!p::is_counted(s));
         let out = match p::owner_take_outcome(s) {
             Some(moved) => {
                 // SAFETY: settled and we own the task: the outcome is initialised and ours to
