@@ -17,14 +17,30 @@
  *   4 async     poll / re-poll with a new waker (UPDATING) / drop while pending (-DWITH_ASYNC=0)
  *   5 callback  add_done_callback                                (-DWITH_CB=0)
  *
+ * -DCOUNTED_TASK=1: a promise's counted task (ALGORITHM.md "counted task", I13). The word starts
+ * at counted_new(NREFS) and carries the count (bits 8..) through every transition:
+ *   0 promise   set(v) / fail(e) / dropped unset (a broken promise), nondeterministically:
+ *               W1 (outcome write, CAS NEW -> NORMAL/EXCEPTIONAL, or take the value back when a
+ *               cancel won), W2 (the drain above), then T2 of its own reference
+ *   1 canceller cancel_and_interrupt(): C1 goes straight to INTERRUPTED (no C2..C5), C6, T2
+ *   2..5        the waiters and the callback's registrar as above; each holds one reference and
+ *               releases it (T2) when it returns or is dropped
+ *     cloner    holds one reference, clones it (T1), releases both (T2)  (-DWITH_CLONER=0)
+ *   T2 takes the last reference's fast path (a count of 1: no read-modify-write) or fetch_sub;
+ *   T3 frees. I13: every access to the task's words asserts !freed; T3 asserts it runs once and
+ *   that the drain is over (CLOSED, every callback ran); Final asserts that once every holder
+ *   finished the task was freed; a holder's T2 never reads a count below 1.
+ *
  * Checked by run-spin.sh:
- *   safety     assertions (I1 I2 I4 I5 I6 I7 I8 I9) and invalid end states (I3: a thread blocked
- *              forever when nothing else can move)
+ *   safety     assertions (I1 I2 I4 I5 I6 I7 I8 I9 I13) and invalid end states (I3: a thread
+ *              blocked forever when nothing else can move)
  *   LTL        (pan -a -f, weak fairness)
  *     waiters_return      [] (settled -> <> all waiters returned)           I3 liveness
  *     runner_settles      [] (INTERRUPTING -> <> runner left run())         I5 liveness
+ *                         (not for a counted task: it has no runner and no INTERRUPTING)
  *     single_winner       [] (wins <= 1)                                    I1
  *     callbacks_run       <> callback ran                                   I7 liveness
+ *     task_freed          <> freed (a counted task only)                    I13 liveness
  *
  * Mutants (spin -a -DMUTANT_...):
  *   MUTANT_NO_CLOSED_CHECK   push ignores CLOSED and parks ("missing re-check after push")
@@ -34,6 +50,12 @@
  *   MUTANT_WAKE_BEFORE_RELEASE H6 runs right after the Detach CAS, before the batch's waiters
  *                            are released (a sleeper re-reads the new word and sleeps forever)
  *   MUTANT_SLEEPER_NO_WAKE   H6 skipped (the sleepers of a batch are never woken)
+ *   MUTANT_RELEASE_BEFORE_DRAIN the promise releases its reference (T2) right after W1, before
+ *                            W2's drain: the last reader frees the task while the promise
+ *                            still drains (use after free; -DCOUNTED_TASK=1)
+ *   MUTANT_COUNTED_PLAIN_STORE a counted task's interrupting cancel goes through INTERRUPTING
+ *                            and C2..C5, whose plain C5 store erases a concurrent count change
+ *                            (leak, double or early free; -DCOUNTED_TASK=1)
  * (the stateright model has more mutants; see proofs/README.md)
  */
 
@@ -47,6 +69,8 @@
 #define INTERRUPTING 5
 #define INTERRUPTED  6
 #define STARTED      8
+#define COUNTED      32
+#define REF          256
 #define LOCKED       1
 #define DIRTY        2
 #define DRAINING     4
@@ -65,6 +89,12 @@
    completer's local `drained`), so that each can be evaluated alone and compared with the Rust
    function over every word. The model body takes every protocol decision through them. */
 #define PHASE(s)            ((s) & PHASE_MASK)
+/* the bits every transition carries along: STARTED and a counted task's count (CARRIED) */
+#define CARRIED             (STARTED | COUNTED | ~(REF - 1))
+/* is_counted(s), refs(s), counted_new(r) */
+#define IS_COUNTED(s)       (((s) & COUNTED) != 0)
+#define REFS(s)             ((s) / REF)
+#define COUNTED_NEW(r)      (COUNTED | ((r) * REF))
 #define IS_DONE(s)          (PHASE(s) != NEW)
 #define IS_SETTLED(s)       (PHASE(s) != NEW && PHASE(s) != COMPLETING)
 #define IS_INTERRUPTED(s)   (PHASE(s) == INTERRUPTING || PHASE(s) == INTERRUPTED)
@@ -73,13 +103,23 @@
 /* try_start(s): Some(START_TO(s)) iff CAN_START(s) */
 #define CAN_START(s)        ((s) == NEW)
 #define START_TO(s)         (NEW | STARTED)
-/* try_begin_complete(s) / try_cancel(s, i): Some(..) iff CAN_DECIDE(s) */
-#define CAN_DECIDE(s)       (PHASE(s) == NEW)
-#define BEGIN_COMPLETE(s)   (((s) & STARTED) | COMPLETING)
-#define CANCEL_TO(s, i)     (((s) & STARTED) | ((i) -> INTERRUPTING : CANCELLED))
+/* try_begin_complete(s): Some(BEGIN_COMPLETE(s)) iff CAN_DECIDE(s) (never for a counted task) */
+#define CAN_DECIDE(s)       (PHASE(s) == NEW && !IS_COUNTED(s))
+#define BEGIN_COMPLETE(s)   (((s) & CARRIED) | COMPLETING)
+/* try_cancel(s, i): Some(CANCEL_TO(s, i)) iff CAN_CANCEL(s); a counted task's interrupting
+   cancel goes straight to INTERRUPTED (no runner to signal, no plain C5 store may follow) */
+#define CAN_CANCEL(s)       (PHASE(s) == NEW)
+#ifdef MUTANT_COUNTED_PLAIN_STORE
+#define CANCEL_TO(s, i)     (((s) & CARRIED) | ((i) -> INTERRUPTING : CANCELLED))
+#else
+#define CANCEL_TO(s, i)     (((s) & CARRIED) | ((i) -> (IS_COUNTED(s) -> INTERRUPTED : INTERRUPTING) : CANCELLED))
+#endif
 /* finish_complete(s, ok), finish_interrupt(s) */
-#define FINISH_COMPLETE(s, ok) (((s) & STARTED) | ((ok) -> NORMAL : EXCEPTIONAL))
-#define FINISH_INTERRUPT(s) (((s) & STARTED) | INTERRUPTED)
+#define FINISH_COMPLETE(s, ok) (((s) & CARRIED) | ((ok) -> NORMAL : EXCEPTIONAL))
+#define FINISH_INTERRUPT(s) (((s) & CARRIED) | INTERRUPTED)
+/* try_publish(s, ok) (W1): Some(PUBLISH_TO(s, ok)) iff CAN_PUBLISH(s) */
+#define CAN_PUBLISH(s)      (PHASE(s) == NEW && IS_COUNTED(s))
+#define PUBLISH_TO(s, ok)   FINISH_COMPLETE(s, ok)
 #define HEAD_PTR(h)         ((h) & 240)            /* h & !HEAD_FLAGS on a byte */
 #define ADDR(i)             (((i) + 1) * NODE_ALIGN)
 #define NODE_AT(a)          ((a) / NODE_ALIGN - 1)
@@ -131,7 +171,16 @@
 #ifndef WITH_CB
 #define WITH_CB 1
 #endif
+/* -DCOUNTED_TASK=1: a promise's counted task (I13) instead of a runner's task: the promise
+   replaces the runner, every other actor holds one reference, and a cloner is added */
+#ifndef COUNTED_TASK
+#define COUNTED_TASK 0
+#endif
+#ifndef WITH_CLONER
+#define WITH_CLONER COUNTED_TASK
+#endif
 #define RUNNER 0
+#define PROMISE 0         /* the promise takes the runner's thread id (a counted task has no runner) */
 #define CANCELLER 1
 #define W_UNTIMED 2
 #define W_TIMED 3
@@ -139,12 +188,15 @@
 #define CB 5
 #define NT 6
 #define NWAITERS (WITH_UNTIMED + WITH_TIMED + WITH_ASYNC)
+/* a counted task's references: the promise, the canceller, every waiter, the callback's
+   registrar and the cloner */
+#define NREFS (2 + NWAITERS + WITH_CB + WITH_CLONER)
 
 /* ---- shared words ---- */
-byte state = NEW;
+int state = NEW;          /* int: a counted task's word carries its count (bits 8..) */
 byte head = 0;
 byte runner = 0;          /* thread id + 1, 0 = null */
-byte outcome = 0;         /* 0 = unwritten, 1 = the closure's value */
+byte outcome = 0;         /* 0 = unwritten, 1 = a value (the closure's, set), 2 = a failure (fail, broken promise) */
 byte nst[NT];             /* node hand-off states */
 byte nnext[NT];           /* node next pointers (addresses) */
 byte npay[NT];            /* payload: 0 none, t+1 thread t, PAY_SLEEPER, 16+g waker gen. g */
@@ -162,26 +214,36 @@ byte wins = 0;            /* successful transitions out of NEW (I1) */
 byte claims = 0;          /* closure claims (I4) */
 bit released[NT];         /* node stored DONE (I6) */
 bit pushed[NT];
-bit freed[NT];
+bit nfreed[NT];           /* the waiter's node (its stack frame / future) is gone */
 byte cbran = 0;           /* callback runs (I7) */
 byte wret = 0;            /* waiters returned or dropped */
 bit runner_left = 0;      /* the runner left run() */
 bit runner_in_run = 0;    /* the runner is between R3 and leaving run() (I5) */
 byte seen[NT];            /* I9: phase + 1 last observed by each thread */
+bit freed = 0;            /* I13: the counted task was freed (T3) */
+byte nleft = 0;           /* I13: reference holders that finished (their last T2 done) */
+
+/* I13: every access to the task's words (state, head, outcome, runner, sleep word, the callback
+   node it owns) asserts that the task is not freed */
+inline live() {
+  assert(!freed)
+}
 
 /* I9: every state load by an observer moves forward along allowed edges only */
 inline observe(me, s) {
+  live();
   assert(seen[me] == 0 || PHASE_REACHABLE(seen[me] - 1, PHASE(s)));
   seen[me] = PHASE(s) + 1
 }
-/* I2: a reader of a settled state reads the outcome cell it announces */
+/* I2: a reader of a settled state reads the outcome cell it announces (a value for NORMAL, a
+   failure for EXCEPTIONAL); I13: the cell is the task's */
 inline read_outcome(s) {
   assert(IS_SETTLED(s));
-  assert(PHASE(s) != NORMAL || outcome != 0)
+  assert(!freed && (PHASE(s) != NORMAL || outcome == 1) && (PHASE(s) != EXCEPTIONAL || outcome == 2))
 }
 /* I6: a non-owner touches a node only before it is released and freed */
 inline touch(i) {
-  assert(nst[i] != NODE_DONE && !freed[i])
+  assert(nst[i] != NODE_DONE && !nfreed[i] && (i != CB || !freed))
 }
 /* H5: wake the payload taken from node i (a sleeper: only remember it for H6; a sweeper never
    releases one, untimed waiters never abandon) */
@@ -212,20 +274,20 @@ inline release_node(me, i) {
 
 /* H6: sleep_word.fetch_add(1) [Release]; then futex_wake_all(sleep_word) (two steps) */
 inline sleep_wake() {
-  atomic { sword++ };                                        /* H6: increment */
-  atomic { fblocked = 0; sleepers = 0 }                      /* H6: futex_wake_all */
+  atomic { live(); sword++ };                                /* H6: increment */
+  atomic { live(); fblocked = 0; sleepers = 0 }              /* H6: futex_wake_all */
 }
 
 /* finish_completion(): F1/F2, hand_off_batch (H1..H6), callbacks */
 inline finish_completion(me) {
   do
-  :: atomic { !DRAIN_WAIT(head) -> h = head }             /* F1 (WaitForRemover: blocked) */
+  :: atomic { !DRAIN_WAIT(head) -> live(); h = head }     /* F1 (WaitForRemover: blocked) */
      if
      :: DRAIN_CLOSE(h) ->                                   /* F2 Close */
-        atomic { if :: head == h -> head = DRAIN_CLOSE_TO(h); ok = 1 :: else -> ok = 0 fi };
+        atomic { live(); if :: head == h -> head = DRAIN_CLOSE_TO(h); ok = 1 :: else -> ok = 0 fi };
         if :: ok -> break :: else -> skip fi
      :: else ->                                              /* F2 Detach */
-        atomic { if :: head == h -> head = DRAIN_DETACH_TO(h); cur = HEAD_PTR(h); ok = 1 :: else -> ok = 0 fi };
+        atomic { live(); if :: head == h -> head = DRAIN_DETACH_TO(h); cur = HEAD_PTR(h); ok = 1 :: else -> ok = 0 fi };
         if
         :: ok ->
 #ifdef MUTANT_NO_REDRAIN
@@ -252,7 +314,7 @@ inline finish_completion(me) {
            od;
            if                                                /* run the batch's callbacks */
            :: mycb ->
-              atomic { assert(IS_SETTLED(state)); assert(cbran == 0); cbran++; freed[CB] = 1; mycb = 0 }
+              atomic { live(); assert(IS_SETTLED(state)); assert(cbran == 0); cbran++; nfreed[CB] = 1; mycb = 0 }
            :: else -> skip
            fi
         :: else -> skip
@@ -264,12 +326,13 @@ inline finish_completion(me) {
 
 /* push(node me): P1..P3; sets closed = 1 when the stack was closed */
 inline push(me) {
-  atomic { h = head };                                       /* P1 */
+  atomic { live(); h = head };                               /* P1 */
   do
   :: PUSH_CLOSED(h) -> closed = 1; break                     /* P2: Closed */
   :: else ->
      nnext[me] = HEAD_PTR(h);                                /* P2: own, unpublished node */
      atomic {                                                /* P3 */
+       live();
        if
        :: head == h -> head = PUSH_TO(h, ADDR(me)); pushed[me] = 1; ok = 1
        :: else -> h = head; ok = 0
@@ -282,18 +345,18 @@ inline push(me) {
 
 /* remove_abandoned() for thread me: A1, A2, S1, S2 */
 inline remove_abandoned(me) {
-  atomic { h = head };                                       /* A1 */
+  atomic { live(); h = head };                               /* A1 */
   do
   :: REMOVE_AWAIT(h) -> break                                /* A2: AwaitHandOff */
   :: REMOVE_DIRTY(h) ->              /* A2: MarkDirty (also when DIRTY is set: a CAS h -> h) */
-     atomic { if :: head == h -> head = REMOVE_DIRTY_TO(h); ok = 1 :: else -> h = head; ok = 0 fi };
+     atomic { live(); if :: head == h -> head = REMOVE_DIRTY_TO(h); ok = 1 :: else -> h = head; ok = 0 fi };
      if :: ok -> break :: else -> skip fi
   :: !REMOVE_AWAIT(h) && !REMOVE_DIRTY(h) ->                 /* A2: Lock */
-     atomic { if :: head == h -> head = REMOVE_LOCK_TO(h); ok = 1 :: else -> h = head; ok = 0 fi };
+     atomic { live(); if :: head == h -> head = REMOVE_LOCK_TO(h); ok = 1 :: else -> h = head; ok = 0 fi };
      if
      :: ok ->
         do                                                    /* sweep; S2 decides */
-        :: atomic { cur = HEAD_PTR(head); pred = 0; h = 0 }; /* S1: walk from the head */
+        :: atomic { live(); cur = HEAD_PTR(head); pred = 0; h = 0 }; /* S1: walk from the head */
            do
            :: cur == 0 -> break
            :: cur != 0 ->
@@ -302,10 +365,10 @@ inline remove_abandoned(me) {
                        nxt = nnext[i]; ab = (i != CB && nst[i] == NODE_ABANDONED) };
               if
               :: ab && pred == 0 ->                           /* S1: unlink at the head */
-                 atomic { h = head };                         /* S1: head re-load */
+                 atomic { live(); h = head };                 /* S1: head re-load */
                  if                                           /* unlink_head */
                  :: UNLINK_OK(h, cur) ->                      /* S1: head CAS */
-                    atomic { if :: head == h -> head = UNLINK_TO(h, nxt); ok = 1 :: else -> ok = 0 fi; h = 0 }
+                    atomic { live(); if :: head == h -> head = UNLINK_TO(h, nxt); ok = 1 :: else -> ok = 0 fi; h = 0 }
                  :: else -> h = 0; ok = 0                     /* a push landed in front of it */
                  fi;
                  if
@@ -325,8 +388,8 @@ inline remove_abandoned(me) {
            :: else ->
               pred = 0;
               do                                              /* S2 */
-              :: atomic { h = head };
-                 atomic { if :: head == h -> head = UNLOCK_TO(h); ok = 1 :: else -> ok = 0 fi };
+              :: atomic { live(); h = head };
+                 atomic { live(); if :: head == h -> head = UNLOCK_TO(h); ok = 1 :: else -> ok = 0 fi };
                  if :: ok -> break :: else -> skip fi
               od;
               if :: UNLOCK_AGAIN(h) -> skip :: else -> break fi
@@ -339,8 +402,41 @@ inline remove_abandoned(me) {
   h = 0; ok = 0; cur = 0; pred = 0
 }
 
+/* T3: free the task (its drop: unrun callbacks, the published outcome), by the last reference.
+   I13: exactly once (here never twice; Final: at least once), and after every other reference's
+   last use: the drain is over (CLOSED: no node, no callback left), every callback ran */
+inline free_task() {
+  atomic {                                                   /* T3 */
+    assert(!freed); freed = 1;
+    assert(head == CLOSED); assert(IS_SETTLED(state)); assert(cbran == WITH_CB)
+  }
+}
+
+/* T2: release one reference of a counted task (s: the caller's local word). The last
+   reference (a count of 1) frees without a read-modify-write; I13: a holder never sees a count
+   below its own reference (a lost increment or decrement shows up here, or as a double or
+   missing free) */
+inline release_ref() {
+  atomic { live(); s = state; assert(REFS(s) >= 1) };       /* T2: load [Acquire] */
+  if
+  :: REFS(s) != 1 ->
+     atomic { live(); s = state; assert(REFS(s) >= 1); state = state - REF };   /* T2: fetch_sub [Release] */
+     if
+     :: REFS(s) != 1 -> s = 0                                /* not the last */
+     :: else -> s = 0; free_task()                           /* T2: fence [Acquire]; T3 */
+     fi
+  :: else -> s = 0; free_task()                              /* T3 */
+  fi
+}
+
+/* the end of a reference holder of a counted task: its reference's T2 */
+inline holder_done() {
+  release_ref();                                             /* T2 */
+  nleft++
+}
+
 proctype Runner() {
-  byte s, n, h, cur, nxt, pay, i; bit ok, aband, mycb, lost, slept, sleepers;
+  int s, n; byte h, cur, nxt, pay, i; bit ok, aband, mycb, lost, slept, sleepers;
 #ifdef MUTANT_NO_REDRAIN
   bit drained;
 #endif
@@ -396,33 +492,90 @@ leave_unclaimed:
 }
 
 proctype Canceller() {
-  byte s, n, t, h, cur, nxt, pay, i; bit ok, aband, mycb, sleepers;
+  int s, n; byte t, h, cur, nxt, pay, i; bit ok, aband, mycb, sleepers;
 #ifdef MUTANT_NO_REDRAIN
   bit drained;
 #endif
-  atomic { s = state };                                      /* C1 */
+  atomic { live(); s = state };                              /* C1 */
   do
-  :: !CAN_DECIDE(s) -> goto out
-  :: CAN_DECIDE(s) ->
-     atomic { if :: state == s -> n = CANCEL_TO(s, 1); state = n; wins++; ok = 1; s = 0
+  :: !CAN_CANCEL(s) -> goto out
+  :: CAN_CANCEL(s) ->
+     atomic { live(); if :: state == s -> n = CANCEL_TO(s, 1); state = n; wins++; ok = 1; s = 0
               :: else -> s = state; ok = 0 fi };
      if :: ok -> break :: else -> skip fi
   od;
   ok = 0;
-  atomic { t = runner; runner = 0 };                         /* C2 fence, C3 (swap) */
+#if COUNTED_TASK && !defined(MUTANT_COUNTED_PLAIN_STORE)
+  if                                 /* a counted task: C1 went straight to INTERRUPTED, no C2..C5 */
+  :: IS_COUNTED(n) -> n = 0; goto c6
+  :: else -> skip
+  fi;
+#endif
+  atomic { live(); t = runner; runner = 0 };                 /* C2 fence, C3 (swap) */
   if
   :: t != 0 -> atomic { assert(runner_in_run); permit[t - 1] = 1; t = 0 }   /* C4 (I5) */
   :: else -> skip
   fi;
-  atomic { state = FINISH_INTERRUPT(n); n = 0 };             /* C5 */
+  atomic { live(); state = FINISH_INTERRUPT(n); n = 0 };     /* C5 */
+c6:
   finish_completion(CANCELLER);                              /* C6 */
 out:
   s = 0
+#if COUNTED_TASK
+  ; holder_done()
+#endif
+}
+
+/* a counted task's promise: set(v), fail(e) or dropped unset (a broken promise: its drop fails
+   the task unless it is done), then its reference (T2) after the drain */
+proctype Promise() {
+  int s; byte h, cur, nxt, pay, i; bit ok, okv, aband, mycb, sleepers;
+#ifdef MUTANT_NO_REDRAIN
+  bit drained;
+#endif
+  if
+  :: okv = 1                                                 /* set(v) */
+  :: okv = 0                                                 /* fail(e) */
+  :: atomic { live(); s = state };                           /* drop unset: is_done() */
+     if :: IS_DONE(s) -> s = 0; goto release :: else -> s = 0; okv = 0 fi   /* broken promise */
+  fi;
+  atomic { live(); outcome = 2 - okv };                      /* W1: outcome.write (unpublished) */
+  atomic { live(); s = state };                              /* W1: load */
+  do
+  :: !CAN_PUBLISH(s) ->                                      /* a cancel won: take it back */
+     atomic { live(); outcome = 0; s = 0; okv = 0 }; goto release
+  :: CAN_PUBLISH(s) ->
+     atomic { live(); if :: state == s -> state = PUBLISH_TO(s, okv); wins++; ok = 1   /* W1: CAS */
+              :: else -> s = state; ok = 0 fi };
+     if :: ok -> break :: else -> skip fi
+  od;
+  s = 0; ok = 0; okv = 0;
+#ifdef MUTANT_RELEASE_BEFORE_DRAIN
+  release_ref();                                             /* T2 before the drain */
+  finish_completion(PROMISE);                                /* W2 */
+  nleft++;
+  goto done;
+#endif
+  finish_completion(PROMISE);                                /* W2 (the promise keeps its reference) */
+release:
+  holder_done();                                             /* T2 */
+done:
+  skip
+}
+
+/* a reader that clones its reference (T1) and drops both. T1's overflow check
+   (refs(old) >= MAX_REFS: undo and panic) cannot fire with a handful of references */
+proctype Cloner() {
+  int s;
+  atomic { live(); s = state; assert(REFS(s) >= 1); state = state + REF; s = 0 }   /* T1: fetch_add */
+  release_ref();                                             /* T2 (the clone) */
+  release_ref();                                             /* T2 (its own) */
+  nleft++
 }
 
 /* get(): untimed (timed = 0) or timed */
 proctype Waiter(byte me; bit timed) {
-  byte s, h, cur, nxt, pred, pay, i, e; bit ok, closed, aband, ab, restart, sleepers;
+  int s; byte h, cur, nxt, pred, pay, i, e; bit ok, closed, aband, ab, restart, sleepers;
   atomic { s = state; observe(me, s) };                      /* G1 */
   if
   :: IS_SETTLED(s) -> read_outcome(s); goto ret
@@ -441,12 +594,13 @@ proctype Waiter(byte me; bit timed) {
   if
   :: !timed ->
      do                                                      /* G7, untimed: the sleep word */
-     :: atomic { e = sword };                                /* G7: word load (before the node) */
+     :: atomic { live(); e = sword };                        /* G7: word load (before the node) */
         if
         :: atomic { nst[me] == NODE_DONE -> e = 0; s = state; observe(me, s) };
            if :: IS_SETTLED(s) -> read_outcome(s); goto ret :: else -> goto g2 fi
         :: atomic { nst[me] != NODE_DONE -> assert(seen[me] != 0 && !IS_DONE(seen[me] - 1)) };
            atomic {                                          /* futex_wait(sword, e): check */
+             live();
              if :: sword == e -> fblocked = fblocked | (1 << me) :: else -> skip fi; e = 0
            };
            atomic { (fblocked & (1 << me)) == 0 }            /* blocked until futex_wake_all */
@@ -490,12 +644,15 @@ g7again:
 g2:                                                          /* G2: wait out COMPLETING */
   atomic { IS_SETTLED(state) -> s = state; observe(me, s); read_outcome(s) };
 ret:
-  atomic { assert(!pushed[me] || nst[me] == NODE_DONE); freed[me] = 1; wret++; s = 0; closed = 0 }
+  atomic { assert(!pushed[me] || nst[me] == NODE_DONE); nfreed[me] = 1; wret++; s = 0; closed = 0 }
+#if COUNTED_TASK
+  ; holder_done()
+#endif
 }
 
 /* an async waiter (future.rs poll_done / detach): poll, re-poll (same or new waker), drop */
 proctype Async(byte me) {
-  byte s, h, cur, nxt, pred, pay, i; bit ok, closed, aband, ab, restart, registered, repolled, dropper, sleepers;
+  int s; byte h, cur, nxt, pred, pay, i; bit ok, closed, aband, ab, restart, registered, repolled, dropper, sleepers;
   if :: dropper = 1 :: dropper = 0 fi;                       /* will this future be dropped? */
 poll:
   atomic { s = state; observe(me, s) };                      /* every poll: G1 */
@@ -550,23 +707,34 @@ drop:
      atomic { nst[me] == NODE_DONE -> skip }                  /* yield until released */
   :: else -> skip
   fi;
-  atomic { assert(!pushed[me] || nst[me] == NODE_DONE); freed[me] = 1; wret++;
+  atomic { assert(!pushed[me] || nst[me] == NODE_DONE); nfreed[me] = 1; wret++;
            s = 0; closed = 0; registered = 0; repolled = 0; dropper = 0 }
+#if COUNTED_TASK
+  ; holder_done()
+#endif
 }
 
 proctype Callback() {
-  byte h; bit ok, closed;
+  int s; byte h; bit ok, closed;
   push(CB);                                                  /* D1 */
   if
-  :: closed -> atomic { assert(IS_SETTLED(state)); assert(cbran == 0); cbran++; freed[CB] = 1; closed = 0 }  /* D2 */
+  :: closed -> atomic { live(); assert(IS_SETTLED(state)); assert(cbran == 0); cbran++; nfreed[CB] = 1; closed = 0 }  /* D2 */
   :: else -> skip
   fi
+#if COUNTED_TASK
+  ; holder_done()
+#endif
 }
 
 /* end-state checks: every pushed waiter node released, the callback ran exactly once */
 proctype Final() {
   atomic {
+#if COUNTED_TASK
+    (nleft == NREFS) ->                                       /* every reference holder finished */
+    assert(freed);                                           /* I13: T3 ran (once: free_task) */
+#else
     (wret == NWAITERS && runner_left && (cbran > 0 || !WITH_CB)) ->
+#endif
     assert(cbran == WITH_CB);
     assert(!pushed[W_UNTIMED] || released[W_UNTIMED]);
     assert(!pushed[W_TIMED] || released[W_TIMED]);
@@ -577,7 +745,12 @@ proctype Final() {
 init {
   atomic {
     run Final();
+#if COUNTED_TASK
+    state = COUNTED_NEW(NREFS);
+    run Promise();
+#else
     run Runner();
+#endif
     run Canceller();
 #if WITH_UNTIMED
     run Waiter(W_UNTIMED, 0);
@@ -591,6 +764,9 @@ init {
 #if WITH_CB
     run Callback();
 #endif
+#if WITH_CLONER
+    run Cloner();
+#endif
   }
 }
 
@@ -598,3 +774,4 @@ ltl single_winner { [] (wins <= 1) }
 ltl waiters_return { [] (IS_SETTLED(state) -> <> (wret == NWAITERS)) }
 ltl runner_settles { [] (PHASE(state) == INTERRUPTING -> <> runner_left) }
 ltl callbacks_run { <> (cbran == WITH_CB) }
+ltl task_freed { <> freed }

@@ -1,6 +1,7 @@
 //! [`TaskHandle`]: the reader capability. It waits for, queries and cancels a task; it cannot run
 //! or complete it (no `run`, `set`, `fail`), so whoever hands one out keeps the writer's side.
 
+use crate::counted::TaskRef;
 use crate::failure::{Error, Snapshot, State};
 use crate::future::{Wait, WhenDone};
 use crate::task::FutureTask;
@@ -10,8 +11,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A reader of a task (type-erased over its closure): what [`promise`](crate::promise),
-/// [`FutureTask::handle`] and the executor's `submit` hand out. Clone it freely (one `Arc`
-/// clone); every clone reads the same task.
+/// [`FutureTask::handle`] and the executor's `submit` hand out. Clone it freely (one atomic
+/// increment: of the task's `Arc`, or of the count a promise's task keeps in its own state
+/// word); every clone reads the same task.
 ///
 /// ```
 /// use futuretask::{FutureTask, TaskHandle};
@@ -27,7 +29,7 @@ use std::time::{Duration, Instant};
 /// assert_eq!(t.join().unwrap(), 4);
 /// assert_eq!(reader.get().unwrap(), "hihi"); // by reference, never cloned
 /// ```
-pub struct TaskHandle<T>(Arc<FutureTask<T>>);
+pub struct TaskHandle<T>(TaskRef<T>);
 
 impl<T> TaskHandle<T> {
     /// Wait for the task and return its value by reference (Java's `get`); never
@@ -259,7 +261,7 @@ impl<T> TaskHandle<T> {
     /// ```
     pub fn ptr_eq(a: &Self, b: &Self) -> bool {
         // Compare the data pointers only: the vtables of one type may differ between codegen units.
-        std::ptr::addr_eq(Arc::as_ptr(&a.0), Arc::as_ptr(&b.0))
+        a.0.as_ptr() == b.0.as_ptr()
     }
 
     /// The address of the task this handle reads, for identity comparisons only (like
@@ -280,7 +282,7 @@ impl<T> TaskHandle<T> {
     /// ```
     #[inline]
     pub fn as_ptr(&self) -> *const () {
-        Arc::as_ptr(&self.0).cast::<()>()
+        self.0.as_ptr()
     }
 
     /// Number of nodes on the task's waiter stack. Needs the `diagnostics` feature. See
@@ -301,8 +303,9 @@ impl<T> TaskHandle<T> {
 
     /// How many references keep the task alive: every [`TaskHandle`] to it (this one included),
     /// its owners' `Arc<FutureTask<..>>`s and its [`Promise`](crate::Promise), whoever holds
-    /// them (an executor's queue entry too). `Arc::strong_count` of the task, for leak checks in
-    /// tests: a handle that is the last reference reads 1. Needs the `diagnostics` feature. Like
+    /// them (an executor's queue entry too): the task's `Arc::strong_count`, or for a promise's task
+    /// the count in its state word. For leak checks in tests: a handle that is the last reference
+    /// reads 1. Needs the `diagnostics` feature. Like
     /// `Arc::strong_count`, it can be stale as soon as it returns if other threads clone or drop
     /// references meanwhile.
     ///
@@ -318,7 +321,12 @@ impl<T> TaskHandle<T> {
     /// ```
     #[cfg(feature = "diagnostics")]
     pub fn handle_count(&self) -> usize {
-        Arc::strong_count(&self.0)
+        self.0.count()
+    }
+
+    /// A handle holding `task`.
+    pub(crate) fn from_ref(task: TaskRef<T>) -> Self {
+        TaskHandle(task)
     }
 
     /// The task, for the crate's own waiters.
@@ -329,7 +337,7 @@ impl<T> TaskHandle<T> {
 
 impl<T> Clone for TaskHandle<T> {
     fn clone(&self) -> Self {
-        TaskHandle(Arc::clone(&self.0))
+        TaskHandle(self.0.clone())
     }
 }
 
@@ -352,7 +360,7 @@ impl<T> From<Arc<FutureTask<T>>> for TaskHandle<T> {
     /// assert_eq!(*reader.get().unwrap(), 1);
     /// ```
     fn from(task: Arc<FutureTask<T>>) -> Self {
-        TaskHandle(task)
+        TaskHandle(TaskRef::from_arc(task))
     }
 }
 

@@ -93,6 +93,7 @@
 #![warn(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+mod counted;
 pub mod current;
 mod failure;
 mod foreign;

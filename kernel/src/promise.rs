@@ -1,11 +1,12 @@
 //! Promise-style completion: a unique writer whose drop fails the task, so a forgotten promise
 //! is a clear error for its waiters instead of a hang.
 
+use crate::counted::TaskRef;
 use crate::failure::{AlreadyCompleted, Failure};
 use crate::handle::TaskHandle;
-use crate::task::{FutureTask, NoJob};
+use crate::task::NoJob;
 use std::fmt;
-use std::sync::Arc;
+use std::mem::ManuallyDrop;
 
 /// The writing side of a task with no closure. Dropping it without completing the task fails the
 /// task with a "promise dropped" [`Failure`] ([`Failure::is_broken_promise`]).
@@ -20,7 +21,8 @@ use std::sync::Arc;
 /// writer.join().unwrap();
 /// ```
 pub struct Promise<T> {
-    task: Arc<FutureTask<T, NoJob>>,
+    /// A counted task (I13): the promise and its readers share one allocation.
+    task: TaskRef<T, NoJob>,
 }
 
 /// A promise (the writer) and a handle to the task its waiters read (the reader: it cannot
@@ -36,11 +38,8 @@ pub struct Promise<T> {
 /// assert!(f.is_broken_promise());
 /// ```
 pub fn promise<T>() -> (Promise<T>, TaskHandle<T>) {
-    let p = Promise {
-        task: Arc::new(FutureTask::pending()),
-    };
-    let reader = p.handle();
-    (p, reader)
+    let (writer, reader) = TaskRef::counted_pair();
+    (Promise { task: writer }, TaskHandle::from_ref(reader))
 }
 
 impl<T> Promise<T> {
@@ -57,7 +56,17 @@ impl<T> Promise<T> {
     /// assert_eq!(p.set(String::from("late")).unwrap_err().value, "late");
     /// ```
     pub fn set(self, value: T) -> Result<(), AlreadyCompleted<T>> {
-        self.task.set(value)
+        let task = self.into_task();
+        match task.publish(Ok(value)) {
+            Ok(panics) => {
+                panics.resume();
+                Ok(())
+            }
+            Err(v) => Err(AlreadyCompleted {
+                value: v.unwrap_or_else(|_| unreachable!("set publishes a value")),
+                state: task.state(),
+            }),
+        }
     }
 
     /// Complete exceptionally. Fails (handing the failure back) if the task was cancelled.
@@ -75,7 +84,19 @@ impl<T> Promise<T> {
         self,
         err: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
     ) -> Result<(), AlreadyCompleted<Failure>> {
-        self.task.fail(err)
+        let task = self.into_task();
+        match task.publish(Err(Failure::from_error(err))) {
+            Ok(panics) => {
+                panics.resume();
+                Ok(())
+            }
+            Err(v) => Err(AlreadyCompleted {
+                value: v
+                    .err()
+                    .unwrap_or_else(|| unreachable!("fail publishes a failure")),
+                state: task.state(),
+            }),
+        }
     }
 
     /// Whether a reader cancelled the task (the writer may stop producing).
@@ -104,21 +125,33 @@ impl<T> Promise<T> {
     /// assert!(another.is_done());
     /// ```
     pub fn handle(&self) -> TaskHandle<T> {
-        self.task.handle()
+        TaskHandle::from_ref(self.task.clone().erase())
+    }
+
+    /// The promise's reference, without the promise's drop (which would fail the task).
+    fn into_task(self) -> TaskRef<T, NoJob> {
+        let me = ManuallyDrop::new(self);
+        // SAFETY: `me` is never used or dropped again, so the reference is moved out once.
+        unsafe { std::ptr::read(&me.task) }
     }
 }
 
 impl<T> Drop for Promise<T> {
     fn drop(&mut self) {
         if !self.task.is_done() {
-            // Losing here is fine: someone else completed or cancelled it meanwhile.
-            self.task.fail_from_drop(Failure::broken_promise());
+            // Losing here is fine: a reader cancelled it meanwhile.
+            if let Ok(panics) = self.task.publish(Err(Failure::broken_promise())) {
+                panics.resume_from_drop();
+            }
         }
+        // The promise's reference goes with `self.task` (T2), after the drain.
     }
 }
 
 impl<T> fmt::Debug for Promise<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Promise").field("task", &self.task).finish()
+        f.debug_struct("Promise")
+            .field("task", &&*self.task)
+            .finish()
     }
 }

@@ -12,6 +12,8 @@
 //!                           CANCELLED=4 INTERRUPTING=5 INTERRUPTED=6
 //!   bit  3      STARTED     the closure was claimed by `run` (set once, never cleared)
 //!   bit  4      MOVED       owner-only: the outcome was moved out (`into_outcome`)
+//!   bit  5      COUNTED     the task's lifetime is counted in this word (a promise's task, I13)
+//!   bits 8..    REFS        a counted task's references: its promise and its handles
 //!
 //!          run claims            set / fail / run finishes
 //!   NEW ───────────────▶ NEW|STARTED ──────────────────▶ COMPLETING ──▶ NORMAL
@@ -25,6 +27,12 @@
 //! `STARTED` rides along every later transition, so `state()` can say whether a cancelled task had
 //! started. Every transition out of NEW is a CAS (I1); COMPLETING → NORMAL/EXCEPTIONAL and
 //! INTERRUPTING → INTERRUPTED are plain release stores by the unique winner.
+//!
+//! A *counted* task (made by `promise()`) has no closure and one writer, and other threads change
+//! its reference count at any time, so its word is only ever written by read-modify-writes that
+//! carry `COUNTED` and `REFS` along: it leaves NEW by one CAS straight to NORMAL, EXCEPTIONAL
+//! (the promise wrote the outcome before, W1), CANCELLED or INTERRUPTED (no runner to signal),
+//! never through COMPLETING or INTERRUPTING, whose plain stores would erase a concurrent count.
 //!
 //! # Waiter-stack head word
 //!
@@ -67,6 +75,16 @@ pub const STARTED: usize = 0b1000;
 /// it. Set on a task that no other handle can reach, so no observer ever sees it.
 pub const MOVED: usize = 0b1_0000;
 
+/// Flag: the task's lifetime is counted in this word, in [`REF`]s (a promise's task, I13).
+pub const COUNTED: usize = 0b10_0000;
+/// One reference in the count field (bits 8..) of a counted task's word.
+pub const REF: usize = 1 << 8;
+/// The most references a counted task may have: half the count field, so that the clones
+/// racing past the check (each undoes its own increment) cannot carry the field over.
+pub const MAX_REFS: usize = (usize::MAX >> 8) / 2;
+/// The bits every transition carries along: STARTED and a counted task's lifetime.
+const CARRIED: usize = STARTED | COUNTED | !(REF - 1);
+
 /// The phase of a state word.
 #[inline(always)]
 pub const fn phase(s: usize) -> usize {
@@ -84,12 +102,13 @@ pub const fn try_start(s: usize) -> Option<usize> {
     }
 }
 
-/// A completion (run finishing, `set`, `fail`) may win: the task is still NEW.
-/// Returns the state to CAS in (COMPLETING, keeping STARTED).
+/// A completion (run finishing, `set`, `fail`) may win: the task is still NEW and not counted
+/// (a counted task completes by [`try_publish`]). Returns the state to CAS in (COMPLETING,
+/// keeping STARTED).
 #[inline(always)]
 pub const fn try_begin_complete(s: usize) -> Option<usize> {
-    if phase(s) == NEW {
-        Some((s & STARTED) | COMPLETING)
+    if phase(s) == NEW && !is_counted(s) {
+        Some((s & CARRIED) | COMPLETING)
     } else {
         None
     }
@@ -98,24 +117,58 @@ pub const fn try_begin_complete(s: usize) -> Option<usize> {
 /// The state the unique completer stores after writing the outcome.
 #[inline(always)]
 pub const fn finish_complete(s: usize, success: bool) -> usize {
-    (s & STARTED) | if success { NORMAL } else { EXCEPTIONAL }
+    (s & CARRIED) | if success { NORMAL } else { EXCEPTIONAL }
+}
+
+/// W1: a counted task's promise may publish the outcome it already wrote: the task is still
+/// NEW. Returns the state to CAS in (NORMAL or EXCEPTIONAL, the count carried along).
+#[inline(always)]
+pub const fn try_publish(s: usize, success: bool) -> Option<usize> {
+    if phase(s) == NEW && is_counted(s) {
+        Some(finish_complete(s, success))
+    } else {
+        None
+    }
 }
 
 /// `cancel(interrupt)` may win: the task is still NEW (started or not).
-/// Returns the state to CAS in.
+/// Returns the state to CAS in: INTERRUPTING when a runner may have to be signalled, straight
+/// INTERRUPTED for a counted task (it has no runner, and no plain store may follow).
 #[inline(always)]
 pub const fn try_cancel(s: usize, interrupt: bool) -> Option<usize> {
-    if phase(s) == NEW {
-        Some((s & STARTED) | if interrupt { INTERRUPTING } else { CANCELLED })
-    } else {
+    if phase(s) != NEW {
         None
+    } else if !interrupt {
+        Some((s & CARRIED) | CANCELLED)
+    } else if is_counted(s) {
+        Some(finish_interrupt(s))
+    } else {
+        Some((s & CARRIED) | INTERRUPTING)
     }
 }
 
 /// The state the interrupting canceller stores after signalling the runner.
 #[inline(always)]
 pub const fn finish_interrupt(s: usize) -> usize {
-    (s & STARTED) | INTERRUPTED
+    (s & CARRIED) | INTERRUPTED
+}
+
+/// The task's lifetime is counted in its state word.
+#[inline(always)]
+pub const fn is_counted(s: usize) -> bool {
+    s & COUNTED != 0
+}
+
+/// The state word of a new counted task with `refs` references.
+#[inline(always)]
+pub const fn counted_new(refs: usize) -> usize {
+    COUNTED | (refs * REF)
+}
+
+/// A counted task's references.
+#[inline(always)]
+pub const fn refs(s: usize) -> usize {
+    s / REF
 }
 
 /// Java's `isDone`: anything but NEW (COMPLETING and INTERRUPTING included; I9).
@@ -190,7 +243,14 @@ pub const fn try_reclaim(s: usize) -> Option<usize> {
 
 /// Every transition the protocol allows between two *distinct* phases (I9: observers only ever
 /// see phases move forward along these edges).
-pub const fn phase_edge_allowed(from: usize, to: usize) -> bool {
+/// A counted task's edges (`counted`) skip the transient phases.
+pub const fn phase_edge_allowed(from: usize, to: usize, counted: bool) -> bool {
+    if counted {
+        return matches!(
+            (from, to),
+            (NEW, NORMAL) | (NEW, EXCEPTIONAL) | (NEW, CANCELLED) | (NEW, INTERRUPTED)
+        );
+    }
     matches!(
         (from, to),
         (NEW, COMPLETING)
@@ -460,12 +520,37 @@ mod tests {
     fn reachability_matches_edges() {
         for a in 0..=6 {
             for b in 0..=6 {
-                if phase_edge_allowed(a, b) {
+                if phase_edge_allowed(a, b, false) || phase_edge_allowed(a, b, true) {
                     assert!(phase_reachable(a, b));
                 }
             }
         }
         assert!(!phase_reachable(NORMAL, CANCELLED));
         assert!(!phase_reachable(CANCELLED, NORMAL));
+    }
+
+    #[test]
+    fn a_counted_task_leaves_new_in_one_cas_and_keeps_its_count() {
+        let s = counted_new(2) + REF; // a clone
+        assert_eq!((refs(s), is_counted(s), phase(s)), (3, true, NEW));
+        // Only the promise's publish completes it; never through COMPLETING or INTERRUPTING.
+        assert_eq!(try_begin_complete(s), None);
+        assert_eq!(try_start(s), None);
+        for (n, to) in [
+            (try_publish(s, true), NORMAL),
+            (try_publish(s, false), EXCEPTIONAL),
+            (try_cancel(s, false), CANCELLED),
+            (try_cancel(s, true), INTERRUPTED),
+        ] {
+            let n = n.unwrap();
+            assert_eq!((phase(n), refs(n), is_counted(n)), (to, 3, true));
+            assert!(phase_edge_allowed(NEW, to, true));
+            assert!(try_publish(n, true).is_none() && try_cancel(n, true).is_none());
+            assert!(is_settled(n));
+        }
+        // An uncounted task never publishes, and its words carry no count.
+        assert_eq!(try_publish(NEW, true), None);
+        assert_eq!(refs(try_cancel(NEW | STARTED, true).unwrap()), 0);
+        assert!(MAX_REFS.checked_mul(2 * REF).is_some());
     }
 }

@@ -191,6 +191,8 @@ impl<T, F: FnOnce() -> T + Send> FutureTask<T, Closure<F>> {
     pub fn into_closure(self) -> Option<F> {
         // step O1: take the closure back; STARTED tells `Drop` it is gone (owner-only).
         let s = self.state.load(Acquire);
+        // A counted task is never owned by value: its word takes no plain store (I13).
+        debug_assert!(!p::is_counted(s));
         let taken = p::owner_take_closure(s)?;
         let f = self.job.0.with_mut(|f| {
             // SAFETY: we own the task and nobody claimed the closure, so it is in place and
@@ -220,12 +222,21 @@ impl<T> FutureTask<T, NoJob> {
     pub fn pending() -> Self {
         Self::with_job(NoJob)
     }
+
+    /// A promise's task: no closure, `refs` references counted in its state word (I13).
+    pub(crate) fn counted(refs: usize) -> Self {
+        Self::with_state(NoJob, p::counted_new(refs))
+    }
 }
 
 impl<T, J: Job<T>> FutureTask<T, J> {
     fn with_job(job: J) -> Self {
+        Self::with_state(job, p::NEW)
+    }
+
+    fn with_state(job: J, state: usize) -> Self {
         FutureTask {
-            state: AtomicUsize::new(p::NEW),
+            state: AtomicUsize::new(state),
             head: WaiterStack::new(),
             runner: AtomicPtr::new(ptr::null_mut()),
             outcome: UnsafeCell::new(MaybeUninit::uninit()),
@@ -287,6 +298,8 @@ impl<T, J: Job<T>> FutureTask<T, J> {
         // step O2: move the outcome out; MOVED tells `Drop` it is gone (owner-only: no other
         // handle exists, so nobody observes the word).
         let s = self.state.load(Acquire);
+        // A counted task is never owned by value: its word takes no plain store (I13).
+        debug_assert!(!p::is_counted(s));
         let out = match p::owner_take_outcome(s) {
             Some(moved) => {
                 // SAFETY: settled and we own the task: the outcome is initialised and ours to
@@ -420,6 +433,32 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
         Ok(self.finish_completion())
     }
 
+    /// W1, W2: a counted task's completion by its promise, the task's only writer: write the
+    /// outcome, then publish it by one CAS out of NEW (a counted task never passes through
+    /// COMPLETING, whose plain store would erase a concurrent count change); hands it back if a
+    /// cancel won. On success the protocol has finished, as in [`complete`](Self::complete).
+    pub(crate) fn publish(&self, v: Result<T, Failure>) -> Result<Panics, Result<T, Failure>> {
+        let ok = v.is_ok();
+        // step W1: SAFETY: the promise is the only writer of a counted task's outcome, and
+        // nobody reads it before the CAS below publishes it (I2, I13).
+        self.outcome.with_mut(|o| unsafe { (*o).write(v) });
+        let mut s = self.state.load(Acquire);
+        loop {
+            let Some(n) = p::try_publish(s, ok) else {
+                // SAFETY: never published, so still the promise's alone: take it back.
+                return Err(self
+                    .outcome
+                    .with_mut(|o| unsafe { (*o).assume_init_read() }));
+            };
+            match self.state.compare_exchange_weak(s, n, AcqRel, Acquire) {
+                Ok(_) => break,
+                Err(actual) => s = actual,
+            }
+        }
+        // step W2
+        Ok(self.finish_completion())
+    }
+
     /// Complete with a value (promise-style; Python's `set_result`). A second completion, or one
     /// after a cancel, is an error that hands the value back.
     ///
@@ -472,14 +511,6 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
                 },
                 state: self.state(),
             })
-    }
-
-    /// `fail_with` from a `Drop` (a dropped promise): a waker's panic is resumed only if this
-    /// thread is not already unwinding (I11). Losing is fine: someone else settled the task.
-    pub(crate) fn fail_from_drop(&self, failure: Failure) {
-        if let Ok(panics) = self.complete(Err(failure)) {
-            panics.resume_from_drop();
-        }
     }
 
     /// Cancel the task if it has not completed (Java's `cancel(false)`): succeeds while the task
@@ -544,7 +575,8 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
                 Err(actual) => s = actual,
             }
         };
-        if may_interrupt {
+        // A counted task has no runner to signal: its cancel went straight to INTERRUPTED.
+        if may_interrupt && !p::is_counted(n) {
             // step C2: read the runner only after winning (Java's 2011 fix).
             fence(SeqCst);
             // step C3: swap, not load: a runner that swapped its handle back first (R6) is never

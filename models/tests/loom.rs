@@ -30,7 +30,7 @@
 
 #![cfg(loom)]
 
-use futuretask::{current, mock_clock, Error, FutureTask, State};
+use futuretask::{current, mock_clock, promise, Error, FutureTask, State};
 use futuretask_models::fault::{planted_panic, quiet_planted_panics, Bombs, Fault, FaultyWaker};
 use futuretask_models::loom_driver::{check, Bound};
 use futuretask_models::{drop_and_poison, poll_once, WakeProbe, TICK};
@@ -796,6 +796,140 @@ fn panicking_value_lost() {
             let raised_on_drop = planted_panic(move || drop(task)).is_some();
             assert_eq!(raised_on_drop, settled);
             assert_eq!(bombs.dropped(), usize::from(ran), "I11: value dropped once");
+        },
+    );
+}
+
+// ---- I13: a promise's task, counted in its own state word --------------------------------------
+
+/// A value whose drops are counted (a `std` counter, read only once every thread that could drop
+/// it is joined) and whose allocation loom tracks: a value the kernel never drops (a task that is
+/// never freed) is a loom leak report at the end of the execution.
+#[derive(Debug)]
+struct Counted {
+    n: u32,
+    drops: Arc<AtomicUsize>,
+    _track: loom::alloc::Track<()>,
+}
+
+impl Counted {
+    fn new(n: u32, drops: &Arc<AtomicUsize>) -> Self {
+        Counted {
+            n,
+            drops: Arc::clone(drops),
+            _track: loom::alloc::Track::new(()),
+        }
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.drops.fetch_add(1, SeqCst);
+    }
+}
+
+/// **a promise's lifetime: set × a reader's drop × a waiting reader** (I2, I13). Threads: the
+/// promise (sets a value whose drops are counted), a reader that only drops its handle (main
+/// cloned it while the promise may already be publishing: T1 × W1), main (a blocking `get`, then
+/// drops its handle). Whichever of the three references goes last frees the one allocation.
+/// Checks: main reads the value; the value is dropped exactly once, by the free, after every
+/// thread ended (and loom's leak check: it is dropped at all); loom flags an outcome read, or the
+/// free's drop of the outcome, that is not ordered after the promise's write (causality
+/// violation) — in particular a last reference that never read the outcome (the dropping reader)
+/// must acquire every other reference's release before it frees (T2). Nobody spins: a counted
+/// task has no transient phase, and main parks. Bound: preemption=4 in the quick tier (172k
+/// interleavings, ~7 s), 5 in the full tier (535k, ~35 s); the unbounded space is about 7.1
+/// million interleavings (~7 minutes). A preemption is not needed to reach the free by the
+/// dropping reader: it runs last whenever main parks in `get` and then waits in `join`.
+#[test]
+fn promise_lifetime() {
+    let bound = Bound::tiered(Bound::Preemption(4), Bound::Preemption(5));
+    check("promise_lifetime", "I2,I13", bound, || {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (p, h) = promise::<Counted>();
+        let v = Counted::new(7, &drops);
+        let setter = thread::spawn(move || assert!(p.set(v).is_ok(), "nobody cancels"));
+        let h2 = h.clone();
+        let reader = thread::spawn(move || drop(h2));
+        assert_eq!(h.get().map(|v| v.n).ok(), Some(7), "I2: main's get");
+        drop(h);
+        setter.join().unwrap();
+        reader.join().unwrap();
+        assert_eq!(
+            drops.load(SeqCst),
+            1,
+            "I13: the task was not freed exactly once (its value's drops)"
+        );
+    });
+}
+
+/// **a reader's cancel_and_interrupt() × the promise's set × another reader's clone and drops**
+/// (I1, I13). Threads: the promise (sets a value whose drops are counted), a reader (clones its
+/// handle, drops its handle, then the clone), main (`cancel_and_interrupt()`; it keeps two
+/// handles to the end). Checks: exactly one of set and cancel wins and main reads the winner
+/// (the cancel as interrupted); a losing set gets its value back; once the other threads are
+/// joined the count in the state word is exactly main's two references — a cancel that passed
+/// through INTERRUPTING and finished with C5's plain store erases a count change made between
+/// its CAS and the store (the reader's or the promise's), leaving one reference too many (a
+/// leak) or too few (an early free); main's two drops then free the task, and the value is
+/// dropped exactly once, by the losing setter or by the free. Main keeps two references so that
+/// no early free can happen before the check. Nobody spins. Bound: preemption=4 in the quick
+/// tier (46k interleavings, ~2 s), 5 in the full tier (170k, ~11 s); the unbounded space ran
+/// past 10 minutes. Erasing a count change needs one preemption (main's, between its CAS and
+/// the store it would make).
+#[test]
+fn promise_cancel_lifetime() {
+    check(
+        "promise_cancel_lifetime",
+        "I1,I13",
+        Bound::tiered(Bound::Preemption(4), Bound::Preemption(5)),
+        || {
+            let drops = Arc::new(AtomicUsize::new(0));
+            let (p, h) = promise::<Counted>();
+            let keep = h.clone();
+            let v = Counted::new(9, &drops);
+            let setter = thread::spawn(move || match p.set(v) {
+                Ok(()) => true,
+                Err(lost) => {
+                    assert_eq!(lost.value.n, 9, "a losing set must hand its value back");
+                    false
+                }
+            });
+            let h2 = h.clone();
+            let reader = thread::spawn(move || {
+                let c = h2.clone();
+                drop(h2);
+                drop(c);
+            });
+            let cancel_won = h.cancel_and_interrupt();
+            let set_won = setter.join().unwrap();
+            reader.join().unwrap();
+            assert_eq!(
+                set_won as u8 + cancel_won as u8,
+                1,
+                "I1: not exactly one winner (set {set_won}, cancel {cancel_won})"
+            );
+            match h.try_get() {
+                Some(Ok(v)) => assert!(set_won && v.n == 9, "I1: read a value the set lost"),
+                Some(Err(Error::Cancelled)) => {
+                    assert!(cancel_won, "I1: cancelled, yet the cancel lost");
+                    assert!(h.snapshot().interrupted());
+                }
+                other => panic!("I1: settled, yet read {other:?}"),
+            }
+            assert_eq!(
+                h.handle_count(),
+                2,
+                "I13: a count change was lost (main holds the only two references)"
+            );
+            drop(keep);
+            assert_eq!(h.handle_count(), 1, "I13: a count change was lost");
+            drop(h);
+            assert_eq!(
+                drops.load(SeqCst),
+                1,
+                "I13: the value was not dropped exactly once"
+            );
         },
     );
 }

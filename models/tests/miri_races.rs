@@ -10,7 +10,7 @@
 
 #![cfg(not(any(loom, feature = "shuttle")))]
 
-use futuretask::{current, Error, FutureTask};
+use futuretask::{current, promise, Error, FutureTask};
 use futuretask_models::fault::{planted_panic, quiet_planted_panics, Bombs, Fault, FaultyWaker};
 use futuretask_models::race_driver::run_race;
 use futuretask_models::{poll_once, WakeProbe};
@@ -255,6 +255,76 @@ fn run_vs_set() {
         assert!(runs.load(SeqCst) <= 1 && runs.load(SeqCst) == claimed);
         let v = task.get().unwrap();
         assert_eq!(v == "set", set_won);
+    });
+}
+
+// ---- I13: a promise's task, counted in its own state word --------------------------------------
+
+/// A value whose drops are counted.
+struct Counted {
+    n: usize,
+    drops: Arc<AtomicUsize>,
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.drops.fetch_add(1, SeqCst);
+    }
+}
+
+/// **a promise's set × the last reader's drop × a reader's clone and drop** (I13): the promise
+/// and its readers share one allocation, freed by whichever reference goes last. A callback
+/// registered before the race and a blocking waiter (whose handle goes as soon as its `get`
+/// returns, possibly while the promise still drains) make the drain (W2) walk nodes and the head
+/// of a task that only the promise's own reference keeps alive; a third thread clones its handle
+/// and drops both; main drops its handle before the set. Miri reports a task freed under the
+/// drain (use after free), freed twice, never freed (leak) or freed without the others' uses
+/// ordered before it (data race); the value and the callback each go exactly once.
+#[test]
+fn promise_drop_vs_set() {
+    run_race("promise_drop_vs_set", "I13", |i| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let ran = Arc::new(AtomicUsize::new(0));
+        let (p, h) = promise::<Counted>();
+        let r = Arc::clone(&ran);
+        h.add_done_callback(move |v| {
+            assert_eq!(v.map(|v| v.n).ok(), Some(i), "I7: the callback's outcome");
+            r.fetch_add(1, SeqCst);
+        });
+        let w = h.clone();
+        let waiter = thread::spawn(move || {
+            assert_eq!(w.get().map(|v| v.n).ok(), Some(i), "I2: the waiter's value");
+            drop(w);
+        });
+        let c = h.clone();
+        let churn = thread::spawn(move || {
+            let c2 = c.clone();
+            if i % 2 == 0 {
+                thread::yield_now();
+            }
+            drop(c);
+            drop(c2);
+        });
+        drop(h);
+        let v = Counted {
+            n: i,
+            drops: Arc::clone(&drops),
+        };
+        let setter = thread::spawn(move || assert!(p.set(v).is_ok(), "nobody cancels"));
+        setter.join().unwrap();
+        waiter.join().unwrap();
+        churn.join().unwrap();
+        assert_eq!(
+            ran.load(SeqCst),
+            1,
+            "I7: the callback ran {} times",
+            ran.load(SeqCst)
+        );
+        assert_eq!(
+            drops.load(SeqCst),
+            1,
+            "I13: the task was not freed exactly once"
+        );
     });
 }
 

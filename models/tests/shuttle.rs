@@ -16,7 +16,7 @@
 mod common;
 
 use common::shuttle::{seen_get, Seen};
-use futuretask::{current, mock_clock, Error, FutureTask, Job, State};
+use futuretask::{current, mock_clock, promise, Error, FutureTask, Job, State, TaskHandle};
 use futuretask_models::fault::{planted_panic, quiet_planted_panics, Fault, FaultyWaker};
 use futuretask_models::shuttle_driver::{both, jitter, replay_from_env};
 use futuretask_models::{drop_and_poison, poll_once, WakeProbe, TICK};
@@ -81,6 +81,8 @@ fn replay_schedule() {
         ("cancel_storm", cancel_storm),
         ("callback_storm", callback_storm),
         ("async_storm", async_storm),
+        ("foreign_storm", foreign_storm),
+        ("promise_storm", promise_storm),
     ]);
 }
 
@@ -568,4 +570,217 @@ fn foreign_storm() {
 #[test]
 fn shuttle_foreign_storm() {
     both("foreign_storm", "I3,I6,I7,I8,I11", 100_000, foreign_storm);
+}
+
+// ---- I13: a promise's task, counted in its own state word --------------------------------------
+
+/// A value (or a failure's error) whose drops are counted.
+#[derive(Debug)]
+struct Dropped {
+    n: u32,
+    drops: Arc<AtomicUsize>,
+}
+
+impl Drop for Dropped {
+    fn drop(&mut self) {
+        self.drops.fetch_add(1, SeqCst);
+    }
+}
+
+impl std::fmt::Display for Dropped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "dropped {}", self.n)
+    }
+}
+
+impl std::error::Error for Dropped {}
+
+/// What a waiter of the promise's task saw: its value's number, a failure whose error is a
+/// [`Dropped`] (its number), a broken promise (`u32::MAX`), a cancel or a timeout.
+fn seen_promise(r: Result<&Dropped, Error>) -> Seen {
+    match r {
+        Ok(v) => Seen::Value(v.n),
+        Err(Error::Failed(f)) if f.is_broken_promise() => Seen::Value(u32::MAX),
+        Err(Error::Failed(f)) => {
+            let e = f.error().and_then(|e| e.downcast_ref::<Dropped>());
+            Seen::Value(100 + e.expect("the failure's error").n)
+        }
+        Err(Error::Cancelled) => Seen::Cancelled,
+        Err(Error::TimedOut) => Seen::TimedOut,
+        Err(e) => panic!("I12: no model thread waits inside a task: {e}"),
+    }
+}
+
+/// Poll a handle's `get_async()` to completion with a fresh waker on every poll (as
+/// [`await_async`]).
+fn await_handle(h: &TaskHandle<Dropped>) -> (Seen, Vec<Arc<WakeProbe>>) {
+    let mut probes = Vec::new();
+    let mut fut = Box::pin(h.get_async());
+    loop {
+        let probe = WakeProbe::for_current_thread();
+        probes.push(Arc::clone(&probe));
+        match poll_once(fut.as_mut(), &probe.waker()) {
+            Poll::Ready(r) => return (seen_promise(r), probes),
+            Poll::Pending => {
+                if probes.len() == 1 {
+                    continue;
+                }
+                while probe.wakes() == 0 {
+                    thread::park();
+                }
+            }
+        }
+    }
+}
+
+/// **promise storm** (I1, I2, I3, I13). 8 threads: the promise (chosen per iteration by
+/// shuttle's RNG: sets a value, fails with an error, or is dropped unset — a broken promise),
+/// 2 readers that each clone their handle twice and drop the clones and then their handle, a
+/// blocking waiter, a timed waiter (one tick), an async waiter (a new waker per poll), a
+/// canceller (`cancel()` or `cancel_and_interrupt()`, also chosen by the RNG), main (advances
+/// the clock). Every thread drops its handle when done. In half of the iterations (the RNG)
+/// main keeps its own handle to the end; in the others it drops it at once, so that the last
+/// reference — the one that frees the task — is any thread's, the promise's included, possibly
+/// while the promise still drains. Checks: exactly one of the promise and the cancel wins (a
+/// dropped promise publishes its broken-promise failure unless cancelled) and the blocking
+/// waiter, and main if it kept its handle, read it; the async waiter reports the winner, the
+/// timed one the winner or a timeout; every waker the kernel stored is dropped; if main kept its
+/// handle: once every thread is joined the count in the state word is exactly that handle (no
+/// lost count change, no leak) and nothing is left on the stack; once every reference is gone,
+/// the value or the error was dropped exactly once — by the free, or by the losing writer.
+fn promise_storm() {
+    use shuttle::rand::Rng;
+    let (mode, interrupt, keep) = {
+        let mut rng = shuttle::rand::thread_rng();
+        (rng.gen_range(0..3u32), rng.gen_bool(0.5), rng.gen_bool(0.5))
+    };
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (p, h) = promise::<Dropped>();
+    let d = Arc::clone(&drops);
+    let writer = thread::spawn(move || {
+        jitter(12);
+        match mode {
+            0 => match p.set(Dropped { n: 5, drops: d }) {
+                Ok(()) => Some(true),
+                Err(lost) => {
+                    assert_eq!(lost.value.n, 5, "a losing set must hand its value back");
+                    Some(false)
+                }
+            },
+            1 => Some(p.fail(Dropped { n: 6, drops: d }).is_ok()),
+            _ => {
+                drop(p);
+                None
+            }
+        }
+    });
+    let r = h.clone();
+    let canceller = thread::spawn(move || {
+        jitter(8);
+        if interrupt {
+            r.cancel_and_interrupt()
+        } else {
+            r.cancel()
+        }
+    });
+    let mut readers = Vec::new();
+    for _ in 0..2 {
+        let r = h.clone();
+        readers.push(thread::spawn(move || {
+            for _ in 0..2 {
+                jitter(4);
+                let c = r.clone();
+                jitter(4);
+                drop(c);
+            }
+            jitter(4);
+            drop(r);
+        }));
+    }
+    let mut waiters = Vec::new();
+    let r = h.clone();
+    waiters.push(thread::spawn(move || {
+        jitter(8);
+        (seen_promise(r.get()), Vec::new())
+    }));
+    let r = h.clone();
+    waiters.push(thread::spawn(move || {
+        jitter(8);
+        (seen_promise(r.get_timeout(TICK)), Vec::new())
+    }));
+    let r = h.clone();
+    waiters.push(thread::spawn(move || {
+        jitter(8);
+        await_handle(&r)
+    }));
+    let mine = if keep {
+        Some(h)
+    } else {
+        drop(h);
+        None
+    };
+    jitter(12);
+    mock_clock::advance(1);
+    let writer_won = writer.join().unwrap();
+    let cancel_won = canceller.join().unwrap();
+    for r in readers {
+        r.join().unwrap();
+    }
+    let mut seen = Vec::new();
+    for w in waiters {
+        let (s, probes) = w.join().unwrap();
+        seen.push(s);
+        for p in probes {
+            assert_eq!(Arc::strong_count(&p), 1, "I6: a stored waker leaked");
+        }
+    }
+    let fin = seen[0];
+    let published = match mode {
+        0 => Seen::Value(5),
+        1 => Seen::Value(106),
+        _ => Seen::Value(u32::MAX),
+    };
+    assert_eq!(
+        fin == Seen::Cancelled,
+        cancel_won,
+        "I1: cancel() returned {cancel_won}, the waiter read {fin:?}"
+    );
+    assert!(
+        fin == Seen::Cancelled || fin == published,
+        "I1: mode {mode}, read {fin:?}"
+    );
+    if let Some(won) = writer_won {
+        assert_eq!(won, fin == published, "I1: the writer's result vs {fin:?}");
+    }
+    assert!(
+        seen[1] == fin || seen[1] == Seen::TimedOut,
+        "I3: the timed waiter saw {:?}",
+        seen[1]
+    );
+    assert_eq!(seen[2], fin, "I3: the async waiter");
+    if let Some(h) = mine {
+        let mine = seen_promise(h.try_get().expect("I1: settled, yet pending"));
+        assert_eq!(mine, fin, "I2: main and the waiter read different outcomes");
+        if cancel_won {
+            assert_eq!(h.snapshot().interrupted(), interrupt);
+        }
+        assert_eq!(h.waiter_stack_len(), 0);
+        assert_eq!(
+            h.handle_count(),
+            1,
+            "I13: a count change was lost (main holds the only reference)"
+        );
+        drop(h);
+    }
+    let expected = usize::from(mode != 2);
+    assert_eq!(
+        drops.load(SeqCst),
+        expected,
+        "I13: the value or error was not dropped exactly once (mode {mode})"
+    );
+}
+
+#[test]
+fn shuttle_promise_storm() {
+    both("promise_storm", "I1,I2,I3,I13", 100_000, promise_storm);
 }

@@ -9,7 +9,8 @@
 //! * `futuretask.pml` (beside this crate, checked by `run-spin.sh`): the same protocol in Promela
 //!   for SPIN, which adds LTL liveness under weak fairness.
 //!
-//! See `proofs/PROOF.md` for the invariants I1–I10 and `proofs/README.md` for the commands.
+//! See `proofs/PROOF.md` and `CI.md` for the invariants (I1–I13) and `proofs/README.md` for the
+//! commands.
 #![warn(missing_docs)]
 
 /// The kernel's protocol file, included verbatim (no drift between kernel and model).

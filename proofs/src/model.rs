@@ -2,10 +2,33 @@
 //! transition.
 //!
 //! Every decision the kernel takes inside a CAS loop is taken here by the same function of
-//! [`crate::protocol`] (`try_start`, `try_begin_complete`, `try_cancel`, `finish_complete`,
-//! `finish_interrupt`, `try_push`, `drain_step`, `remove_step`, `unlink_head`, `unlock_step`,
-//! `node_try_notify`, `phase_reachable`, …), on the same encodings: the state word and the head
-//! word are the very bit patterns of the kernel, node `i` lives at address `(i + 1) * NODE_ALIGN`.
+//! [`crate::protocol`] (`try_start`, `try_begin_complete`, `try_publish`, `try_cancel`,
+//! `finish_complete`, `finish_interrupt`, `counted_new`, `refs`, `try_push`, `drain_step`,
+//! `remove_step`, `unlink_head`, `unlock_step`, `node_try_notify`, `phase_reachable`,
+//! `phase_edge_allowed`, …), on the same encodings: the state word and the head word are the very
+//! bit patterns of the kernel, node `i` lives at address `(i + 1) * NODE_ALIGN`. The state word is
+//! a `u16` (the phase in bits 0..=2, `STARTED`, `MOVED`, `COUNTED` in bits 3..=5, a counted task's
+//! count from bit 8, as in the kernel: at most [`MAX_ACTORS`] + 1 references fit the eight bits
+//! above); the head word and node addresses are `u8`.
+//!
+//! # Counted tasks (I13)
+//!
+//! A configuration with a promise ([`Actor::Promise`]) models a task made by `promise()`: its
+//! word starts as `counted_new(n)`, one reference per actor. The promise publishes by W1 (load,
+//! then CAS `try_publish`; a failed CAS, on a cancel or on a count change, retries with the word
+//! read), drains (W2: the F1.. steps of `finish_completion`) and then drops its reference; a
+//! promise dropped without setting first loads the word (`Promise::drop`'s `is_done()`) and then
+//! publishes the broken-promise failure the same way. Every other actor is a handle: it does its
+//! operation, then drops its reference (T2: the load, then, unless the count was 1, the
+//! `fetch_sub`; T3 the free); a [`Actor::Cloner`] clones first (T1). A reader's interrupting
+//! cancel goes straight to INTERRUPTED (`try_cancel`) and skips C2..C5. The ghost state keeps the
+//! references each thread holds and the number of frees; `I13 counted lifetime` checks that the
+//! task is freed at most once, by a thread that holds the last reference, after the protocol is
+//! over with it (stack CLOSED, every node handed off, every callback run), that no step of any
+//! thread touches the task after the free, and that it is freed once every thread has finished
+//! (no leak); `I13 no lost count` checks that the word's count is the references held until the
+//! free. Every write of the state word must be an edge `phase_edge_allowed` allows (the counted
+//! edges for a counted word: never through COMPLETING or INTERRUPTING), checked under I9.
 //!
 //! Reductions (each one removes only interleavings that cannot change what any thread observes;
 //! every load, store, CAS and swap of the state word, the head word and a node's state remains a
@@ -31,7 +54,14 @@
 //!   still caught because a not-settled state sends the waiter to `G2`);
 //! * the return of an untimed waiter's `futex_wait` after a wake is folded into the waker's
 //!   `futex_wake_all` (`H6Wake` moves every thread blocked on the sleep word back to `G7Word`): the
-//!   return touches no shared word.
+//!   return touches no shared word;
+//! * W1's outcome write, before its load, is folded into the winning W1 CAS: nobody reads the cell
+//!   before the CAS publishes NORMAL or EXCEPTIONAL, and a promise that loses takes its value back
+//!   unread (it touches the cell while it holds its reference, so I13 is not weakened);
+//! * W2 is no transition of its own: the winning W1 CAS moves the promise to F1; the `fence`
+//!   [Acquire] of T2 is a no-op in this sequentially consistent model, and so is T1's `MAX_REFS`
+//!   check (it never fires with a handful of references); the `is_counted` Relaxed loads that
+//!   select the counted path of T1 and T2 read a bit fixed before any reference is shared.
 //!
 //! The sleep word (H6) is a small counter in the state; the futex is a thread status: `GFutex`
 //! atomically compares the word with the value read at `G7Word` and either returns (changed) or
@@ -50,7 +80,8 @@ use crate::spec::{Op, Outcome, Ret, WriteOnce, RUN_VALUE, SET_VALUE};
 /// At most this many callbacks in one configuration.
 pub const MAX_CALLBACKS: usize = 3;
 /// At most this many actors (the state is a fixed-size array, so it clones without allocating;
-/// node addresses and flags must also fit the `u8` words of the model, which allows up to 14).
+/// node addresses and flags must also fit the `u8` head word of the model, which allows up to 14,
+/// and a counted task's references the eight count bits of the `u16` state word).
 pub const MAX_ACTORS: usize = 8;
 
 /// One thread of the model and what it does.
@@ -85,6 +116,27 @@ pub enum Actor {
     Callback,
     /// Calls `is_done()` then `try_get()`.
     Observer,
+    /// The promise of a counted task (`promise()`, I13): publishes once (W1, W2), then drops its
+    /// reference (T2, T3). Its presence makes the task counted: every other actor is then a
+    /// handle of it, holding one reference from the start and dropping it when done.
+    Promise {
+        /// How the promise ends.
+        end: PromiseEnd,
+    },
+    /// A handle of a counted task that clones itself (T1), then drops both references (T2, T3).
+    Cloner,
+}
+
+/// How an [`Actor::Promise`] ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PromiseEnd {
+    /// `set(v)`.
+    Set,
+    /// `fail(e)`.
+    Fail,
+    /// Dropped without setting: `Promise::drop` checks `is_done()` and, if not, publishes the
+    /// "broken promise" failure.
+    Broken,
 }
 
 /// A deliberately broken variant of the protocol (the model must find a counterexample for each).
@@ -115,11 +167,18 @@ pub enum Mutation {
     WakeBeforeRelease,
     /// H6 is skipped: a batch that released sleepers never wakes them.
     SleeperNoWake,
+    /// The promise drops its reference (T2) right after W1, before W2's drain: the last reader
+    /// may free the task (T3) while the promise still drains its head word and nodes.
+    ReleaseBeforeDrain,
+    /// A counted task's interrupting cancel goes through INTERRUPTING and the plain C5 store, as
+    /// an uncounted task's does: a count change (T1, T2) between C1 and C5 is erased, so the task
+    /// leaks or is freed while a reference is still held.
+    CountedInterruptStore,
 }
 
 impl Mutation {
     /// Every mutation (without [`Mutation::None`]).
-    pub const ALL: [Mutation; 9] = [
+    pub const ALL: [Mutation; 11] = [
         Mutation::NoClosedCheckOnPush,
         Mutation::CloseWithoutRedrain,
         Mutation::PublishBeforeWrite,
@@ -129,6 +188,8 @@ impl Mutation {
         Mutation::NotifyIgnoresUpdating,
         Mutation::WakeBeforeRelease,
         Mutation::SleeperNoWake,
+        Mutation::ReleaseBeforeDrain,
+        Mutation::CountedInterruptStore,
     ];
 }
 
@@ -156,11 +217,9 @@ pub struct Config {
 impl Config {
     /// A configuration with the given actors and the defaults for everything else.
     pub fn new(actors: Vec<Actor>) -> Self {
-        assert!(actors.len() <= MAX_ACTORS);
-        assert!(
-            actors.iter().filter(|a| **a == Actor::Callback).count() <= MAX_CALLBACKS,
-            "too many callbacks"
-        );
+        if let Err(e) = Self::validate(&actors) {
+            panic!("{e}");
+        }
         Config {
             actors,
             mutation: Mutation::None,
@@ -173,7 +232,10 @@ impl Config {
 
     /// Parses a comma-separated actor list: `R` runner, `C` cancel(), `C+` cancel_and_interrupt(),
     /// `S` set, `Sf` fail, `W` untimed get, `T` timed get, `A<n>` async with `n` re-polls,
-    /// `A<n>d` the same and droppable, `CB` callback, `O` observer (is_done, try_get).
+    /// `A<n>d` the same and droppable, `CB` callback, `O` observer (is_done, try_get); a counted
+    /// task (I13): `P` promise that sets, `Pf` one that fails, `Pd` one dropped without setting
+    /// (broken promise), `H` a handle that clones itself and drops both references (with a
+    /// promise, every other actor is a handle holding one reference).
     /// Flags: `+sleep` (closure sleeps), `+fail` (closure may panic), `+spurious`, `+lin`
     /// (LinearizabilityTester). Example: `R,C+,W,T,A1d,CB`.
     pub fn parse(spec: &str) -> Result<Self, String> {
@@ -206,6 +268,16 @@ impl Config {
                 "T" => Actor::Waiter { timed: true },
                 "CB" => Actor::Callback,
                 "O" => Actor::Observer,
+                "P" => Actor::Promise {
+                    end: PromiseEnd::Set,
+                },
+                "Pf" => Actor::Promise {
+                    end: PromiseEnd::Fail,
+                },
+                "Pd" => Actor::Promise {
+                    end: PromiseEnd::Broken,
+                },
+                "H" => Actor::Cloner,
                 a if a.starts_with('A') => {
                     let may_drop = a.ends_with('d');
                     let digits = a[1..].trim_end_matches('d');
@@ -222,17 +294,53 @@ impl Config {
             };
             actors.push(actor);
         }
-        if actors.is_empty() || actors.len() > MAX_ACTORS {
+        if actors.is_empty() {
             return Err(format!("between 1 and {MAX_ACTORS} actors"));
         }
-        if actors.iter().filter(|a| **a == Actor::Callback).count() > MAX_CALLBACKS {
-            return Err("too many callbacks".into());
-        }
+        Self::validate(&actors)?;
         Ok(Config::new(actors)
             .with_closure_sleep(sleep)
             .with_closure_failure(fail)
             .with_spurious(spurious)
             .with_linearizability(lin))
+    }
+
+    /// The actors make a valid configuration: at most [`MAX_ACTORS`], at most
+    /// [`MAX_CALLBACKS`] callbacks; a counted task (with a promise) has one promise, and neither a
+    /// runner nor a setter (it has no closure, and only its promise completes it); a cloner only
+    /// on a counted task.
+    fn validate(actors: &[Actor]) -> Result<(), String> {
+        if actors.len() > MAX_ACTORS {
+            return Err(format!("between 1 and {MAX_ACTORS} actors"));
+        }
+        if actors.iter().filter(|a| **a == Actor::Callback).count() > MAX_CALLBACKS {
+            return Err("too many callbacks".into());
+        }
+        let promises = actors
+            .iter()
+            .filter(|a| matches!(a, Actor::Promise { .. }))
+            .count();
+        if promises > 1 {
+            return Err("at most one promise".into());
+        }
+        if promises == 1
+            && actors
+                .iter()
+                .any(|a| matches!(a, Actor::Runner | Actor::Setter { .. }))
+        {
+            return Err("a counted task (a promise's) has no runner and no setter".into());
+        }
+        if promises == 0 && actors.contains(&Actor::Cloner) {
+            return Err("a cloner (H) needs a counted task: add a promise (P, Pf, Pd)".into());
+        }
+        Ok(())
+    }
+
+    /// The task is counted (I13): the configuration has a promise.
+    pub fn counted(&self) -> bool {
+        self.actors
+            .iter()
+            .any(|a| matches!(a, Actor::Promise { .. }))
     }
 
     /// Builder: apply a mutation.
@@ -380,6 +488,15 @@ pub enum Pc {
     // observer
     OIsDone,
     OTryGet,
+    // the promise of a counted task: `Promise::drop`'s `is_done()`, then W1 (W2 is F1..)
+    WIsDone,
+    W1Load,
+    W1Cas,
+    // a counted task's references
+    T1,
+    T2Load,
+    T2Sub,
+    T3,
 }
 
 /// What a node carries for its owner.
@@ -415,7 +532,7 @@ pub struct Thread {
     /// The park permit (set by unpark, consumed by park).
     pub permit: bool,
     /// Last state word read / state to CAS from.
-    pub s: u8,
+    pub s: u16,
     /// Last head word read / expected head word of a CAS.
     pub h: u8,
     /// Head word to CAS in.
@@ -455,6 +572,10 @@ pub struct Thread {
     pub sleepers: bool,
     /// I9: 1 + the phase this thread observed last (0: none yet).
     pub seen: u8,
+    /// Ghost, counted task: the references this thread holds (I13).
+    pub refs: u8,
+    /// Promise, [`Mutation::ReleaseBeforeDrain`] only: W2's drain is still to come after T2.
+    pub then_drain: bool,
 }
 
 /// Ghost state: counters and flags used only by the properties.
@@ -481,6 +602,8 @@ pub struct Ghost {
     /// The abstract outcome (the sequential object's state), set at the linearization point of
     /// the operation that decided it.
     pub decided: Option<Outcome>,
+    /// Counted task: how many times the task was freed (T3; I13).
+    pub frees: u8,
 }
 
 /// I1 violated by a transition.
@@ -503,12 +626,16 @@ pub const BAD_I8: u16 = 1 << 8;
 pub const BAD_I9: u16 = 1 << 9;
 /// A linearization point disagreed with the sequential specification.
 pub const BAD_LIN: u16 = 1 << 10;
+/// I13 violated by a transition (a touch of the task after its free, a second free, a free while
+/// another reference is held or before the protocol finished with the task).
+pub const BAD_I13: u16 = 1 << 11;
 
 /// The whole model state.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct State {
-    /// The state word (`protocol` encoding).
-    pub state: u8,
+    /// The state word (`protocol` encoding; `u16`, so that a counted task's count, from bit 8,
+    /// keeps the kernel's bit pattern).
+    pub state: u16,
     /// The waiter-stack head word (`protocol` encoding; node `i` at `(i + 1) * NODE_ALIGN`).
     pub head: u8,
     /// The runner pointer: thread id + 1, 0 for null.
@@ -661,7 +788,10 @@ impl FutureTaskModel {
             Actor::Async { .. } => Op::Await,
             Actor::Observer if th.pc == Pc::OIsDone => Op::IsDone,
             Actor::Observer => Op::TryGet,
-            Actor::Callback => unreachable!("callbacks return nothing"),
+            Actor::Promise { end } => Op::Set {
+                fail: end != PromiseEnd::Set,
+            },
+            Actor::Callback | Actor::Cloner => unreachable!("{:?} returns nothing", self.actor(t)),
         }
     }
 
@@ -682,13 +812,51 @@ impl FutureTaskModel {
     }
 
     /// I9: every state load by an observer is checked against the last phase it saw.
-    fn observe(&self, st: &mut State, t: usize, s: u8) {
+    fn observe(&self, st: &mut State, t: usize, s: u16) {
         let p = phase(s as usize);
         let th = &mut st.threads[t];
         if th.seen != 0 && !phase_reachable(th.seen as usize - 1, p) {
             st.ghost.bad |= BAD_I9;
         }
         th.seen = p as u8 + 1;
+    }
+
+    /// Every write of the state word: a change of phase must be an edge the protocol allows, a
+    /// counted task's edges for a counted word (I9; `phase_edge_allowed`: a counted task never
+    /// passes through COMPLETING or INTERRUPTING, whose plain stores would erase a count).
+    fn write_state(st: &mut State, n: usize) {
+        let old = st.state as usize;
+        let (from, to) = (phase(old), phase(n));
+        if from != to && !phase_edge_allowed(from, to, is_counted(old)) {
+            st.ghost.bad |= BAD_I9;
+        }
+        st.state = n as u16;
+    }
+
+    /// Whether a thread's step at `pc` touches the task (its state word, head word, sleep word,
+    /// nodes or outcome): every step but the parks, the closure's body and the executor's choices,
+    /// which touch only the thread's own state (I13: nothing touches a counted task after T3).
+    fn touches_task(pc: Pc) -> bool {
+        !matches!(
+            pc,
+            Pc::Finished
+                | Pc::R4Body
+                | Pc::R4Sleep
+                | Pc::GPark
+                | Pc::GWaitPark
+                | Pc::GSleep
+                | Pc::APending
+        )
+    }
+
+    /// References held by every thread but `me` (ghost).
+    fn refs_held_by_others(st: &State, me: usize) -> usize {
+        st.threads
+            .iter()
+            .enumerate()
+            .filter(|&(t, _)| t != me)
+            .map(|(_, th)| th.refs as usize)
+            .sum()
     }
 
     fn saw_done(st: &State, t: usize) -> bool {
@@ -698,7 +866,7 @@ impl FutureTaskModel {
 
     /// The outcome a reader of a settled state reports (reading the outcome cell when the phase
     /// says it was written: I2).
-    fn outcome_of(st: &mut State, s: u8) -> Outcome {
+    fn outcome_of(st: &mut State, s: u16) -> Outcome {
         match phase(s as usize) {
             NORMAL | EXCEPTIONAL => match st.outcome {
                 Some(o) => o,
@@ -815,15 +983,19 @@ impl FutureTaskModel {
         }
         match self.actor(t) {
             Actor::Runner => th.pc = Pc::R6,
-            Actor::Setter { .. } => {
+            Actor::Setter { .. } | Actor::Canceller { .. } => {
                 th.pc = Pc::Finished;
                 th.s = 0;
                 self.ret(st, t, Ret::Won);
+                if st.threads[t].refs > 0 {
+                    // A counted task's canceller is a handle: it drops its reference (T2).
+                    self.finish(st, t);
+                }
             }
-            Actor::Canceller { .. } => {
-                th.pc = Pc::Finished;
-                th.s = 0;
+            Actor::Promise { .. } => {
+                // W2 is over: the promise drops its reference (T2).
                 self.ret(st, t, Ret::Won);
+                self.finish(st, t);
             }
             a => unreachable!("{a:?} does not complete"),
         }
@@ -846,7 +1018,7 @@ impl FutureTaskModel {
     }
 
     /// An operation that reads the outcome returns it.
-    fn return_outcome(&self, st: &mut State, t: usize, s: u8) {
+    fn return_outcome(&self, st: &mut State, t: usize, s: u16) {
         let o = Self::outcome_of(st, s);
         self.ret(st, t, Ret::Out(o));
         match self.actor(t) {
@@ -855,6 +1027,8 @@ impl FutureTaskModel {
                 th.s = 0;
                 if th.registered {
                     th.pc = Pc::ADrop;
+                } else if th.refs > 0 {
+                    self.finish(st, t);
                 } else {
                     th.pc = Pc::Finished;
                     Self::free_own_node(st, t);
@@ -864,14 +1038,17 @@ impl FutureTaskModel {
         }
     }
 
-    /// The thread is done; its node (if it has one) is freed.
+    /// The thread is done; its node (if it has one) is freed. A handle of a counted task then
+    /// drops its references (T2).
     fn finish(&self, st: &mut State, t: usize) {
         // Locals of a returned thread are dead: clear them so equal futures merge. The runner's
         // permit stays (a leftover permit is allowed; I5 checks that no unpark comes later).
         let permit = self.actor(t) == Actor::Runner && st.threads[t].permit;
+        let refs = st.threads[t].refs;
         st.threads[t] = Thread {
-            pc: Pc::Finished,
+            pc: if refs > 0 { Pc::T2Load } else { Pc::Finished },
             permit,
+            refs,
             ..Thread::default()
         };
         match self.actor(t) {
@@ -880,8 +1057,43 @@ impl FutureTaskModel {
         }
     }
 
+    /// A reference was dropped (T2, and T3 if it was the last): drop the next one, or leave.
+    fn after_release(&self, st: &mut State, t: usize) {
+        let th = &mut st.threads[t];
+        th.s = 0;
+        th.pc = if th.then_drain {
+            // ReleaseBeforeDrain: W2's drain comes only now.
+            th.then_drain = false;
+            Pc::F1
+        } else if th.refs > 0 {
+            Pc::T2Load
+        } else {
+            Pc::Finished
+        };
+    }
+
+    /// The promise lost W1 (a reader's cancel won): it takes its value back (never published,
+    /// so nobody saw it) and drops its reference.
+    fn lose_publish(&self, st: &mut State, t: usize) {
+        let op = self.current_op(st, t);
+        self.lp(st, op, Ret::Lost);
+        self.ret(st, t, Ret::Lost);
+        self.finish(st, t);
+    }
+
+    /// The interrupting-or-not cancel's decision (C1) on state word `s`: the kernel's
+    /// `try_cancel`, or, under [`Mutation::CountedInterruptStore`], the uncounted decision
+    /// (INTERRUPTING, the count carried along) for a counted task too.
+    fn cancel_decision(&self, s: u16, interrupt: bool) -> Option<usize> {
+        let s = s as usize;
+        if self.mutation() == Mutation::CountedInterruptStore && interrupt && is_counted(s) {
+            return try_cancel(s & !COUNTED, true).map(|n| n | COUNTED);
+        }
+        try_cancel(s, interrupt)
+    }
+
     /// A reader of a state word `s` that is not NEW: settled → return, COMPLETING → G2.
-    fn read_done(&self, st: &mut State, t: usize, s: u8) {
+    fn read_done(&self, st: &mut State, t: usize, s: u16) {
         if is_settled(s as usize) {
             self.return_outcome(st, t, s);
         } else {
@@ -1179,6 +1391,10 @@ impl FutureTaskModel {
     #[allow(clippy::cognitive_complexity)]
     fn step(&self, st: &mut State, t: usize, alt: Alt) {
         let pc = st.threads[t].pc;
+        if st.ghost.frees > 0 && Self::touches_task(pc) {
+            // I13: a counted task is touched after its free (use after free).
+            st.ghost.bad |= BAD_I13;
+        }
         match pc {
             Pc::Finished => unreachable!(),
             Pc::Idle => match self.actor(t) {
@@ -1220,6 +1436,26 @@ impl FutureTaskModel {
                     st.threads[t].pc = Pc::OIsDone;
                     self.step(st, t, Alt::Go);
                 }
+                Actor::Promise { end } => {
+                    self.invoke(
+                        st,
+                        t,
+                        Op::Set {
+                            fail: end != PromiseEnd::Set,
+                        },
+                    );
+                    st.threads[t].ok = end == PromiseEnd::Set;
+                    st.threads[t].pc = if end == PromiseEnd::Broken {
+                        Pc::WIsDone
+                    } else {
+                        Pc::W1Load
+                    };
+                    self.step(st, t, Alt::Go);
+                }
+                Actor::Cloner => {
+                    st.threads[t].pc = Pc::T1;
+                    self.step(st, t, Alt::Go);
+                }
             },
 
             // ---- run ----
@@ -1242,7 +1478,7 @@ impl FutureTaskModel {
                         st.ghost.bad |= BAD_I4;
                     }
                     self.lp(st, Op::Claim, Ret::Won);
-                    st.state = n as u8;
+                    Self::write_state(st, n);
                     st.ghost.claims += 1;
                     self.ret(st, t, Ret::Won);
                     let ok = st.threads[t].ok;
@@ -1327,12 +1563,12 @@ impl FutureTaskModel {
                     let n = try_begin_complete(s as usize).expect("K1 decided");
                     let op = self.current_op(st, t);
                     self.lp(st, op, Ret::Won);
-                    st.state = n as u8;
+                    Self::write_state(st, n);
                     st.ghost.wins += 1;
                     if st.ghost.wins > 1 {
                         st.ghost.bad |= BAD_I1;
                     }
-                    st.threads[t].s = n as u8;
+                    st.threads[t].s = n as u16;
                     if self.mutation() == Mutation::PublishBeforeWrite {
                         st.threads[t].pc = Pc::K3;
                     } else {
@@ -1354,7 +1590,7 @@ impl FutureTaskModel {
             Pc::K3 => {
                 let n = st.threads[t].s;
                 let ok = st.threads[t].ok;
-                st.state = finish_complete(n as usize, ok) as u8;
+                Self::write_state(st, finish_complete(n as usize, ok));
                 st.threads[t].pc = match self.mutation() {
                     Mutation::PublishBeforeWrite => Pc::K2,
                     Mutation::WakeBeforePublish => {
@@ -1370,7 +1606,7 @@ impl FutureTaskModel {
             Pc::C1Load => {
                 let interrupt = matches!(self.actor(t), Actor::Canceller { interrupt: true });
                 let s = st.state;
-                if try_cancel(s as usize, interrupt).is_some() {
+                if self.cancel_decision(s, interrupt).is_some() {
                     st.threads[t].s = s;
                     st.threads[t].pc = Pc::C1Cas;
                 } else {
@@ -1383,19 +1619,23 @@ impl FutureTaskModel {
                 let interrupt = matches!(self.actor(t), Actor::Canceller { interrupt: true });
                 let s = st.threads[t].s;
                 if st.state == s {
-                    let n = try_cancel(s as usize, interrupt).expect("C1 decided");
+                    let n = self.cancel_decision(s, interrupt).expect("C1 decided");
                     self.lp(st, Op::Cancel { interrupt }, Ret::Won);
-                    st.state = n as u8;
+                    Self::write_state(st, n);
                     st.ghost.wins += 1;
                     if st.ghost.wins > 1 {
                         st.ghost.bad |= BAD_I1;
                     }
-                    st.threads[t].s = n as u8;
-                    // C2..C5 with interrupt; C6 (finish_completion) without.
-                    st.threads[t].pc = if interrupt { Pc::C3 } else { Pc::F1 };
+                    st.threads[t].s = n as u16;
+                    // C2..C5 with interrupt; C6 (finish_completion) without. A counted task has
+                    // no runner to signal: its interrupting cancel went straight to INTERRUPTED
+                    // (C2..C5 skipped, no plain store; not under CountedInterruptStore).
+                    let signal = interrupt
+                        && (!is_counted(n) || self.mutation() == Mutation::CountedInterruptStore);
+                    st.threads[t].pc = if signal { Pc::C3 } else { Pc::F1 };
                 } else {
                     let s = st.state;
-                    if try_cancel(s as usize, interrupt).is_some() {
+                    if self.cancel_decision(s, interrupt).is_some() {
                         st.threads[t].s = s;
                     } else {
                         self.lp(st, Op::Cancel { interrupt }, Ret::Lost);
@@ -1425,7 +1665,7 @@ impl FutureTaskModel {
             }
             Pc::C5 => {
                 let n = st.threads[t].s;
-                st.state = finish_interrupt(n as usize) as u8;
+                Self::write_state(st, finish_interrupt(n as usize));
                 // C6: finish_completion()
                 st.threads[t].pc = Pc::F1;
             }
@@ -1979,6 +2219,119 @@ impl FutureTaskModel {
                     self.finish(st, t);
                 }
             }
+
+            // ---- the promise of a counted task (task.rs `publish`, promise.rs) ----
+            Pc::WIsDone => {
+                // `Promise::drop`: `is_done()` [Acquire]; a reader's cancel settled the task
+                // already: nothing to publish, the reference goes (T2).
+                let s = st.state;
+                if is_done(s as usize) {
+                    self.lose_publish(st, t);
+                } else {
+                    st.threads[t].pc = Pc::W1Load;
+                }
+            }
+            Pc::W1Load => {
+                // W1: the outcome is written into the cell (folded into the winning CAS below:
+                // nobody reads it before the CAS publishes a settled phase, and a losing promise
+                // takes it back unread); s = state.load [Acquire].
+                let s = st.state;
+                if try_publish(s as usize, st.threads[t].ok).is_some() {
+                    st.threads[t].s = s;
+                    st.threads[t].pc = Pc::W1Cas;
+                } else {
+                    self.lose_publish(st, t);
+                }
+            }
+            Pc::W1Cas => {
+                // W1: CAS state s → try_publish(s) [AcqRel]; on failure (a cancel, or a count
+                // change by T1/T2) retry with the word read.
+                let (s, ok) = (st.threads[t].s, st.threads[t].ok);
+                if st.state == s {
+                    let n = try_publish(s as usize, ok).expect("W1 decided");
+                    let op = self.current_op(st, t);
+                    self.lp(st, op, Ret::Won);
+                    Self::write_state(st, n);
+                    st.ghost.wins += 1;
+                    if st.ghost.wins > 1 || st.outcome.is_some() {
+                        st.ghost.bad |= BAD_I1;
+                    }
+                    st.ghost.writes += 1;
+                    st.outcome = Some(if ok {
+                        Outcome::Value(SET_VALUE)
+                    } else {
+                        Outcome::Failed
+                    });
+                    let th = &mut st.threads[t];
+                    th.s = 0;
+                    if self.mutation() == Mutation::ReleaseBeforeDrain {
+                        th.then_drain = true;
+                        th.pc = Pc::T2Load;
+                    } else {
+                        // W2: finish_completion (F1..), then the promise's T2.
+                        th.pc = Pc::F1;
+                    }
+                } else {
+                    let s = st.state;
+                    if try_publish(s as usize, ok).is_some() {
+                        st.threads[t].s = s;
+                    } else {
+                        self.lose_publish(st, t);
+                    }
+                }
+            }
+
+            // ---- a counted task's references (counted.rs) ----
+            Pc::T1 => {
+                // T1: state.fetch_add(REF) [Relaxed], from a reference this thread holds. The
+                // MAX_REFS check (undo, panic) never fires with the model's few references.
+                let s = st.state;
+                Self::write_state(st, s.wrapping_add(REF as u16) as usize);
+                st.threads[t].refs += 1;
+                st.threads[t].pc = Pc::T2Load;
+            }
+            Pc::T2Load => {
+                // T2: s = state.load [Acquire]; a count of 1 is the last reference: free without
+                // a read-modify-write (nobody else can reach the task to change the count).
+                let s = st.state;
+                st.threads[t].pc = if refs(s as usize) == 1 {
+                    Pc::T3
+                } else {
+                    Pc::T2Sub
+                };
+            }
+            Pc::T2Sub => {
+                // T2: old = state.fetch_sub(REF) [Release]; not the last: return. The last: fence
+                // [Acquire] (a no-op in this sequentially consistent model), then T3.
+                let old = st.state;
+                Self::write_state(st, old.wrapping_sub(REF as u16) as usize);
+                st.threads[t].refs -= 1;
+                if refs(old as usize) != 1 {
+                    self.after_release(st, t);
+                } else {
+                    st.threads[t].pc = Pc::T3;
+                }
+            }
+            Pc::T3 => {
+                // T3: free the task (its drop). I13: once; with no other reference held, so every
+                // other reference's last use came before; and the protocol is over with the task
+                // (the stack CLOSED, every pushed node handed off) so nothing is freed in use.
+                if st.ghost.frees > 0
+                    || Self::refs_held_by_others(st, t) > 0
+                    || st.head as usize != CLOSED
+                    || (0..self.cfg.actors.len()).any(|i| {
+                        st.ghost.pushed & bit(i) != 0
+                            && !self.is_callback_node(i)
+                            && st.ghost.released & bit(i) == 0
+                    })
+                    || !self.all_callbacks_ran(st)
+                {
+                    st.ghost.bad |= BAD_I13;
+                }
+                st.ghost.frees = st.ghost.frees.saturating_add(1);
+                st.threads[t].refs = 0;
+                self.after_release(st, t);
+            }
         }
     }
 
@@ -2050,8 +2403,17 @@ impl FutureTaskModel {
     /// A compact description of a state: the two words, then each thread's step, permit and
     /// node (for printing counterexamples).
     pub fn describe(&self, st: &State) -> String {
+        let counted = if is_counted(st.state as usize) {
+            format!(
+                " (counted, {} refs; freed {} times)",
+                refs(st.state as usize),
+                st.ghost.frees
+            )
+        } else {
+            String::new()
+        };
         let mut out = format!(
-            "state={:#06b} (phase {}), head={:#x} (ptr {:#x}, flags {:#06b}), runner={}, sleep word={}, outcome={:?}\n",
+            "state={:#x} (phase {}){counted}, head={:#x} (ptr {:#x}, flags {:#06b}), runner={}, sleep word={}, outcome={:?}\n",
             st.state,
             phase(st.state as usize),
             st.head,
@@ -2065,9 +2427,14 @@ impl FutureTaskModel {
             let th = &st.threads[t];
             let n = &st.nodes[t];
             out += &format!(
-                "  t{t} {actor:?}: at {:?}{}; node {{ state {}, next {:#x}, payload {:?} }}\n",
+                "  t{t} {actor:?}: at {:?}{}{}; node {{ state {}, next {:#x}, payload {:?} }}\n",
                 th.pc,
                 if th.permit { ", permit" } else { "" },
+                if th.refs > 0 {
+                    format!(", holds {} ref(s)", th.refs)
+                } else {
+                    String::new()
+                },
                 ["WAITING", "UPDATING", "ABANDONED", "NOTIFYING", "DONE"][n.st as usize],
                 n.next,
                 n.pay
@@ -2197,8 +2564,17 @@ impl Model for FutureTaskModel {
         for th in threads.iter_mut().skip(n) {
             th.pc = Pc::Finished;
         }
+        // A counted task: the promise and every handle hold one reference from the start.
+        let state = if self.cfg.counted() {
+            for th in threads.iter_mut().take(n) {
+                th.refs = 1;
+            }
+            counted_new(n)
+        } else {
+            NEW
+        };
         vec![State {
-            state: NEW as u8,
+            state: state as u16,
             head: 0,
             runner: 0,
             sleep: 0,
@@ -2228,6 +2604,11 @@ impl Model for FutureTaskModel {
                     Actor::Async { .. } => Pc::APoll,
                     Actor::Callback => Pc::P1,
                     Actor::Observer => Pc::OIsDone,
+                    Actor::Promise {
+                        end: PromiseEnd::Broken,
+                    } => Pc::WIsDone,
+                    Actor::Promise { .. } => Pc::W1Load,
+                    Actor::Cloner => Pc::T1,
                 },
                 pc => pc,
             };
@@ -2246,7 +2627,7 @@ impl Model for FutureTaskModel {
     }
 
     fn properties(&self) -> Vec<Property<Self>> {
-        vec![
+        let mut props = vec![
             Property::always("I1 single winner", |_, s: &State| {
                 s.ghost.bad & BAD_I1 == 0 && s.ghost.wins <= 1 && s.ghost.writes <= 1
             }),
@@ -2295,6 +2676,70 @@ impl Model for FutureTaskModel {
                         Some(h) => h.serialized_history().is_some(),
                     }
             }),
+            Property::always("I13 counted lifetime", |m: &Self, s: &State| {
+                s.ghost.bad & BAD_I13 == 0
+                    && s.ghost.frees <= 1
+                    && (!m.cfg.counted() || !FutureTaskModel::all_finished(s) || s.ghost.frees == 1)
+            }),
+            Property::always("I13 no lost count", |m: &Self, s: &State| {
+                !m.cfg.counted() || s.ghost.frees > 0 || m.count_matches(s)
+            }),
+        ];
+        if self.cfg.counted() {
+            props.extend(Self::counted_examples());
+        } else {
+            props.extend(Self::uncounted_examples());
+        }
+        props
+    }
+}
+
+impl FutureTaskModel {
+    /// The word's count of a counted task that is not freed is the references its threads hold:
+    /// no count change was lost (I13).
+    pub fn count_matches(&self, st: &State) -> bool {
+        let s = st.state as usize;
+        is_counted(s) && refs(s) == Self::refs_held_by_others(st, MAX_ACTORS)
+    }
+
+    /// The examples (`sometimes`) a counted configuration must reach.
+    fn counted_examples() -> Vec<Property<Self>> {
+        vec![
+            Property::sometimes("W1's CAS fails on a count change", |_, s: &State| {
+                phase(s.state as usize) == NEW
+                    && s.threads
+                        .iter()
+                        .any(|t| t.pc == Pc::W1Cas && t.s != s.state)
+            }),
+            Property::sometimes(
+                "a reader's cancel beats the promise",
+                |m: &Self, s: &State| {
+                    is_cancelled(s.state as usize)
+                        && (0..m.cfg.actors.len()).any(|t| {
+                            matches!(m.actor(t), Actor::Promise { .. })
+                                && matches!(s.threads[t].pc, Pc::T2Load | Pc::T2Sub | Pc::T3)
+                        })
+                },
+            ),
+            Property::sometimes("the last reference frees on its load", |_, s: &State| {
+                s.threads.iter().any(|t| t.pc == Pc::T3 && t.refs == 1)
+            }),
+            Property::sometimes(
+                "the last reference frees after its fetch_sub",
+                |_, s: &State| s.threads.iter().any(|t| t.pc == Pc::T3 && t.refs == 0),
+            ),
+            Property::sometimes("a count change while a waiter waits", |_, s: &State| {
+                s.threads.iter().any(|t| matches!(t.pc, Pc::T1 | Pc::T2Sub))
+                    && s.threads
+                        .iter()
+                        .any(|t| matches!(t.pc, Pc::GPark | Pc::GSleep | Pc::APending))
+            }),
+        ]
+    }
+
+    /// The examples (`sometimes`) the uncounted quick and big configurations must reach.
+    fn uncounted_examples() -> Vec<Property<Self>> {
+        vec![
             Property::sometimes(
                 "timed waiter times out during completion",
                 |m: &Self, s: &State| {

@@ -252,7 +252,7 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
                 tier: 2,
                 tier_name: "tests",
                 name: "unit, integration, property, linearizability, acceptance".into(),
-                covers: "I1-I11 (contract)".into(),
+                covers: "I1-I13 (contract)".into(),
                 cmd: if o.quick {
                     cargo(&["test", "--workspace", "--exclude", "futuretask-proofs"])
                 } else {
@@ -299,7 +299,7 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
         tier: 3,
         tier_name: "loom",
         name: "loom models (exhaustive unless stated)".into(),
-        covers: "I1-I11".into(),
+        covers: "I1-I13".into(),
         cmd: cargo(&[
             "test",
             "-p",
@@ -350,7 +350,7 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
         tier: 4,
         tier_name: "shuttle",
         name: "shuttle models (PCT + random)".into(),
-        covers: "I1-I11".into(),
+        covers: "I1-I13".into(),
         cmd: cargo(&[
             "test",
             "-p",
@@ -400,7 +400,7 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
         tier: 5,
         tier_name: "miri",
         name: format!("miri races, {} seeds", if o.quick { 8 } else { 64 }),
-        covers: "I2, I6, I10, I11 (UB, use-after-free, data races, leaks)".into(),
+        covers: "I2, I6, I10, I11, I13 (UB, use-after-free, data races, leaks)".into(),
         cmd: bash("models/run-miri.sh", &[if o.quick { "8" } else { "64" }]),
         env: vec![
             ("CARGO_TARGET_DIR".into(), t("miri")),
@@ -418,7 +418,7 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
         tier: 6,
         tier_name: "proofs",
         name: "stateright exhaustive + linearizability".into(),
-        covers: "I1, I2, I4-I7, I9".into(),
+        covers: "I1, I2, I4-I7, I9, I13".into(),
         cmd: if o.quick {
             cargo(&[
                 "test",
@@ -454,7 +454,7 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
         tier: 6,
         tier_name: "proofs",
         name: "SPIN safety + LTL under weak fairness".into(),
-        covers: "I1, I3, I5 (liveness)".into(),
+        covers: "I1, I3, I5 (liveness), I13".into(),
         cmd: bash("proofs/run-spin.sh", &[]),
         env: vec![],
         count: Count::Spin,
@@ -505,7 +505,7 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
         tier: 7,
         tier_name: "mutants",
         name: "mutation harness (every mutant killed)".into(),
-        covers: "checker sensitivity, I1-I11".into(),
+        covers: "checker sensitivity, I1-I13".into(),
         cmd: bash(
             "models/run-mutants.sh",
             if o.quick { &["--quick"] } else { &[] },

@@ -4,7 +4,13 @@
 use super::table::{is_label, Kind, Op, Row, ORDERINGS};
 
 /// Kernel files whose every atomic write of a protocol word must lie inside a step.
-pub const PROTOCOL_FILES: [&str; 4] = ["task.rs", "waiters.rs", "future.rs", "reclaim.rs"];
+pub const PROTOCOL_FILES: [&str; 5] = [
+    "task.rs",
+    "counted.rs",
+    "waiters.rs",
+    "future.rs",
+    "reclaim.rs",
+];
 /// The receivers that are protocol words.
 const PROTOCOL_WORDS: [&str; 3] = ["state", "head", "runner"];
 
@@ -92,7 +98,7 @@ const CALLS: [(&str, Kind); 10] = [
     (".compare_exchange(", Kind::Cas),
     (".compare_exchange_weak(", Kind::Cas),
     (".fetch_add(", Kind::Fetch),
-    (".fetch_sub(", Kind::Fetch),
+    (".fetch_sub(", Kind::FetchSub),
     (".fetch_or(", Kind::Fetch),
     (".fetch_and(", Kind::Fetch),
     ("fence(", Kind::Fence),

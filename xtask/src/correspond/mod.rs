@@ -31,8 +31,9 @@ struct Inputs {
 }
 
 /// Kernel files that hold step markers.
-const KERNEL_FILES: [&str; 5] = [
+const KERNEL_FILES: [&str; 6] = [
     "task.rs",
+    "counted.rs",
     "waiters.rs",
     "future.rs",
     "reclaim.rs",

@@ -47,12 +47,45 @@ const SPECS: &[Spec] = &[
     Spec {
         name: "CAN_DECIDE",
         params: &["s"],
+        rust: |v| b(p::try_begin_complete(v[0]).is_some()),
+    },
+    Spec {
+        name: "CAN_CANCEL",
+        params: &["s"],
         rust: |v| {
-            let c = p::try_begin_complete(v[0]).is_some();
-            // One guard for both decisions: they must agree on every input.
-            (c == p::try_cancel(v[0], true).is_some() && c == p::try_cancel(v[0], false).is_some())
-                .then_some(c as usize)
+            let c = p::try_cancel(v[0], true).is_some();
+            // One guard for both cancels: they must agree on every input.
+            (c == p::try_cancel(v[0], false).is_some()).then_some(c as usize)
         },
+    },
+    Spec {
+        name: "CAN_PUBLISH",
+        params: &["s"],
+        rust: |v| {
+            let c = p::try_publish(v[0], true).is_some();
+            // One guard for both outcomes: they must agree on every input.
+            (c == p::try_publish(v[0], false).is_some()).then_some(c as usize)
+        },
+    },
+    Spec {
+        name: "PUBLISH_TO",
+        params: &["s", "ok"],
+        rust: |v| p::try_publish(v[0], v[1] == 1),
+    },
+    Spec {
+        name: "IS_COUNTED",
+        params: &["s"],
+        rust: |v| b(p::is_counted(v[0])),
+    },
+    Spec {
+        name: "REFS",
+        params: &["s"],
+        rust: |v| Some(p::refs(v[0])),
+    },
+    Spec {
+        name: "COUNTED_NEW",
+        params: &["r"],
+        rust: |v| Some(p::counted_new(v[0])),
     },
     Spec {
         name: "BEGIN_COMPLETE",
@@ -182,11 +215,13 @@ const SPECS: &[Spec] = &[
     },
 ];
 
-/// The values a parameter ranges over: every state word (phase × STARTED), every head byte,
-/// the model's node addresses, node states and flags.
+/// The values a parameter ranges over: every state word with a count below 8 (every phase, flag
+/// and unused low bit, counted or not), every head byte, the model's node addresses, node states,
+/// reference counts and flags.
 fn domain(param: &str) -> Vec<usize> {
     match param {
-        "s" => (0..16).collect(),
+        "s" => (0..8 * p::REF).collect(),
+        "r" => (0..8).collect(),
         "h" => (0..256).collect(),
         "a" => (1..=4).map(|i| i * p::NODE_ALIGN).collect(),
         "nx" => (0..=4).map(|i| i * p::NODE_ALIGN).collect(),

@@ -16,8 +16,10 @@ pub enum Kind {
     Cas,
     /// `swap`.
     Swap,
-    /// `fetch_add` (and the other `fetch_*`).
+    /// `fetch_add` (and `fetch_or`, `fetch_and`).
     Fetch,
+    /// `fetch_sub` (a reference count's release, kept apart from an increment).
+    FetchSub,
     /// `fence`.
     Fence,
 }
@@ -31,6 +33,7 @@ impl Kind {
             Kind::Cas => "cas",
             Kind::Swap => "swap",
             Kind::Fetch => "fetch_add",
+            Kind::FetchSub => "fetch_sub",
             Kind::Fence => "fence",
         }
     }
@@ -42,6 +45,7 @@ impl Kind {
             "cas" => Kind::Cas,
             "swap" => Kind::Swap,
             "fetch_add" => Kind::Fetch,
+            "fetch_sub" => Kind::FetchSub,
             "fence" => Kind::Fence,
             _ => return None,
         })
@@ -49,7 +53,10 @@ impl Kind {
 
     /// Whether the operation writes the word.
     pub fn writes(self) -> bool {
-        matches!(self, Kind::Store | Kind::Cas | Kind::Swap | Kind::Fetch)
+        matches!(
+            self,
+            Kind::Store | Kind::Cas | Kind::Swap | Kind::Fetch | Kind::FetchSub
+        )
     }
 
     /// How many orderings the operation takes (a CAS: success and failure).

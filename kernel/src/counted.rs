@@ -1,0 +1,137 @@
+//! A reference to a task: counted in the task's own state word (a promise's task, I13), or by
+//! the `Arc` every other task lives in.
+//!
+//! A promise and its readers share one allocation whose reference count sits in the bits of the
+//! state word above the phase (`protocol::REF`), as async-task keeps its count: no separate
+//! strong and weak counts, no second allocation, and the last reference's drop is one acquire
+//! load when nobody else holds the task. The count is changed only by read-modify-writes (T1,
+//! T2), and so is every other write of a counted task's word (`protocol`, "counted task"), so
+//! no write erases a concurrent count change.
+
+use crate::protocol as p;
+use crate::sync::Ordering::{Acquire, Relaxed, Release};
+use crate::sync::{fence, AtomicUsize};
+use crate::task::{FutureTask, Job, NoJob};
+use std::ops::Deref;
+use std::ptr::NonNull;
+use std::sync::Arc;
+
+/// One reference to a task. Whether it counts in the task's word or in an `Arc` is the task's
+/// `COUNTED` flag, fixed when the task is made (only a `NoJob` task made by
+/// [`counted_pair`](TaskRef::counted_pair) is counted).
+pub(crate) struct TaskRef<T, J: ?Sized + Job<T> = dyn Job<T>> {
+    ptr: NonNull<FutureTask<T, J>>,
+}
+
+// SAFETY: a `TaskRef` is an `Arc<FutureTask<T>>` or behaves as one (a shared reference to a task
+// that the last reference frees, on whichever thread drops it), so it is `Send` and `Sync` under
+// the `Arc`'s conditions.
+unsafe impl<T, J: ?Sized + Job<T>> Send for TaskRef<T, J> where FutureTask<T, J>: Send + Sync {}
+// SAFETY: as above.
+unsafe impl<T, J: ?Sized + Job<T>> Sync for TaskRef<T, J> where FutureTask<T, J>: Send + Sync {}
+
+impl<T> TaskRef<T, NoJob> {
+    /// A new counted task (no closure) and its first two references: its promise (which keeps
+    /// the closure's type, so it is one word) and its first reader.
+    pub(crate) fn counted_pair() -> (Self, TaskRef<T>) {
+        let ptr = NonNull::from(Box::leak(Box::new(FutureTask::counted(2))));
+        (TaskRef { ptr }, TaskRef { ptr })
+    }
+
+    /// The same reference, erased over the closure.
+    pub(crate) fn erase(self) -> TaskRef<T> {
+        let me = std::mem::ManuallyDrop::new(self);
+        TaskRef { ptr: me.ptr }
+    }
+}
+
+impl<T> TaskRef<T> {
+    /// The `Arc`'s reference, moved in.
+    pub(crate) fn from_arc(task: Arc<FutureTask<T>>) -> Self {
+        let raw = Arc::into_raw(task).cast_mut();
+        // SAFETY: `Arc::into_raw` never returns null.
+        TaskRef {
+            ptr: unsafe { NonNull::new_unchecked(raw) },
+        }
+    }
+}
+
+impl<T, J: ?Sized + Job<T>> TaskRef<T, J> {
+    /// The task's address (identity), erased.
+    pub(crate) fn as_ptr(&self) -> *const () {
+        self.ptr.as_ptr().cast_const().cast::<()>()
+    }
+
+    /// The references that keep the task alive: the count in its word, or the `Arc`'s.
+    #[cfg(feature = "diagnostics")]
+    pub(crate) fn count(&self) -> usize {
+        let s = self.state().load(Relaxed);
+        if p::is_counted(s) {
+            p::refs(s)
+        } else {
+            // SAFETY: the pointer came from `Arc::into_raw` (not counted) and this reference
+            // keeps it alive; `ManuallyDrop` gives the borrowed count back untouched.
+            let arc = std::mem::ManuallyDrop::new(unsafe { Arc::from_raw(self.ptr.as_ptr()) });
+            Arc::strong_count(&arc)
+        }
+    }
+
+    fn state(&self) -> &AtomicUsize {
+        self.state_atomic()
+    }
+}
+
+impl<T, J: ?Sized + Job<T>> Deref for TaskRef<T, J> {
+    type Target = FutureTask<T, J>;
+
+    #[inline]
+    fn deref(&self) -> &FutureTask<T, J> {
+        // SAFETY: this reference keeps the task alive (I13 for a counted task, the `Arc`'s count
+        // otherwise).
+        unsafe { self.ptr.as_ref() }
+    }
+}
+
+impl<T, J: ?Sized + Job<T>> Clone for TaskRef<T, J> {
+    #[inline]
+    fn clone(&self) -> Self {
+        // The flag is fixed when the task is made, before any reference is shared.
+        if p::is_counted(self.state().load(Relaxed)) {
+            // step T1: Relaxed, as `Arc::clone`: the new reference is made from one we hold, so
+            // the task cannot be freed meanwhile, and nothing is published by cloning.
+            let old = self.state().fetch_add(p::REF, Relaxed);
+            if p::refs(old) >= p::MAX_REFS {
+                self.state().fetch_sub(p::REF, Relaxed);
+                panic!("futuretask: too many handles to one task");
+            }
+        } else {
+            // SAFETY: the pointer came from `Arc::into_raw` and this reference keeps it alive.
+            unsafe { Arc::increment_strong_count(self.ptr.as_ptr()) };
+        }
+        TaskRef { ptr: self.ptr }
+    }
+}
+
+impl<T, J: ?Sized + Job<T>> Drop for TaskRef<T, J> {
+    #[inline]
+    fn drop(&mut self) {
+        if !p::is_counted(self.state().load(Relaxed)) {
+            // SAFETY: the pointer came from `Arc::into_raw`; this reference is given back once.
+            drop(unsafe { Arc::from_raw(self.ptr.as_ptr()) });
+            return;
+        }
+        // step T2: the last reference needs no read-modify-write (nobody else can reach the
+        // task to change its count); the acquire load or fence orders every other reference's
+        // use of the task (their Release decrements) before the free (I13).
+        let last = self.state().load(Acquire);
+        if p::refs(last) != 1 {
+            if p::refs(self.state().fetch_sub(p::REF, Release)) != 1 {
+                return;
+            }
+            fence(Acquire);
+        }
+        // step T3: SAFETY: this was the task's last reference (I13), and counted tasks are made
+        // by `counted_pair` in a `Box`.
+        drop(unsafe { Box::from_raw(self.ptr.as_ptr()) });
+    }
+}
