@@ -58,8 +58,8 @@
 //! * W1's outcome write, before its load, is folded into the winning W1 CAS: nobody reads the cell
 //!   before the CAS publishes NORMAL or EXCEPTIONAL, and a promise that loses takes its value back
 //!   unread (it touches the cell while it holds its reference, so I13 is not weakened);
-//! * W2 is no transition of its own: the winning W1 CAS moves the promise to F1; the `fence`
-//!   [Acquire] of T2 is a no-op in this sequentially consistent model, and so is T1's `MAX_REFS`
+//! * W2 is no transition of its own: the winning W1 CAS moves the promise to F1; the Acquire
+//!   fence of T2 is a no-op in this sequentially consistent model, and so is T1's `MAX_REFS`
 //!   check (it never fires with a handful of references); the `is_counted` Relaxed loads that
 //!   select the counted path of T1 and T2 read a bit fixed before any reference is shared.
 //!
