@@ -836,7 +836,10 @@ impl Drop for Counted {
 /// thread ended (and loom's leak check: it is dropped at all); loom flags an outcome read, or the
 /// free's drop of the outcome, that is not ordered after the promise's write (causality
 /// violation) — in particular a last reference that never read the outcome (the dropping reader)
-/// must acquire every other reference's release before it frees (T2). Nobody spins: a counted
+/// must acquire every other reference's release before it frees (T2); without that acquire its
+/// free may also read a stale head word (main's waiter node, released and gone, instead of the
+/// drain's CLOSED) and walk it as an unrun callback, on which loom fails (`counted_last_relaxed`:
+/// "failed to get object for ref"). Nobody spins: a counted
 /// task has no transient phase, and main parks. Bound: preemption=4 in the quick tier (172k
 /// interleavings, ~7 s), 5 in the full tier (535k, ~35 s); the unbounded space is about 7.1
 /// million interleavings (~7 minutes). A preemption is not needed to reach the free by the
