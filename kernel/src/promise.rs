@@ -56,17 +56,12 @@ impl<T> Promise<T> {
     /// assert_eq!(p.set(String::from("late")).unwrap_err().value, "late");
     /// ```
     pub fn set(self, value: T) -> Result<(), AlreadyCompleted<T>> {
-        let task = self.into_task();
-        match task.publish(Ok(value)) {
-            Ok(panics) => {
-                panics.resume();
-                Ok(())
-            }
-            Err(v) => Err(AlreadyCompleted {
-                value: v.unwrap_or_else(|_| unreachable!("set publishes a value")),
-                state: task.state(),
-            }),
-        }
+        self.complete(Ok(value)).map_err(|lost| AlreadyCompleted {
+            value: lost
+                .value
+                .unwrap_or_else(|_| unreachable!("set publishes a value")),
+            state: lost.state,
+        })
     }
 
     /// Complete exceptionally. Fails (handing the failure back) if the task was cancelled.
@@ -84,19 +79,14 @@ impl<T> Promise<T> {
         self,
         err: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
     ) -> Result<(), AlreadyCompleted<Failure>> {
-        let task = self.into_task();
-        match task.publish(Err(Failure::from_error(err))) {
-            Ok(panics) => {
-                panics.resume();
-                Ok(())
-            }
-            Err(v) => Err(AlreadyCompleted {
-                value: v
+        self.complete(Err(Failure::from_error(err)))
+            .map_err(|lost| AlreadyCompleted {
+                value: lost
+                    .value
                     .err()
                     .unwrap_or_else(|| unreachable!("fail publishes a failure")),
-                state: task.state(),
-            }),
-        }
+                state: lost.state,
+            })
     }
 
     /// Whether a reader cancelled the task (the writer may stop producing).
@@ -128,11 +118,23 @@ impl<T> Promise<T> {
         TaskHandle::from_ref(self.task.clone().erase())
     }
 
-    /// The promise's reference, without the promise's drop (which would fail the task).
-    fn into_task(self) -> TaskRef<T, NoJob> {
+    /// W1, W2 with the promise consumed: its reference is released (T2) after the drain, and a
+    /// waker's panic is resumed once the protocol has finished (I11).
+    fn complete(self, v: Result<T, Failure>) -> Result<(), AlreadyCompleted<Result<T, Failure>>> {
         let me = ManuallyDrop::new(self);
-        // SAFETY: `me` is never used or dropped again, so the reference is moved out once.
-        unsafe { std::ptr::read(&me.task) }
+        // SAFETY: `me` is never used or dropped again, so its reference is moved out once and
+        // released once, when `task` drops (I13); the promise's own drop does not run.
+        let task = unsafe { std::ptr::read(&me.task) };
+        match task.publish(v) {
+            Ok(panics) => {
+                panics.resume();
+                Ok(())
+            }
+            Err(value) => Err(AlreadyCompleted {
+                value,
+                state: task.state(),
+            }),
+        }
     }
 }
 
