@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Mutation harness: every planted bug of models/mutants/REGISTRY must be caught.
 #
-#   bash models/run-mutants.sh [--quick] [--no-baseline] [MUTANT...]
+#   bash models/run-mutants.sh [--quick] [--no-baseline] [--part k/n] [MUTANT...]
 #
 # The shipped source holds no planted bug: each mutant is a patch, models/mutants/<name>.patch.
 # The harness copies the working tree (tracked and untracked-not-ignored files) to a scratch
@@ -16,7 +16,9 @@
 #   tests   cargo test -p futuretask -p futuretask-executor (the kernel's and the executor's unit +
 #           integration tests)
 # each under `timeout` (a hang — a deadlock or livelock the checker did not report itself — counts
-# as a kill by that checker). The models run for a mutant are the ones aimed at the invariant it
+# as a kill by that checker). With a baseline, a checker's limit is 5x its baseline run (at least
+# 60 s, at most the default): the baseline runs the union of the mutants' models, so no passing
+# run of a subset takes longer than it. The models run for a mutant are the ones aimed at the invariant it
 # breaks (the registry's lines, in kill order; printed before each run). A checker that cannot see
 # a bug class by construction is `n/a` (shuttle is sequentially consistent: it cannot see a
 # missing fence or a Relaxed store).
@@ -26,6 +28,10 @@
 # that kills a mutant (the others print `skip`) and leaves the baseline to the loom/shuttle/miri
 # tiers. Exits non-zero if any mutant survives every checker, a patch does not apply, a build
 # fails, or the baseline fails.
+#
+# --part k/n runs the mutants whose registry position p (from 0) has p mod n = k-1, so n runs
+# with k = 1..n cover the registry exactly once (the gate runs the parts as separate checks, which
+# lets `cargo xtask verify --shard` spread them over runners).
 #
 # Environment: FT_MUTANT_TARGET (scratch tree and target dirs, default target/mutants),
 # MIRI_SEEDS (default 8 in --quick, 16 otherwise), FT_MUTANT_TIMEOUT (seconds per checker run,
@@ -38,12 +44,22 @@ REGISTRY="models/mutants/REGISTRY"
 QUICK=0
 BASELINE=1
 ONLY=()
-for a in "$@"; do
+PART=""
+args=("$@")
+i=0
+while [ "$i" -lt "${#args[@]}" ]; do
+    a="${args[$i]}"
+    i=$((i + 1))
     case "$a" in
     --quick) QUICK=1 ;;
+    --part)
+        PART="${args[$i]:-}"
+        i=$((i + 1))
+        ;;
+    --part=*) PART="${a#--part=}" ;;
     --no-baseline) BASELINE=0 ;;
     -h | --help)
-        sed -n '2,32p' "$0"
+        sed -n '2,38p' "$0"
         exit 0
         ;;
     -*)
@@ -54,6 +70,18 @@ for a in "$@"; do
     esac
 done
 [ "$QUICK" = 1 ] && BASELINE=0
+PART_K=1
+PART_N=1
+if [ -n "$PART" ]; then
+    if [[ "$PART" =~ ^([0-9]+)/([0-9]+)$ ]] && [ "${BASH_REMATCH[1]}" -ge 1 ] &&
+        [ "${BASH_REMATCH[1]}" -le "${BASH_REMATCH[2]}" ]; then
+        PART_K="${BASH_REMATCH[1]}"
+        PART_N="${BASH_REMATCH[2]}"
+    else
+        echo "--part takes k/n with 1 <= k <= n, not '$PART'" >&2
+        exit 2
+    fi
+fi
 
 command -v patch >/dev/null || {
     echo "error: patch not found (apt-get install -y patch)" >&2
@@ -122,6 +150,18 @@ if [ "${#ONLY[@]}" -gt 0 ]; then
     MUTANTS=("${ONLY[@]}")
 else
     MUTANTS=("${ALL[@]}")
+fi
+if [ "$PART_N" -gt 1 ]; then
+    picked=()
+    for p in "${!MUTANTS[@]}"; do
+        [ $((p % PART_N)) -eq $((PART_K - 1)) ] && picked+=("${MUTANTS[$p]}")
+    done
+    MUTANTS=("${picked[@]}")
+    echo "part $PART_K/$PART_N: ${#MUTANTS[@]} mutant(s): ${MUTANTS[*]}"
+    if [ "${#MUTANTS[@]}" -eq 0 ]; then
+        echo "part $PART_K/$PART_N selects no mutant" >&2
+        exit 2
+    fi
 fi
 
 # plan <mutant> prints "checker models..." lines, most likely killer first; "checker -" = n/a.
@@ -211,6 +251,8 @@ ensure_miri() {
 
 RESULT=""
 REASON=""
+SECS=0
+declare -A BASE_SECS=()
 run_checker() {
     local m="$1" checker="$2"
     shift 2
@@ -242,6 +284,11 @@ run_checker() {
         build=(env CARGO_TARGET_DIR="$BASE/tests" cargo test -p futuretask -p futuretask-executor)
         run=("${build[@]}") ;;
     esac
+    if [ "$m" != - ] && [ -n "${BASE_SECS[$checker]+x}" ]; then
+        local rel=$((5 * BASE_SECS[$checker]))
+        [ "$rel" -lt 60 ] && rel=60
+        [ "$rel" -lt "$limit" ] && limit="$rel"
+    fi
     echo "    [$checker] ${models[*]:-(all)}  (log: $log)"
     if ! in_scratch "${build[@]}" --no-run >"$log" 2>&1; then
         RESULT="BUILD-FAILED"
@@ -253,6 +300,7 @@ run_checker() {
     in_scratch timeout -k 10 "$limit" "${run[@]}" >>"$log" 2>&1
     rc=$?
     local secs=$(($(date +%s) - start))
+    SECS="$secs"
     if [ "$rc" -eq 0 ]; then
         RESULT="survived"
         REASON="passed in ${secs}s"
@@ -286,6 +334,7 @@ if [ "$BASELINE" = 1 ]; then
         models=($(tr ' ' '\n' <<<"${union[$checker]}" | sed '/^$/d' | sort -u))
         run_checker - "$checker" "${models[@]}"
         echo "    baseline $checker: $RESULT — $REASON"
+        [ "$RESULT" = survived ] && BASE_SECS[$checker]="$SECS"
         if [ "$RESULT" != survived ] && [ "$RESULT" != "n/a" ]; then
             failures=$((failures + 1))
         fi
@@ -360,4 +409,8 @@ if [ "$failures" -gt 0 ]; then
     echo "mutation harness FAILED ($failures problem(s))"
     exit 1
 fi
-echo "mutation harness passed: ${#MUTANTS[@]} mutants, every one killed"
+if [ "$PART_N" -gt 1 ]; then
+    echo "mutation harness passed: ${#MUTANTS[@]} mutants (part $PART_K/$PART_N), every one killed"
+else
+    echo "mutation harness passed: ${#MUTANTS[@]} mutants, every one killed"
+fi

@@ -31,6 +31,8 @@ pub enum Count {
     Harness {
         /// `models/mutants/REGISTRY`.
         registry: PathBuf,
+        /// Which part (k of n) of the registry the run covers.
+        part: (usize, usize),
     },
     /// Iris (Coq): `FT-IRIS lemmas=N files=M seconds=S`, printed by `proofs/iris/build.sh`.
     Iris,
@@ -57,7 +59,8 @@ pub struct Check {
     pub count: Count,
     /// Why the check cannot run here, if it cannot.
     pub skip: Option<String>,
-    /// Rough expected duration in seconds (for the ETA and the watchdog).
+    /// Expected duration in seconds on a 2-core runner, with margin: the ETA, the watchdog (4x)
+    /// and the `--shard` split use it.
     pub budget_s: u64,
     /// Runs on the side lane: a background thread beside the main lane, from the main lane's
     /// first check of tier 3 on. Only for checks that are single-threaded, long, and share no
@@ -142,6 +145,9 @@ fn iris_skip(root: &Path, rel: &str) -> Option<String> {
             .then(|| "coqc not found (apt-get install -y coq libcoq-iris libcoq-stdpp)".to_string())
     })
 }
+
+/// The number of parts the mutation harness runs in (see `models/run-mutants.sh --part`).
+pub const HARNESS_PARTS: usize = 3;
 
 /// Tier names by number.
 pub const TIERS: [&str; 8] = [
@@ -269,7 +275,7 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
                 env: env(&[("FT_TIER", tier_env)]),
                 count: Count::CargoTests,
                 skip: None,
-                budget_s: if o.quick { 420 } else { 1500 },
+                budget_s: if o.quick { 420 } else { 600 },
                 side: false,
             },
         ];
@@ -370,7 +376,7 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
             manifest: manifest.clone(),
         },
         skip: missing(root, "models/Cargo.toml"),
-        budget_s: if o.quick { 300 } else { 1200 },
+        budget_s: if o.quick { 300 } else { 900 },
         side: false,
     });
     v.push(Check {
@@ -411,7 +417,7 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
             manifest: manifest.clone(),
         },
         skip: missing(root, "models/run-miri.sh"),
-        budget_s: if o.quick { 600 } else { 2400 },
+        budget_s: if o.quick { 600 } else { 1200 },
         side: false,
     });
     v.push(Check {
@@ -442,7 +448,7 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
         env: vec![("FT_TIER".into(), tier_env.into())],
         count: Count::Stateright,
         skip: missing(root, "proofs/Cargo.toml"),
-        budget_s: if o.quick { 300 } else { 1200 },
+        budget_s: if o.quick { 300 } else { 600 },
         side: false,
     });
     // The side lane (`side: true`): SPIN and Iris run beside the main lane from tier 3 on. Each is
@@ -483,7 +489,7 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
         env: vec![],
         count: Count::Iris,
         skip: iris_skip(root, "proofs/iris/build.sh"),
-        budget_s: 600,
+        budget_s: 1000,
         side: true,
     });
     v.push(Check {
@@ -498,29 +504,37 @@ pub fn plan(root: &Path, o: &Options) -> Vec<Check> {
         env: vec![],
         count: Count::Mutants,
         skip: iris_skip(root, "proofs/iris/mutants/run.sh"),
-        budget_s: if o.quick { 420 } else { 900 },
+        budget_s: if o.quick { 420 } else { 1000 },
         side: true,
     });
-    v.push(Check {
-        tier: 7,
-        tier_name: "mutants",
-        name: "mutation harness (every mutant killed)".into(),
-        covers: "checker sensitivity, I1-I13".into(),
-        cmd: bash(
-            "models/run-mutants.sh",
-            if o.quick { &["--quick"] } else { &[] },
-        ),
-        // Target directories of its own (target/mutants/*), never the model tiers': cargo gives
-        // the scratch tree's crates the same artifact names as the real tree's, so a shared
-        // directory would leave the last mutant's build where the next real run reuses it.
-        env: vec![("FT_TIER".into(), tier_env.into())],
-        count: Count::Harness {
-            registry: root.join(crate::mutants::REGISTRY),
-        },
-        skip: missing(root, "models/run-mutants.sh"),
-        budget_s: if o.quick { 900 } else { 2400 },
-        side: false,
-    });
+    // The harness in parts (each a `--part k/n` run over every n-th mutant of the registry): one
+    // check of an hour would bound every `--shard` split from below.
+    for k in 1..=HARNESS_PARTS {
+        let part = format!("{k}/{HARNESS_PARTS}");
+        let mut args = vec!["--part", part.as_str()];
+        if o.quick {
+            args.push("--quick");
+        }
+        v.push(Check {
+            tier: 7,
+            tier_name: "mutants",
+            name: format!("mutation harness, part {part} (every mutant killed)"),
+            covers: "checker sensitivity, I1-I13".into(),
+            cmd: bash("models/run-mutants.sh", &args),
+            // Target directories of its own (target/mutants/*), never the model tiers': cargo
+            // gives the scratch tree's crates the same artifact names as the real tree's, so a
+            // shared directory would leave the last mutant's build where the next real run reuses
+            // it.
+            env: vec![("FT_TIER".into(), tier_env.into())],
+            count: Count::Harness {
+                registry: root.join(crate::mutants::REGISTRY),
+                part: (k, HARNESS_PARTS),
+            },
+            skip: missing(root, "models/run-mutants.sh"),
+            budget_s: if o.quick { 400 } else { 1200 },
+            side: false,
+        });
+    }
     if o.bench {
         v.push(Check {
             tier: 8,

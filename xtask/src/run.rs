@@ -695,13 +695,13 @@ fn count(c: &Check, lines: &[String], r: &mut CheckResult, problems: &mut Vec<St
             }
             _ => problems.push("no FT-CORRESPOND summary (the checks found drift)".into()),
         },
-        Count::Harness { registry } => {
+        Count::Harness { registry, part } => {
             let killed = lines.iter().filter(|l| l.contains("KILLED")).count();
             r.count = format!("{killed} kill marks");
             if killed == 0 {
                 problems.push("no mutant reported killed".into());
             }
-            // "mutation harness passed: N mutants, every one killed": N is the whole registry.
+            // "mutation harness passed: N mutants …": N is the registry's share for this part.
             let ran = lines.iter().find_map(|l| {
                 l.split("mutation harness passed: ")
                     .nth(1)?
@@ -715,11 +715,16 @@ fn count(c: &Check, lines: &[String], r: &mut CheckResult, problems: &mut Vec<St
                 .and_then(Path::parent)
                 .and_then(Path::parent);
             match (ran, root.map(crate::mutants::load)) {
-                (Some(n), Some(Ok(all))) if n != all.len() => problems.push(format!(
-                    "the harness ran {n} mutants; {} lists {}",
-                    crate::mutants::REGISTRY,
-                    all.len()
-                )),
+                (Some(n), Some(Ok(all))) if n != part_share(all.len(), *part) => {
+                    problems.push(format!(
+                        "part {}/{} of the harness ran {n} mutants; {} lists {}, so it owns {}",
+                        part.0,
+                        part.1,
+                        crate::mutants::REGISTRY,
+                        all.len(),
+                        part_share(all.len(), *part)
+                    ))
+                }
                 (_, Some(Err(e))) => problems.extend(e),
                 _ => r.count = format!("{killed} kill marks, {} mutants", ran.unwrap_or(0)),
             }
@@ -831,6 +836,12 @@ fn hints(c: &Check, lines: &[String]) -> Vec<String> {
     out
 }
 
+/// How many of `total` mutants `models/run-mutants.sh --part k/n` runs: the positions p < total
+/// with p mod n = k-1.
+fn part_share(total: usize, (k, n): (usize, usize)) -> usize {
+    (0..total).filter(|p| p % n == k - 1).count()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -842,6 +853,19 @@ mod tests {
             "test result: FAILED. 3 passed; 2 failed; 0 ignored; 0 measured; 0 filtered out".to_string(),
         ];
         assert_eq!(cargo_tests(&lines), (15, 2, 2));
+    }
+
+    #[test]
+    fn harness_parts_cover_the_registry_once() {
+        for total in [0, 1, 2, 35, 36, 37] {
+            for n in 1..=5 {
+                let sum: usize = (1..=n).map(|k| part_share(total, (k, n))).sum();
+                assert_eq!(sum, total, "{total} mutants in {n} parts");
+            }
+        }
+        assert_eq!(part_share(36, (1, 3)), 12);
+        assert_eq!(part_share(37, (1, 3)), 13);
+        assert_eq!(part_share(37, (3, 3)), 12);
     }
 
     #[test]
