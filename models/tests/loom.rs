@@ -840,9 +840,9 @@ impl Drop for Counted {
 /// free may also read a stale head word (main's waiter node, released and gone, instead of the
 /// drain's CLOSED) and walk it as an unrun callback, on which loom fails (`counted_last_relaxed`:
 /// "failed to get object for ref"). Nobody spins: a counted
-/// task has no transient phase, and main parks. Bound: preemption=4 in the quick tier (172k
-/// interleavings, ~7 s), 5 in the full tier (535k, ~35 s); the unbounded space is about 7.1
-/// million interleavings (~7 minutes). A preemption is not needed to reach the free by the
+/// task has no transient phase, and main parks. Bound: preemption=4 in the quick tier (652k
+/// interleavings, ~30 s: main's announcement, P0, is one more CAS to interleave), 5 in the full
+/// tier. A preemption is not needed to reach the free by the
 /// dropping reader: it runs last whenever main parks in `get` and then waits in `join`.
 #[test]
 fn promise_lifetime() {
@@ -909,8 +909,8 @@ fn promise_last_release() {
 /// leak) or too few (an early free); main's two drops then free the task, and the value is
 /// dropped exactly once, by the losing setter or by the free. Main keeps two references so that
 /// no early free can happen before the check. Nobody spins. Bound: preemption=4 in the quick
-/// tier (46k interleavings, ~2 s), 5 in the full tier (170k, ~11 s); the unbounded space ran
-/// past 10 minutes. Erasing a count change needs one preemption (main's, between its CAS and
+/// tier (26k interleavings, ~1 s: nobody announces a push, so the cancel drains nothing), 5 in
+/// the full tier; the unbounded space ran past 10 minutes. Erasing a count change needs one preemption (main's, between its CAS and
 /// the store it would make).
 #[test]
 fn promise_cancel_lifetime() {
