@@ -11,7 +11,7 @@
  *
  * Threads (ids index the node/permit arrays; node i lives at address (i+1)*NODE_ALIGN):
  *   0 runner    run(); the closure may observe the interrupt, or sleep (park) once
- *   1 canceller cancel_and_interrupt()
+ *   1 canceller cancel_and_interrupt()                               (-DWITH_CANCELLER=0)
  *   2 waiter    untimed get(): sleeps on the sleep word (futex)  (-DWITH_UNTIMED=0 leaves it out)
  *   3 waiter    timed get(): the deadline may pass at any check  (-DWITH_TIMED=0)
  *   4 async     poll / re-poll with a new waker (UPDATING) / drop while pending (-DWITH_ASYNC=0)
@@ -21,15 +21,21 @@
  * at counted_new(NREFS) and carries the count (bits 8..) through every transition:
  *   0 promise   set(v) / fail(e) / dropped unset (a broken promise), nondeterministically:
  *               W1 (outcome write, CAS NEW -> NORMAL/EXCEPTIONAL, or take the value back when a
- *               cancel won), W2 (the drain above), then T2 of its own reference
- *   1 canceller cancel_and_interrupt(): C1 goes straight to INTERRUPTED (no C2..C5), C6, T2
- *   2..5        the waiters and the callback's registrar as above; each holds one reference and
+ *               cancel won); announced (some pusher's P0 came first): W2 (the drain above),
+ *               then T2 of its own reference; unannounced: the W1 CAS also gave the reference
+ *               up (no W2, no T2; T3 if it was the last)
+ *   1 canceller cancel_and_interrupt(): C1 goes straight to INTERRUPTED (no C2..C5), then C6
+ *               (the drain) only if a pusher announced (must_drain), T2
+ *   2..5        the waiters and the callback's registrar as above; each announces itself (P0)
+ *               before its push and, finding the task settled unannounced, pushes nothing (a
+ *               waiter returns, the callback runs at once); each holds one reference and
  *               releases it (T2) when it returns or is dropped
  *     cloner    holds one reference, clones it (T1), releases both (T2)  (-DWITH_CLONER=0)
  *   T2 takes the last reference's fast path (a count of 1: no read-modify-write) or fetch_sub;
  *   T3 frees. I13: every access to the task's words asserts !freed; T3 asserts it runs once and
- *   that the drain is over (CLOSED, every callback ran); Final asserts that once every holder
- *   finished the task was freed; a holder's T2 never reads a count below 1.
+ *   that the drain is over (CLOSED, or the stack never used when nobody announced; every
+ *   callback ran); Final asserts that once every holder finished the task was freed; a
+ *   holder's T2 never reads a count below 1.
  *
  * Checked by run-spin.sh:
  *   safety     assertions (I1 I2 I4 I5 I6 I7 I8 I9 I13) and invalid end states (I3: a thread
@@ -56,6 +62,11 @@
  *   MUTANT_COUNTED_PLAIN_STORE a counted task's interrupting cancel goes through INTERRUPTING
  *                            and C2..C5, whose plain C5 store erases a concurrent count change
  *                            (leak, double or early free; -DCOUNTED_TASK=1)
+ *   MUTANT_PUSH_WITHOUT_ANNOUNCE P0 skipped: pushers never set ANNOUNCED, so W1 gives up the
+ *                            promise's reference and nobody drains a node pushed meanwhile
+ *                            (a waiter never returns; -DCOUNTED_TASK=1)
+ *   MUTANT_PUBLISH_IGNORES_ANNOUNCE W1 always gives up the promise's reference and skips W2's
+ *                            drain, ANNOUNCED or not (a waiter never returns; -DCOUNTED_TASK=1)
  * (the stateright model has more mutants; see proofs/README.md)
  */
 
@@ -70,6 +81,7 @@
 #define INTERRUPTED  6
 #define STARTED      8
 #define COUNTED      32
+#define ANNOUNCED    64
 #define REF          256
 #define LOCKED       1
 #define DIRTY        2
@@ -89,8 +101,9 @@
    completer's local `drained`), so that each can be evaluated alone and compared with the Rust
    function over every word. The model body takes every protocol decision through them. */
 #define PHASE(s)            ((s) & PHASE_MASK)
-/* the bits every transition carries along: STARTED and a counted task's count (CARRIED) */
-#define CARRIED             (STARTED | COUNTED | ~(REF - 1))
+/* the bits every transition carries along: STARTED, a counted task's count and announcement
+   (CARRIED) */
+#define CARRIED             (STARTED | COUNTED | ANNOUNCED | ~(REF - 1))
 /* is_counted(s), refs(s), counted_new(r) */
 #define IS_COUNTED(s)       (((s) & COUNTED) != 0)
 #define REFS(s)             ((s) / REF)
@@ -117,9 +130,27 @@
 /* finish_complete(s, ok), finish_interrupt(s) */
 #define FINISH_COMPLETE(s, ok) (((s) & CARRIED) | ((ok) -> NORMAL : EXCEPTIONAL))
 #define FINISH_INTERRUPT(s) (((s) & CARRIED) | INTERRUPTED)
+/* publish_releases(s): W1 from s also gives up the promise's reference (nobody announced, so
+   nothing to drain) */
+#ifdef MUTANT_PUBLISH_IGNORES_ANNOUNCE
+#define PUBLISH_RELEASES(s) true
+#else
+#define PUBLISH_RELEASES(s) (((s) & ANNOUNCED) == 0)
+#endif
 /* try_publish(s, ok) (W1): Some(PUBLISH_TO(s, ok)) iff CAN_PUBLISH(s) */
 #define CAN_PUBLISH(s)      (PHASE(s) == NEW && IS_COUNTED(s))
-#define PUBLISH_TO(s, ok)   FINISH_COMPLETE(s, ok)
+#define PUBLISH_TO(s, ok)   (FINISH_COMPLETE(s, ok) - (PUBLISH_RELEASES(s) -> REF : 0))
+/* must_drain(s): the winner out of NEW (C6) drains the stack */
+#define MUST_DRAIN(s)       (!IS_COUNTED(s) || ((s) & ANNOUNCED) != 0)
+/* announce_step(s) (P0): Push iff ANNOUNCE_PUSH(s); Settled iff ANNOUNCE_SETTLED(s); else
+   Set(ANNOUNCE_TO(s)) */
+#ifdef MUTANT_PUSH_WITHOUT_ANNOUNCE
+#define ANNOUNCE_PUSH(s)    true
+#else
+#define ANNOUNCE_PUSH(s)    (!IS_COUNTED(s) || ((s) & ANNOUNCED) != 0)
+#endif
+#define ANNOUNCE_SETTLED(s) (!ANNOUNCE_PUSH(s) && PHASE(s) != NEW)
+#define ANNOUNCE_TO(s)      ((s) | ANNOUNCED)
 #define HEAD_PTR(h)         ((h) & 240)            /* h & !HEAD_FLAGS on a byte */
 #define ADDR(i)             (((i) + 1) * NODE_ALIGN)
 #define NODE_AT(a)          ((a) / NODE_ALIGN - 1)
@@ -171,6 +202,11 @@
 #ifndef WITH_CB
 #define WITH_CB 1
 #endif
+/* without a canceller, a counted task's readers can all leave before it settles (a timed get's
+   zero timeout, the cloner), so the promise's W1 may give up the last reference and free it */
+#ifndef WITH_CANCELLER
+#define WITH_CANCELLER 1
+#endif
 /* -DCOUNTED_TASK=1: a promise's counted task (I13) instead of a runner's task: the promise
    replaces the runner, every other actor holds one reference, and a cloner is added */
 #ifndef COUNTED_TASK
@@ -190,7 +226,7 @@
 #define NWAITERS (WITH_UNTIMED + WITH_TIMED + WITH_ASYNC)
 /* a counted task's references: the promise, the canceller, every waiter, the callback's
    registrar and the cloner */
-#define NREFS (2 + NWAITERS + WITH_CB + WITH_CLONER)
+#define NREFS (1 + WITH_CANCELLER + NWAITERS + WITH_CB + WITH_CLONER)
 
 /* ---- shared words ---- */
 int state = NEW;          /* int: a counted task's word carries its count (bits 8..) */
@@ -343,6 +379,23 @@ inline push(me) {
   h = 0; ok = 0
 }
 
+/* P0, a pusher on a counted task, before its push: announce it in the state word, so that the
+   completion drains the stack; sets settled = 1 (s: the word read) when the task settled
+   unannounced (nobody pushed, nobody will drain: push nothing). On an uncounted task P0 is a
+   load whose decision is always Push: left out. */
+inline announce() {
+  atomic { live(); s = state };                              /* P0: load */
+  do
+  :: ANNOUNCE_PUSH(s) -> break
+  :: ANNOUNCE_SETTLED(s) -> settled = 1; break
+  :: !ANNOUNCE_PUSH(s) && !ANNOUNCE_SETTLED(s) ->            /* P0: CAS (Set) */
+     atomic { live(); if :: state == s -> state = ANNOUNCE_TO(s); ok = 1 :: else -> s = state; ok = 0 fi };
+     if :: ok -> break :: else -> skip fi
+  od;
+  ok = 0;
+  if :: !settled -> s = 0 :: else -> skip fi
+}
+
 /* remove_abandoned() for thread me: A1, A2, S1, S2 */
 inline remove_abandoned(me) {
   atomic { live(); h = head };                               /* A1 */
@@ -408,7 +461,8 @@ inline remove_abandoned(me) {
 inline free_task() {
   atomic {                                                   /* T3 */
     assert(!freed); freed = 1;
-    assert(head == CLOSED); assert(IS_SETTLED(state)); assert(cbran == WITH_CB)
+    assert(head == CLOSED || ((state & ANNOUNCED) == 0 && head == 0));   /* drained, or unused */
+    assert(IS_SETTLED(state)); assert(cbran == WITH_CB)
   }
 }
 
@@ -492,7 +546,7 @@ leave_unclaimed:
 }
 
 proctype Canceller() {
-  int s, n; byte t, h, cur, nxt, pay, i; bit ok, aband, mycb, sleepers;
+  int s, n; byte t, h, cur, nxt, pay, i; bit ok, aband, mycb, sleepers, drain;
 #ifdef MUTANT_NO_REDRAIN
   bit drained;
 #endif
@@ -500,7 +554,8 @@ proctype Canceller() {
   do
   :: !CAN_CANCEL(s) -> goto out
   :: CAN_CANCEL(s) ->
-     atomic { live(); if :: state == s -> n = CANCEL_TO(s, 1); state = n; wins++; ok = 1; s = 0
+     atomic { live(); if :: state == s -> n = CANCEL_TO(s, 1); state = n; wins++; ok = 1; s = 0;
+                                  drain = MUST_DRAIN(n)      /* C6's decision, on the word C1 wrote */
               :: else -> s = state; ok = 0 fi };
      if :: ok -> break :: else -> skip fi
   od;
@@ -518,7 +573,14 @@ proctype Canceller() {
   fi;
   atomic { live(); state = FINISH_INTERRUPT(n); n = 0 };     /* C5 */
 c6:
-  finish_completion(CANCELLER);                              /* C6 */
+#if COUNTED_TASK
+  if                                 /* C6: nobody announced a push on a counted task: no drain */
+  :: drain -> drain = 0; finish_completion(CANCELLER)
+  :: else -> skip
+  fi;
+#else
+  finish_completion(CANCELLER);      /* C6 (an uncounted task always drains: must_drain) */
+#endif
 out:
   s = 0
 #if COUNTED_TASK
@@ -527,7 +589,8 @@ out:
 }
 
 /* a counted task's promise: set(v), fail(e) or dropped unset (a broken promise: its drop fails
-   the task unless it is done), then its reference (T2) after the drain */
+   the task unless it is done), then its reference: given up by the W1 CAS when nobody announced
+   a push, else released (T2) after the drain */
 proctype Promise() {
   int s; byte h, cur, nxt, pay, i; bit ok, okv, aband, mycb, sleepers;
 #ifdef MUTANT_NO_REDRAIN
@@ -549,7 +612,13 @@ proctype Promise() {
               :: else -> s = state; ok = 0 fi };
      if :: ok -> break :: else -> skip fi
   od;
-  s = 0; ok = 0; okv = 0;
+  ok = 0; okv = 0;
+  if
+  :: PUBLISH_RELEASES(s) ->          /* the CAS gave the reference up: no W2, no T2 */
+     if :: REFS(s) == 1 -> s = 0; free_task() :: else -> s = 0 fi;   /* T3: it was the last */
+     nleft++; goto done
+  :: else -> s = 0
+  fi;
 #ifdef MUTANT_RELEASE_BEFORE_DRAIN
   release_ref();                                             /* T2 before the drain */
   finish_completion(PROMISE);                                /* W2 */
@@ -575,7 +644,7 @@ proctype Cloner() {
 
 /* get(): untimed (timed = 0) or timed */
 proctype Waiter(byte me; bit timed) {
-  int s; byte h, cur, nxt, pred, pay, i, e; bit ok, closed, aband, ab, restart, sleepers;
+  int s; byte h, cur, nxt, pred, pay, i, e; bit ok, closed, aband, ab, restart, sleepers, settled;
   atomic { s = state; observe(me, s) };                      /* G1 */
   if
   :: IS_SETTLED(s) -> read_outcome(s); goto ret
@@ -583,6 +652,13 @@ proctype Waiter(byte me; bit timed) {
   :: PHASE(s) == NEW && timed -> goto ret                    /* G3: zero timeout */
   :: PHASE(s) == NEW -> skip
   fi;
+#if COUNTED_TASK
+  announce();                                                /* P0 */
+  if
+  :: settled -> atomic { observe(me, s); read_outcome(s); settled = 0 }; goto ret
+  :: else -> skip
+  fi;
+#endif
   atomic { nst[me] = NODE_WAITING;                           /* G5: untimed sleeps on the word */
            if :: timed -> npay[me] = me + 1 :: else -> npay[me] = PAY_SLEEPER fi };
   push(me);                                                  /* G6 */
@@ -652,7 +728,7 @@ ret:
 
 /* an async waiter (future.rs poll_done / detach): poll, re-poll (same or new waker), drop */
 proctype Async(byte me) {
-  int s; byte h, cur, nxt, pred, pay, i; bit ok, closed, aband, ab, restart, registered, repolled, dropper, sleepers;
+  int s; byte h, cur, nxt, pred, pay, i; bit ok, closed, aband, ab, restart, registered, repolled, dropper, sleepers, settled;
   if :: dropper = 1 :: dropper = 0 fi;                       /* will this future be dropped? */
 poll:
   atomic { s = state; observe(me, s) };                      /* every poll: G1 */
@@ -662,6 +738,10 @@ poll:
   fi;
   if
   :: !registered ->
+#if COUNTED_TASK
+     announce();                                             /* P0 */
+     if :: settled -> settled = 0; s = 0; goto ready :: else -> skip fi;
+#endif
      atomic { nst[me] = NODE_WAITING; npay[me] = 16 + agen };   /* waker into the unpublished node */
      push(me);
      if
@@ -715,14 +795,25 @@ drop:
 }
 
 proctype Callback() {
-  int s; byte h; bit ok, closed;
+  int s; byte h; bit ok, closed, settled;
+#if COUNTED_TASK
+  announce();                                                /* P0 */
+  if
+  :: settled ->                      /* settled unannounced: no earlier callback pending, run it now */
+     atomic { live(); assert(IS_SETTLED(s)); assert(cbran == 0); cbran++; nfreed[CB] = 1; settled = 0; s = 0 };
+     goto ran
+  :: else -> skip
+  fi;
+#endif
   push(CB);                                                  /* D1 */
   if
   :: closed -> atomic { live(); assert(IS_SETTLED(state)); assert(cbran == 0); cbran++; nfreed[CB] = 1; closed = 0 }  /* D2 */
   :: else -> skip
   fi
 #if COUNTED_TASK
-  ; holder_done()
+  ;
+ran:
+  holder_done()
 #endif
 }
 
@@ -751,7 +842,9 @@ init {
 #else
     run Runner();
 #endif
+#if WITH_CANCELLER
     run Canceller();
+#endif
 #if WITH_UNTIMED
     run Waiter(W_UNTIMED, 0);
 #endif

@@ -61,6 +61,8 @@ DEPTH=(-m400000)
 # runner and never INTERRUPTING (runner_settles is vacuous there); task_freed is its I13 liveness.
 # The counted untimed+callback configuration is checked for safety only: its liveness runs take
 # about 40 s each, and each of its two actors' liveness is checked with the other left out.
+# Without a canceller (-DWITH_CANCELLER=0) every reader of a counted task can leave before it
+# settles, so the promise's W1 may give up the task's last reference and free it itself.
 CONFIGS=(
   "untimed+callback|-DWITH_TIMED=0 -DWITH_ASYNC=0"
   "untimed+timed|-DWITH_ASYNC=0 -DWITH_CB=0"
@@ -70,6 +72,7 @@ CONFIGS=(
   "counted: async|-DCOUNTED_TASK=1 -DWITH_UNTIMED=0 -DWITH_TIMED=0 -DWITH_CB=0|single_winner waiters_return task_freed"
   "counted: callback|-DCOUNTED_TASK=1 -DWITH_UNTIMED=0 -DWITH_TIMED=0 -DWITH_ASYNC=0|single_winner callbacks_run task_freed"
   "counted: untimed+callback|-DCOUNTED_TASK=1 -DWITH_TIMED=0 -DWITH_ASYNC=0|-"
+  "counted: timed, no canceller|-DCOUNTED_TASK=1 -DWITH_CANCELLER=0 -DWITH_UNTIMED=0 -DWITH_ASYNC=0 -DWITH_CB=0|single_winner waiters_return task_freed"
 )
 LTLS=(single_winner waiters_return runner_settles callbacks_run)
 
@@ -108,8 +111,10 @@ if [ "$MODE" = check ]; then
     IFS='|' read -r name defs_s ltls_s <<<"$cfg"
     read -r -a defs <<<"$defs_s"
     if [ -z "$ltls_s" ]; then ltls=("${LTLS[@]}"); elif [ "$ltls_s" = - ]; then ltls=(); else read -r -a ltls <<<"$ltls_s"; fi
+    cancel=", cancel_and_interrupt()"
+    if [[ " ${defs[*]} " == *" -DWITH_CANCELLER=0 "* ]]; then cancel=""; fi
     case "$name" in
-      counted:*) echo "== configuration: promise (set / fail / dropped), cancel_and_interrupt(), cloner, ${name#counted: }" ;;
+      counted:*) echo "== configuration: promise (set / fail / dropped)$cancel, cloner, ${name#counted: }" ;;
       *) echo "== configuration: runner, cancel_and_interrupt(), $name" ;;
     esac
     spin "${defs[@]}" -a futuretask.pml >/dev/null
@@ -147,6 +152,8 @@ MUTANTS=(
   "MUTANT_SLEEPER_NO_WAKE|-DWITH_TIMED=0 -DWITH_ASYNC=0"
   "MUTANT_RELEASE_BEFORE_DRAIN|-DCOUNTED_TASK=1 -DWITH_TIMED=0 -DWITH_ASYNC=0 -DWITH_CB=0"
   "MUTANT_COUNTED_PLAIN_STORE|-DCOUNTED_TASK=1 -DWITH_TIMED=0 -DWITH_ASYNC=0 -DWITH_CB=0"
+  "MUTANT_PUSH_WITHOUT_ANNOUNCE|-DCOUNTED_TASK=1 -DWITH_TIMED=0 -DWITH_ASYNC=0 -DWITH_CB=0"
+  "MUTANT_PUBLISH_IGNORES_ANNOUNCE|-DCOUNTED_TASK=1 -DWITH_TIMED=0 -DWITH_ASYNC=0 -DWITH_CB=0"
 )
 missed=0
 for m in "${MUTANTS[@]}"; do

@@ -8,10 +8,13 @@
 //! T2), and so is every other write of a counted task's word (`protocol`, "counted task"), so
 //! no write erases a concurrent count change.
 
+use crate::failure::Failure;
+use crate::foreign::Panics;
 use crate::protocol as p;
 use crate::sync::Ordering::{Acquire, Relaxed, Release};
 use crate::sync::{fence, AtomicUsize};
-use crate::task::{FutureTask, Job, NoJob};
+use crate::task::{FutureTask, Job, NoJob, Published};
+use crate::State;
 use std::ops::Deref;
 use std::ptr::NonNull;
 use std::sync::Arc;
@@ -39,6 +42,34 @@ impl<T> TaskRef<T, NoJob> {
     }
 
     /// The same reference, erased over the closure.
+    /// The promise's completion (W1, W2), then its reference released (T2 after W2, or in W1's
+    /// own CAS, T3 when it was the last). A cancel that won hands the outcome back with the state.
+    pub(crate) fn complete(
+        self,
+        v: Result<T, Failure>,
+    ) -> Result<Panics, (Result<T, Failure>, State)> {
+        let me = std::mem::ManuallyDrop::new(self);
+        match me.publish(v) {
+            Err(v) => {
+                let state = me.state();
+                drop(std::mem::ManuallyDrop::into_inner(me));
+                Err((v, state))
+            }
+            Ok(Published::Drained(panics)) => {
+                drop(std::mem::ManuallyDrop::into_inner(me));
+                Ok(panics)
+            }
+            Ok(Published::Released { last }) => {
+                if last {
+                    // step T3: SAFETY: W1's CAS released the task's last reference (I13), and
+                    // counted tasks are made by `counted_pair` in a `Box`.
+                    drop(unsafe { Box::from_raw(me.ptr.as_ptr()) });
+                }
+                Ok(Panics::none())
+            }
+        }
+    }
+
     pub(crate) fn erase(self) -> TaskRef<T> {
         let me = std::mem::ManuallyDrop::new(self);
         TaskRef { ptr: me.ptr }
@@ -65,7 +96,7 @@ impl<T, J: ?Sized + Job<T>> TaskRef<T, J> {
     /// The references that keep the task alive: the count in its word, or the `Arc`'s.
     #[cfg(feature = "diagnostics")]
     pub(crate) fn count(&self) -> usize {
-        let s = self.state().load(Relaxed);
+        let s = self.word().load(Relaxed);
         if p::is_counted(s) {
             p::refs(s)
         } else {
@@ -76,7 +107,7 @@ impl<T, J: ?Sized + Job<T>> TaskRef<T, J> {
         }
     }
 
-    fn state(&self) -> &AtomicUsize {
+    fn word(&self) -> &AtomicUsize {
         self.state_atomic()
     }
 }
@@ -96,12 +127,12 @@ impl<T, J: ?Sized + Job<T>> Clone for TaskRef<T, J> {
     #[inline]
     fn clone(&self) -> Self {
         // The flag is fixed when the task is made, before any reference is shared.
-        if p::is_counted(self.state().load(Relaxed)) {
+        if p::is_counted(self.word().load(Relaxed)) {
             // step T1: Relaxed, as `Arc::clone`: the new reference is made from one we hold, so
             // the task cannot be freed meanwhile, and nothing is published by cloning.
-            let old = self.state().fetch_add(p::REF, Relaxed);
+            let old = self.word().fetch_add(p::REF, Relaxed);
             if p::refs(old) >= p::MAX_REFS {
-                self.state().fetch_sub(p::REF, Relaxed);
+                self.word().fetch_sub(p::REF, Relaxed);
                 panic!("futuretask: too many handles to one task");
             }
         } else {
@@ -115,7 +146,7 @@ impl<T, J: ?Sized + Job<T>> Clone for TaskRef<T, J> {
 impl<T, J: ?Sized + Job<T>> Drop for TaskRef<T, J> {
     #[inline]
     fn drop(&mut self) {
-        if !p::is_counted(self.state().load(Relaxed)) {
+        if !p::is_counted(self.word().load(Relaxed)) {
             // SAFETY: the pointer came from `Arc::into_raw`; this reference is given back once.
             drop(unsafe { Arc::from_raw(self.ptr.as_ptr()) });
             return;
@@ -123,9 +154,9 @@ impl<T, J: ?Sized + Job<T>> Drop for TaskRef<T, J> {
         // step T2: the last reference needs no read-modify-write (nobody else can reach the
         // task to change its count); the acquire load or fence orders every other reference's
         // use of the task (their Release decrements) before the free (I13).
-        let last = self.state().load(Acquire);
+        let last = self.word().load(Acquire);
         if p::refs(last) != 1 {
-            if p::refs(self.state().fetch_sub(p::REF, Release)) != 1 {
+            if p::refs(self.word().fetch_sub(p::REF, Release)) != 1 {
                 return;
             }
             fence(Acquire);

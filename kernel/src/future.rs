@@ -43,6 +43,9 @@ impl<T> AsyncWaiter<T> {
             return Poll::Ready(());
         }
         if !self.linked {
+            if !task.announce() {
+                return Poll::Ready(());
+            }
             // SAFETY: unpublished node: exclusively ours.
             let empty = unsafe { self.node.set_payload(Payload::Waker(cx.waker().clone())) };
             // A fresh node holds nothing: skip the payload's (out-of-line) drop glue (P7).

@@ -21,8 +21,9 @@ use std::mem::ManuallyDrop;
 /// writer.join().unwrap();
 /// ```
 pub struct Promise<T> {
-    /// A counted task (I13): the promise and its readers share one allocation.
-    task: TaskRef<T, NoJob>,
+    /// A counted task (I13): the promise and its readers share one allocation. Released by
+    /// the completion, which may give it up in W1's own CAS (`TaskRef::complete`).
+    task: ManuallyDrop<TaskRef<T, NoJob>>,
 }
 
 /// A promise (the writer) and a handle to the task its waiters read (the reader: it cannot
@@ -39,7 +40,12 @@ pub struct Promise<T> {
 /// ```
 pub fn promise<T>() -> (Promise<T>, TaskHandle<T>) {
     let (writer, reader) = TaskRef::counted_pair();
-    (Promise { task: writer }, TaskHandle::from_ref(reader))
+    (
+        Promise {
+            task: ManuallyDrop::new(writer),
+        },
+        TaskHandle::from_ref(reader),
+    )
 }
 
 impl<T> Promise<T> {
@@ -115,45 +121,44 @@ impl<T> Promise<T> {
     /// assert!(another.is_done());
     /// ```
     pub fn handle(&self) -> TaskHandle<T> {
-        TaskHandle::from_ref(self.task.clone().erase())
+        TaskHandle::from_ref(TaskRef::clone(&self.task).erase())
     }
 
-    /// W1, W2 with the promise consumed: its reference is released (T2) after the drain, and a
-    /// waker's panic is resumed once the protocol has finished (I11).
+    /// W1, W2 with the promise consumed: its reference is released in W1's CAS or, after a
+    /// drain, by T2, and a waker's panic is resumed once the protocol has finished (I11).
     fn complete(self, v: Result<T, Failure>) -> Result<(), AlreadyCompleted<Result<T, Failure>>> {
-        let me = ManuallyDrop::new(self);
-        // SAFETY: `me` is never used or dropped again, so its reference is moved out once and
-        // released once, when `task` drops (I13); the promise's own drop does not run.
-        let task = unsafe { std::ptr::read(&me.task) };
-        match task.publish(v) {
+        let mut me = ManuallyDrop::new(self);
+        // SAFETY: `me` is never used or dropped again, so its reference is taken out once (I13);
+        // the promise's own drop does not run.
+        let task = unsafe { ManuallyDrop::take(&mut me.task) };
+        match task.complete(v) {
             Ok(panics) => {
                 panics.resume();
                 Ok(())
             }
-            Err(value) => Err(AlreadyCompleted {
-                value,
-                state: task.state(),
-            }),
+            Err((value, state)) => Err(AlreadyCompleted { value, state }),
         }
     }
 }
 
 impl<T> Drop for Promise<T> {
     fn drop(&mut self) {
-        if !self.task.is_done() {
-            // Losing here is fine: a reader cancelled it meanwhile.
-            if let Ok(panics) = self.task.publish(Err(Failure::broken_promise())) {
-                panics.resume_from_drop();
-            }
+        // SAFETY: the drop runs once and nothing uses the field after it (I13).
+        let task = unsafe { ManuallyDrop::take(&mut self.task) };
+        if task.is_done() {
+            return; // the reference goes with `task` (T2)
         }
-        // The promise's reference goes with `self.task` (T2), after the drain.
+        // Losing here is fine: a reader cancelled it meanwhile.
+        if let Ok(panics) = task.complete(Err(Failure::broken_promise())) {
+            panics.resume_from_drop();
+        }
     }
 }
 
 impl<T> fmt::Debug for Promise<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Promise")
-            .field("task", &&*self.task)
+            .field("task", &&**self.task)
             .finish()
     }
 }

@@ -13,6 +13,8 @@
 //!   bit  3      STARTED     the closure was claimed by `run` (set once, never cleared)
 //!   bit  4      MOVED       owner-only: the outcome was moved out (`into_outcome`)
 //!   bit  5      COUNTED     the task's lifetime is counted in this word (a promise's task, I13)
+//!   bit  6      ANNOUNCED   counted only: a thread may push onto the waiter stack (P0), so the
+//!                           completion must drain it
 //!   bits 8..    REFS        a counted task's references: its promise and its handles
 //!
 //!          run claims            set / fail / run finishes
@@ -33,6 +35,10 @@
 //! carry `COUNTED` and `REFS` along: it leaves NEW by one CAS straight to NORMAL, EXCEPTIONAL
 //! (the promise wrote the outcome before, W1), CANCELLED or INTERRUPTED (no runner to signal),
 //! never through COMPLETING or INTERRUPTING, whose plain stores would erase a concurrent count.
+//! Its waiter stack is drained only if some pusher announced itself first (P0, `ANNOUNCED`): the
+//! promise's CAS then sees the flag. Without it nobody can be on the stack, so the same CAS also
+//! gives up the promise's reference and the completion touches nothing else; a pusher that comes
+//! later sees the task settled and does not push.
 //!
 //! # Waiter-stack head word
 //!
@@ -82,8 +88,12 @@ pub const REF: usize = 1 << 8;
 /// The most references a counted task may have: half the count field, so that the clones
 /// racing past the check (each undoes its own increment) cannot carry the field over.
 pub const MAX_REFS: usize = (usize::MAX >> 8) / 2;
-/// The bits every transition carries along: STARTED and a counted task's lifetime.
-const CARRIED: usize = STARTED | COUNTED | !(REF - 1);
+/// Flag of a counted task: a thread announced that it may push onto the waiter stack (P0), so
+/// the completion must drain the stack. Set only while NEW, never cleared.
+pub const ANNOUNCED: usize = 0b100_0000;
+/// The bits every transition carries along: STARTED, and a counted task's lifetime and
+/// announcement.
+const CARRIED: usize = STARTED | COUNTED | ANNOUNCED | !(REF - 1);
 
 /// The phase of a state word.
 #[inline(always)]
@@ -121,13 +131,55 @@ pub const fn finish_complete(s: usize, success: bool) -> usize {
 }
 
 /// W1: a counted task's promise may publish the outcome it already wrote: the task is still
-/// NEW. Returns the state to CAS in (NORMAL or EXCEPTIONAL, the count carried along).
+/// NEW. Returns the state to CAS in: NORMAL or EXCEPTIONAL, the count carried along, less the
+/// promise's own reference when nobody announced a push ([`publish_releases`]).
 #[inline(always)]
 pub const fn try_publish(s: usize, success: bool) -> Option<usize> {
     if phase(s) == NEW && is_counted(s) {
-        Some(finish_complete(s, success))
+        let n = finish_complete(s, success);
+        Some(if publish_releases(s) { n - REF } else { n })
     } else {
         None
+    }
+}
+
+/// W1 from `s` gives up the promise's reference in its CAS: nobody announced a push (P0), so
+/// nobody is on the stack and there is nothing to drain; the promise is finished with the task.
+#[inline(always)]
+pub const fn publish_releases(s: usize) -> bool {
+    s & ANNOUNCED == 0
+}
+
+/// Whether the winner of the transition out of NEW from `s` drains the waiter stack (F1..):
+/// always for a task that is not counted; for a counted one only if a pusher announced (P0).
+#[inline(always)]
+pub const fn must_drain(s: usize) -> bool {
+    !is_counted(s) || s & ANNOUNCED != 0
+}
+
+/// What a thread about to push a node (a waiter or a callback) does first, with state word `s`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Announce {
+    /// Push: the task is not counted (its completion always drains), or a pusher announced (its
+    /// completion drains, or drained: a push then fails on CLOSED or joins the drain, which keeps
+    /// callbacks in registration order).
+    Push,
+    /// P0, counted and NEW: CAS `s` → the given word (ANNOUNCED set), then push.
+    Set(usize),
+    /// Counted, settled, never announced: nobody ever pushed and nobody will drain, so do not
+    /// push; read the outcome (a callback runs now).
+    Settled,
+}
+
+/// P0: the pusher's decision for state word `s`.
+#[inline(always)]
+pub const fn announce_step(s: usize) -> Announce {
+    if !is_counted(s) || s & ANNOUNCED != 0 {
+        Announce::Push
+    } else if phase(s) != NEW {
+        Announce::Settled
+    } else {
+        Announce::Set(s | ANNOUNCED)
     }
 }
 
@@ -536,14 +588,16 @@ mod tests {
         // Only the promise's publish completes it; never through COMPLETING or INTERRUPTING.
         assert_eq!(try_begin_complete(s), None);
         assert_eq!(try_start(s), None);
-        for (n, to) in [
-            (try_publish(s, true), NORMAL),
-            (try_publish(s, false), EXCEPTIONAL),
-            (try_cancel(s, false), CANCELLED),
-            (try_cancel(s, true), INTERRUPTED),
+        for (n, to, kept) in [
+            // Nobody announced: the promise's reference goes with its CAS.
+            (try_publish(s, true), NORMAL, 2),
+            (try_publish(s, false), EXCEPTIONAL, 2),
+            (try_publish(s | ANNOUNCED, true), NORMAL, 3),
+            (try_cancel(s, false), CANCELLED, 3),
+            (try_cancel(s, true), INTERRUPTED, 3),
         ] {
             let n = n.unwrap();
-            assert_eq!((phase(n), refs(n), is_counted(n)), (to, 3, true));
+            assert_eq!((phase(n), refs(n), is_counted(n)), (to, kept, true));
             assert!(phase_edge_allowed(NEW, to, true));
             assert!(try_publish(n, true).is_none() && try_cancel(n, true).is_none());
             assert!(is_settled(n));
@@ -552,5 +606,35 @@ mod tests {
         assert_eq!(try_publish(NEW, true), None);
         assert_eq!(refs(try_cancel(NEW | STARTED, true).unwrap()), 0);
         assert!(MAX_REFS.checked_mul(2 * REF).is_some());
+    }
+
+    #[test]
+    fn a_counted_task_drains_only_after_an_announcement() {
+        let s = counted_new(2);
+        // P0 on NEW sets ANNOUNCED once; later pushers just push; nobody pushes once settled.
+        let a = match announce_step(s) {
+            Announce::Set(a) => a,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!((phase(a), refs(a), a & ANNOUNCED), (NEW, 2, ANNOUNCED));
+        assert_eq!(announce_step(a), Announce::Push);
+        for done in [try_publish(s, true), try_cancel(s, true)] {
+            assert_eq!(announce_step(done.unwrap()), Announce::Settled);
+        }
+        // Announced: pushers push even once settled (the push fails on CLOSED or joins the
+        // drain, so a callback never overtakes an earlier one).
+        for done in [try_publish(a, true), try_cancel(a, false)] {
+            assert_eq!(announce_step(done.unwrap()), Announce::Push);
+        }
+        // The flag rides along and decides the drain; W1 releases the reference only without it.
+        assert!(!must_drain(try_cancel(s, false).unwrap()));
+        assert!(must_drain(try_cancel(a, false).unwrap()));
+        assert!(must_drain(try_publish(a, true).unwrap()));
+        assert!(publish_releases(s) && !publish_releases(a));
+        // A task that is not counted always drains and its pushers never announce.
+        for w in [NEW, NEW | STARTED, COMPLETING, NORMAL, CANCELLED | STARTED] {
+            assert_eq!(announce_step(w), Announce::Push);
+            assert!(must_drain(w));
+        }
     }
 }

@@ -436,8 +436,9 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
     /// W1, W2: a counted task's completion by its promise, the task's only writer: write the
     /// outcome, then publish it by one CAS out of NEW (a counted task never passes through
     /// COMPLETING, whose plain store would erase a concurrent count change); hands it back if a
-    /// cancel won. On success the protocol has finished, as in [`complete`](Self::complete).
-    pub(crate) fn publish(&self, v: Result<T, Failure>) -> Result<Panics, Result<T, Failure>> {
+    /// cancel won. When nobody announced a push (P0) the CAS also gives up the promise's
+    /// reference ([`Published::Released`]): the caller must not touch the task again.
+    pub(crate) fn publish(&self, v: Result<T, Failure>) -> Result<Published, Result<T, Failure>> {
         let ok = v.is_ok();
         // step W1: SAFETY: the promise is the only writer of a counted task's outcome, and
         // nobody reads it before the CAS below publishes it (I2, I13).
@@ -455,8 +456,35 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
                 Err(actual) => s = actual,
             }
         }
+        if p::publish_releases(s) {
+            return Ok(Published::Released {
+                last: p::refs(s) == 1,
+            });
+        }
         // step W2
-        Ok(self.finish_completion())
+        Ok(Published::Drained(self.finish_completion()))
+    }
+
+    /// P0: before pushing a node onto a counted task's stack, announce it in the state word, so
+    /// that the completion (which may otherwise skip the drain) sees it. Returns false when the
+    /// task settled unannounced: nobody will drain the stack, so the caller must not push (the
+    /// outcome is there to read; nobody ever pushed, so no earlier callback is pending).
+    #[inline]
+    pub(crate) fn announce(&self) -> bool {
+        // step P0
+        let mut s = self.state.load(Acquire);
+        loop {
+            match p::announce_step(s) {
+                p::Announce::Push => return true,
+                p::Announce::Settled => return false,
+                p::Announce::Set(n) => {
+                    match self.state.compare_exchange_weak(s, n, AcqRel, Acquire) {
+                        Ok(_) => return true,
+                        Err(actual) => s = actual,
+                    }
+                }
+            }
+        }
     }
 
     /// Complete with a value (promise-style; Python's `set_result`). A second completion, or one
@@ -591,8 +619,10 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
             // step C5
             self.state.store(p::finish_interrupt(n), Release);
         }
-        // step C6
-        self.finish_completion().resume();
+        // step C6: a counted task that nobody announced a push on has nobody to wake (P0).
+        if p::must_drain(n) {
+            self.finish_completion().resume();
+        }
         true
     }
 
@@ -852,6 +882,9 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
             None if !interruptible => Payload::Sleeper(sync::sleep_token()),
             _ => Payload::Thread(sync::current()),
         };
+        if !self.announce() {
+            return Awaited::Done;
+        }
         let node = Node::waiter(payload);
         // SAFETY: `node` outlives its linkage: every exit below waits for DONE first (I6).
         if unsafe { self.head.push(&node) } == Push::Closed {
@@ -985,6 +1018,11 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
             self.run_callback(Box::new(f));
             return;
         }
+        if !self.announce() {
+            // A counted task settled with nothing ever pushed: no earlier callback is pending.
+            self.run_callback(Box::new(f));
+            return;
+        }
         // step D2: pushed onto a closed stack: every earlier callback has run, so run it now.
         if let Err(cb) = self.head.push_callback(Box::new(f)) {
             self.run_callback(cb);
@@ -1027,6 +1065,19 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
     pub fn waiter_stack_len(&self) -> usize {
         self.head.len()
     }
+}
+
+/// How a promise's [`publish`](FutureTask::publish) finished.
+pub(crate) enum Published {
+    /// W2 drained the stack and the promise still holds its reference; the first panic a waker
+    /// raised, for the caller to resume.
+    Drained(Panics),
+    /// W1's CAS gave up the promise's reference (nobody announced a push); `last`: it was the
+    /// task's last reference, so the caller frees the task (T3).
+    Released {
+        /// The reference given up was the task's last.
+        last: bool,
+    },
 }
 
 /// How a blocking wait ended.

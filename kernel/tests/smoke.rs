@@ -132,6 +132,48 @@ fn panic_becomes_failure_and_set_twice_is_error() {
     assert!(matches!(t.get(), Err(Error::Failed(f)) if f.is_broken_promise()));
 }
 
+/// A promise's task is freed exactly once whoever holds the last reference: the promise itself
+/// (its readers are gone, so W1 gives up the last reference), or a reader, with or without a
+/// waiter or callback announced before the set (I13).
+#[test]
+fn promise_frees_its_task_once() {
+    struct Counted(Arc<AtomicUsize>);
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let drops = Arc::new(AtomicUsize::new(0));
+    // The readers are gone: the promise's set holds the last reference.
+    let (p, t) = promise::<Counted>();
+    drop(t);
+    assert!(p.set(Counted(Arc::clone(&drops))).is_ok());
+    assert_eq!(
+        drops.load(Ordering::SeqCst),
+        1,
+        "the promise freed the task"
+    );
+    // A reader outlives the set, nobody announced: the reader's drop frees it.
+    let (p, t) = promise::<Counted>();
+    assert!(p.set(Counted(Arc::clone(&drops))).is_ok());
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+    drop(t);
+    assert_eq!(drops.load(Ordering::SeqCst), 2, "the reader freed the task");
+    // A callback announced before the set: it runs once, and the reader frees the task.
+    let (p, t) = promise::<Counted>();
+    let ran = Arc::new(AtomicUsize::new(0));
+    let r = Arc::clone(&ran);
+    t.add_done_callback(move |v| {
+        assert!(v.is_ok());
+        r.fetch_add(1, Ordering::SeqCst);
+    });
+    assert!(p.set(Counted(Arc::clone(&drops))).is_ok());
+    assert_eq!(ran.load(Ordering::SeqCst), 1, "the announced callback ran");
+    t.add_done_callback(|v| assert!(v.is_ok())); // settled: runs now
+    drop(t);
+    assert_eq!(drops.load(Ordering::SeqCst), 3, "the reader freed the task");
+}
+
 #[test]
 fn callbacks_in_order_and_isolated() {
     let log = Arc::new(Mutex::new(Vec::new()));

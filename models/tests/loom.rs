@@ -840,9 +840,9 @@ impl Drop for Counted {
 /// free may also read a stale head word (main's waiter node, released and gone, instead of the
 /// drain's CLOSED) and walk it as an unrun callback, on which loom fails (`counted_last_relaxed`:
 /// "failed to get object for ref"). Nobody spins: a counted
-/// task has no transient phase, and main parks. Bound: preemption=4 in the quick tier (172k
-/// interleavings, ~7 s), 5 in the full tier (535k, ~35 s); the unbounded space is about 7.1
-/// million interleavings (~7 minutes). A preemption is not needed to reach the free by the
+/// task has no transient phase, and main parks. Bound: preemption=4 in the quick tier (652k
+/// interleavings, ~30 s: main's announcement, P0, is one more CAS to interleave), 5 in the full
+/// tier. A preemption is not needed to reach the free by the
 /// dropping reader: it runs last whenever main parks in `get` and then waits in `join`.
 #[test]
 fn promise_lifetime() {
@@ -866,6 +866,38 @@ fn promise_lifetime() {
     });
 }
 
+/// **the promise's publish × the last reader's drop** (I2, I13). Threads: the promise (sets a
+/// value whose drops are counted), a reader that reads the value if it is already there
+/// (`try_get`, which never pushes) and drops its handle; main only joins. Nobody announces a
+/// push (P0), so W1 gives up the promise's reference in its own CAS and does not drain: whichever
+/// reference goes last frees the task — the promise right after that CAS (the reader dropped
+/// first, so W1 read a count of 1: T3) or the reader (its T2 load reads a count of 1). Checks:
+/// the value is dropped exactly once (a promise that frees without being last, or never frees
+/// when last, is a double drop or a leak); a reader that saw the value read it whole; loom flags a
+/// free not ordered after the other reference's last use (causality violation). Exhaustive.
+#[test]
+fn promise_last_release() {
+    check("promise_last_release", "I2,I13", Bound::Exhaustive, || {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (p, h) = promise::<Counted>();
+        let v = Counted::new(3, &drops);
+        let setter = thread::spawn(move || assert!(p.set(v).is_ok(), "nobody cancels"));
+        let reader = thread::spawn(move || {
+            if let Some(r) = h.try_get() {
+                assert_eq!(r.map(|v| v.n).ok(), Some(3), "I2: the reader's value");
+            }
+            drop(h);
+        });
+        setter.join().unwrap();
+        reader.join().unwrap();
+        assert_eq!(
+            drops.load(SeqCst),
+            1,
+            "I13: the task was not freed exactly once (its value's drops)"
+        );
+    });
+}
+
 /// **a reader's cancel_and_interrupt() × the promise's set × another reader's clone and drops**
 /// (I1, I13). Threads: the promise (sets a value whose drops are counted), a reader (clones its
 /// handle, drops its handle, then the clone), main (`cancel_and_interrupt()`; it keeps two
@@ -877,8 +909,8 @@ fn promise_lifetime() {
 /// leak) or too few (an early free); main's two drops then free the task, and the value is
 /// dropped exactly once, by the losing setter or by the free. Main keeps two references so that
 /// no early free can happen before the check. Nobody spins. Bound: preemption=4 in the quick
-/// tier (46k interleavings, ~2 s), 5 in the full tier (170k, ~11 s); the unbounded space ran
-/// past 10 minutes. Erasing a count change needs one preemption (main's, between its CAS and
+/// tier (26k interleavings, ~1 s: nobody announces a push, so the cancel drains nothing), 5 in
+/// the full tier; the unbounded space ran past 10 minutes. Erasing a count change needs one preemption (main's, between its CAS and
 /// the store it would make).
 #[test]
 fn promise_cancel_lifetime() {

@@ -328,6 +328,48 @@ fn promise_drop_vs_set() {
     });
 }
 
+/// **the promise's publish × a reader that may wait × the last drop** (I2, I3, I13): a reader
+/// blocks in `get` on even iterations (it may announce a push before the promise's CAS, or find
+/// the task settled) and only peeks (`try_get`, never a push) on odd ones, then drops its handle,
+/// while the promise sets. Unannounced, W1 gives up the promise's reference in its own CAS and
+/// skips the drain, and whichever reference goes last frees the task: a publish that touched the
+/// task after giving up its reference, or a free not ordered after the other side's last use, is
+/// a data race or a use-after-free for Miri; a waiter stranded by a skipped drain trips the
+/// race's watchdog; a second or missing free shows in the value's drops (and Miri's leak check).
+#[test]
+fn promise_set_vs_last_drop() {
+    run_race("promise_set_vs_last_drop", "I2,I3,I13", |i| {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (p, h) = promise::<Counted>();
+        let reader = thread::spawn(move || {
+            let seen = if i % 2 == 0 {
+                Some(h.get().map(|v| v.n).ok())
+            } else {
+                h.try_get().map(|r| r.map(|v| v.n).ok())
+            };
+            assert!(
+                matches!(seen, None | Some(Some(_))),
+                "I2: the reader's value"
+            );
+            if let Some(Some(n)) = seen {
+                assert_eq!(n, i, "I2: the reader's value");
+            }
+            drop(h);
+        });
+        let v = Counted {
+            n: i,
+            drops: Arc::clone(&drops),
+        };
+        assert!(p.set(v).is_ok(), "nobody cancels");
+        reader.join().unwrap();
+        assert_eq!(
+            drops.load(SeqCst),
+            1,
+            "I13: the task was not freed exactly once"
+        );
+    });
+}
+
 // ---- I11: foreign code may panic -------------------------------------------------------------
 
 /// **a panicking wake × an older sleeper × a timed waiter × completion** (I3, I6, I11): the

@@ -2,33 +2,40 @@
 //! transition.
 //!
 //! Every decision the kernel takes inside a CAS loop is taken here by the same function of
-//! [`crate::protocol`] (`try_start`, `try_begin_complete`, `try_publish`, `try_cancel`,
-//! `finish_complete`, `finish_interrupt`, `counted_new`, `refs`, `try_push`, `drain_step`,
-//! `remove_step`, `unlink_head`, `unlock_step`, `node_try_notify`, `phase_reachable`,
-//! `phase_edge_allowed`, …), on the same encodings: the state word and the head word are the very
-//! bit patterns of the kernel, node `i` lives at address `(i + 1) * NODE_ALIGN`. The state word is
-//! a `u16` (the phase in bits 0..=2, `STARTED`, `MOVED`, `COUNTED` in bits 3..=5, a counted task's
-//! count from bit 8, as in the kernel: at most [`MAX_ACTORS`] + 1 references fit the eight bits
-//! above); the head word and node addresses are `u8`.
+//! [`crate::protocol`] (`try_start`, `try_begin_complete`, `try_publish`, `publish_releases`,
+//! `try_cancel`, `must_drain`, `announce_step`, `finish_complete`, `finish_interrupt`,
+//! `counted_new`, `refs`, `try_push`, `drain_step`, `remove_step`, `unlink_head`, `unlock_step`,
+//! `node_try_notify`, `phase_reachable`, `phase_edge_allowed`, …), on the same encodings: the
+//! state word and the head word are the very bit patterns of the kernel, node `i` lives at address
+//! `(i + 1) * NODE_ALIGN`. The state word is a `u16` (the phase in bits 0..=2, `STARTED`, `MOVED`,
+//! `COUNTED`, `ANNOUNCED` in bits 3..=6, a counted task's count from bit 8, as in the kernel: at
+//! most [`MAX_ACTORS`] + 1 references fit the eight bits above); the head word and node addresses
+//! are `u8`.
 //!
 //! # Counted tasks (I13)
 //!
 //! A configuration with a promise ([`Actor::Promise`]) models a task made by `promise()`: its
-//! word starts as `counted_new(n)`, one reference per actor. The promise publishes by W1 (load,
-//! then CAS `try_publish`; a failed CAS, on a cancel or on a count change, retries with the word
-//! read), drains (W2: the F1.. steps of `finish_completion`) and then drops its reference; a
+//! word starts as `counted_new(n)`, one reference per actor. Every pusher (a waiter's first
+//! push, a callback's registration) first announces itself (P0: load, then `announce_step`: push,
+//! CAS `ANNOUNCED` in and push, or, on a task that settled unannounced, push nothing and read the
+//! outcome or run the callback at once). The promise publishes by W1 (load, then CAS
+//! `try_publish`; a failed CAS, on a cancel, an announcement or a count change, retries with the
+//! word read). Unannounced (`publish_releases`), that CAS also gives up the promise's reference:
+//! no drain, no T2, and the promise frees the task (T3) if that was the last reference; announced,
+//! the promise drains (W2: the F1.. steps of `finish_completion`) and then drops its reference. A
 //! promise dropped without setting first loads the word (`Promise::drop`'s `is_done()`) and then
 //! publishes the broken-promise failure the same way. Every other actor is a handle: it does its
 //! operation, then drops its reference (T2: the load, then, unless the count was 1, the
 //! `fetch_sub`; T3 the free); a [`Actor::Cloner`] clones first (T1). A reader's interrupting
-//! cancel goes straight to INTERRUPTED (`try_cancel`) and skips C2..C5. The ghost state keeps the
-//! references each thread holds and the number of frees; `I13 counted lifetime` checks that the
-//! task is freed at most once, by a thread that holds the last reference, after the protocol is
-//! over with it (stack CLOSED, every node handed off, every callback run), that no step of any
-//! thread touches the task after the free, and that it is freed once every thread has finished
-//! (no leak); `I13 no lost count` checks that the word's count is the references held until the
-//! free. Every write of the state word must be an edge `phase_edge_allowed` allows (the counted
-//! edges for a counted word: never through COMPLETING or INTERRUPTING), checked under I9.
+//! cancel goes straight to INTERRUPTED (`try_cancel`) and skips C2..C5; a cancel drains only if
+//! `must_drain` (a pusher announced). The ghost state keeps the references each thread holds and
+//! the number of frees; `I13 counted lifetime` checks that the task is freed at most once, by a
+//! thread that holds the last reference, after the protocol is over with it (the stack drained and
+//! CLOSED, or never used when nobody announced; every node handed off, every callback run), that
+//! no step of any thread touches the task after the free, and that it is freed once every thread
+//! has finished (no leak); `I13 no lost count` checks that the word's count is the references held
+//! until the free. Every write of the state word must be an edge `phase_edge_allowed` allows (the
+//! counted edges for a counted word: never through COMPLETING or INTERRUPTING), checked under I9.
 //!
 //! Reductions (each one removes only interleavings that cannot change what any thread observes;
 //! every load, store, CAS and swap of the state word, the head word and a node's state remains a
@@ -55,13 +62,16 @@
 //! * the return of an untimed waiter's `futex_wait` after a wake is folded into the waker's
 //!   `futex_wake_all` (`H6Wake` moves every thread blocked on the sleep word back to `G7Word`): the
 //!   return touches no shared word;
+//! * an uncounted task's P0 is left out: a load whose decision (`announce_step`) is always Push,
+//!   it writes nothing and tells the thread nothing;
 //! * W1's outcome write, before its load, is folded into the winning W1 CAS: nobody reads the cell
 //!   before the CAS publishes NORMAL or EXCEPTIONAL, and a promise that loses takes its value back
 //!   unread (it touches the cell while it holds its reference, so I13 is not weakened);
-//! * W2 is no transition of its own: the winning W1 CAS moves the promise to F1; the Acquire
-//!   fence of T2 is a no-op in this sequentially consistent model, and so is T1's `MAX_REFS`
-//!   check (it never fires with a handful of references); the `is_counted` Relaxed loads that
-//!   select the counted path of T1 and T2 read a bit fixed before any reference is shared.
+//! * W2 is no transition of its own: the winning W1 CAS moves the promise to F1 (or, when it gave
+//!   up the promise's reference, out of the protocol); the Acquire fence of T2 is a no-op in this
+//!   sequentially consistent model, and so is T1's `MAX_REFS` check (it never fires with a
+//!   handful of references); the `is_counted` Relaxed loads that select the counted path of T1 and
+//!   T2 read a bit fixed before any reference is shared.
 //!
 //! The sleep word (H6) is a small counter in the state; the futex is a thread status: `GFutex`
 //! atomically compares the word with the value read at `G7Word` and either returns (changed) or
@@ -116,8 +126,9 @@ pub enum Actor {
     Callback,
     /// Calls `is_done()` then `try_get()`.
     Observer,
-    /// The promise of a counted task (`promise()`, I13): publishes once (W1, W2), then drops its
-    /// reference (T2, T3). Its presence makes the task counted: every other actor is then a
+    /// The promise of a counted task (`promise()`, I13): publishes once (W1), then, if a pusher
+    /// announced, drains (W2) and drops its reference (T2, T3); if none did, W1's CAS dropped it
+    /// (T3 if it was the last). Its presence makes the task counted: every other actor is then a
     /// handle of it, holding one reference from the start and dropping it when done.
     Promise {
         /// How the promise ends.
@@ -174,11 +185,17 @@ pub enum Mutation {
     /// an uncounted task's does: a count change (T1, T2) between C1 and C5 is erased, so the task
     /// leaks or is freed while a reference is still held.
     CountedInterruptStore,
+    /// P0 is skipped: a pusher on a counted task never sets `ANNOUNCED`, so the completion folds
+    /// the promise's release into W1 and never drains the node or the callback pushed meanwhile.
+    PushWithoutAnnounce,
+    /// W1 always gives up the promise's reference in its CAS and skips W2's drain, `ANNOUNCED` or
+    /// not: a pusher that announced before W1 is never handed off.
+    PublishIgnoresAnnounce,
 }
 
 impl Mutation {
     /// Every mutation (without [`Mutation::None`]).
-    pub const ALL: [Mutation; 11] = [
+    pub const ALL: [Mutation; 13] = [
         Mutation::NoClosedCheckOnPush,
         Mutation::CloseWithoutRedrain,
         Mutation::PublishBeforeWrite,
@@ -190,6 +207,8 @@ impl Mutation {
         Mutation::SleeperNoWake,
         Mutation::ReleaseBeforeDrain,
         Mutation::CountedInterruptStore,
+        Mutation::PushWithoutAnnounce,
+        Mutation::PublishIgnoresAnnounce,
     ];
 }
 
@@ -447,6 +466,9 @@ pub enum Pc {
     // get()
     G1,
     G2,
+    // push (P0: a counted task's announcement, load then CAS; P1..P3)
+    P0Load,
+    P0Cas,
     P1,
     P3,
     GClosed,
@@ -1081,6 +1103,21 @@ impl FutureTaskModel {
         self.finish(st, t);
     }
 
+    /// W1's decision on state word `s`: the kernel's `try_publish`, or, under
+    /// [`Mutation::PublishIgnoresAnnounce`], the unannounced one (the reference given up) always.
+    fn publish_decision(&self, s: u16, ok: bool) -> Option<usize> {
+        let s = s as usize;
+        if self.mutation() == Mutation::PublishIgnoresAnnounce {
+            return try_publish(s & !ANNOUNCED, ok).map(|n| n | (s & ANNOUNCED));
+        }
+        try_publish(s, ok)
+    }
+
+    /// W1's CAS from `s` gives up the promise's reference (and W2 is skipped).
+    fn publish_folds_release(&self, s: u16) -> bool {
+        publish_releases(s as usize) || self.mutation() == Mutation::PublishIgnoresAnnounce
+    }
+
     /// The interrupting-or-not cancel's decision (C1) on state word `s`: the kernel's
     /// `try_cancel`, or, under [`Mutation::CountedInterruptStore`], the uncounted decision
     /// (INTERRUPTING, the count carried along) for a counted task too.
@@ -1092,12 +1129,90 @@ impl FutureTaskModel {
         try_cancel(s, interrupt)
     }
 
+    /// C6: the winning cancel drains (`finish_completion`, F1..) only if `must_drain` on the
+    /// word `n` it wrote: a counted task nobody announced a push on has nobody to wake.
+    fn cancel_drain(&self, st: &mut State, t: usize, n: usize) {
+        if must_drain(n) {
+            st.threads[t].pc = Pc::F1;
+        } else {
+            self.after_finish(st, t);
+        }
+    }
+
     /// A reader of a state word `s` that is not NEW: settled → return, COMPLETING → G2.
     fn read_done(&self, st: &mut State, t: usize, s: u16) {
         if is_settled(s as usize) {
             self.return_outcome(st, t, s);
         } else {
             st.threads[t].pc = Pc::G2;
+        }
+    }
+
+    /// The step a pusher starts with: P0 on a counted task (not under
+    /// [`Mutation::PushWithoutAnnounce`]), else P1.
+    fn first_push_pc(&self) -> Pc {
+        if self.cfg.counted() && self.mutation() != Mutation::PushWithoutAnnounce {
+            Pc::P0Load
+        } else {
+            Pc::P1
+        }
+    }
+
+    /// Thread `t` is about to push its node: P0 first on a counted task, then the push.
+    fn announce_then_push(&self, st: &mut State, t: usize) {
+        if self.first_push_pc() == Pc::P0Load {
+            st.threads[t].pc = Pc::P0Load;
+        } else {
+            self.start_push(st, t);
+        }
+    }
+
+    /// G5 (or the async waker, or the callback) goes into the node, then P1. The node is not
+    /// published yet (private to its owner), so the write is folded into this step.
+    fn start_push(&self, st: &mut State, t: usize) {
+        let pay = match self.actor(t) {
+            // An untimed waiter sleeps on the sleep word, a timed one parks.
+            Actor::Waiter { timed: true } => Some(Payload::Thread(t as u8)),
+            Actor::Waiter { timed: false } => Some(Payload::Sleeper),
+            Actor::Async { .. } => Some(Payload::Waker(t as u8, st.threads[t].gen)),
+            _ => None, // a callback node: its closure is not modelled
+        };
+        if let Some(pay) = pay {
+            st.nodes[t] = Node {
+                st: NODE_WAITING as u8,
+                next: 0,
+                pay,
+            };
+        }
+        st.threads[t].pc = Pc::P1;
+    }
+
+    /// P0's decision (`announce_step`) on the state word `s` that thread `t` loaded or that its
+    /// failed CAS read.
+    fn announce_decide(&self, st: &mut State, t: usize, s: u16) {
+        match announce_step(s as usize) {
+            Announce::Push => {
+                st.threads[t].s = 0;
+                self.start_push(st, t);
+            }
+            Announce::Set(_) => {
+                st.threads[t].s = s;
+                st.threads[t].pc = Pc::P0Cas;
+            }
+            Announce::Settled => {
+                // Settled and never announced: nobody pushed and nobody will drain, so push
+                // nothing; a callback runs now (no earlier one is pending), a waiter returns the
+                // outcome of the word it read.
+                st.threads[t].s = 0;
+                if self.actor(t) == Actor::Callback {
+                    Self::register_callback(st, t);
+                    self.run_callback(st, t);
+                    self.finish(st, t);
+                } else {
+                    self.observe(st, t, s);
+                    self.read_done(st, t, s);
+                }
+            }
         }
     }
 
@@ -1427,8 +1542,8 @@ impl FutureTaskModel {
                     self.step(st, t, Alt::Go);
                 }
                 Actor::Callback => {
-                    // D1: the node is allocated; push it.
-                    st.threads[t].pc = Pc::P1;
+                    // D1: the node is allocated; push it (P0 first on a counted task).
+                    st.threads[t].pc = self.first_push_pc();
                     self.step(st, t, Alt::Go);
                 }
                 Actor::Observer => {
@@ -1632,7 +1747,11 @@ impl FutureTaskModel {
                     // (C2..C5 skipped, no plain store; not under CountedInterruptStore).
                     let signal = interrupt
                         && (!is_counted(n) || self.mutation() == Mutation::CountedInterruptStore);
-                    st.threads[t].pc = if signal { Pc::C3 } else { Pc::F1 };
+                    if signal {
+                        st.threads[t].pc = Pc::C3;
+                    } else {
+                        self.cancel_drain(st, t, n);
+                    }
                 } else {
                     let s = st.state;
                     if self.cancel_decision(s, interrupt).is_some() {
@@ -1664,10 +1783,9 @@ impl FutureTaskModel {
                 st.threads[t].pc = Pc::C5;
             }
             Pc::C5 => {
-                let n = st.threads[t].s;
-                Self::write_state(st, finish_interrupt(n as usize));
-                // C6: finish_completion()
-                st.threads[t].pc = Pc::F1;
+                let n = finish_interrupt(st.threads[t].s as usize);
+                Self::write_state(st, n);
+                self.cancel_drain(st, t, n);
             }
 
             // ---- finish_completion ----
@@ -1811,25 +1929,36 @@ impl FutureTaskModel {
                     self.ret(st, t, Ret::TimedOut);
                     self.finish(st, t);
                 } else {
-                    // G5: the node, on the waiter's stack (an untimed waiter sleeps on the sleep
-                    // word, a timed one parks); G6: push it (P1..P3; Closed → GClosed).
-                    let timed = matches!(self.actor(t), Actor::Waiter { timed: true });
-                    st.nodes[t] = Node {
-                        st: NODE_WAITING as u8,
-                        next: 0,
-                        pay: if timed {
-                            Payload::Thread(t as u8)
-                        } else {
-                            Payload::Sleeper
-                        },
-                    };
-                    st.threads[t].pc = Pc::P1;
+                    // G5: the node, on the waiter's stack; G6: push it (P0 on a counted task,
+                    // then P1..P3; Closed → GClosed).
+                    self.announce_then_push(st, t);
                 }
             }
             Pc::G2 => {
                 let s = st.state;
                 self.observe(st, t, s);
                 self.return_outcome(st, t, s);
+            }
+            Pc::P0Load => {
+                // P0: s = state.load [Acquire], then `announce_step`.
+                let s = st.state;
+                self.announce_decide(st, t, s);
+            }
+            Pc::P0Cas => {
+                // P0: CAS state s → s | ANNOUNCED [AcqRel]; on failure (a count change, another
+                // pusher's announcement, the task settled) decide again on the word read.
+                let s = st.threads[t].s;
+                if st.state == s {
+                    let Announce::Set(n) = announce_step(s as usize) else {
+                        unreachable!("P0 decided")
+                    };
+                    Self::write_state(st, n);
+                    st.threads[t].s = 0;
+                    self.start_push(st, t);
+                } else {
+                    let s = st.state;
+                    self.announce_decide(st, t, s);
+                }
             }
             Pc::P1 => {
                 let h = st.head;
@@ -2079,15 +2208,9 @@ impl FutureTaskModel {
                 if is_done(s as usize) {
                     self.read_done(st, t, s);
                 } else if !st.threads[t].registered {
-                    // The waker goes into the unpublished node, then push (P1..P3); Linked →
-                    // Pending, Closed → Ready.
-                    let g = st.threads[t].gen;
-                    st.nodes[t] = Node {
-                        st: NODE_WAITING as u8,
-                        next: 0,
-                        pay: Payload::Waker(t as u8, g),
-                    };
-                    st.threads[t].pc = Pc::P1;
+                    // The waker goes into the unpublished node, then push (P0 on a counted task:
+                    // settled unannounced → Ready; P1..P3); Linked → Pending, Closed → Ready.
+                    self.announce_then_push(st, t);
                 } else {
                     st.threads[t].pc = Pc::ARepoll;
                 }
@@ -2248,7 +2371,7 @@ impl FutureTaskModel {
                 // change by T1/T2) retry with the word read.
                 let (s, ok) = (st.threads[t].s, st.threads[t].ok);
                 if st.state == s {
-                    let n = try_publish(s as usize, ok).expect("W1 decided");
+                    let n = self.publish_decision(s, ok).expect("W1 decided");
                     let op = self.current_op(st, t);
                     self.lp(st, op, Ret::Won);
                     Self::write_state(st, n);
@@ -2264,7 +2387,16 @@ impl FutureTaskModel {
                     });
                     let th = &mut st.threads[t];
                     th.s = 0;
-                    if self.mutation() == Mutation::ReleaseBeforeDrain {
+                    if self.publish_folds_release(s) {
+                        // Nobody announced a push: the CAS gave up the promise's reference too;
+                        // no W2 (nothing to drain), no T2; T3 if the reference was the last.
+                        th.refs -= 1;
+                        self.ret(st, t, Ret::Won);
+                        self.finish(st, t);
+                        if refs(s as usize) == 1 {
+                            st.threads[t].pc = Pc::T3;
+                        }
+                    } else if self.mutation() == Mutation::ReleaseBeforeDrain {
                         th.then_drain = true;
                         th.pc = Pc::T2Load;
                     } else {
@@ -2315,10 +2447,13 @@ impl FutureTaskModel {
             Pc::T3 => {
                 // T3: free the task (its drop). I13: once; with no other reference held, so every
                 // other reference's last use came before; and the protocol is over with the task
-                // (the stack CLOSED, every pushed node handed off) so nothing is freed in use.
+                // (the stack CLOSED, or never used when nobody announced a push; every pushed node
+                // handed off) so nothing is freed in use.
+                let stack_over = st.head as usize == CLOSED
+                    || (st.state as usize & ANNOUNCED == 0 && st.head == 0);
                 if st.ghost.frees > 0
                     || Self::refs_held_by_others(st, t) > 0
-                    || st.head as usize != CLOSED
+                    || !stack_over
                     || (0..self.cfg.actors.len()).any(|i| {
                         st.ghost.pushed & bit(i) != 0
                             && !self.is_callback_node(i)
@@ -2405,8 +2540,13 @@ impl FutureTaskModel {
     pub fn describe(&self, st: &State) -> String {
         let counted = if is_counted(st.state as usize) {
             format!(
-                " (counted, {} refs; freed {} times)",
+                " (counted, {} refs{}; freed {} times)",
                 refs(st.state as usize),
+                if st.state as usize & ANNOUNCED != 0 {
+                    ", announced"
+                } else {
+                    ""
+                },
                 st.ghost.frees
             )
         } else {
@@ -2602,7 +2742,7 @@ impl Model for FutureTaskModel {
                     Actor::Setter { .. } => Pc::K1Load,
                     Actor::Waiter { .. } => Pc::G1,
                     Actor::Async { .. } => Pc::APoll,
-                    Actor::Callback => Pc::P1,
+                    Actor::Callback => self.first_push_pc(),
                     Actor::Observer => Pc::OIsDone,
                     Actor::Promise {
                         end: PromiseEnd::Broken,
@@ -2686,7 +2826,7 @@ impl Model for FutureTaskModel {
             }),
         ];
         if self.cfg.counted() {
-            props.extend(Self::counted_examples());
+            props.extend(self.counted_examples());
         } else {
             props.extend(Self::uncounted_examples());
         }
@@ -2702,23 +2842,68 @@ impl FutureTaskModel {
         is_counted(s) && refs(s) == Self::refs_held_by_others(st, MAX_ACTORS)
     }
 
-    /// The examples (`sometimes`) a counted configuration must reach.
-    fn counted_examples() -> Vec<Property<Self>> {
-        vec![
+    /// The promise's thread state, in a counted configuration.
+    fn promise_thread<'a>(&self, s: &'a State) -> &'a Thread {
+        let t = self
+            .cfg
+            .actors
+            .iter()
+            .position(|a| matches!(a, Actor::Promise { .. }))
+            .expect("a counted configuration has a promise");
+        &s.threads[t]
+    }
+
+    /// The examples (`sometimes`) a counted configuration must reach. Each needs some actors: the
+    /// cancel's a canceller; the promise freeing the task in W1 needs every other actor able to
+    /// drop its reference before the task settles without announcing (an observer, a cloner, a
+    /// timed get's zero timeout), which a canceller, a waiter that blocks or a callback cannot.
+    fn counted_examples(&self) -> Vec<Property<Self>> {
+        let mut examples = vec![
             Property::sometimes("W1's CAS fails on a count change", |_, s: &State| {
                 phase(s.state as usize) == NEW
                     && s.threads
                         .iter()
-                        .any(|t| t.pc == Pc::W1Cas && t.s != s.state)
+                        .any(|t| t.pc == Pc::W1Cas && refs(t.s as usize) != refs(s.state as usize))
             }),
             Property::sometimes(
-                "a reader's cancel beats the promise",
+                "W1's CAS fails on an announcement",
                 |m: &Self, s: &State| {
-                    is_cancelled(s.state as usize)
-                        && (0..m.cfg.actors.len()).any(|t| {
-                            matches!(m.actor(t), Actor::Promise { .. })
-                                && matches!(s.threads[t].pc, Pc::T2Load | Pc::T2Sub | Pc::T3)
-                        })
+                    let w = m.promise_thread(s);
+                    w.pc == Pc::W1Cas && w.s ^ s.state == ANNOUNCED as u16
+                },
+            ),
+            Property::sometimes(
+                "the promise drains after an announcement",
+                |m: &Self, s: &State| {
+                    s.state as usize & ANNOUNCED != 0
+                        && matches!(phase(s.state as usize), NORMAL | EXCEPTIONAL)
+                        && m.promise_thread(s).pc == Pc::F1
+                },
+            ),
+            Property::sometimes(
+                "W1 gives up the promise's reference without a drain",
+                |m: &Self, s: &State| {
+                    s.state as usize & ANNOUNCED == 0
+                        && matches!(phase(s.state as usize), NORMAL | EXCEPTIONAL)
+                        && m.promise_thread(s).pc == Pc::Finished
+                        && s.ghost.frees == 0
+                },
+            ),
+            Property::sometimes(
+                "a pusher finds the task settled unannounced",
+                |_, s: &State| {
+                    announce_step(s.state as usize) == Announce::Settled
+                        && s.threads
+                            .iter()
+                            .any(|t| matches!(t.pc, Pc::P0Load | Pc::P0Cas))
+                },
+            ),
+            Property::sometimes(
+                "an announced pusher pushes after the task settled",
+                |_, s: &State| {
+                    s.state as usize & ANNOUNCED != 0
+                        && is_settled(s.state as usize)
+                        && s.threads.iter().any(|t| t.pc == Pc::P1)
                 },
             ),
             Property::sometimes("the last reference frees on its load", |_, s: &State| {
@@ -2726,7 +2911,14 @@ impl FutureTaskModel {
             }),
             Property::sometimes(
                 "the last reference frees after its fetch_sub",
-                |_, s: &State| s.threads.iter().any(|t| t.pc == Pc::T3 && t.refs == 0),
+                // Not the promise: it reaches T3 holding nothing after W1's release too.
+                |m: &Self, s: &State| {
+                    (0..m.cfg.actors.len()).any(|t| {
+                        !matches!(m.actor(t), Actor::Promise { .. })
+                            && s.threads[t].pc == Pc::T3
+                            && s.threads[t].refs == 0
+                    })
+                },
             ),
             Property::sometimes("a count change while a waiter waits", |_, s: &State| {
                 s.threads.iter().any(|t| matches!(t.pc, Pc::T1 | Pc::T2Sub))
@@ -2734,7 +2926,37 @@ impl FutureTaskModel {
                         .iter()
                         .any(|t| matches!(t.pc, Pc::GPark | Pc::GSleep | Pc::APending))
             }),
-        ]
+        ];
+        let actors = &self.cfg.actors;
+        if actors.iter().any(|a| matches!(a, Actor::Canceller { .. })) {
+            examples.push(Property::sometimes(
+                "a reader's cancel beats the promise",
+                |m: &Self, s: &State| {
+                    is_cancelled(s.state as usize)
+                        && matches!(m.promise_thread(s).pc, Pc::T2Load | Pc::T2Sub | Pc::T3)
+                },
+            ));
+        }
+        let leaves_unannounced = |a: &Actor| {
+            matches!(
+                a,
+                Actor::Promise { .. }
+                    | Actor::Observer
+                    | Actor::Cloner
+                    | Actor::Waiter { timed: true }
+            )
+        };
+        if actors.iter().all(leaves_unannounced) {
+            examples.push(Property::sometimes(
+                "the promise frees the task in W1",
+                |m: &Self, s: &State| {
+                    s.state as usize & ANNOUNCED == 0
+                        && matches!(phase(s.state as usize), NORMAL | EXCEPTIONAL)
+                        && m.promise_thread(s).pc == Pc::T3
+                },
+            ));
+        }
+        examples
     }
 
     /// The examples (`sometimes`) the uncounted quick and big configurations must reach.

@@ -160,8 +160,11 @@ fn linearizability_tester_set() {
 /// A counted task (I13): a promise that sets, a reader's cancel_and_interrupt() (straight to
 /// INTERRUPTED, no C5), an untimed get, an async waiter that may re-poll and be dropped, and a
 /// handle that clones itself; every one of them drops its reference when done, the last frees
-/// the task. The counted examples (W1's CAS failing on a count change, a cancel beating the
-/// promise, both ways of freeing, a count change while a waiter waits) are required.
+/// the task. The waiters announce (P0) before or after the promise's W1, or find it settled
+/// unannounced. The counted examples (W1's CAS failing on a count change and on an
+/// announcement, W1 with and without the drain, a pusher finding the task settled unannounced
+/// and one pushing after it settled announced, a cancel beating the promise, both ways of
+/// freeing, a count change while a waiter waits) are required.
 #[test]
 fn counted() {
     check_with("counted P,C+,W,A1d,H", cfg("P,C+,W,A1d,H"), false, true);
@@ -169,7 +172,9 @@ fn counted() {
 
 /// A counted task whose promise is dropped without setting (the broken promise, after its
 /// `is_done()` check), with a timed get (abandon and sweep while the count changes), an observer
-/// and a callback; then one whose promise fails, racing a plain cancel().
+/// and a cloner; then one whose promise fails, racing a plain cancel(), an untimed get and a
+/// callback (registered before W1, so drained, or after it, so run at once or pushed after an
+/// announcement).
 #[test]
 fn counted_broken() {
     check_with(
@@ -179,6 +184,15 @@ fn counted_broken() {
         true,
     );
     check_with("counted-fail Pf,C,W,CB,H", cfg("Pf,C,W,CB,H"), false, true);
+}
+
+/// A counted task without a canceller: a timed get, an observer and a cloner can all drop their
+/// references before the promise publishes without announcing, so W1's own CAS gives up the
+/// last reference and the promise frees the task (required), or the timed get announces first
+/// and W1 drains.
+#[test]
+fn counted_release() {
+    check_with("counted-release P,T,O,H", cfg("P,T,O,H"), false, true);
 }
 
 /// The full tier's counted configuration (`--include-ignored`), the big configuration's
@@ -404,6 +418,40 @@ fn mutation_counted_interrupt_store() {
     }
 }
 
+/// P0 skipped: nobody sets ANNOUNCED, so W1 gives up the promise's reference and skips the
+/// drain although a node is on the stack: the untimed get sleeps forever (I3); the callback
+/// never runs, and the promise frees the task with the callback still on the stack (I7, I13).
+#[test]
+fn mutation_push_without_announce() {
+    let v = find_counterexample("P,W", Mutation::PushWithoutAnnounce, true);
+    assert!(v.contains(&"I3 no lost wakeup"), "{v:?}");
+    let v = find_counterexample_until(
+        "P,CB",
+        Mutation::PushWithoutAnnounce,
+        HasDiscoveries::AllOf(["I7 callbacks", "I13 counted lifetime"].into()),
+        false,
+    );
+    assert!(v.contains(&"I7 callbacks"), "{v:?}");
+    assert!(v.contains(&"I13 counted lifetime"), "{v:?}");
+}
+
+/// W1 ignores ANNOUNCED: a waiter that announced and pushed before W1 is never handed off (I3);
+/// a callback registered before W1 never runs, and the task is freed with it on the stack (I7,
+/// I13).
+#[test]
+fn mutation_publish_ignores_announce() {
+    let v = find_counterexample("P,W", Mutation::PublishIgnoresAnnounce, true);
+    assert!(v.contains(&"I3 no lost wakeup"), "{v:?}");
+    let v = find_counterexample_until(
+        "P,CB",
+        Mutation::PublishIgnoresAnnounce,
+        HasDiscoveries::AllOf(["I7 callbacks", "I13 counted lifetime"].into()),
+        false,
+    );
+    assert!(v.contains(&"I7 callbacks"), "{v:?}");
+    assert!(v.contains(&"I13 counted lifetime"), "{v:?}");
+}
+
 /// The counted mutations change nothing on an uncounted task, and the counted configuration
 /// holds without them (`counted` above); each is caught only through the counted protocol.
 #[test]
@@ -411,6 +459,8 @@ fn counted_mutations_need_a_counted_task() {
     for m in [
         Mutation::ReleaseBeforeDrain,
         Mutation::CountedInterruptStore,
+        Mutation::PushWithoutAnnounce,
+        Mutation::PublishIgnoresAnnounce,
     ] {
         let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
         let checker = FutureTaskModel::new(cfg("S,C+,W").with_mutation(m))
@@ -425,5 +475,5 @@ fn counted_mutations_need_a_counted_task() {
 /// Every mutation is covered by a test above.
 #[test]
 fn every_mutation_has_a_test() {
-    assert_eq!(Mutation::ALL.len(), 11);
+    assert_eq!(Mutation::ALL.len(), 13);
 }

@@ -236,6 +236,18 @@ const DRIFTS: &[Drift] = &[
         expect: "FINISH_INTERRUPT(",
     },
     Drift {
+        what: "a Promela protocol macro changed (PUBLISH_TO keeps the promise's reference)",
+        plant: |i| {
+            replace_after(
+                &mut i.promela,
+                "#define PUBLISH_TO(",
+                "-> REF : 0",
+                "-> 0 : 0",
+            )
+        },
+        expect: "PUBLISH_TO(",
+    },
+    Drift {
         what: "a decision result ignored (S2 recomputes Release's word)",
         plant: |i| {
             let k = i.kernel_mut("waiters.rs");

@@ -18,6 +18,12 @@ fn b(x: bool) -> Option<usize> {
     Some(x as usize)
 }
 
+/// `try_publish` on the words W1 can see: the promise holds a reference, so a counted word
+/// without one (on which giving it up would underflow the count) is not compared.
+fn publish(s: usize, ok: bool) -> Option<Option<usize>> {
+    (!p::is_counted(s) || p::refs(s) >= 1).then(|| p::try_publish(s, ok))
+}
+
 const SPECS: &[Spec] = &[
     Spec {
         name: "PHASE",
@@ -62,15 +68,43 @@ const SPECS: &[Spec] = &[
         name: "CAN_PUBLISH",
         params: &["s"],
         rust: |v| {
-            let c = p::try_publish(v[0], true).is_some();
+            let c = publish(v[0], true)?.is_some();
             // One guard for both outcomes: they must agree on every input.
-            (c == p::try_publish(v[0], false).is_some()).then_some(c as usize)
+            (c == publish(v[0], false)?.is_some()).then_some(c as usize)
         },
     },
     Spec {
         name: "PUBLISH_TO",
         params: &["s", "ok"],
-        rust: |v| p::try_publish(v[0], v[1] == 1),
+        rust: |v| publish(v[0], v[1] == 1)?,
+    },
+    Spec {
+        name: "PUBLISH_RELEASES",
+        params: &["s"],
+        rust: |v| b(p::publish_releases(v[0])),
+    },
+    Spec {
+        name: "MUST_DRAIN",
+        params: &["s"],
+        rust: |v| b(p::must_drain(v[0])),
+    },
+    Spec {
+        name: "ANNOUNCE_PUSH",
+        params: &["s"],
+        rust: |v| b(p::announce_step(v[0]) == p::Announce::Push),
+    },
+    Spec {
+        name: "ANNOUNCE_SETTLED",
+        params: &["s"],
+        rust: |v| b(p::announce_step(v[0]) == p::Announce::Settled),
+    },
+    Spec {
+        name: "ANNOUNCE_TO",
+        params: &["s"],
+        rust: |v| match p::announce_step(v[0]) {
+            p::Announce::Set(n) => Some(n),
+            _ => None,
+        },
     },
     Spec {
         name: "IS_COUNTED",
