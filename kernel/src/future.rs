@@ -39,11 +39,12 @@ impl<T> AsyncWaiter<T> {
         task: &FutureTask<T, J>,
         cx: &mut Context<'_>,
     ) -> Poll<()> {
-        if p::is_done(task.state_word()) {
+        let s = task.state_word();
+        if p::is_done(s) {
             return Poll::Ready(());
         }
         if !self.linked {
-            if !task.announce() {
+            if !task.announce(s) {
                 return Poll::Ready(());
             }
             // SAFETY: unpublished node: exclusively ours.

@@ -469,8 +469,13 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
     /// that the completion (which may otherwise skip the drain) sees it. Returns false when the
     /// task settled unannounced: nobody will drain the stack, so the caller must not push (the
     /// outcome is there to read; nobody ever pushed, so no earlier callback is pending).
+    /// `seen`: any state word of this task the caller read; `COUNTED` is fixed at creation, so
+    /// a task that is not counted pays no atomic operation here.
     #[inline]
-    pub(crate) fn announce(&self) -> bool {
+    pub(crate) fn announce(&self, seen: usize) -> bool {
+        if !p::is_counted(seen) {
+            return true;
+        }
         // step P0
         let mut s = self.state.load(Acquire);
         loop {
@@ -838,7 +843,7 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
     #[cold]
     fn get_slow(&self, s: usize, deadline: Option<Option<Deadline>>) -> Result<&T, Error> {
         if !p::is_done(s) {
-            match self.await_done(deadline.flatten()) {
+            match self.await_done(s, deadline.flatten()) {
                 Awaited::Done => {}
                 Awaited::TimedOut => return Err(Error::TimedOut),
                 Awaited::Interrupted => return Err(Error::Interrupted),
@@ -849,7 +854,7 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
 
     /// G4..G10: block until the task is done, the deadline passes, or — when this thread is
     /// running a task's closure (`current::in_task`) — that task is cancelled with interrupt.
-    fn await_done(&self, deadline: Option<Deadline>) -> Awaited {
+    fn await_done(&self, seen: usize, deadline: Option<Deadline>) -> Awaited {
         // An interruptible wait parks (the canceller's unpark reaches a parked thread, not a
         // futex sleeper) and re-checks the runner's interrupt after every wakeup (I12).
         let interruptible = current::in_task();
@@ -882,7 +887,7 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
             None if !interruptible => Payload::Sleeper(sync::sleep_token()),
             _ => Payload::Thread(sync::current()),
         };
-        if !self.announce() {
+        if !self.announce(seen) {
             return Awaited::Done;
         }
         let node = Node::waiter(payload);
@@ -1018,7 +1023,7 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
             self.run_callback(Box::new(f));
             return;
         }
-        if !self.announce() {
+        if !self.announce(self.state.load(Acquire)) {
             // A counted task settled with nothing ever pushed: no earlier callback is pending.
             self.run_callback(Box::new(f));
             return;
