@@ -41,35 +41,31 @@ impl<T> TaskRef<T, NoJob> {
         (TaskRef { ptr }, TaskRef { ptr })
     }
 
-    /// The same reference, erased over the closure.
     /// The promise's completion (W1, W2), then its reference released (T2 after W2, or in W1's
     /// own CAS, T3 when it was the last). A cancel that won hands the outcome back with the state.
     pub(crate) fn complete(
         self,
         v: Result<T, Failure>,
     ) -> Result<Panics, (Result<T, Failure>, State)> {
-        let me = std::mem::ManuallyDrop::new(self);
-        match me.publish(v) {
-            Err(v) => {
-                let state = me.state();
-                drop(std::mem::ManuallyDrop::into_inner(me));
-                Err((v, state))
-            }
-            Ok(Published::Drained(panics)) => {
-                drop(std::mem::ManuallyDrop::into_inner(me));
-                Ok(panics)
-            }
+        match self.publish(v) {
+            // The reference goes with `self` (T2).
+            Err(v) => Err((v, self.state())),
+            Ok(Published::Drained(panics)) => Ok(panics),
             Ok(Published::Released { last }) => {
+                let ptr = self.ptr;
+                // W1's CAS gave the reference up: no T2.
+                std::mem::forget(self);
                 if last {
                     // step T3: SAFETY: W1's CAS released the task's last reference (I13), and
                     // counted tasks are made by `counted_pair` in a `Box`.
-                    drop(unsafe { Box::from_raw(me.ptr.as_ptr()) });
+                    drop(unsafe { Box::from_raw(ptr.as_ptr()) });
                 }
                 Ok(Panics::none())
             }
         }
     }
 
+    /// The same reference, erased over the closure.
     pub(crate) fn erase(self) -> TaskRef<T> {
         let me = std::mem::ManuallyDrop::new(self);
         TaskRef { ptr: me.ptr }
