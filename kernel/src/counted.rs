@@ -43,6 +43,7 @@ impl<T> TaskRef<T, NoJob> {
 
     /// The promise's completion (W1, W2), then its reference released (T2 after W2, or in W1's
     /// own CAS, T3 when it was the last). A cancel that won hands the outcome back with the state.
+    #[inline]
     pub(crate) fn complete(
         self,
         v: Result<T, Failure>,
@@ -56,9 +57,8 @@ impl<T> TaskRef<T, NoJob> {
                 // W1's CAS gave the reference up: no T2.
                 std::mem::forget(self);
                 if last {
-                    // step T3: SAFETY: W1's CAS released the task's last reference (I13), and
-                    // counted tasks are made by `counted_pair` in a `Box`.
-                    drop(unsafe { Box::from_raw(ptr.as_ptr()) });
+                    // step T3: SAFETY: W1's CAS released the task's last reference (I13).
+                    unsafe { free_counted(ptr.as_ptr()) };
                 }
                 Ok(Panics::none())
             }
@@ -157,8 +157,20 @@ impl<T, J: ?Sized + Job<T>> Drop for TaskRef<T, J> {
             }
             fence(Acquire);
         }
-        // step T3: SAFETY: this was the task's last reference (I13), and counted tasks are made
-        // by `counted_pair` in a `Box`.
-        drop(unsafe { Box::from_raw(self.ptr.as_ptr()) });
+        // step T3
+        // SAFETY: this was the task's last reference (I13); a counted task is made by
+        // `counted_pair` as a boxed `FutureTask<T, NoJob>`, so it is freed as one, which needs no
+        // job vtable.
+        unsafe { free_counted(self.ptr.as_ptr().cast::<FutureTask<T, NoJob>>()) };
     }
+}
+
+/// Step T3 of a counted task.
+///
+/// # Safety
+/// `task` is a counted task (made by `counted_pair`) whose last reference the caller released.
+#[inline]
+unsafe fn free_counted<T>(task: *mut FutureTask<T, NoJob>) {
+    // SAFETY: the caller's contract: made as this `Box`, and nobody else refers to it (I13).
+    drop(unsafe { Box::from_raw(task) });
 }

@@ -61,6 +61,7 @@ impl<T> Promise<T> {
     /// task.cancel(); // a reader gave up
     /// assert_eq!(p.set(String::from("late")).unwrap_err().value, "late");
     /// ```
+    #[inline]
     pub fn set(self, value: T) -> Result<(), AlreadyCompleted<T>> {
         self.complete(Ok(value)).map_err(|lost| AlreadyCompleted {
             value: lost
@@ -126,6 +127,7 @@ impl<T> Promise<T> {
 
     /// W1, W2 with the promise consumed: its reference is released in W1's CAS or, after a
     /// drain, by T2, and a waker's panic is resumed once the protocol has finished (I11).
+    #[inline]
     fn complete(self, v: Result<T, Failure>) -> Result<(), AlreadyCompleted<Result<T, Failure>>> {
         let mut me = ManuallyDrop::new(self);
         // SAFETY: `me` is never used or dropped again, so its reference is taken out once (I13);

@@ -438,6 +438,7 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
     /// COMPLETING, whose plain store would erase a concurrent count change); hands it back if a
     /// cancel won. When nobody announced a push (P0) the CAS also gives up the promise's
     /// reference ([`Published::Released`]): the caller must not touch the task again.
+    #[inline]
     pub(crate) fn publish(&self, v: Result<T, Failure>) -> Result<Published, Result<T, Failure>> {
         let ok = v.is_ok();
         // step W1: SAFETY: the promise is the only writer of a counted task's outcome, and
