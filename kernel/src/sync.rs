@@ -198,11 +198,19 @@ const YIELDS: u32 = 2;
 /// Spin credit of a thread (see `wait_before_park`).
 #[cfg(not(any(loom, feature = "shuttle")))]
 const SPIN_CREDIT: u32 = 4;
-/// With no credit left, one wait in this many still spins (a probe), so a thread whose
-/// completers moved to another CPU starts spinning again; rare enough that a thread whose
-/// completer shares its CPU pays < 10 ns per wait on average for it.
+/// With no credit left, a thread still spins once per this period (a probe), so that it starts
+/// spinning again when its completers are back on another CPU. A period, not a count of waits:
+/// two ping-pong partners that both ran out of credit (a burst of slow round trips) park on
+/// every wait, and each one's probe can only win while the other is awake, so recovery must not
+/// wait for hundreds of those slow waits. At most [`PROBE_BUDGET`] of spinning per period: a
+/// thread whose completer shares its CPU loses at most 4 % of it to probes.
 #[cfg(not(any(loom, feature = "shuttle")))]
-const SPIN_PROBE_EVERY: u32 = 512;
+const PROBE_PERIOD: std::time::Duration = std::time::Duration::from_micros(250);
+/// How long a probe spins: longer than [`SPIN_BUDGET`], to cover a parked partner's wake-up
+/// (a futex wake and a halted vCPU's wake-up took 5–10 µs on the 2-vCPU VM this was measured
+/// on), which is what a probe usually waits for.
+#[cfg(not(any(loom, feature = "shuttle")))]
+const PROBE_BUDGET: std::time::Duration = std::time::Duration::from_micros(10);
 
 /// G4, before a waiter publishes a node and parks: re-check `done` while spinning for at most
 /// [`SPIN_BUDGET`] (bounded in time, not in `spin_loop` calls — a PAUSE costs 1 to 140 cycles
@@ -211,10 +219,11 @@ const SPIN_PROBE_EVERY: u32 = 512;
 ///
 /// Spinning is adaptive per thread: a spin that ends in parking costs the thread one credit, a
 /// spin that sees the completion restores them all; at zero credit the thread skips the spin
-/// (but for one probe in [`SPIN_PROBE_EVERY`] waits). So a thread whose completer shares its CPU
-/// — where spinning only delays the completer — stops spinning after a few waits, while
-/// ping-pong partners on two CPUs keep spinning. No spin on a single-CPU machine, none under the
-/// checkers (where it would only multiply interleavings); no allocation, no user code.
+/// (but for one probe per [`PROBE_PERIOD`]). So a thread whose completer shares its CPU — where
+/// spinning only delays the completer — stops spinning after a few waits, while ping-pong
+/// partners on two CPUs keep spinning, or start again within a period when both stopped. No
+/// spin on a single-CPU machine, none under the checkers (where it would only multiply
+/// interleavings); no allocation, no user code.
 #[inline]
 pub(crate) fn wait_before_park(done: impl Fn() -> bool, deadline: Option<Deadline>) -> bool {
     #[cfg(not(any(loom, feature = "shuttle")))]
@@ -223,23 +232,29 @@ pub(crate) fn wait_before_park(done: impl Fn() -> bool, deadline: Option<Deadlin
         use std::time::Instant;
         std::thread_local! {
             static CREDIT: Cell<u32> = const { Cell::new(SPIN_CREDIT) };
-            static SKIPPED: Cell<u32> = const { Cell::new(0) };
+            static LAST_PROBE: Cell<Option<Instant>> = const { Cell::new(None) };
         }
-        let start = Instant::now();
-        let end = match deadline {
-            Some(Deadline(d)) => d.min(start + SPIN_BUDGET),
-            None => start + SPIN_BUDGET,
-        };
         if spin_allowed() {
+            let start = Instant::now();
             let credit = CREDIT.try_with(Cell::get).unwrap_or(0);
             let probe = credit == 0
-                && SKIPPED
-                    .try_with(|s| {
-                        let n = s.get().wrapping_add(1) % SPIN_PROBE_EVERY;
-                        s.set(n);
-                        n == 0
+                && LAST_PROBE
+                    .try_with(|last| {
+                        let due = match last.get() {
+                            Some(t) => start.saturating_duration_since(t) >= PROBE_PERIOD,
+                            None => true,
+                        };
+                        if due {
+                            last.set(Some(start));
+                        }
+                        due
                     })
                     .unwrap_or(false);
+            let budget = if probe { PROBE_BUDGET } else { SPIN_BUDGET };
+            let end = match deadline {
+                Some(Deadline(d)) => d.min(start + budget),
+                None => start + budget,
+            };
             if credit > 0 || probe {
                 let won = 'spin: loop {
                     for _ in 0..4 {
