@@ -212,6 +212,49 @@ const PROBE_PERIOD: std::time::Duration = std::time::Duration::from_micros(250);
 #[cfg(not(any(loom, feature = "shuttle")))]
 const PROBE_BUDGET: std::time::Duration = std::time::Duration::from_micros(10);
 
+/// A thread's spin state for G4 (see [`wait_before_park`]): its credit and when it last probed.
+#[cfg(not(any(loom, feature = "shuttle")))]
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct SpinPolicy {
+    credit: u32,
+    last_probe: Option<std::time::Instant>,
+}
+
+#[cfg(not(any(loom, feature = "shuttle")))]
+impl SpinPolicy {
+    /// A new thread's: full credit, never probed.
+    const NEW: Self = SpinPolicy {
+        credit: SPIN_CREDIT,
+        last_probe: None,
+    };
+
+    /// How long the wait that starts at `now` spins; `None`: it skips the spin. With credit, the
+    /// normal budget; without, a probe when none was made in the last [`PROBE_PERIOD`].
+    fn budget(&mut self, now: std::time::Instant) -> Option<std::time::Duration> {
+        if self.credit > 0 {
+            return Some(SPIN_BUDGET);
+        }
+        let due = match self.last_probe {
+            Some(t) => now.saturating_duration_since(t) >= PROBE_PERIOD,
+            None => true,
+        };
+        if !due {
+            return None;
+        }
+        self.last_probe = Some(now);
+        Some(PROBE_BUDGET)
+    }
+
+    /// After a spin: one that saw the completion restores the credit, one that did not costs one.
+    fn spun(&mut self, won: bool) {
+        self.credit = if won {
+            SPIN_CREDIT
+        } else {
+            self.credit.saturating_sub(1)
+        };
+    }
+}
+
 /// G4, before a waiter publishes a node and parks: re-check `done` while spinning for at most
 /// [`SPIN_BUDGET`] (bounded in time, not in `spin_loop` calls — a PAUSE costs 1 to 140 cycles
 /// depending on the CPU, about 25 ns on the AMD EPYC this was tuned on), then while yielding
@@ -231,31 +274,25 @@ pub(crate) fn wait_before_park(done: impl Fn() -> bool, deadline: Option<Deadlin
         use std::cell::Cell;
         use std::time::Instant;
         std::thread_local! {
-            static CREDIT: Cell<u32> = const { Cell::new(SPIN_CREDIT) };
-            static LAST_PROBE: Cell<Option<Instant>> = const { Cell::new(None) };
+            static SPIN: Cell<SpinPolicy> = const { Cell::new(SpinPolicy::NEW) };
         }
         if spin_allowed() {
             let start = Instant::now();
-            let credit = CREDIT.try_with(Cell::get).unwrap_or(0);
-            let probe = credit == 0
-                && LAST_PROBE
-                    .try_with(|last| {
-                        let due = match last.get() {
-                            Some(t) => start.saturating_duration_since(t) >= PROBE_PERIOD,
-                            None => true,
-                        };
-                        if due {
-                            last.set(Some(start));
-                        }
-                        due
-                    })
-                    .unwrap_or(false);
-            let budget = if probe { PROBE_BUDGET } else { SPIN_BUDGET };
-            let end = match deadline {
-                Some(Deadline(d)) => d.min(start + budget),
-                None => start + budget,
-            };
-            if credit > 0 || probe {
+            // A thread-local destroyed (a wait from a TLS destructor): no spin.
+            let budget = SPIN
+                .try_with(|c| {
+                    let mut policy = c.get();
+                    let budget = policy.budget(start);
+                    c.set(policy);
+                    budget
+                })
+                .ok()
+                .flatten();
+            if let Some(budget) = budget {
+                let end = match deadline {
+                    Some(Deadline(d)) => d.min(start + budget),
+                    None => start + budget,
+                };
                 let won = 'spin: loop {
                     for _ in 0..4 {
                         if done() {
@@ -267,12 +304,11 @@ pub(crate) fn wait_before_park(done: impl Fn() -> bool, deadline: Option<Deadlin
                         break false;
                     }
                 };
-                let credit = if won {
-                    SPIN_CREDIT
-                } else {
-                    credit.saturating_sub(1)
-                };
-                let _ = CREDIT.try_with(|c| c.set(credit));
+                let _ = SPIN.try_with(|c| {
+                    let mut policy = c.get();
+                    policy.spun(won);
+                    c.set(policy);
+                });
                 if won {
                     return true;
                 }
@@ -565,5 +601,85 @@ pub mod mock_clock {
     /// Move the mock clock past every deadline.
     pub fn expire_all() {
         super::clock_advance(u64::MAX / 4)
+    }
+}
+
+#[cfg(all(test, not(any(loom, feature = "shuttle"))))]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    fn out_of_credit() -> SpinPolicy {
+        let mut p = SpinPolicy::NEW;
+        for _ in 0..SPIN_CREDIT {
+            p.spun(false);
+        }
+        p
+    }
+
+    #[test]
+    fn credit_buys_the_normal_spin_until_it_is_used_up() {
+        let now = Instant::now();
+        let mut p = SpinPolicy::NEW;
+        for _ in 0..SPIN_CREDIT {
+            assert_eq!(p.budget(now), Some(SPIN_BUDGET));
+            p.spun(false);
+        }
+        assert_eq!(p.credit, 0);
+        p.spun(false);
+        assert_eq!(p.credit, 0, "the credit does not wrap");
+    }
+
+    #[test]
+    fn a_spin_that_wins_restores_the_whole_credit() {
+        let mut p = out_of_credit();
+        p.spun(true);
+        assert_eq!(
+            p,
+            SpinPolicy {
+                credit: SPIN_CREDIT,
+                ..out_of_credit()
+            }
+        );
+    }
+
+    // The P5 cliff: two ping-pong partners that both ran out of credit must start spinning
+    // again within a period, however many waits they make meanwhile (a count of waits let them
+    // park for thousands of round trips), and a probe must outlast a parked partner's wake-up.
+    #[test]
+    fn out_of_credit_a_thread_probes_once_per_period_however_often_it_waits() {
+        let t0 = Instant::now();
+        for gap_us in [1, 7, 100] {
+            let mut p = out_of_credit();
+            let waits = 10_000 / gap_us;
+            let probes: Vec<u64> = (0..waits)
+                .map(|i| i * gap_us)
+                .filter(|&at| p.budget(t0 + Duration::from_micros(at)).is_some())
+                .collect();
+            let period = PROBE_PERIOD.as_micros() as u64;
+            assert_eq!(probes[0], 0, "the first wait out of credit probes");
+            for pair in probes.windows(2) {
+                let gap = pair[1] - pair[0];
+                assert!(
+                    gap >= period && gap < period + gap_us,
+                    "probes {gap} µs apart with waits every {gap_us} µs"
+                );
+            }
+            assert_eq!(
+                probes.len() as u64,
+                10_000_u64.div_ceil(period.div_ceil(gap_us) * gap_us)
+            );
+        }
+        assert!(PROBE_BUDGET > SPIN_BUDGET);
+    }
+
+    #[test]
+    fn a_probe_that_wins_gives_the_thread_its_spin_back() {
+        let now = Instant::now();
+        let mut p = out_of_credit();
+        assert_eq!(p.budget(now), Some(PROBE_BUDGET));
+        assert_eq!(p.budget(now), None, "no second probe in the same period");
+        p.spun(true);
+        assert_eq!(p.budget(now), Some(SPIN_BUDGET));
     }
 }
