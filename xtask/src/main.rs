@@ -189,7 +189,10 @@ fn main() -> ExitCode {
         Err(e) => eprintln!("could not write the report: {e}"),
     }
     let tsv = root.join("target/verify/results.tsv");
-    match std::fs::write(&tsv, shard::tsv(&opts, opts.shard, wall, &results)) {
+    match std::fs::write(
+        &tsv,
+        shard::tsv(&opts, opts.shard, wall, &report::commit(), &results),
+    ) {
         Ok(()) => println!(
             "results (for `cargo xtask merge`) written to {}",
             tsv.display()

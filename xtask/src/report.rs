@@ -16,6 +16,8 @@ pub struct Report<'a> {
     part: String,
     /// A merged report's shards: one line each with its wall time.
     shards: Vec<String>,
+    /// A merged report's commits (the shards', which may differ), instead of this tree's.
+    commits: Option<String>,
 }
 
 fn status_text(s: &Status) -> String {
@@ -34,6 +36,17 @@ fn git(args: &[&str]) -> String {
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .unwrap_or_default()
+}
+
+/// The commit the tree is at, as the report prints it: `` `abc1234` ``, followed by ` (with
+/// uncommitted changes)` when tracked files differ from it.
+pub fn commit() -> String {
+    let head = git(&["rev-parse", "--short", "HEAD"]);
+    if git(&["status", "--porcelain", "--untracked-files=no"]).is_empty() {
+        format!("`{head}`")
+    } else {
+        format!("`{head}` (with uncommitted changes)")
+    }
 }
 
 fn json_str(s: &str) -> String {
@@ -70,6 +83,7 @@ impl<'a> Report<'a> {
             parallel,
             part: String::new(),
             shards: Vec::new(),
+            commits: None,
         }
     }
 
@@ -80,9 +94,11 @@ impl<'a> Report<'a> {
         self
     }
 
-    /// Mark the report as the merge of these shards (one line each, with its wall time).
-    pub fn merged(mut self, shards: Vec<String>) -> Self {
+    /// Mark the report as the merge of these shards (one line each, with its wall time) run at
+    /// `commits`, the sentence that names them (see `shard::commits`).
+    pub fn merged(mut self, shards: Vec<String>, commits: String) -> Self {
         self.shards = shards;
+        self.commits = Some(commits);
         self
     }
 
@@ -129,16 +145,13 @@ impl<'a> Report<'a> {
     fn markdown(&self) -> String {
         let mut s = String::new();
         s.push_str(&format!(
-            "# futuretask verify — {} gate{}{}\n\nCommit `{}`{}. {}. Result: **{}**.\n\n",
+            "# futuretask verify — {} gate{}{}\n\n{}. {}. Result: **{}**.\n\n",
             self.mode,
             if self.strict { " (strict)" } else { "" },
             self.scope(),
-            git(&["rev-parse", "--short", "HEAD"]),
-            if git(&["status", "--porcelain", "--untracked-files=no"]).is_empty() {
-                ""
-            } else {
-                " (with uncommitted changes)"
-            },
+            self.commits
+                .clone()
+                .unwrap_or_else(|| format!("Commit {}", commit())),
             self.times(),
             if self.passed() { "PASS" } else { "FAIL" }
         ));

@@ -5,8 +5,9 @@
 //! A shard's results are written, besides its own report, as `target/verify/results.tsv`: a
 //! header line of `key value` pairs (`mode`, `strict`, `shard`; then `wall`: the shard's elapsed
 //! time, `only` and `bench`: what the plan was cut from, all three absent in files written before
-//! the side lane) and one line per check (and per model row), tab separated, so the merge needs no
-//! JSON parser.
+//! the side lane; then `commit`: the commit it ran at, which the merged report names for each
+//! shard) and one line per check (and per model row), tab separated, so the merge needs no JSON
+//! parser.
 
 use crate::plan::{self, Check, Count};
 use crate::report::Report;
@@ -68,10 +69,11 @@ pub fn tsv(
     o: &Options,
     shard: Option<(usize, usize)>,
     wall: Duration,
+    commit: &str,
     results: &[CheckResult],
 ) -> String {
     let mut s = format!(
-        "mode\t{}\tstrict\t{}\tshard\t{}\twall\t{:.1}\tonly\t{}\tbench\t{}\n",
+        "mode\t{}\tstrict\t{}\tshard\t{}\twall\t{:.1}\tonly\t{}\tbench\t{}\tcommit\t{}\n",
         if o.quick { "quick" } else { "full" },
         o.strict,
         shard
@@ -83,7 +85,8 @@ pub fn tsv(
         } else {
             o.only.join(",")
         },
-        o.bench
+        o.bench,
+        clean(commit)
     );
     for r in results {
         let (status, why) = match &r.status {
@@ -145,6 +148,9 @@ struct Shard {
     /// The `--only` and `--bench` the plan was cut from (its checks must all have run).
     only: Vec<String>,
     bench: bool,
+    /// The commit it ran at, as the report prints it; `None` in a file written before the header
+    /// recorded it.
+    commit: Option<String>,
     results: Vec<CheckResult>,
 }
 
@@ -177,6 +183,7 @@ fn parse_tsv(text: &str, file: &Path) -> Result<Shard, String> {
                         Some(list) => list.split(',').map(String::from).collect(),
                     },
                     bench: header(&c, "bench") == Some("true"),
+                    commit: header(&c, "commit").map(String::from),
                     results: vec![],
                 })
             }
@@ -210,6 +217,31 @@ fn parse_tsv(text: &str, file: &Path) -> Result<Shard, String> {
         }
     }
     shard.ok_or_else(|| format!("{}: no `mode` header line", file.display()))
+}
+
+/// The sentence that names the commits the shards ran at: `Commit `a`` when they agree, else
+/// each commit with its shards, in the shards' order (`Commits `a` (shards 1/3, 2/3), `b` (shard
+/// 3/3)`). A shard whose file predates the commit field counts as "not recorded".
+fn commits(shards: &[Shard]) -> String {
+    let mut groups: Vec<(&str, Vec<&str>)> = Vec::new();
+    for sh in shards {
+        let c = sh.commit.as_deref().unwrap_or("not recorded");
+        match groups.iter_mut().find(|(g, _)| *g == c) {
+            Some((_, names)) => names.push(&sh.name),
+            None => groups.push((c, vec![&sh.name])),
+        }
+    }
+    if let [(c, _)] = groups.as_slice() {
+        return format!("Commit {c}");
+    }
+    let parts: Vec<String> = groups
+        .iter()
+        .map(|(c, names)| {
+            let s = if names.len() == 1 { "" } else { "s" };
+            format!("{c} (shard{s} {})", names.join(", "))
+        })
+        .collect();
+    format!("Commits {}", parts.join(", "))
 }
 
 /// One line per shard with its wall time, and the slowest shard's wall time: the gate's time on
@@ -276,6 +308,7 @@ pub fn merge(root: &Path, files: &[PathBuf]) -> ExitCode {
     let mode = first.mode;
     let strict = shards.iter().any(|sh| sh.strict);
     let (walls, wall_max) = wall_times(&shards);
+    let commits = commits(&shards);
     let names: Vec<String> = shards.iter().map(|sh| sh.name.clone()).collect();
     let mut results: Vec<CheckResult> = shards.into_iter().flat_map(|sh| sh.results).collect();
     let planned: Vec<String> = plan::plan(root, &o)
@@ -297,7 +330,7 @@ pub fn merge(root: &Path, files: &[PathBuf]) -> ExitCode {
         Duration::from_secs_f64(wall_max),
         parallel,
     )
-    .merged(walls.clone());
+    .merged(walls.clone(), commits);
     if !o.only.is_empty() {
         let only: Vec<String> = o.only.iter().map(|t| format!("--only {t}")).collect();
         rep = rep.part(only.join(", "));
@@ -400,9 +433,15 @@ mod tests {
             ..Options::default()
         };
         let results = [result("a", 40.0), result("b", 30.0)];
-        let text = tsv(&o, Some((2, 3)), Duration::from_secs(45), &results);
+        let text = tsv(
+            &o,
+            Some((2, 3)),
+            Duration::from_secs(45),
+            "`abc1234`",
+            &results,
+        );
         assert!(text.starts_with(
-            "mode\tquick\tstrict\tfalse\tshard\t2/3\twall\t45.0\tonly\t-\tbench\tfalse\n"
+            "mode\tquick\tstrict\tfalse\tshard\t2/3\twall\t45.0\tonly\t-\tbench\tfalse\tcommit\t`abc1234`\n"
         ));
         let sh = parse_tsv(&text, Path::new("r.tsv")).unwrap();
         assert_eq!(
@@ -410,12 +449,17 @@ mod tests {
             ("quick", false, "2/3")
         );
         assert_eq!((sh.wall, sh.only.len(), sh.bench), (Some(45.0), 0, false));
+        assert_eq!(sh.commit.as_deref(), Some("`abc1234`"));
         let o = Options {
             only: vec!["shuttle".into(), "6".into()],
             bench: true,
             ..o
         };
-        let sh = parse_tsv(&tsv(&o, None, Duration::ZERO, &results), Path::new("r")).unwrap();
+        let sh = parse_tsv(
+            &tsv(&o, None, Duration::ZERO, "`d`", &results),
+            Path::new("r"),
+        )
+        .unwrap();
         assert_eq!((sh.only, sh.bench, sh.name.as_str()), (o.only, true, "-"));
         assert_eq!(sh.results.len(), 2);
         assert_eq!(sh.results[1].check.name, "b");
@@ -429,22 +473,46 @@ mod tests {
         let text = "mode\tfull\tstrict\ttrue\tshard\t1/2\nC\t6\tproofs\ta\tI1\t-\t12.5\tPASS\t\n";
         let sh = parse_tsv(text, Path::new("old.tsv")).unwrap();
         assert_eq!((sh.mode, sh.strict, sh.wall), ("full", true, None));
+        assert_eq!(sh.commit, None);
         assert!(sh.only.is_empty() && !sh.bench);
         assert_eq!(sh.results[0].secs, 12.5);
         assert!(parse_tsv("C\t6\tproofs\ta\tI1\t-\t1\tPASS\t\n", Path::new("x")).is_err());
     }
 
-    #[test]
-    fn merge_reports_each_shard_wall_time_and_the_max() {
-        let shard = |name: &str, wall: Option<f64>| Shard {
+    fn shard(name: &str, wall: Option<f64>, commit: Option<&str>) -> Shard {
+        Shard {
             mode: "quick",
             strict: false,
             name: name.into(),
             wall,
             only: vec![],
             bench: false,
+            commit: commit.map(String::from),
             results: vec![result("a", 40.0), result("b", 30.0)],
-        };
+        }
+    }
+
+    #[test]
+    fn merge_names_each_commit_the_shards_ran_at() {
+        let at = |c: &str, n: &str| shard(n, None, Some(c));
+        assert_eq!(
+            commits(&[at("`a1`", "1/2"), at("`a1`", "2/2")]),
+            "Commit `a1`"
+        );
+        assert_eq!(
+            commits(&[
+                at("`a1`", "1/4"),
+                at("`b2`", "2/4"),
+                at("`a1`", "3/4"),
+                shard("4/4", None, None),
+            ]),
+            "Commits `a1` (shards 1/4, 3/4), `b2` (shard 2/4), not recorded (shard 4/4)"
+        );
+    }
+
+    #[test]
+    fn merge_reports_each_shard_wall_time_and_the_max() {
+        let shard = |name: &str, wall: Option<f64>| shard(name, wall, None);
         let (lines, max) = wall_times(&[
             shard("1/3", Some(50.0)),
             shard("2/3", Some(61.0)),
