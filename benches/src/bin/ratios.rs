@@ -17,16 +17,29 @@ use futuretask_benches::{all_measured_pass, criterion_dir, load, load_runs, rend
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// The value of the first `key : value` line of `/proc/cpuinfo` whose key is exactly `key`.
+fn cpuinfo_field(cpuinfo: &str, key: &str) -> Option<String> {
+    cpuinfo.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        (k.trim() == key).then(|| v.trim().to_string())
+    })
+}
+
+/// `AMD EPYC (family 26, model 2)`: the name alone does not tell CPU generations apart, and
+/// ratios between peers move with the generation (the cost of a locked instruction).
+fn cpu_line(cpuinfo: &str) -> String {
+    let name = cpuinfo_field(cpuinfo, "model name").unwrap_or_else(|| "unknown CPU".to_string());
+    match (
+        cpuinfo_field(cpuinfo, "cpu family"),
+        cpuinfo_field(cpuinfo, "model"),
+    ) {
+        (Some(family), Some(model)) => format!("{name} (family {family}, model {model})"),
+        _ => name,
+    }
+}
+
 fn machine_lines() -> Vec<String> {
-    let model = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split(':').nth(1))
-                .map(|m| m.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown CPU".to_string());
+    let model = cpu_line(&std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default());
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
     let load = std::fs::read_to_string("/proc/loadavg")
         .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
@@ -86,4 +99,17 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_machine_line_names_the_cpu_generation() {
+        let cpuinfo = "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 26\nmodel\t\t: 2\nmodel name\t: AMD EPYC\n";
+        assert_eq!(cpu_line(cpuinfo), "AMD EPYC (family 26, model 2)");
+        assert_eq!(cpu_line("model name\t: X\n"), "X");
+        assert_eq!(cpu_line(""), "unknown CPU");
+    }
 }
