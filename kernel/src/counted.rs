@@ -37,7 +37,19 @@ impl<T> TaskRef<T, NoJob> {
     /// A new counted task (no closure) and its first two references: its promise (which keeps
     /// the closure's type, so it is one word) and its first reader.
     pub(crate) fn counted_pair() -> (Self, TaskRef<T>) {
-        let ptr = NonNull::from(Box::leak(Box::new(FutureTask::counted(2))));
+        // Built in place: `Box::new(FutureTask::counted(2))` built the task on the stack with
+        // 8-byte stores and copied it with 16-byte loads, each spanning two of those stores, which
+        // the CPU cannot forward (the loads waited for the stores to reach the cache).
+        let slot = Box::into_raw(Box::new(
+            std::mem::MaybeUninit::<FutureTask<T, NoJob>>::uninit(),
+        ));
+        // SAFETY: `slot` is a fresh, unaliased allocation of `MaybeUninit<FutureTask<T, NoJob>>`,
+        // which has the task's layout: writing the task initializes it, and the box it becomes
+        // is freed as a `Box<FutureTask<T, NoJob>>` (T3, I13) with that same layout.
+        let ptr = unsafe {
+            (*slot).write(FutureTask::counted(2));
+            NonNull::new_unchecked(slot.cast::<FutureTask<T, NoJob>>())
+        };
         (TaskRef { ptr }, TaskRef { ptr })
     }
 
