@@ -203,7 +203,7 @@ const SPIN_CREDIT: u32 = 4;
 /// two ping-pong partners that both ran out of credit (a burst of slow round trips) park on
 /// every wait, and each one's probe can only win while the other is awake, so recovery must not
 /// wait for hundreds of those slow waits. At most [`PROBE_BUDGET`] of spinning per period: a
-/// thread whose completer shares its CPU loses at most 4 % of it to probes.
+/// thread whose completer shares its CPU loses at most that share of it to probes.
 #[cfg(not(any(loom, feature = "shuttle")))]
 const PROBE_PERIOD: std::time::Duration = std::time::Duration::from_micros(250);
 /// How long a probe spins: longer than [`SPIN_BUDGET`], to cover a parked partner's wake-up
