@@ -37,9 +37,9 @@ impl<T> TaskRef<T, NoJob> {
     /// A new counted task (no closure) and its first two references: its promise (which keeps
     /// the closure's type, so it is one word) and its first reader.
     pub(crate) fn counted_pair() -> (Self, TaskRef<T>) {
-        // Built in place: `Box::new(FutureTask::counted(2))` built the task on the stack with
-        // 8-byte stores and copied it with 16-byte loads, each spanning two of those stores, which
-        // the CPU cannot forward (the loads waited for the stores to reach the cache).
+        // Written in place, not built on the stack and copied into the box: the copy's 16-byte
+        // loads span two of the 8-byte stores that built the task, which the CPU cannot forward,
+        // so they wait for those stores to reach the cache.
         let slot = Box::into_raw(Box::new(
             std::mem::MaybeUninit::<FutureTask<T, NoJob>>::uninit(),
         ));
