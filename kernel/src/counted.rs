@@ -154,15 +154,16 @@ impl<T, J: ?Sized + Job<T>> Clone for TaskRef<T, J> {
 impl<T, J: ?Sized + Job<T>> Drop for TaskRef<T, J> {
     #[inline]
     fn drop(&mut self) {
-        if !p::is_counted(self.word().load(Relaxed)) {
-            // SAFETY: the pointer came from `Arc::into_raw`; this reference is given back once.
-            drop(unsafe { Arc::from_raw(self.ptr.as_ptr()) });
-            return;
-        }
         // step T2: the last reference needs no read-modify-write (nobody else can reach the
         // task to change its count); the acquire load or fence orders every other reference's
-        // use of the task (their Release decrements) before the free (I13).
+        // use of the task (their Release decrements) before the free (I13). The same load says
+        // whether the task is counted at all (the flag is fixed when the task is made).
         let last = self.word().load(Acquire);
+        if !p::is_counted(last) {
+            // SAFETY: the pointer came from `Arc::into_raw`; this reference is given back once.
+            unsafe { release_arc(self.ptr) };
+            return;
+        }
         if p::refs(last) != 1 {
             if p::refs(self.word().fetch_sub(p::REF, Release)) != 1 {
                 return;
@@ -175,6 +176,18 @@ impl<T, J: ?Sized + Job<T>> Drop for TaskRef<T, J> {
         // job vtable.
         unsafe { free_counted(self.ptr.as_ptr().cast::<FutureTask<T, NoJob>>()) };
     }
+}
+
+/// Give back one `Arc` reference. Out of line, so that a counted reference's drop (the
+/// promise's readers) stays small enough to inline: the `Arc`'s drop computes the erased task's
+/// layout from its vtable.
+///
+/// # Safety
+/// `task` came from `Arc::into_raw`, and the caller gives its reference back once.
+#[inline(never)]
+unsafe fn release_arc<T, J: ?Sized + Job<T>>(task: NonNull<FutureTask<T, J>>) {
+    // SAFETY: the caller's contract.
+    drop(unsafe { Arc::from_raw(task.as_ptr()) });
 }
 
 /// Step T3 of a counted task.

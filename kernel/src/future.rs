@@ -134,10 +134,16 @@ pub struct Wait<'a, T, J: ?Sized + Job<T> = dyn Job<T>> {
 impl<'a, T, J: ?Sized + Job<T>> Future for Wait<'a, T, J> {
     type Output = Result<&'a T, Error>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // SAFETY: we never move out of the pinned future; the node stays in place.
         let this = unsafe { self.get_unchecked_mut() };
         let task = this.task;
+        // A settled task is reported from the word just read, without touching the node.
+        let s = task.state_word();
+        if p::is_settled(s) {
+            return Poll::Ready(task.report(s));
+        }
         // SAFETY: pinned, always the same task.
         match unsafe { this.waiter.poll_done(task, cx) } {
             Poll::Ready(()) => Poll::Ready(task.report(task.state_word())),
