@@ -29,7 +29,7 @@ impl<T> AsyncWaiter<T> {
         }
     }
 
-    /// Ready once the task is done.
+    /// Ready once the task is done; `s` is the state word the caller just loaded.
     ///
     /// # Safety
     /// `self` is pinned (it is not moved again while `linked`), and is always polled against the
@@ -37,9 +37,9 @@ impl<T> AsyncWaiter<T> {
     unsafe fn poll_done<J: ?Sized + Job<T>>(
         &mut self,
         task: &FutureTask<T, J>,
+        s: usize,
         cx: &mut Context<'_>,
     ) -> Poll<()> {
-        let s = task.state_word();
         if p::is_done(s) {
             return Poll::Ready(());
         }
@@ -145,7 +145,7 @@ impl<'a, T, J: ?Sized + Job<T>> Future for Wait<'a, T, J> {
             return Poll::Ready(task.report(s));
         }
         // SAFETY: pinned, always the same task.
-        match unsafe { this.waiter.poll_done(task, cx) } {
+        match unsafe { this.waiter.poll_done(task, s, cx) } {
             Poll::Ready(()) => Poll::Ready(task.report(task.state_word())),
             Poll::Pending => Poll::Pending,
         }
@@ -200,10 +200,11 @@ impl<T> Future for WhenDone<T> {
             .handle
             .as_ref()
             .expect("`WhenDone` polled after completion");
+        let task = handle.erased();
         // SAFETY: pinned, always the same task.
-        match unsafe { this.waiter.poll_done(handle.erased(), cx) } {
+        match unsafe { this.waiter.poll_done(task, task.state_word(), cx) } {
             Poll::Ready(()) => {
-                this.waiter.detach(handle.erased());
+                this.waiter.detach(task);
                 Poll::Ready(this.handle.take().expect("checked above"))
             }
             Poll::Pending => Poll::Pending,
