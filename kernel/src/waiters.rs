@@ -39,8 +39,8 @@ pub(crate) enum Payload<T> {
     Callback(Callback<T>),
 }
 
-/// One entry of the waiter stack. 16-byte aligned so the head word's flag bits stay free.
-#[repr(C, align(16))]
+/// One entry of the waiter stack. 32-byte aligned so the head word's flag bits stay free.
+#[repr(C, align(32))]
 pub(crate) struct Node<T> {
     /// Next (older) node. Written by the owner before the node is published, and by the lock
     /// holder while unlinking; read by the completer and the lock holder.
@@ -243,7 +243,9 @@ impl<T> WaiterStack<T> {
         let mut h = self.head.load(Acquire);
         loop {
             // step P2
-            let w = match p::try_push(addr(h), node_addr) {
+            // SAFETY: `is_callback` is immutable and the node ours until the CAS publishes it.
+            let callback = unsafe { (*node).is_callback };
+            let w = match p::try_push(addr(h), node_addr, callback) {
                 Some(w) => w,
                 None => return Push::Closed,
             };
@@ -312,6 +314,20 @@ impl<T> WaiterStack<T> {
                             // SAFETY: the batch is detached: only we can reach its nodes (I6, I7).
                             unsafe { self.hand_off_batch(untagged(h), run_callback, &mut panics) };
                             h = self.head.load(Acquire);
+                        }
+                        Err(actual) => h = actual,
+                    }
+                }
+                DrainStep::DetachClose(w) => {
+                    let w = with_addr(ptr::null_mut(), w);
+                    match self.head.compare_exchange(h, w, AcqRel, Acquire) {
+                        Ok(_) => {
+                            // SAFETY: the batch is detached and the stack closed: only we can
+                            // reach its nodes (I6); it holds no callback (CALLBACKS was clear),
+                            // so one registered from now on runs at once without overtaking
+                            // any (I7).
+                            unsafe { self.hand_off_batch(untagged(h), run_callback, &mut panics) };
+                            return panics;
                         }
                         Err(actual) => h = actual,
                     }
