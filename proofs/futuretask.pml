@@ -494,10 +494,9 @@ inline holder_done() {
 }
 
 proctype Runner() {
-  int s, n; byte h, cur, nxt, pay, i; bit ok, aband, mycb, lost, slept, sleepers;
+  int s, n; byte h, cur, nxt, pay, i; bit ok, aband, mycb, lost, slept, sleepers, closing;   /* closing: F2's DetachClose closed the stack with this batch */
 #ifdef MUTANT_NO_REDRAIN
   bit drained;
-  bit closing;             /* F2 DetachClose: the batch being handed off closed the stack */
 #endif
   atomic { s = state };                                      /* R1 */
   do
@@ -551,10 +550,9 @@ leave_unclaimed:
 }
 
 proctype Canceller() {
-  int s, n; byte t, h, cur, nxt, pay, i; bit ok, aband, mycb, sleepers, drain;
+  int s, n; byte t, h, cur, nxt, pay, i; bit ok, aband, mycb, sleepers, drain, closing;   /* closing: F2's DetachClose closed the stack with this batch */
 #ifdef MUTANT_NO_REDRAIN
   bit drained;
-  bit closing;             /* F2 DetachClose: the batch being handed off closed the stack */
 #endif
   atomic { live(); s = state };                              /* C1 */
   do
@@ -598,10 +596,9 @@ out:
    the task unless it is done), then its reference: given up by the W1 CAS when nobody announced
    a push, else released (T2) after the drain */
 proctype Promise() {
-  int s; byte h, cur, nxt, pay, i; bit ok, okv, aband, mycb, sleepers;
+  int s; byte h, cur, nxt, pay, i; bit ok, okv, aband, mycb, sleepers, closing;   /* closing: F2's DetachClose closed the stack with this batch */
 #ifdef MUTANT_NO_REDRAIN
   bit drained;
-  bit closing;             /* F2 DetachClose: the batch being handed off closed the stack */
 #endif
   if
   :: okv = 1                                                 /* set(v) */
