@@ -80,6 +80,15 @@ impl<T> Node<T> {
         self.state.load(Acquire) == p::NODE_DONE
     }
 
+    /// Under loom only: the owner of a released node reads its payload cell once more before the
+    /// node's memory goes away, so a releaser that still touches the payload after its DONE store
+    /// shows as a concurrent access (I6); the real owner frees the node at this point, which
+    /// loom cannot see.
+    #[cfg(loom)]
+    pub(crate) fn owner_last_look(&self) {
+        self.payload.with(|_| ());
+    }
+
     /// Owner only, before the node is pushed or while it holds UPDATING: replace the payload.
     ///
     /// # Safety
