@@ -87,8 +87,9 @@
 #define DIRTY        2
 #define DRAINING     4
 #define CLOSED       8
-#define HEAD_FLAGS   15
-#define NODE_ALIGN   16
+#define CALLBACKS    16
+#define HEAD_FLAGS   31
+#define NODE_ALIGN   32
 #define NODE_WAITING   0
 #define NODE_UPDATING  1
 #define NODE_ABANDONED 2
@@ -151,19 +152,19 @@
 #endif
 #define ANNOUNCE_SETTLED(s) (!ANNOUNCE_PUSH(s) && PHASE(s) != NEW)
 #define ANNOUNCE_TO(s)      ((s) | ANNOUNCED)
-#define HEAD_PTR(h)         ((h) & 240)            /* h & !HEAD_FLAGS on a byte */
+#define HEAD_PTR(h)         ((h) & 224)            /* h & !HEAD_FLAGS on a byte */
 #define ADDR(i)             (((i) + 1) * NODE_ALIGN)
 #define NODE_AT(a)          ((a) / NODE_ALIGN - 1)
-/* try_push(h, node): None iff PUSH_CLOSED(h), else Some(PUSH_TO(h, node)) */
+/* try_push(h, node, callback): None iff PUSH_CLOSED(h), else Some(PUSH_TO(h, node, callback)) */
 #ifdef MUTANT_NO_CLOSED_CHECK
 #define PUSH_CLOSED(h)      false
-#define PUSH_TO(h, a)       ((a) | ((h) & HEAD_FLAGS))
+#define PUSH_TO(h, a, cb)   ((a) | ((h) & HEAD_FLAGS) | ((cb) -> CALLBACKS : 0))
 #else
 #define PUSH_CLOSED(h)      (((h) & CLOSED) != 0)
-#define PUSH_TO(h, a)       ((a) | ((h) & (LOCKED | DIRTY | DRAINING)))
+#define PUSH_TO(h, a, cb)   ((a) | ((h) & (LOCKED | DIRTY | DRAINING | CALLBACKS)) | ((cb) -> CALLBACKS : 0))
 #endif
 /* drain_step(h): WaitForRemover iff DRAIN_WAIT(h); Close(DRAIN_CLOSE_TO(h)) iff DRAIN_CLOSE(h);
-   else Detach(DRAIN_DETACH_TO(h)) */
+   DetachClose(DRAIN_DETACH_CLOSE_TO(h)) iff DRAIN_DETACH_CLOSE(h); else Detach(DRAIN_DETACH_TO(h)) */
 #define DRAIN_WAIT(h)       (((h) & LOCKED) != 0)
 #ifdef MUTANT_NO_REDRAIN
 #define DRAIN_CLOSE(h)      (!DRAIN_WAIT(h) && (HEAD_PTR(h) == 0 || drained))
@@ -171,6 +172,8 @@
 #define DRAIN_CLOSE(h)      (!DRAIN_WAIT(h) && HEAD_PTR(h) == 0)
 #endif
 #define DRAIN_CLOSE_TO(h)   CLOSED
+#define DRAIN_DETACH_CLOSE(h) (!DRAIN_WAIT(h) && !DRAIN_CLOSE(h) && ((h) & CALLBACKS) == 0)
+#define DRAIN_DETACH_CLOSE_TO(h) CLOSED
 #define DRAIN_DETACH_TO(h)  DRAINING
 /* remove_step(h): AwaitHandOff iff REMOVE_AWAIT(h); MarkDirty(REMOVE_DIRTY_TO(h)) iff
    REMOVE_DIRTY(h) (LOCKED, DIRTY already set or not); else Lock(REMOVE_LOCK_TO(h)) */
@@ -322,8 +325,8 @@ inline finish_completion(me) {
      :: DRAIN_CLOSE(h) ->                                   /* F2 Close */
         atomic { live(); if :: head == h -> head = DRAIN_CLOSE_TO(h); ok = 1 :: else -> ok = 0 fi };
         if :: ok -> break :: else -> skip fi
-     :: else ->                                              /* F2 Detach */
-        atomic { live(); if :: head == h -> head = DRAIN_DETACH_TO(h); cur = HEAD_PTR(h); ok = 1 :: else -> ok = 0 fi };
+     :: else ->                                              /* F2 Detach, DetachClose */
+        atomic { live(); if :: head == h -> head = (DRAIN_DETACH_CLOSE(h) -> DRAIN_DETACH_CLOSE_TO(h) : DRAIN_DETACH_TO(h)); closing = DRAIN_DETACH_CLOSE(h); cur = HEAD_PTR(h); ok = 1 :: else -> ok = 0 fi };
         if
         :: ok ->
 #ifdef MUTANT_NO_REDRAIN
@@ -352,7 +355,8 @@ inline finish_completion(me) {
            :: mycb ->
               atomic { live(); assert(IS_SETTLED(state)); assert(cbran == 0); cbran++; nfreed[CB] = 1; mycb = 0 }
            :: else -> skip
-           fi
+           fi;
+           if :: closing -> closing = 0; break :: else -> skip fi   /* DetachClose: the drain is over */
         :: else -> skip
         fi
      fi
@@ -370,7 +374,7 @@ inline push(me) {
      atomic {                                                /* P3 */
        live();
        if
-       :: head == h -> head = PUSH_TO(h, ADDR(me)); pushed[me] = 1; ok = 1
+       :: head == h -> head = PUSH_TO(h, ADDR(me), me == CB); pushed[me] = 1; ok = 1
        :: else -> h = head; ok = 0
        fi
      };
@@ -490,7 +494,7 @@ inline holder_done() {
 }
 
 proctype Runner() {
-  int s, n; byte h, cur, nxt, pay, i; bit ok, aband, mycb, lost, slept, sleepers;
+  int s, n; byte h, cur, nxt, pay, i; bit ok, aband, mycb, lost, slept, sleepers, closing;   /* closing: F2's DetachClose closed the stack with this batch */
 #ifdef MUTANT_NO_REDRAIN
   bit drained;
 #endif
@@ -546,7 +550,7 @@ leave_unclaimed:
 }
 
 proctype Canceller() {
-  int s, n; byte t, h, cur, nxt, pay, i; bit ok, aband, mycb, sleepers, drain;
+  int s, n; byte t, h, cur, nxt, pay, i; bit ok, aband, mycb, sleepers, drain, closing;   /* closing: F2's DetachClose closed the stack with this batch */
 #ifdef MUTANT_NO_REDRAIN
   bit drained;
 #endif
@@ -592,7 +596,7 @@ out:
    the task unless it is done), then its reference: given up by the W1 CAS when nobody announced
    a push, else released (T2) after the drain */
 proctype Promise() {
-  int s; byte h, cur, nxt, pay, i; bit ok, okv, aband, mycb, sleepers;
+  int s; byte h, cur, nxt, pay, i; bit ok, okv, aband, mycb, sleepers, closing;   /* closing: F2's DetachClose closed the stack with this batch */
 #ifdef MUTANT_NO_REDRAIN
   bit drained;
 #endif

@@ -106,6 +106,10 @@ impl<T> AsyncWaiter<T> {
             // SAFETY: our own linked node, still in place (pinned) (I6).
             unsafe { task.stack().abandon_and_wait(&self.node, false) };
         }
+        #[cfg(loom)]
+        if self.linked {
+            self.node.owner_last_look();
+        }
         self.linked = false;
     }
 }

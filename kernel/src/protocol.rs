@@ -43,12 +43,20 @@
 //! # Waiter-stack head word
 //!
 //! ```text
-//!   bits 4..    pointer to the most recently pushed node (nodes are 16-byte aligned), or null
+//!   bits 5..    pointer to the most recently pushed node (nodes are 32-byte aligned), or null
 //!   bit  0      LOCKED    a remover holds the exclusive right to unlink abandoned nodes
 //!   bit  1      DIRTY     a node was abandoned while LOCKED was held: the holder must sweep again
-//!   bit  2      DRAINING  the completer has detached at least one batch and is still running
-//!   bit  3      CLOSED    terminal: every node ever pushed has been handed off; pushes fail
+//!   bit  2      DRAINING  the completer has detached a batch of callbacks and is still running
+//!   bit  3      CLOSED    terminal: pushes fail; every node pushed before it is handed off by
+//!                         the completer that closed it, before its drain returns
+//!   bit  4      CALLBACKS the nodes on the stack include a callback (set by its push, cleared
+//!                         by the detach that takes it)
 //! ```
+//!
+//! A batch without a callback is detached and the stack closed in one CAS: nothing registered
+//! later can overtake a callback of it. A batch with one is detached alone (DRAINING), its
+//! callbacks run, and the completer looks again: a callback registered meanwhile joins the next
+//! batch instead of running before them (I7).
 //!
 //! # Node hand-off states
 //!
@@ -333,14 +341,16 @@ pub const fn phase_reachable(from: usize, to: usize) -> bool {
 pub const LOCKED: usize = 0b0001;
 /// A node was abandoned while LOCKED was held.
 pub const DIRTY: usize = 0b0010;
-/// The completer is draining batches.
+/// The completer detached a batch of callbacks and is still running them.
 pub const DRAINING: usize = 0b0100;
-/// Every node ever pushed has been handed off; pushes fail.
+/// Pushes fail; the completer that closed the stack hands off every node pushed before.
 pub const CLOSED: usize = 0b1000;
+/// The nodes on the stack include a callback: the drain detaches them without closing.
+pub const CALLBACKS: usize = 0b1_0000;
 /// Mask of the flag bits of the head word.
-pub const HEAD_FLAGS: usize = 0b1111;
+pub const HEAD_FLAGS: usize = 0b1_1111;
 /// Required alignment of waiter nodes so their addresses leave the flag bits free.
-pub const NODE_ALIGN: usize = 16;
+pub const NODE_ALIGN: usize = 32;
 
 /// The pointer part of a head word.
 #[inline(always)]
@@ -348,14 +358,16 @@ pub const fn head_ptr(h: usize) -> usize {
     h & !HEAD_FLAGS
 }
 
-/// Push `node` (an address with the flag bits clear): the head word to CAS in, or `None` when
-/// the stack is closed (the caller must read the outcome instead of waiting).
+/// Push `node` (an address with the flag bits clear; `callback`: a done-callback's node): the
+/// head word to CAS in, or `None` when the stack is closed (the caller must read the outcome
+/// instead of waiting, or run its callback now).
 #[inline(always)]
-pub const fn try_push(h: usize, node: usize) -> Option<usize> {
+pub const fn try_push(h: usize, node: usize, callback: bool) -> Option<usize> {
     if h & CLOSED != 0 {
         None
     } else {
-        Some(node | (h & (LOCKED | DIRTY | DRAINING)))
+        let kind = if callback { CALLBACKS } else { 0 };
+        Some(node | (h & (LOCKED | DIRTY | DRAINING | CALLBACKS)) | kind)
     }
 }
 
@@ -364,8 +376,12 @@ pub const fn try_push(h: usize, node: usize) -> Option<usize> {
 pub enum DrainStep {
     /// A remover holds LOCKED: wait for it (its critical section is bounded and runs no user code).
     WaitForRemover,
-    /// CAS `h` → the given word (DRAINING, empty) and hand off the detached batch at `head_ptr(h)`.
+    /// The batch holds a callback: CAS `h` → the given word (DRAINING, empty), hand off the
+    /// detached batch at `head_ptr(h)`, and look again.
     Detach(usize),
+    /// The batch holds no callback: CAS `h` → the given word (CLOSED), hand off the detached
+    /// batch at `head_ptr(h)`, and stop.
+    DetachClose(usize),
     /// Nothing left: CAS `h` → the given word (CLOSED) and stop.
     Close(usize),
 }
@@ -377,8 +393,10 @@ pub const fn drain_step(h: usize) -> DrainStep {
         DrainStep::WaitForRemover
     } else if head_ptr(h) == 0 {
         DrainStep::Close(CLOSED)
-    } else {
+    } else if h & CALLBACKS != 0 {
         DrainStep::Detach(DRAINING)
+    } else {
+        DrainStep::DetachClose(CLOSED)
     }
 }
 
@@ -510,12 +528,36 @@ mod tests {
     #[test]
     fn head_word_steps() {
         let node = 0x1000;
-        assert_eq!(try_push(0, node), Some(node));
-        assert_eq!(try_push(LOCKED | DIRTY, node), Some(node | LOCKED | DIRTY));
-        assert_eq!(try_push(CLOSED, node), None);
+        assert_eq!(try_push(0, node, false), Some(node));
+        assert_eq!(
+            try_push(LOCKED | DIRTY, node, false),
+            Some(node | LOCKED | DIRTY)
+        );
+        assert_eq!(try_push(CLOSED, node, false), None);
+        assert_eq!(try_push(CLOSED, node, true), None);
+        assert_eq!(try_push(0, node, true), Some(node | CALLBACKS));
+        // A waiter pushed over a callback keeps the flag: the batch still holds the callback.
+        assert_eq!(
+            try_push(node | CALLBACKS | DRAINING, 0x2000, false),
+            Some(0x2000 | CALLBACKS | DRAINING)
+        );
         assert_eq!(drain_step(node | LOCKED), DrainStep::WaitForRemover);
+        assert_eq!(
+            drain_step(node | LOCKED | CALLBACKS),
+            DrainStep::WaitForRemover
+        );
         assert_eq!(drain_step(DRAINING), DrainStep::Close(CLOSED));
-        assert_eq!(drain_step(node), DrainStep::Detach(DRAINING));
+        assert_eq!(drain_step(node), DrainStep::DetachClose(CLOSED));
+        assert_eq!(drain_step(node | DRAINING), DrainStep::DetachClose(CLOSED));
+        assert_eq!(drain_step(node | CALLBACKS), DrainStep::Detach(DRAINING));
+        assert_eq!(
+            drain_step(node | CALLBACKS | DRAINING),
+            DrainStep::Detach(DRAINING)
+        );
+        assert_eq!(
+            unlink_head(node | CALLBACKS | LOCKED, node, 0x2000),
+            Some(0x2000 | CALLBACKS | LOCKED)
+        );
         assert_eq!(remove_step(CLOSED), RemoveStep::AwaitHandOff);
         assert_eq!(
             remove_step(node | LOCKED),
@@ -561,7 +603,7 @@ mod tests {
             assert_eq!(try_reclaim(s), None);
         }
         assert_eq!(unlink_head(0x20 | LOCKED, 0x20, 0x40), Some(0x40 | LOCKED));
-        assert_eq!(unlink_head(0x30 | LOCKED | DIRTY, 0x20, 0x40), None);
+        assert_eq!(unlink_head(0x60 | LOCKED | DIRTY, 0x20, 0x40), None);
         assert_eq!(
             unlink_head(0x20 | LOCKED | DIRTY, 0x20, 0),
             Some(LOCKED | DIRTY)

@@ -39,8 +39,8 @@ pub(crate) enum Payload<T> {
     Callback(Callback<T>),
 }
 
-/// One entry of the waiter stack. 16-byte aligned so the head word's flag bits stay free.
-#[repr(C, align(16))]
+/// One entry of the waiter stack. 32-byte aligned so the head word's flag bits stay free.
+#[repr(C, align(32))]
 pub(crate) struct Node<T> {
     /// Next (older) node. Written by the owner before the node is published, and by the lock
     /// holder while unlinking; read by the completer and the lock holder.
@@ -78,6 +78,15 @@ impl<T> Node<T> {
     pub(crate) fn is_done(&self) -> bool {
         // step G7: the owner's check for its release (Acquire: pairs with H4).
         self.state.load(Acquire) == p::NODE_DONE
+    }
+
+    /// Under loom only: the owner of a released node reads its payload cell once more before the
+    /// node's memory goes away, so a releaser that still touches the payload after its DONE store
+    /// shows as a concurrent access (I6); the real owner frees the node at this point, which
+    /// loom cannot see.
+    #[cfg(loom)]
+    pub(crate) fn owner_last_look(&self) {
+        self.payload.with(|_| ());
     }
 
     /// Owner only, before the node is pushed or while it holds UPDATING: replace the payload.
@@ -243,7 +252,9 @@ impl<T> WaiterStack<T> {
         let mut h = self.head.load(Acquire);
         loop {
             // step P2
-            let w = match p::try_push(addr(h), node_addr) {
+            // SAFETY: `is_callback` is immutable and the node ours until the CAS publishes it.
+            let callback = unsafe { (*node).is_callback };
+            let w = match p::try_push(addr(h), node_addr, callback) {
                 Some(w) => w,
                 None => return Push::Closed,
             };
@@ -312,6 +323,20 @@ impl<T> WaiterStack<T> {
                             // SAFETY: the batch is detached: only we can reach its nodes (I6, I7).
                             unsafe { self.hand_off_batch(untagged(h), run_callback, &mut panics) };
                             h = self.head.load(Acquire);
+                        }
+                        Err(actual) => h = actual,
+                    }
+                }
+                DrainStep::DetachClose(w) => {
+                    let w = with_addr(ptr::null_mut(), w);
+                    match self.head.compare_exchange(h, w, AcqRel, Acquire) {
+                        Ok(_) => {
+                            // SAFETY: the batch is detached and the stack closed: only we can
+                            // reach its nodes (I6); it holds no callback (CALLBACKS was clear),
+                            // so one registered from now on runs at once without overtaking
+                            // any (I7).
+                            unsafe { self.hand_off_batch(untagged(h), run_callback, &mut panics) };
+                            return panics;
                         }
                         Err(actual) => h = actual,
                     }

@@ -90,9 +90,11 @@ use crate::spec::{Op, Outcome, Ret, WriteOnce, RUN_VALUE, SET_VALUE};
 /// At most this many callbacks in one configuration.
 pub const MAX_CALLBACKS: usize = 3;
 /// At most this many actors (the state is a fixed-size array, so it clones without allocating;
-/// node addresses and flags must also fit the `u8` head word of the model, which allows up to 14,
-/// and a counted task's references the eight count bits of the `u16` state word).
-pub const MAX_ACTORS: usize = 8;
+/// node addresses `(i + 1) * NODE_ALIGN` and the flags must also fit the `u8` head word of the
+/// model, which allows up to 7, and a counted task's references the eight count bits of the `u16`
+/// state word).
+pub const MAX_ACTORS: usize = 7;
+const _: () = assert!(MAX_ACTORS * NODE_ALIGN + HEAD_FLAGS <= u8::MAX as usize);
 
 /// One thread of the model and what it does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -191,11 +193,14 @@ pub enum Mutation {
     /// W1 always gives up the promise's reference in its CAS and skips W2's drain, `ANNOUNCED` or
     /// not: a pusher that announced before W1 is never handed off.
     PublishIgnoresAnnounce,
+    /// A callback's push leaves `CALLBACKS` clear: the drain closes the stack with the batch that
+    /// holds it (DetachClose), and a callback registered after the close runs before it.
+    CallbackPushUnflagged,
 }
 
 impl Mutation {
     /// Every mutation (without [`Mutation::None`]).
-    pub const ALL: [Mutation; 13] = [
+    pub const ALL: [Mutation; 14] = [
         Mutation::NoClosedCheckOnPush,
         Mutation::CloseWithoutRedrain,
         Mutation::PublishBeforeWrite,
@@ -209,6 +214,7 @@ impl Mutation {
         Mutation::CountedInterruptStore,
         Mutation::PushWithoutAnnounce,
         Mutation::PublishIgnoresAnnounce,
+        Mutation::CallbackPushUnflagged,
     ];
 }
 
@@ -598,6 +604,9 @@ pub struct Thread {
     pub refs: u8,
     /// Promise, [`Mutation::ReleaseBeforeDrain`] only: W2's drain is still to come after T2.
     pub then_drain: bool,
+    /// Completer: the batch being handed off was detached with the stack closed (F2's
+    /// DetachClose), so the drain ends with it.
+    pub closing: bool,
 }
 
 /// Ghost state: counters and flags used only by the properties.
@@ -998,6 +1007,7 @@ impl FutureTaskModel {
         th.nxt = 0;
         th.once = false;
         th.sleepers = false;
+        th.closing = false;
         if self.mutation() == Mutation::WakeBeforePublish && phase(st.state as usize) == COMPLETING
         {
             th.pc = Pc::K3;
@@ -1219,10 +1229,13 @@ impl FutureTaskModel {
     /// Compute the next push attempt from head word `h` (P2), for thread `t`.
     fn push_from(&self, st: &mut State, t: usize, h: u8) {
         let node = addr(t);
+        let callback =
+            self.actor(t) == Actor::Callback && self.mutation() != Mutation::CallbackPushUnflagged;
         let w = if self.mutation() == Mutation::NoClosedCheckOnPush {
-            Some(node as usize | (h as usize & HEAD_FLAGS))
+            let kind = if callback { CALLBACKS } else { 0 };
+            Some(node as usize | (h as usize & HEAD_FLAGS) | kind)
         } else {
-            try_push(h as usize, node as usize)
+            try_push(h as usize, node as usize, callback)
         };
         match w {
             None => {
@@ -1285,10 +1298,15 @@ impl FutureTaskModel {
         th.pc = Pc::F1;
         let n = th.ncb as usize;
         let cbs = th.cbs;
+        let closing = th.closing;
         th.cbs = [0; MAX_CALLBACKS];
         th.ncb = 0;
         for &c in &cbs[..n] {
             self.run_callback(st, node_at(c));
+        }
+        if closing {
+            // F2's DetachClose closed the stack with this batch: the drain is over.
+            self.after_finish(st, t);
         }
     }
 
@@ -1800,7 +1818,7 @@ impl FutureTaskModel {
                 th.pc = match step {
                     DrainStep::WaitForRemover => unreachable!("F1 is enabled only when unlocked"),
                     DrainStep::Close(_) => Pc::F2Close,
-                    DrainStep::Detach(_) => Pc::F2Detach,
+                    DrainStep::Detach(_) | DrainStep::DetachClose(_) => Pc::F2Detach,
                 };
             }
             Pc::F2Close => {
@@ -1815,11 +1833,14 @@ impl FutureTaskModel {
             Pc::F2Detach => {
                 let h = st.threads[t].h;
                 if st.head == h {
-                    let DrainStep::Detach(w) = drain_step(h as usize) else {
-                        unreachable!()
+                    let (w, closing) = match drain_step(h as usize) {
+                        DrainStep::Detach(w) => (w, false),
+                        DrainStep::DetachClose(w) => (w, true),
+                        _ => unreachable!(),
                     };
                     st.head = w as u8;
                     st.threads[t].h = 0;
+                    st.threads[t].closing = closing;
                     if self.mutation() == Mutation::CloseWithoutRedrain {
                         st.threads[t].once = true;
                     }
@@ -2974,16 +2995,9 @@ impl FutureTaskModel {
                 },
             ),
             Property::sometimes(
-                "callback registered while DRAINING",
-                |m: &Self, s: &State| {
-                    let mut p = head_ptr(s.head as usize) as u8;
-                    let mut found = false;
-                    while p != 0 {
-                        let i = node_at(p);
-                        found |= m.is_callback_node(i);
-                        p = s.nodes[i].next;
-                    }
-                    found && s.head as usize & DRAINING != 0
+                "pushed while DRAINING (a batch of callbacks is being handed off)",
+                |_: &Self, s: &State| {
+                    head_ptr(s.head as usize) != 0 && s.head as usize & DRAINING != 0
                 },
             ),
             Property::sometimes(

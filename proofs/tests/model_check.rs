@@ -331,10 +331,11 @@ fn mutation_no_closed_check_on_push() {
     assert!(v.contains(&"I3 no lost wakeup"), "{v:?}");
 }
 
-/// The completer closes after its first batch: a waiter pushed while DRAINING is never woken.
+/// The completer closes after its first batch, one with a callback (a batch without one is
+/// closed with its detach anyway): a waiter pushed while DRAINING is never woken.
 #[test]
 fn mutation_close_without_redrain() {
-    let v = find_counterexample("R,W,W", Mutation::CloseWithoutRedrain, true);
+    let v = find_counterexample("R,CB,W", Mutation::CloseWithoutRedrain, true);
     assert!(v.contains(&"I3 no lost wakeup"), "{v:?}");
 }
 
@@ -472,8 +473,17 @@ fn counted_mutations_need_a_counted_task() {
     }
 }
 
+/// A callback's push leaves CALLBACKS clear: its batch (a waiter above it, so the walk takes
+/// steps) is closed with the detach, and the second callback, registered after the close, runs at
+/// once, before the first (I7).
+#[test]
+fn mutation_callback_push_unflagged() {
+    let v = find_counterexample("R,CB,W,CB", Mutation::CallbackPushUnflagged, false);
+    assert!(v.contains(&"I7 callbacks"), "{v:?}");
+}
+
 /// Every mutation is covered by a test above.
 #[test]
 fn every_mutation_has_a_test() {
-    assert_eq!(Mutation::ALL.len(), 13);
+    assert_eq!(Mutation::ALL.len(), 14);
 }

@@ -12,9 +12,13 @@
       never reach a detached node again.
     - H1–H5: each detached waiter node is released exactly once by the batch walk, with its
       [next] read first (H1) and given back with the whole node at H4; the owner frees it.
-    - F2 Close: only an empty, LOCKED-clear stack is closed, by the completer with its last
-      batch handed off; the LOCKED token goes into the CLOSED branch, so no remover can lock a
-      CLOSED stack afterwards, and with [rclosed_handed] every pushed node is then handed off.
+    - F2 Close: an empty, LOCKED-clear stack is closed, by the completer with its last batch
+      handed off; F2 DetachClose: a nonempty LOCKED-clear stack without CALLBACKS is closed by
+      the CAS that detaches it (the list becomes the batch, [drain_pend] goes inside), the
+      batch is handed off, and only then does the drain record [drained_w] and return.  The
+      LOCKED token goes into the CLOSED branch, so no remover can lock a CLOSED stack
+      afterwards, and with [rclosed_handed] every pushed node is handed off once the drain has
+      returned.
     - Accounting: a Detach moves the detached nodes from the list to the completer's batch [B]
       (the stage-2 batch variable); the next F1 finds them all handed off. *)
 From iris.algebra Require Import excl agree csum.
@@ -77,29 +81,37 @@ Proof.
   - subst. iPureIntro. right. eauto.
 Qed.
 
-(** A completer (holding [drain_tok] or its half of the batch variable) never meets CLOSED:
-    CLOSED is set only by the completer's own Close, which puts its half inside. *)
+(** A completer (holding [drain_tok], or its half of the batch variable and [drain_pend])
+    never meets CLOSED: CLOSED is set only by the completer's own Close, which puts its half
+    inside, or DetachClose, which puts [drain_pend] inside. *)
 Lemma drainer_not_closed γ γs γl γb pv fl L B R :
   drainer γ γs -∗ ghost_var (s_B γs) (1/2) B -∗ dslot γ γs B -∗ rcases γ γs γl γb pv fl L B R -∗
   ⌜fl ≠ CLOSED⌝.
 Proof.
-  iIntros "Hdr HB Hsl [([% _] & _)|[(% & _)|(_ & _ & _ & _ & HBc & _)]]".
+  iIntros "Hdr HB Hsl [([% _] & _)|[(% & _)|(_ & _ & _ & _ & _ & Hcl)]]".
   1,2: iPureIntro; rewrite /unlocked_fl /locked_fl in H; lia.
-  iDestruct "Hdr" as "[Hdr|(%Bm & Hmine & _)]".
-  - iDestruct "Hsl" as "[[HB' _]|Hdr']"; first by iDestruct (ghost_var_three with "HB HB' HBc") as %[].
-    by iDestruct (tok_excl with "Hdr Hdr'") as %[].
-  - by iDestruct (ghost_var_three with "HB HBc Hmine") as %[].
+  iDestruct "Hdr" as "[Hdr|(%Bm & Hmine & Hdp & _)]".
+  - iDestruct "Hsl" as "[(HB' & _ & Hdp)|Hdr']".
+    + iDestruct "Hcl" as "[(_ & HBc & _)|Hdp']".
+      * by iDestruct (ghost_var_three with "HB HB' HBc") as %[].
+      * by iDestruct (pend_excl with "Hdp Hdp'") as %[].
+    + by iDestruct (tok_excl with "Hdr Hdr'") as %[].
+  - iDestruct "Hcl" as "[(_ & HBc & _)|Hdp']".
+    + by iDestruct (ghost_var_three with "HB HBc Hmine") as %[].
+    + by iDestruct (pend_excl with "Hdp Hdp'") as %[].
 Qed.
 
 (** F1/F2 with a concurrent remover (I3 safety, I6, I7): run once by the winner with the task
     terminal (K4/C6), the drain waits while LOCKED is set (WaitForRemover: it takes nothing),
-    detaches the whole list when LOCKED is clear (Detach; the detached nodes become its batch
-    [B]) and hands every detached node off exactly once ([hand_off_lbatch_spec]) before its next
-    F1, and returns only after its Close CAS on the empty, LOCKED-clear stack: the stack is then
-    CLOSED for good, with the LOCKED token and the completer's half of [B] locked inside. *)
+    detaches the whole list when LOCKED is clear (Detach, or DetachClose when CALLBACKS is
+    clear; the detached nodes become its batch [B]) and hands every detached node off exactly
+    once ([hand_off_lbatch_spec]) before its next F1 or its return.  It returns after its Close
+    CAS on the empty, LOCKED-clear stack or after handing off a DetachClose's batch: the stack
+    is then CLOSED for good, with the LOCKED token and the completer's half of [B] (now empty)
+    locked inside, and [drained_w] recorded. *)
 Lemma rdrain_spec γ γs γl γb (hd : loc) :
   {{{ inv Nr (rstack_inv γ γs γl γb hd) ∗ drainer γ γs ∗ terminal_w γ }}} drain #hd
-  {{{ RET #(); closed_w γs }}}.
+  {{{ RET #(); closed_w γs ∗ drained_w γs }}}.
 Proof.
   iIntros (Φ) "(#Hinv & Hdr & #Ht) HΦ". iLöb as "IH".
   wp_rec.
@@ -109,12 +121,12 @@ Proof.
   iDestruct (rcase_drain with "Hcase") as %Hk.
   (* normalise: the last batch (all handed off) leaves [B]; the slot holds [drain_tok] *)
   iAssert (|==> ghost_var (s_B γs) (1/2) (∅ : gset gname) ∗ ghost_var (s_B γs) (1/2) (∅ : gset gname) ∗
-             acc P L ∅ R ∗ drain_tok γ)%I
-    with "[Hdr HB Hacc Hsl]" as ">(HB & Hmine & Hacc & Hslot)".
-  { iDestruct "Hdr" as "[Hdr|(%Bm & Hmine & #Hall)]".
-    - iDestruct "Hsl" as "[[Hmine %]|Hdr']"; last by iDestruct (tok_excl with "Hdr Hdr'") as %[].
+             acc P L ∅ R ∗ drain_tok γ ∗ drain_pend γs)%I
+    with "[Hdr HB Hacc Hsl]" as ">(HB & Hmine & Hacc & Hslot & Hdp)".
+  { iDestruct "Hdr" as "[Hdr|(%Bm & Hmine & Hdp & #Hall)]".
+    - iDestruct "Hsl" as "[(Hmine & % & Hdp)|Hdr']"; last by iDestruct (tok_excl with "Hdr Hdr'") as %[].
       subst B. iModIntro. by iFrame.
-    - iDestruct "Hsl" as "[[HB' _]|Hsl]"; first by iDestruct (ghost_var_three with "HB HB' Hmine") as %[].
+    - iDestruct "Hsl" as "[(HB' & _ & _)|Hsl]"; first by iDestruct (ghost_var_three with "HB HB' Hmine") as %[].
       iDestruct (ghost_var_agree with "HB Hmine") as %->.
       iMod (ghost_var_update_halves (∅ : gset gname) with "HB Hmine") as "[HB Hmine]".
       iModIntro. iFrame. by iApply (acc_batch_done with "Hacc Hall"). }
@@ -124,58 +136,73 @@ Proof.
   wp_pures. wp_load. wp_pures.
   destruct Hk as [Hfl|[Hfl Hpv]].
   (* [F2] WaitForRemover: LOCKED is set, retry *)
-  { rewrite /locked_fl in Hfl. destruct Hfl as [->|[->|[->| ->]]]; wp_pures.
-    all: iApply ("IH" with "[Hmine] HΦ"); iRight; iExists ∅; iFrame; iIntros (g Hg); set_solver. }
+  { rewrite /locked_fl in Hfl. destruct Hfl as [->|[->|[->|[->|[->|[->|[->| ->]]]]]]]; wp_pures.
+    all: iApply ("IH" with "[Hmine Hdp] HΦ"); iRight; iExists ∅; iFrame; iIntros (g Hg); set_solver. }
   rewrite /unlocked_fl in Hfl.
-  destruct Hfl as [[-> | ->]| ->]; last done.
+  destruct Hfl as [[-> | [-> | [-> | ->]]]| ->]; last done.
   all: wp_pures.
   all: destruct Hpv as [-> | [n0 ->]]; wp_pures.
-  (* [F2] Close *)
-  1,3: wp_alloc c as "Hc"; iMod (mapsto_persist with "Hc") as "#Hc"; wp_pures.
-  1,2: wp_bind (CmpXchg _ _ _); iInv Nr as (r0 pv0 fl0 L0 B0 P0 R0) "(>Hhd & >#Hr0 & >HP & >HB & >Hsl & >Hacc & Hcase)".
-  1,2: destruct (decide (r0 = r)) as [->|Hne];
-       [ | wp_cmpxchg_fail; iModIntro;
-           (iSplitL "Hhd HP HB Hsl Hacc Hcase"; first (iNext; iExists r0, pv0, fl0, L0, B0, P0, R0; by iFrame "Hhd Hr0 HP HB Hsl Hacc Hcase"));
-           wp_pures; iApply ("IH" with "[Hmine] HΦ"); iRight; iExists ∅; iFrame; iIntros (g Hg); set_solver ].
-  1,2: iDestruct (mapsto_agree with "Hr Hr0") as %[= <- <-].
-  1,2: iDestruct "Hsl" as "[[HB' _]|Hslot]"; first by iDestruct (ghost_var_three with "HB HB' Hmine") as %[].
-  1,2: iDestruct (ghost_var_agree with "HB Hmine") as %->.
-  1,2: wp_cmpxchg_suc.
-  1,2: iDestruct "Hcase" as "[([%H ->] & Htok & Hpc & Hbs & Hl)|[(%H & _)|([%H _] & _)]]";
-       try (exfalso; rewrite /unlocked_fl /locked_fl in H; lia).
-  (* the empty, LOCKED-clear stack becomes CLOSED; the LOCKED token and the completer's half of
-     the (empty) batch variable go with it *)
-  1,2: iDestruct (is_llist_none with "Hl") as %->;
-       iMod (pend_shoot with "Hpc") as "#Hcl"; iModIntro;
-       iSplitL "Hhd HP HB Hslot Hacc Htok Hbs Hmine";
-       [ iNext; iExists c, NONEV, CLOSED, [], ∅, P0, ∅; iFrame "Hhd Hc HP HB Hacc";
-         iSplitL "Hslot"; [by iRight|]; iRight; iRight; by iFrame "Hcl Ht Htok Hbs Hmine"
-       | wp_pures; by iApply "HΦ" ].
-  (* [F2] Detach: the whole list leaves the invariant and becomes the batch; an empty
-     DRAINING stack stays *)
-  all: wp_alloc d as "Hd"; iMod (mapsto_persist with "Hd") as "#Hd"; wp_pures.
+  (* goals: Close (1,3,5,7), DetachClose (2,4: no CALLBACKS), Detach (6,8) *)
+  all: wp_alloc c as "Hc"; iMod (mapsto_persist with "Hc") as "#Hc"; wp_pures.
   all: wp_bind (CmpXchg _ _ _); iInv Nr as (r0 pv0 fl0 L0 B0 P0 R0) "(>Hhd & >#Hr0 & >HP & >HB & >Hsl & >Hacc & Hcase)".
   all: destruct (decide (r0 = r)) as [->|Hne];
        [ | wp_cmpxchg_fail; iModIntro;
            (iSplitL "Hhd HP HB Hsl Hacc Hcase"; first (iNext; iExists r0, pv0, fl0, L0, B0, P0, R0; by iFrame "Hhd Hr0 HP HB Hsl Hacc Hcase"));
-           wp_pures; iApply ("IH" with "[Hmine] HΦ"); iRight; iExists ∅; iFrame; iIntros (g Hg); set_solver ].
+           wp_pures; iApply ("IH" with "[Hmine Hdp] HΦ"); iRight; iExists ∅; iFrame; iIntros (g Hg); set_solver ].
   all: iDestruct (mapsto_agree with "Hr Hr0") as %[= <- <-].
-  all: iDestruct "Hsl" as "[[HB' _]|Hslot]"; first by iDestruct (ghost_var_three with "HB HB' Hmine") as %[].
+  all: iDestruct "Hsl" as "[(HB' & _ & _)|Hslot]"; first by iDestruct (ghost_var_three with "HB HB' Hmine") as %[].
   all: iDestruct (ghost_var_agree with "HB Hmine") as %->.
   all: wp_cmpxchg_suc.
   all: iDestruct "Hcase" as "[([%H ->] & Htok & Hpc & Hbs & Hl)|[(%H & _)|([%H _] & _)]]";
        try (exfalso; rewrite /unlocked_fl /locked_fl in H; lia).
+  (* [F2] Close: the empty, LOCKED-clear stack becomes CLOSED; the LOCKED token and the
+     completer's half of the (empty) batch variable go with it, with [drained_w] *)
+  1,3,5,7: iDestruct (is_llist_none with "Hl") as %->;
+       iMod (pend_shoot with "Hpc") as "#Hcl"; iMod (pend_shoot with "Hdp") as "#Hdw"; iModIntro;
+       iSplitL "Hhd HP HB Hslot Hacc Htok Hbs Hmine";
+       [ iNext; iExists c, NONEV, CLOSED, [], ∅, P0, ∅; iFrame "Hhd Hc HP HB Hacc";
+         iSplitL "Hslot"; [by iRight|]; iRight; iRight; iFrame "Hcl Ht Htok Hbs";
+         iSplit; [done|]; iLeft; by iFrame "Hdw Hmine"
+       | wp_pures; iApply "HΦ"; by iFrame "Hcl Hdw" ].
+  (* the whole list leaves the invariant and becomes the batch *)
   all: iMod (ghost_var_update_halves (ids L0) with "HB Hmine") as "[HB Hmine]".
   all: iDestruct (acc_detach with "Hacc") as "Hacc".
+  (* [F2] DetachClose: CLOSED with the batch pending ([drain_pend] inside); hand it off, then
+     record [drained_w] and return *)
+  1,2: iMod (pend_shoot with "Hpc") as "#Hcl"; iModIntro;
+       iSplitL "Hhd HP HB Hslot Hacc Htok Hbs Hdp";
+       [ iNext; iExists c, NONEV, CLOSED, [], (ids L0), P0, ∅; iFrame "Hhd Hc HP HB Hacc";
+         iSplitL "Hslot"; [by iRight|]; iRight; iRight; iFrame "Hcl Ht Htok Hbs";
+         iSplit; [done|]; by iRight
+       | ].
+  1,2: wp_pures; iApply wp_fupd;
+       wp_apply (hand_off_lbatch_spec _ _ L0 _ [] with "[$Hl $Ht]"); first done;
+       iIntros "[#HL _]";
+       iInv Nr as (r1 pv1 fl1 L1 B1 P1 R1) "(>Hhd & >#Hr1 & >HP & >HB & >Hsl & >Hacc & Hcase)";
+       iDestruct "Hcase" as "[(_ & _ & >Hpc & _)|[(_ & >Hpc & _)|(>(%Hf1 & %Hp1 & -> & ->) & Hc1 & Ht1 & Htk1 & Hbs1 & [(_ & >HBc & _)|>Hdp])]]";
+       [ by iDestruct (pendingC_closed with "Hpc Hcl") as %[]
+       | by iDestruct (pendingC_closed with "Hpc Hcl") as %[]
+       | by iDestruct (ghost_var_three with "HB HBc Hmine") as %[] | ];
+       iDestruct "Hsl" as "[(HB' & _ & _)|Hsl]"; [ by iDestruct (ghost_var_three with "HB HB' Hmine") as %[] | ];
+       iDestruct (ghost_var_agree with "HB Hmine") as %->;
+       iMod (ghost_var_update_halves (∅ : gset gname) with "HB Hmine") as "[HB Hmine]";
+       iMod (pend_shoot with "Hdp") as "#Hdw";
+       iDestruct (acc_batch_done with "Hacc []") as "Hacc"; [by iApply handed_all|];
+       iModIntro; iSplitL "Hhd HP HB Hsl Hacc Hc1 Ht1 Htk1 Hbs1 Hmine";
+       [ iNext; iExists r1, pv1, fl1, [], ∅, P1, ∅; iFrame "Hhd Hr1 HP HB Hacc";
+         iSplitL "Hsl"; [ by iRight | ];
+         iRight; iRight; iFrame "Hc1 Ht1 Htk1 Hbs1"; iSplit; [done|]; iLeft; by iFrame "Hdw Hmine"
+       | iModIntro; iApply "HΦ"; by iFrame "Hcl Hdw" ].
+  (* [F2] Detach: an empty DRAINING stack stays *)
   all: iModIntro; iSplitL "Hhd HP HB Hslot Hacc Htok Hpc Hbs";
-       [ iNext; iExists d, NONEV, DRAINING, [], (ids L0), P0, ∅; iFrame "Hhd Hd HP HB Hacc";
+       [ iNext; iExists c, NONEV, DRAINING, [], (ids L0), P0, ∅; iFrame "Hhd Hc HP HB Hacc";
          iSplitL "Hslot"; [by iRight|]; iLeft; iFrame "Htok Hpc Hbs";
-         iSplit; [iPureIntro; split; [rewrite /unlocked_fl; by right | done]|]; done
+         iSplit; [iPureIntro; split; [rewrite /unlocked_fl; lia | done]|]; done
        | ].
   all: wp_pures.
   all: wp_apply (hand_off_lbatch_spec _ _ L0 _ [] with "[$Hl $Ht]"); first done.
-  all: iIntros "[#HL _]"; wp_pures; iApply ("IH" with "[Hmine] HΦ").
-  all: iRight; iExists (ids L0); iFrame "Hmine"; by iApply handed_all.
+  all: iIntros "[#HL _]"; wp_pures; iApply ("IH" with "[Hmine Hdp] HΦ").
+  all: iRight; iExists (ids L0); iFrame "Hmine Hdp"; by iApply handed_all.
 Qed.
 
 End rdrain.

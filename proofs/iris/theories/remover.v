@@ -18,9 +18,12 @@
     off, or in the list the invariant owns, or in the completer's batch [B] (the stage-2 batch
     variable, with the same drain slot), or in the set [R] of nodes the LOCKED holder took
     (kept in the boundary variable with [bnd]; the holder knows each of them is still in its
-    list or handed off).  Once CLOSED, [R] and [B] are empty and so is the list: every pushed
-    node was handed off ([rclosed_handed]), by the remover after its S1 unlink or by the
-    completer after its Detach — each one once, by its single hand-off token. *)
+    list or handed off).  Once CLOSED, [R] is empty and so is the list, and [B] is empty once
+    the drain has returned ([drained_w]; a DetachClose hands its batch off after CLOSED): then
+    every pushed node was handed off ([rclosed_handed]), by the remover after its S1 unlink or
+    by the completer after its Detach or DetachClose — each one once, by its single hand-off
+    token.  The remover's head writes keep CALLBACKS like DRAINING (Lock/MarkDirty set a bit,
+    S1 keeps the flags, S2 clears only DIRTY or LOCKED). *)
 From iris.algebra Require Import excl agree csum auth gset.
 From iris.base_logic.lib Require Import invariants ghost_var.
 From iris.heap_lang Require Import lang proofmode notation.
@@ -108,8 +111,9 @@ Qed.
 Lemma is_llist_none γ L : is_llist γ NONEV L -∗ ⌜L = []⌝.
 Proof. destruct L; simpl; first by iIntros. iIntros "H". by iDestruct "H" as (?) "(% & _)". Qed.
 
-Definition unlocked_fl (fl : Z) : Prop := fl = 0%Z ∨ fl = DRAINING.
-Definition locked_fl (fl : Z) : Prop := fl = 1%Z ∨ fl = 3%Z ∨ fl = 5%Z ∨ fl = 7%Z.
+Definition unlocked_fl (fl : Z) : Prop := fl = 0%Z ∨ fl = DRAINING ∨ fl = CALLBACKS ∨ fl = 20%Z.
+Definition locked_fl (fl : Z) : Prop :=
+  fl = 1%Z ∨ fl = 3%Z ∨ fl = 5%Z ∨ fl = 7%Z ∨ fl = 17%Z ∨ fl = 19%Z ∨ fl = 21%Z ∨ fl = 23%Z.
 
 (** ** Accounting *)
 (** Every pushed node is handed off, or in the invariant's list [L], the batch [B] or the
@@ -194,24 +198,25 @@ Proof.
   iApply (kept_cons with "Hk"). done.
 Qed.
 
-(** The drain slot of stage 2: the completer's half of the batch variable (batch empty) until
-    the completer first loads the head, then its [drain_tok]. *)
+(** The drain slot of stage 2: the completer's half of the batch variable (batch empty) and
+    [drain_pend] until the completer first loads the head, then its [drain_tok]. *)
 Definition dslot (γ : tgn) (γs : sgn) (B : gset gname) : iProp Σ :=
-  (ghost_var (s_B γs) (1/2) B ∗ ⌜B = ∅⌝) ∨ drain_tok γ.
+  (ghost_var (s_B γs) (1/2) B ∗ ⌜B = ∅⌝ ∗ drain_pend γs) ∨ drain_tok γ.
 (** Both halves of the boundary variable (no holder). *)
 Definition bfull (γb : gname) (R : gset gname) : iProp Σ :=
   ∃ b : val, ghost_var γb (1/2) (b, R) ∗ ghost_var γb (1/2) (b, R).
 
 (** The flags' three cases: LOCKED clear (the lock token and the whole list inside), LOCKED
     set (the segment above the remover's boundary inside), or CLOSED (empty, terminal, the lock
-    token inside: CLOSED is never set while LOCKED is held; the completer's half of [B]
-    inside: no completer is draining any more). *)
+    token inside: CLOSED is never set while LOCKED is held; either [drained_w] and the
+    completer's half of an empty [B] inside, or [drain_pend] while a DetachClose's batch is
+    being handed off). *)
 Definition rcases (γ : tgn) (γs : sgn) (γl γb : gname) (pv : val) (fl : Z) (L : list node)
     (B R : gset gname) : iProp Σ :=
   (⌜unlocked_fl fl ∧ R = ∅⌝ ∗ tok γl ∗ pendingC γs ∗ bfull γb R ∗ is_llist γ pv L) ∨
   (⌜locked_fl fl⌝ ∗ pendingC γs ∗ ∃ bnd, ghost_var γb (1/2) (bnd, R) ∗ is_lseg γ pv bnd L) ∨
-  (⌜fl = CLOSED ∧ pv = NONEV ∧ L = [] ∧ B = ∅ ∧ R = ∅⌝ ∗ closed_w γs ∗ terminal_w γ ∗ tok γl ∗
-     ghost_var (s_B γs) (1/2) B ∗ bfull γb R).
+  (⌜fl = CLOSED ∧ pv = NONEV ∧ L = [] ∧ R = ∅⌝ ∗ closed_w γs ∗ terminal_w γ ∗ tok γl ∗
+     bfull γb R ∗ ((drained_w γs ∗ ghost_var (s_B γs) (1/2) B ∗ ⌜B = ∅⌝) ∨ drain_pend γs)).
 
 (** The head invariant with a remover and the completer. *)
 Definition rstack_inv (γ : tgn) (γs : sgn) (γl γb : gname) (hd : loc) : iProp Σ :=
@@ -248,7 +253,7 @@ Proof.
     iRight; iLeft. iFrame "Hpc". iSplit; first done. iExists bnd'. by iFrame. }
   clear bnd'.
   wp_pures. wp_load. wp_pures.
-  destruct Hfl as [->|[->|[->| ->]]]; wp_pures.
+  destruct Hfl as [->|[->|[->|[->|[->|[->|[->| ->]]]]]]]; wp_pures.
   all: wp_alloc w as "Hw"; iMod (mapsto_persist with "Hw") as "#Hw"; wp_pures.
   all: wp_bind (CmpXchg _ _ _); iInv Nr as (r1 pv1 fl1 L1 B1 P1 R1) "(>Hhd & >#Hr1 & >HP & >HB & >Hsl & >Hacc & Hcase)".
   all: destruct (decide (r1 = r0)) as [->|Hne];
@@ -260,20 +265,20 @@ Proof.
        [ by iDestruct (tok_excl with "Htok Htok'") as %[] | | by iDestruct (tok_excl with "Htok Htok'") as %[] ].
   all: wp_cmpxchg_suc.
   all: iDestruct (ghost_var_agree with "Hb Hb'") as %[= <- <-].
-  (* Release (fl = 1, 5): LOCKED, the list and the taken nodes go back *)
-  1,3: iMod (ghost_var_update_halves (bnd, ∅) with "Hb Hb'") as "[Hb Hb']";
+  (* Release (fl = 1, 5, 17, 21): LOCKED, the list and the taken nodes go back *)
+  1,3,5,7: iMod (ghost_var_update_halves (bnd, ∅) with "Hb Hb'") as "[Hb Hb']";
        iDestruct (lseg_app with "Hseg Hl") as "Hl";
        iDestruct (acc_release with "Hacc Hcov") as "Hacc"; iModIntro;
        iSplitL "Hhd HP HB Hsl Hacc Htok Hpc Hb Hb' Hl";
        [ iNext; iExists w, pv0, _, (L1 ++ L), B1, P1, ∅; iFrame "Hhd Hw HP HB Hsl Hacc"; iLeft; iFrame "Htok Hpc Hl";
-         iSplit; [iPureIntro; split; [rewrite /unlocked_fl; compute; eauto | done]|];
+         iSplit; [iPureIntro; split; [rewrite /unlocked_fl; compute; lia | done]|];
          iExists bnd; iFrame
        | wp_pures; iDestruct "Hk" as "[_ Hk]"; done ].
-  (* SweepAgain (fl = 3, 7): DIRTY cleared, sweep again *)
+  (* SweepAgain (fl = 3, 7, 19, 23): DIRTY cleared, sweep again *)
   all: iModIntro;
        iSplitL "Hhd HP HB Hsl Hacc Hpc Hb' Hseg";
        [ iNext; iExists w, pv0, _, L1, B1, P1, R; iFrame "Hhd Hw HP HB Hsl Hacc"; iRight; iLeft; iFrame "Hpc";
-         iSplit; [iPureIntro; rewrite /locked_fl; compute; eauto|]; iExists bnd; iFrame
+         iSplit; [iPureIntro; rewrite /locked_fl; compute; lia|]; iExists bnd; iFrame
        | ].
   all: wp_pures; iDestruct "Hk" as "[Hk _]"; iApply "Hk"; iFrame "Htok"; iExists bnd, L, R; by iFrame "Hb Hl Hcov".
 Qed.
@@ -377,8 +382,8 @@ Proof.
   iDestruct "Hi" as (pv fl) "[#Hr %Hv]".
   wp_pures. wp_load. wp_pures.
   rewrite /unlocked_fl /locked_fl in Hv.
-  destruct Hv as [[->| ->]|[[->|[->|[->| ->]]]| ->]]; wp_pures.
-  7: by iApply "HΦ".
+  destruct Hv as [[->|[->|[->| ->]]]|[[->|[->|[->|[->|[->|[->|[->| ->]]]]]]]| ->]]; wp_pures.
+  13: by iApply "HΦ".
   all: wp_alloc w as "Hw"; iMod (mapsto_persist with "Hw") as "#Hw"; wp_pures.
   all: wp_bind (CmpXchg _ _ _); iInv Nr as (r0 pv0 fl0 L0 B0 P0 R0) "(>Hhd & >#Hr0 & >HP & >HB & >Hsl & >Hacc & Hcase)".
   all: destruct (decide (r0 = r)) as [->|Hne];
@@ -389,19 +394,20 @@ Proof.
   all: iDestruct "Hcase" as "[(>[%H %HR] & >Htok & >Hpc & >Hbs & Hl)|[(>%H & >Hpc & Hrest)|(>[%H _] & Hrest)]]".
   all: try (exfalso; rewrite /unlocked_fl /locked_fl in H; lia).
   all: wp_cmpxchg_suc.
-  (* Lock (fl = 0, DRAINING): the token, the whole list and its nodes go to the remover; S1 *)
-  1,2: subst R0; iDestruct "Hbs" as (b) "[Hb Hb']";
+  (* Lock (fl = 0, DRAINING, CALLBACKS, DRAINING|CALLBACKS): the token, the whole list and its
+     nodes go to the remover; S1 *)
+  1,2,3,4: subst R0; iDestruct "Hbs" as (b) "[Hb Hb']";
        iMod (ghost_var_update_halves (pv, ids L0) with "Hb Hb'") as "[Hb Hb']";
        iDestruct (acc_lock with "Hacc") as "Hacc"; iModIntro;
        iSplitL "Hhd HP HB Hsl Hacc Hpc Hb'";
        [ iNext; iExists w, pv, _, [], B0, P0, (ids L0); iFrame "Hhd Hw HP HB Hsl Hacc"; iRight; iLeft; iFrame "Hpc";
-         iSplit; [iPureIntro; rewrite /locked_fl; compute; eauto|]; iExists pv; by iFrame
+         iSplit; [iPureIntro; rewrite /locked_fl; compute; lia|]; iExists pv; by iFrame
        | wp_pures; wp_apply (sweep_spec with "[$Hinv Htok Hb Hl]");
          [ iFrame "Htok"; iExists pv, L0, (ids L0); iFrame; iApply covers_ids | iIntros "_"; by iApply "HΦ" ] ].
   (* MarkDirty (fl = LOCKED, LOCKED|DIRTY, …): the same list, DIRTY set *)
   all: iModIntro; iSplitL "Hhd HP HB Hsl Hacc Hpc Hrest";
        [ iNext; iExists w, pv, _, L0, B0, P0, R0; iFrame "Hhd Hw HP HB Hsl Hacc"; iRight; iLeft; iFrame "Hpc Hrest";
-         iPureIntro; rewrite /locked_fl; compute; eauto
+         iPureIntro; rewrite /locked_fl; compute; lia
        | wp_pures; by iApply "HΦ" ].
 Qed.
 
@@ -441,11 +447,12 @@ Proof.
   wp_let. wp_closure.
   iLöb as "IH" forall (r v0) "Hi".
   iDestruct "Hi" as (pv fl) "[#Hr Hfl]".
-  wp_pures. wp_load. wp_pures. rewrite /try_push.
+  wp_pures. wp_load. wp_pures. rewrite /try_push /n_iscb.
   iDestruct "Hfl" as "[%Hfl|(-> & #Hc & #Ht)]".
   2:{ wp_pures. iApply "HΦ". iModIntro. iFrame "Hc Ht Hown". by iExists v0. }
   rewrite /unlocked_fl /locked_fl in Hfl.
-  destruct Hfl as [[-> | ->]|[-> | [-> | [-> | ->]]]]; wp_pures.
+  destruct Hfl as [[-> | [-> | [-> | ->]]]|[-> | [-> | [-> | [-> | [-> | [-> | [-> | ->]]]]]]]];
+    wp_pures; destruct (n_cb n); wp_pures.
   all: rewrite /n_next; wp_pures; wp_store; wp_alloc r' as "Hr'"; wp_pures.
   all: iMod (mapsto_persist with "Hr'") as "#Hr'".
   all: wp_bind (CmpXchg _ _ _); iInv Nr as (r0 pv0 fl0 L0 B0 P0 R0) "(>Hhd & >#Hr0 & >HP & >HB & >Hsl & >Hacc & Hcase)".
@@ -466,39 +473,43 @@ Proof.
   all: iDestruct (acc_push _ _ _ _ n with "Hacc") as "Hacc".
   all: iModIntro.
   (* LOCKED clear: the node goes on the list *)
-  1,2: iSplitL "Hhd HP HB Hsl Hacc Htok Hpc Hbs Hl Hnx Hown";
+  1-8: iSplitL "Hhd HP HB Hsl Hacc Htok Hpc Hbs Hl Hnx Hown";
        [ iNext; iExists r', (SOMEV (node_val n)), _, (n :: L0), B0, (P0 ∪ {[n_g n]}), R0;
          iFrame "Hhd Hr' HP HB Hsl Hacc"; iLeft; iFrame "Htok Hpc Hbs";
-         iSplit; [iPureIntro; split; [rewrite /unlocked_fl; compute; eauto | done]|];
+         iSplit; [iPureIntro; split; [rewrite /unlocked_fl; compute; lia | done]|];
          simpl; iExists pv; by iFrame
        | wp_pures; iApply "HΦ"; by iFrame "Hpw" ].
   (* LOCKED set: the node goes on the segment above the remover's boundary *)
   all: iSplitL "Hhd HP HB Hsl Hacc Hpc Hb Hseg Hnx Hown";
        [ iNext; iExists r', (SOMEV (node_val n)), _, (n :: L0), B0, (P0 ∪ {[n_g n]}), R0;
          iFrame "Hhd Hr' HP HB Hsl Hacc"; iRight; iLeft; iFrame "Hpc";
-         iSplit; [iPureIntro; rewrite /locked_fl; compute; eauto|];
+         iSplit; [iPureIntro; rewrite /locked_fl; compute; lia|];
          iExists bnd; iFrame "Hb"; simpl; iExists pv; by iFrame
        | wp_pures; iApply "HΦ"; by iFrame "Hpw" ].
 Qed.
 
-(** Pushed-node accounting (I3 safety, I6, I7): once the stack is CLOSED, every node whose push
-    succeeded has been handed off — released by the remover after its S1 unlink, or handed off
-    by the completer after its Detach (a waiter released, a callback run).  With the node's
+(** Pushed-node accounting (I3 safety, I6, I7): once the stack is CLOSED and the drain has
+    returned ([drained_w]), every node whose push succeeded has been handed off — released by
+    the remover after its S1 unlink, or handed off by the completer after its Detach or
+    DetachClose (a waiter released, a callback run).  With the node's
     single hand-off token ([notify_lspec], [run_callbacks_spec]) it was handed off exactly
     once: never by both, never by neither. *)
 Lemma rclosed_handed γ γs γl γb hd g :
-  inv Nr (rstack_inv γ γs γl γb hd) -∗ closed_w γs -∗ pushed_w γs g ={⊤}=∗ handed_w g.
+  inv Nr (rstack_inv γ γs γl γb hd) -∗ closed_w γs -∗ drained_w γs -∗ pushed_w γs g ={⊤}=∗
+  handed_w g.
 Proof.
-  iIntros "#Hinv #Hc Hpw".
+  iIntros "#Hinv #Hc #Hdw Hpw".
   iInv Nr as (r pv fl L B P R) "(>Hhd & >#Hr & >HP & >HB & >Hsl & >#Hacc & Hcase)".
-  iDestruct "Hcase" as "[(_ & _ & >Hpc & _)|[(_ & >Hpc & _)|(>(%Hfl & %Hpv & -> & -> & ->) & Hrest)]]".
+  iDestruct "Hcase" as "[(_ & _ & >Hpc & _)|[(_ & >Hpc & _)|(>(%Hfl & %Hpv & -> & ->) & Hc' & Ht' & Htk & Hbs & [(Hdw' & HBc & >->)|>Hdp])]]".
   1,2: by iDestruct (pendingC_closed with "Hpc Hc") as %[].
+  2: by iDestruct (pend_shot with "Hdp Hdw") as %[].
   iDestruct (own_valid_2 with "HP Hpw") as %[Hsub _]%auth_both_valid_discrete.
   apply gset_included in Hsub.
   iDestruct ("Hacc" $! g with "[%]") as "[#Hh|%Hg]"; [set_solver| |].
   2:{ exfalso. rewrite ids_nil in Hg. set_solver. }
   iModIntro. iSplitL; last done. iNext. iExists r, pv, fl, [], ∅, P, ∅.
-  iFrame "Hhd Hr HP HB Hsl Hacc". iRight; iRight. iFrame "Hrest". by iPureIntro.
+  iFrame "Hhd Hr HP HB Hsl Hacc". iRight; iRight. iFrame "Hc' Ht' Htk Hbs".
+  iSplit; first by iPureIntro. iLeft. by iFrame "Hdw' HBc".
 Qed.
 
 (** G7–G10 with the real G9: the timed waiter's [remove_abandoned] is the one above. *)
@@ -526,9 +537,10 @@ Proof.
   iMod (ghost_var_alloc (∅ : gset gname)) as (γB) "[HB1 HB2]".
   iMod (own_alloc (Excl ())) as (γl) "Hl"; first done.
   iMod (ghost_var_alloc ((NONEV : val), (∅ : gset gname))) as (γb) "[Hb1 Hb2]".
-  iMod (inv_alloc Nr _ (rstack_inv γ (Sgn γc γP γB) γl γb hd) with "[-HΦ]") as "#Hinv".
+  iMod (own_alloc (Cinl (Excl ()) : oneshotR unit)) as (γD) "HD"; first done.
+  iMod (inv_alloc Nr _ (rstack_inv γ (Sgn γc γP γB γD) γl γb hd) with "[-HΦ]") as "#Hinv".
   { iNext. iExists r, NONEV, 0%Z, [], ∅, ∅, ∅. iFrame "Hhd Hr HP HB1".
-    iSplitL "HB2"; first (iLeft; by iFrame).
+    iSplitL "HB2 HD"; first (iLeft; by iFrame).
     iSplitR; first (iIntros (g Hg); set_solver).
     iLeft. iFrame "Hl Hc". iSplit; first (iPureIntro; split; [by left | done]).
     iSplitL "Hb1 Hb2"; [iExists _; iFrame | done]. }

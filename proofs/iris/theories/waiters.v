@@ -7,7 +7,11 @@
     [(ptr, flags)] allocated afresh for every head version ([r ↦□ (ptr, #flags)]); CAS compares
     the locations, so a CAS succeeds exactly when the head version is the one observed (the
     kernel's CAS on the packed word [ptr | flags]).  Flags use the kernel's bits (LOCKED=1,
-    DIRTY=2, DRAINING=4, CLOSED=8).  A node is the tuple of its [next], [state] and [payload]
+    DIRTY=2, DRAINING=4, CLOSED=8, CALLBACKS=16: the nodes on the stack include a callback;
+    a push keeps LOCKED|DIRTY|DRAINING|CALLBACKS and a callback's push sets CALLBACKS).
+    F2 on the observed head: LOCKED → WaitForRemover (reload); empty → Close (CAS to CLOSED,
+    return); nonempty without CALLBACKS → DetachClose (CAS to CLOSED, hand the batch off, then
+    return); nonempty with CALLBACKS → Detach (CAS to DRAINING, hand off, loop).  A node is the tuple of its [next], [state] and [payload]
     cells and its (immutable) kind.  No remover exists before stage 4, so LOCKED/DIRTY are never
     set here; the completer's WaitForRemover branch is transcribed anyway. *)
 From iris.algebra Require Import excl agree csum auth gset.
@@ -25,6 +29,7 @@ Notation LOCKED := 1%Z (only parsing).
 Notation DIRTY := 2%Z (only parsing).
 Notation DRAINING := 4%Z (only parsing).
 Notation CLOSED := 8%Z (only parsing).
+Notation CALLBACKS := 16%Z (only parsing).
 
 Definition n_next : val := λ: "nd", Fst (Fst (Fst "nd")).
 Definition n_state : val := λ: "nd", Snd (Fst (Fst "nd")).
@@ -33,15 +38,19 @@ Definition n_iscb : val := λ: "nd", Snd "nd".
 
 Definition new_stack : val := λ: <>, ref (ref (NONE, #0)).
 
-(** [try_push] of protocol.rs on the flags: None when CLOSED, else the kept flags. *)
-Definition try_push : val := λ: "fl",
-  if: ("fl" `land` #CLOSED) = #0 then SOME ("fl" `land` #(LOCKED + DIRTY + DRAINING)) else NONE.
+(** [try_push] of protocol.rs on the flags: None when CLOSED, else the kept flags, with
+    CALLBACKS set when the pushed node is a callback. *)
+Definition try_push : val := λ: "fl" "cb",
+  if: ("fl" `land` #CLOSED) = #0
+  then SOME (("fl" `land` #(LOCKED + DIRTY + DRAINING + CALLBACKS))
+             `lor` (if: "cb" then #CALLBACKS else #0))
+  else NONE.
 
 Definition push : val := λ: "hd" "nd",
   let: "h" := !"hd" in                                    (* [P1] *)
   (rec: "p2" "h" :=
      let: "hv" := !"h" in                                  (* (the observed version's record) *)
-     match: try_push (Snd "hv") with
+     match: try_push (Snd "hv") (n_iscb "nd") with
        NONE => #false                                      (* [P2] Closed *)
      | SOME "fl" =>
          n_next "nd" <- Fst "hv" ;;                        (* [P2] node.next := head_ptr(h) *)
@@ -89,10 +98,16 @@ Definition drain : val := rec: "f1" "hd" :=
       let: "c" := ref (NONE, #CLOSED) in
       if: CAS "hd" "h" "c" then #() else "f1" "hd"         (* [F2] Close *)
   | SOME "top" =>
-      let: "d" := ref (NONE, #DRAINING) in
-      if: CAS "hd" "h" "d"                                 (* [F2] Detach *)
-      then hand_off_batch (SOME "top") NONE ;; "f1" "hd"
-      else "f1" "hd"
+      if: ((Snd "hv") `land` #CALLBACKS) = #0 then
+        let: "c" := ref (NONE, #CLOSED) in
+        if: CAS "hd" "h" "c"                               (* [F2] DetachClose *)
+        then hand_off_batch (SOME "top") NONE              (*      hand off, then return *)
+        else "f1" "hd"
+      else
+        let: "d" := ref (NONE, #DRAINING) in
+        if: CAS "hd" "h" "d"                               (* [F2] Detach *)
+        then hand_off_batch (SOME "top") NONE ;; "f1" "hd"
+        else "f1" "hd"
   end.
 
 (** G7 (untimed; the futex wait is modelled as spinning on the node). *)
@@ -130,8 +145,9 @@ Class stackG Σ := StackG {
 Definition stackΣ : gFunctors :=
   #[GFunctor (oneshotR unit); GFunctor (authR (gsetUR gname)); ghost_varΣ (gset gname)].
 
-(** The stack's ghost names: CLOSED one-shot, the set of pushed nodes, the completer's batch. *)
-Record sgn := Sgn { s_c : gname; s_P : gname; s_B : gname }.
+(** The stack's ghost names: CLOSED one-shot, the set of pushed nodes, the completer's batch,
+    the "drain returned" one-shot. *)
+Record sgn := Sgn { s_c : gname; s_P : gname; s_B : gname; s_D : gname }.
 Definition ids (L : list node) : gset gname := list_to_set (n_g <$> L).
 Global Instance subG_stackΣ {Σ} : subG stackΣ Σ → stackG Σ.
 Proof. solve_inG. Qed.
@@ -163,6 +179,12 @@ Definition closed_w (γs : sgn) : iProp Σ := shot (s_c γs).
 (** A node's hand-off token ([pend]) and its persistent "handed off" witness ([shot]): a node is
     handed off at most once (one token), and [handed_w] records that it was. *)
 Definition handed_w (g : gname) : iProp Σ := shot g.
+(** [drained_w]: the completer's drain has returned, its last batch handed off (persistent);
+    [drain_pend]: its one-shot token, held by the drainer (or the idle drain slot) until then. *)
+Definition drained_w (γs : sgn) : iProp Σ := shot (s_D γs).
+Definition drain_pend (γs : sgn) : iProp Σ := pend (s_D γs).
+(** The flags of an open (not CLOSED) stack before stage 4: DRAINING and CALLBACKS. *)
+Definition open_fl (fl : Z) : Prop := fl = 0%Z ∨ fl = DRAINING ∨ fl = CALLBACKS ∨ fl = 20%Z.
 (** [pushed_w]: the node was linked by a successful P3 CAS. *)
 Definition pushed_w (γs : sgn) (g : gname) : iProp Σ := own (s_P γs) (◯ ({[g]} : gset gname)).
 
@@ -197,16 +219,18 @@ Fixpoint is_list (γ : tgn) (pv : val) (L : list node) : iProp Σ :=
   end%I.
 
 (** [P]: every node ever pushed; [B]: the completer's current batch.  Every pushed node is
-    handed off, on the stack, or in the batch; CLOSED comes with an empty stack and batch. *)
+    handed off, on the stack, or in the batch; CLOSED comes with an empty stack, and either
+    [drained_w] and an empty batch, or (after a DetachClose, until the drain returns) the
+    [drain_pend] token while the closing completer hands its last batch [B] off. *)
 Definition stack_inv (γ : tgn) (γs : sgn) (hd : loc) : iProp Σ :=
   ∃ (r : loc) (pv : val) (fl : Z) (L : list node) (B P : gset gname),
     hd ↦ #r ∗ r ↦□ (pv, #fl)%V ∗ is_list γ pv L ∗
     own (s_P γs) (● P) ∗ ghost_var (s_B γs) (1/2) B ∗
     (∀ g, ⌜g ∈ P⌝ → handed_w g ∨ ⌜g ∈ ids L ∪ B⌝) ∗
-    ((⌜fl = 0%Z ∨ fl = DRAINING⌝ ∗ pendingC γs ∗
-        ((ghost_var (s_B γs) (1/2) B ∗ ⌜B = ∅⌝) ∨ drain_tok γ)) ∨
-     (⌜fl = CLOSED ∧ L = [] ∧ B = ∅⌝ ∗ closed_w γs ∗ terminal_w γ ∗ drain_tok γ ∗
-        ghost_var (s_B γs) (1/2) B)).
+    ((⌜open_fl fl⌝ ∗ pendingC γs ∗
+        ((ghost_var (s_B γs) (1/2) B ∗ ⌜B = ∅⌝ ∗ drain_pend γs) ∨ drain_tok γ)) ∨
+     (⌜fl = CLOSED ∧ L = []⌝ ∗ closed_w γs ∗ terminal_w γ ∗ drain_tok γ ∗
+        ((drained_w γs ∗ ghost_var (s_B γs) (1/2) B ∗ ⌜B = ∅⌝) ∨ drain_pend γs))).
 
 Definition is_stack (γ : tgn) (γs : sgn) (w : val) : iProp Σ :=
   ∃ hd : loc, ⌜w = #hd⌝ ∗ inv Ns (stack_inv γ γs hd).
@@ -217,7 +241,7 @@ Proof. apply _. Qed.
 (** What a load of the head tells: the version's record, and CLOSED comes with its witnesses. *)
 Definition head_info (γ : tgn) (γs : sgn) (r : loc) : iProp Σ :=
   ∃ pv (fl : Z), r ↦□ (pv, #fl)%V ∗
-    ((⌜fl = 0%Z ∨ fl = DRAINING⌝) ∨ (⌜fl = CLOSED⌝ ∗ closed_w γs ∗ terminal_w γ)).
+    ((⌜open_fl fl⌝) ∨ (⌜fl = CLOSED⌝ ∗ closed_w γs ∗ terminal_w γ)).
 
 Lemma pendingC_closed γs : pendingC γs -∗ closed_w γs -∗ False.
 Proof. apply pend_shot. Qed.
@@ -230,7 +254,8 @@ Proof.
   iMod (own_alloc (Cinl (Excl ()) : oneshotR unit)) as (γc) "Hc"; first done.
   iMod (own_alloc (● (∅ : gset gname))) as (γP) "HP"; first by apply auth_auth_valid.
   iMod (ghost_var_alloc (∅ : gset gname)) as (γB) "[HB1 HB2]".
-  iMod (inv_alloc Ns _ (stack_inv γ (Sgn γc γP γB) hd) with "[-HΦ]") as "#Hinv".
+  iMod (own_alloc (Cinl (Excl ()) : oneshotR unit)) as (γD) "HD"; first done.
+  iMod (inv_alloc Ns _ (stack_inv γ (Sgn γc γP γB γD) hd) with "[-HΦ]") as "#Hinv".
   { iNext. iExists r, NONEV, 0%Z, [], ∅, ∅. iFrame "Hhd Hr HP HB1". iSplit; first done.
     iSplitR; first (iIntros (g Hg); set_solver).
     iLeft. iFrame "Hc". iSplit; first (iPureIntro; by left). iLeft. by iFrame. }
@@ -258,10 +283,10 @@ Proof.
   wp_let. wp_closure. iClear "Hr". clear pv fl L B P.
   iLöb as "IH" forall (r v0) "Hi".
   iDestruct "Hi" as (pv fl) "[#Hr Hfl]".
-  wp_pures. wp_load. wp_pures. rewrite /try_push.
+  wp_pures. wp_load. wp_pures. rewrite /try_push /n_iscb.
   iDestruct "Hfl" as "[%Hfl|(-> & #Hc & #Ht)]".
   2:{ wp_pures. iApply "HΦ". iModIntro. iFrame "Hc Ht Hown". by iExists v0. }
-  destruct Hfl as [-> | ->]; wp_pures.
+  destruct Hfl as [-> | [-> | [-> | ->]]]; wp_pures; destruct (n_cb n); wp_pures.
   all: rewrite /n_next; wp_pures; wp_store; wp_alloc r' as "Hr'"; wp_pures.
   all: iMod (mapsto_persist with "Hr'") as "#Hr'".
   all: wp_bind (CmpXchg _ _ _); iInv Ns as (r0 pv0 fl0 L0 B0 P0) "(>Hhd & >#Hr0 & Hl & >HP & >HB & Hacc & >Hcase)".
@@ -293,7 +318,7 @@ Proof.
            [ iRight; iPureIntro; rewrite /ids /=; set_solver
            | iDestruct ("Hacc" $! g with "[%]") as "[$|%]"; [set_solver|];
              iRight; iPureIntro; rewrite /ids /= in H |- *; set_solver ]
-         | iLeft; iFrame "Hpc Hslot"; iPureIntro; eauto ] | ].
+         | iLeft; iFrame "Hpc Hslot"; iPureIntro; rewrite /open_fl; compute; lia ] | ].
   all: wp_pures; iApply "HΦ"; by iFrame "Hpw".
 Qed.
 
@@ -405,105 +430,129 @@ Proof.
 Qed.
 
 (** The completer's state between two F1 loads: still holding [drain_tok] (first round), or
-    holding its half of the batch ghost variable with every node of the last batch handed off. *)
+    holding its half of the batch ghost variable with every node of the last batch handed off,
+    and the [drain_pend] token. *)
 Definition drainer (γ : tgn) (γs : sgn) : iProp Σ :=
-  drain_tok γ ∨ ∃ B : gset gname, ghost_var (s_B γs) (1/2) B ∗ ∀ g, ⌜g ∈ B⌝ → handed_w g.
+  drain_tok γ ∨ ∃ B : gset gname, ghost_var (s_B γs) (1/2) B ∗ drain_pend γs ∗
+    ∀ g, ⌜g ∈ B⌝ → handed_w g.
 
 (** The drain (K4/C6): run once by the winner with the task terminal.  It hands off every
-    batch, closes the stack only when it is empty and its batch done, and returns CLOSED. *)
+    batch; it closes the stack when it is empty (Close) or holds no callback (DetachClose: the
+    batch detached by the closing CAS is handed off before the drain returns), and returns
+    CLOSED with [drained_w]: every pushed node is then handed off ([closed_handed]). *)
 Lemma drain_spec γ γs (hd : loc) :
   {{{ inv Ns (stack_inv γ γs hd) ∗ drainer γ γs ∗ terminal_w γ }}} drain #hd
-  {{{ RET #(); closed_w γs }}}.
+  {{{ RET #(); closed_w γs ∗ drained_w γs }}}.
 Proof.
   iIntros (Φ) "(#Hinv & Hdr & #Ht) HΦ". iLöb as "IH".
   wp_rec.
   wp_bind (Load _). iInv Ns as (r pv fl L B P) "(>Hhd & >#Hr & Hl & >HP & >HB & >Hacc & >Hcase)".
-  (* normalise: we end up with our half of the batch variable at ∅, the slot holding drain_tok *)
+  (* normalise: our half of the batch variable at ∅ and [drain_pend] with us, the slot
+     holding drain_tok *)
   iAssert (|==> ∃ B', ghost_var (s_B γs) (1/2) B' ∗ ghost_var (s_B γs) (1/2) (∅ : gset gname) ∗
              (∀ g, ⌜g ∈ P⌝ → handed_w g ∨ ⌜g ∈ ids L ∪ B'⌝) ∗
-             ⌜fl = 0%Z ∨ fl = DRAINING⌝ ∗ pendingC γs ∗ drain_tok γ)%I
-    with "[Hdr HB Hacc Hcase]" as ">(%B' & HB & Hmine & Hacc & %Hfl & Hpc & Hslot)".
-  { iDestruct "Hcase" as "[(%Hfl & Hpc & Hslot)|(_ & _ & _ & Hdr' & HBc)]".
-    - iDestruct "Hdr" as "[Hdr|(%Bm & Hmine & #Hall)]".
-      + iDestruct "Hslot" as "[[Hmine %]|Hdr']"; last by iDestruct (tok_excl with "Hdr Hdr'") as %[].
+             ⌜open_fl fl⌝ ∗ pendingC γs ∗ drain_tok γ ∗ drain_pend γs)%I
+    with "[Hdr HB Hacc Hcase]" as ">(%B' & HB & Hmine & Hacc & %Hfl & Hpc & Hslot & Hdp)".
+  { iDestruct "Hcase" as "[(%Hfl & Hpc & Hslot)|(_ & _ & _ & Hdr' & Hcl)]".
+    - iDestruct "Hdr" as "[Hdr|(%Bm & Hmine & Hdp & #Hall)]".
+      + iDestruct "Hslot" as "[(Hmine & % & Hdp)|Hdr']"; last by iDestruct (tok_excl with "Hdr Hdr'") as %[].
         subst B. iModIntro. iExists ∅. iFrame. iPureIntro. done.
-      + iDestruct "Hslot" as "[[HB' _]|Hslot]"; first by iDestruct (ghost_var_three with "HB HB' Hmine") as %[].
+      + iDestruct "Hslot" as "[(HB' & _ & _)|Hslot]"; first by iDestruct (ghost_var_three with "HB HB' Hmine") as %[].
         iDestruct (ghost_var_agree with "HB Hmine") as %->.
         iMod (ghost_var_update_halves (∅ : gset gname) with "HB Hmine") as "[HB Hmine]".
         iModIntro. iExists ∅. iFrame. iSplitL; last done.
         iIntros (g Hg). iDestruct ("Hacc" $! g Hg) as "[$|%Hg']".
         destruct (decide (g ∈ Bm)) as [HgB|HgB]; [iLeft; by iApply "Hall"|].
         iRight. iPureIntro. set_solver.
-    - iDestruct "Hdr" as "[Hdr|(%Bm & Hmine & _)]".
+    - iDestruct "Hdr" as "[Hdr|(%Bm & Hmine & Hdp & _)]".
       + by iDestruct (tok_excl with "Hdr Hdr'") as %[].
-      + by iDestruct (ghost_var_three with "HB HBc Hmine") as %[]. }
+      + iDestruct "Hcl" as "[(_ & HBc & _)|Hdp']".
+        * by iDestruct (ghost_var_three with "HB HBc Hmine") as %[].
+        * by iDestruct (pend_excl with "Hdp Hdp'") as %[]. }
   wp_load. iDestruct (is_list_shape with "Hl") as "[Hl %Hshape]".
   iModIntro. iSplitL "Hhd Hl Hpc Hslot HP HB Hacc".
   { iNext; iExists r, pv, fl, L, B', P; iFrame "Hhd Hr Hl HP HB Hacc"; iLeft; iFrame "Hpc"; iSplit; [done|by iRight]. }
   wp_pures. wp_load. wp_pures.
-  destruct Hfl as [-> | ->]; wp_pures.
+  destruct Hfl as [-> | [-> | [-> | ->]]]; wp_pures.
   all: destruct Hshape as [-> | [n0 ->]]; wp_pures.
-  (* Close *)
-  1,3: wp_alloc c as "Hc"; iMod (mapsto_persist with "Hc") as "#Hc"; wp_pures.
-  1,2: wp_bind (CmpXchg _ _ _); iInv Ns as (r0 pv0 fl0 L0 B0 P0) "(>Hhd & >#Hr0 & Hl & >HP & >HB & Hacc & >Hcase)".
-  1,2: destruct (decide (r0 = r)) as [->|Hne];
-       [ | wp_cmpxchg_fail; iModIntro;
-           (iSplitL "Hhd Hl HP HB Hacc Hcase"; first (iNext; iExists r0, pv0, fl0, L0, B0, P0; by iFrame));
-           wp_pures; iApply ("IH" with "[Hmine] HΦ"); iRight; iExists ∅; iFrame; iIntros (g Hg); set_solver ].
-  1,2: iDestruct (mapsto_agree with "Hr Hr0") as %[= <- <-].
-  1,2: iDestruct "Hcase" as "[(_ & Hpc & Hslot)|(_ & _ & _ & _ & HBc)]";
-       [ | by iDestruct (ghost_var_three with "HB HBc Hmine") as %[] ].
-  1,2: iDestruct "Hslot" as "[[HB' _]|Hslot]"; first by iDestruct (ghost_var_three with "HB HB' Hmine") as %[].
-  1,2: iDestruct (ghost_var_agree with "HB Hmine") as %->.
-  1,2: wp_cmpxchg_suc.
-  1,2: iDestruct (is_list_none with "Hl") as %->.
-  1,2: iMod (pend_shoot with "Hpc") as "#Hcl".
-  1,2: iModIntro.
-  1,2: iSplitL "Hhd Hslot HP HB Hacc Hmine";
-       [ iNext; iExists c, NONEV, CLOSED, [], ∅, P0; iFrame "Hhd Hc HP HB Hacc"; simpl; iSplit; [done|];
-         iRight; iFrame "Hcl Ht Hslot Hmine"; done | ].
-  1,2: wp_pures; by iApply "HΦ".
-  (* Detach *)
-  all: wp_alloc d as "Hd"; iMod (mapsto_persist with "Hd") as "#Hd"; wp_pures.
+  (* goals: Close (1,3,5,7), DetachClose (2,4: no CALLBACKS), Detach (6,8) *)
+  all: wp_alloc c as "Hc"; iMod (mapsto_persist with "Hc") as "#Hc"; wp_pures.
   all: wp_bind (CmpXchg _ _ _); iInv Ns as (r0 pv0 fl0 L0 B0 P0) "(>Hhd & >#Hr0 & Hl & >HP & >HB & Hacc & >Hcase)".
   all: destruct (decide (r0 = r)) as [->|Hne];
        [ | wp_cmpxchg_fail; iModIntro;
            (iSplitL "Hhd Hl HP HB Hacc Hcase"; first (iNext; iExists r0, pv0, fl0, L0, B0, P0; by iFrame));
-           wp_pures; iApply ("IH" with "[Hmine] HΦ"); iRight; iExists ∅; iFrame; iIntros (g Hg); set_solver ].
+           wp_pures; iApply ("IH" with "[Hmine Hdp] HΦ"); iRight; iExists ∅; iFrame; iIntros (g Hg); set_solver ].
   all: iDestruct (mapsto_agree with "Hr Hr0") as %[= <- <-].
-  all: iDestruct "Hcase" as "[(_ & Hpc & Hslot)|(_ & _ & _ & _ & HBc)]";
-       [ | by iDestruct (ghost_var_three with "HB HBc Hmine") as %[] ].
-  all: iDestruct "Hslot" as "[[HB' _]|Hslot]"; first by iDestruct (ghost_var_three with "HB HB' Hmine") as %[].
+  all: iDestruct "Hcase" as "[(_ & Hpc & Hslot)|(_ & _ & _ & _ & [(_ & HBc & _)|Hdp'])]";
+       [ | by iDestruct (ghost_var_three with "HB HBc Hmine") as %[]
+         | by iDestruct (pend_excl with "Hdp Hdp'") as %[] ].
+  all: iDestruct "Hslot" as "[(HB' & _ & _)|Hslot]"; first by iDestruct (ghost_var_three with "HB HB' Hmine") as %[].
   all: iDestruct (ghost_var_agree with "HB Hmine") as %->.
   all: wp_cmpxchg_suc.
+  (* [F2] Close: the empty stack becomes CLOSED, the drain returns with [drained_w] *)
+  1,3,5,7: iDestruct (is_list_none with "Hl") as %->;
+       iMod (pend_shoot with "Hpc") as "#Hcl"; iMod (pend_shoot with "Hdp") as "#Hdw"; iModIntro;
+       iSplitL "Hhd Hslot HP HB Hacc Hmine";
+       [ iNext; iExists c, NONEV, CLOSED, [], ∅, P0; iFrame "Hhd Hc HP HB Hacc"; simpl; iSplit; [done|];
+         iRight; iFrame "Hcl Ht Hslot"; iSplit; [done|]; iLeft; by iFrame "Hdw Hmine"
+       | wp_pures; iApply "HΦ"; by iFrame "Hcl Hdw" ].
+  (* the list leaves the invariant and becomes the batch *)
   all: iMod (ghost_var_update_halves (ids L0) with "HB Hmine") as "[HB Hmine]".
-  all: iModIntro.
-  all: iSplitL "Hhd Hpc Hslot HP HB Hacc";
-       [ iNext; iExists d, NONEV, DRAINING, [], (ids L0), P0; iFrame "Hhd Hd HP HB"; simpl; iSplit; [done|];
+  (* [F2] DetachClose: CLOSED with the batch pending ([drain_pend] inside); hand it off, then
+     record [drained_w] *)
+  1,2: iMod (pend_shoot with "Hpc") as "#Hcl"; iModIntro;
+       iSplitL "Hhd Hslot HP HB Hacc Hdp";
+       [ iNext; iExists c, NONEV, CLOSED, [], (ids L0), P0; iFrame "Hhd Hc HP HB"; simpl; iSplit; [done|];
          iSplitL "Hacc";
          [ iIntros (g Hg); iDestruct ("Hacc" $! g Hg) as "[$|%]"; iRight; iPureIntro; set_solver
-         | iLeft; iFrame "Hpc"; iSplit; [iPureIntro; by right | by iRight] ] | ].
+         | iRight; iFrame "Hcl Ht Hslot Hdp"; done ] | ].
+  1,2: wp_pures; iApply wp_fupd;
+       wp_apply (hand_off_batch_spec _ _ L0 _ [] with "[$Hl $Ht]"); first done;
+       iIntros "[#HL _]";
+       iInv Ns as (r1 pv1 fl1 L1 B1 P1) "(>Hhd & >#Hr1 & Hl & >HP & >HB & >#Hacc & >Hcase)";
+       iDestruct "Hcase" as "[(_ & Hpc & _)|([%Hfl1 ->] & _ & _ & Hslot & [(_ & HBc & _)|Hdp])]";
+       [ by iDestruct (pendingC_closed with "Hpc Hcl") as %[]
+       | by iDestruct (ghost_var_three with "HB HBc Hmine") as %[] | ];
+       iDestruct (ghost_var_agree with "HB Hmine") as %->;
+       iMod (ghost_var_update_halves (∅ : gset gname) with "HB Hmine") as "[HB Hmine]";
+       iMod (pend_shoot with "Hdp") as "#Hdw";
+       iDestruct (handed_all with "HL") as "#HL'";
+       iModIntro; iSplitL "Hhd Hl HP HB Hslot Hmine";
+       [ iNext; iExists r1, pv1, fl1, [], ∅, P1; iFrame "Hhd Hr1 Hl HP HB";
+         iSplitR; [ iIntros (g Hg); iDestruct ("Hacc" $! g Hg) as "[$|%Hg']"; iLeft; iApply "HL'"; iPureIntro; set_solver |];
+         iRight; iFrame "Hcl Ht Hslot"; iSplit; [done|]; iLeft; by iFrame "Hdw Hmine"
+       | iModIntro; iApply "HΦ"; by iFrame "Hcl Hdw" ].
+  (* [F2] Detach: an empty DRAINING stack stays; hand the batch off and loop *)
+  all: iModIntro.
+  all: iSplitL "Hhd Hpc Hslot HP HB Hacc";
+       [ iNext; iExists c, NONEV, DRAINING, [], (ids L0), P0; iFrame "Hhd Hc HP HB"; simpl; iSplit; [done|];
+         iSplitL "Hacc";
+         [ iIntros (g Hg); iDestruct ("Hacc" $! g Hg) as "[$|%]"; iRight; iPureIntro; set_solver
+         | iLeft; iFrame "Hpc"; iSplit; [iPureIntro; rewrite /open_fl; lia | by iRight] ] | ].
   all: wp_pures.
   all: wp_apply (hand_off_batch_spec _ _ L0 _ [] with "[$Hl $Ht]"); first done.
-  all: iIntros "[#HL _]"; wp_pures; iApply ("IH" with "[Hmine] HΦ").
-  all: iRight; iExists (ids L0); iFrame "Hmine"; by iApply handed_all.
+  all: iIntros "[#HL _]"; wp_pures; iApply ("IH" with "[Hmine Hdp] HΦ").
+  all: iRight; iExists (ids L0); iFrame "Hmine Hdp"; by iApply handed_all.
 Qed.
 
-(** "Every node pushed before CLOSED is handed off": once the stack is CLOSED, every node
-    whose push succeeded has its [handed_w] witness (with the token, exactly once). *)
+(** "Every node pushed before CLOSED is handed off": once the stack is CLOSED and the drain
+    has returned ([drained_w]: a DetachClose hands its batch off after the CLOSED CAS), every
+    node whose push succeeded has its [handed_w] witness (with the token, exactly once). *)
 Lemma closed_handed γ γs hd g :
-  inv Ns (stack_inv γ γs hd) -∗ closed_w γs -∗ pushed_w γs g ={⊤}=∗ handed_w g.
+  inv Ns (stack_inv γ γs hd) -∗ closed_w γs -∗ drained_w γs -∗ pushed_w γs g ={⊤}=∗ handed_w g.
 Proof.
-  iIntros "#Hinv #Hc Hpw".
+  iIntros "#Hinv #Hc #Hdw Hpw".
   iInv Ns as (r pv fl L B P) "(>Hhd & >#Hr & Hl & >HP & >HB & >Hacc & >Hcase)".
-  iDestruct "Hcase" as "[(_ & Hpc & _)|((%Hfl8 & -> & ->) & Hrest)]".
+  iDestruct "Hcase" as "[(_ & Hpc & _)|((%Hfl8 & ->) & Hc' & Ht' & Hslot & [(Hdw' & HBc & ->)|Hdp])]".
   { by iDestruct (pendingC_closed with "Hpc Hc") as %[]. }
+  2:{ by iDestruct (pend_shot with "Hdp Hdw") as %[]. }
   iDestruct "Hacc" as "#Hacc".
   iDestruct (own_valid_2 with "HP Hpw") as %[Hsub _]%auth_both_valid_discrete.
   apply gset_included in Hsub.
   iDestruct ("Hacc" $! g with "[%]") as "[#Hh|%Hg]"; [set_solver| |set_solver].
   iModIntro. iSplitL; last done. iNext. iExists r, pv, fl, [], ∅, P.
-  iFrame "Hhd Hr Hl HP HB Hacc". iRight. iFrame "Hrest". by iPureIntro.
+  iFrame "Hhd Hr Hl HP HB Hacc". iRight. iFrame "Hc' Ht' Hslot". iSplit; first by iPureIntro.
+  iLeft. by iFrame "Hdw' HBc".
 Qed.
 
 (** The safety half of I3: a waiter leaves G7 only with its node DONE, i.e. the task terminal,

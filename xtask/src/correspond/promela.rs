@@ -149,12 +149,12 @@ const SPECS: &[Spec] = &[
     Spec {
         name: "PUSH_CLOSED",
         params: &["h"],
-        rust: |v| b(p::try_push(v[0], 16).is_none()),
+        rust: |v| b(p::try_push(v[0], p::NODE_ALIGN, false).is_none()),
     },
     Spec {
         name: "PUSH_TO",
-        params: &["h", "a"],
-        rust: |v| p::try_push(v[0], v[1]),
+        params: &["h", "a", "cb"],
+        rust: |v| p::try_push(v[0], v[1], v[2] != 0),
     },
     Spec {
         name: "DRAIN_WAIT",
@@ -174,6 +174,22 @@ const SPECS: &[Spec] = &[
         params: &["h"],
         rust: |v| match p::drain_step(v[0]) {
             p::DrainStep::Close(w) => Some(w),
+            _ => None,
+        },
+    },
+    Spec {
+        name: "DRAIN_DETACH_CLOSE",
+        params: &["h"],
+        rust: |v| match p::drain_step(v[0]) {
+            p::DrainStep::WaitForRemover | p::DrainStep::Close(_) => None,
+            s => b(matches!(s, p::DrainStep::DetachClose(_))),
+        },
+    },
+    Spec {
+        name: "DRAIN_DETACH_CLOSE_TO",
+        params: &["h"],
+        rust: |v| match p::drain_step(v[0]) {
+            p::DrainStep::DetachClose(w) => Some(w),
             _ => None,
         },
     },
@@ -261,7 +277,7 @@ fn domain(param: &str) -> Vec<usize> {
         "nx" => (0..=4).map(|i| i * p::NODE_ALIGN).collect(),
         "n" => (0..=4).collect(),
         "pa" | "pb" => (0..=6).collect(),
-        "ok" | "i" => vec![0, 1],
+        "ok" | "i" | "cb" => vec![0, 1],
         other => unreachable!("no domain for {other}"),
     }
 }
