@@ -331,10 +331,9 @@ impl<T> WaiterStack<T> {
                     let w = with_addr(ptr::null_mut(), w);
                     match self.head.compare_exchange(h, w, AcqRel, Acquire) {
                         Ok(_) => {
-                            // SAFETY: the batch is detached and the stack closed: only we can
-                            // reach its nodes (I6); it holds no callback (CALLBACKS was clear),
-                            // so one registered from now on runs at once without overtaking
-                            // any (I7).
+                            // No callback in the batch (CALLBACKS was clear): one registered
+                            // from now on runs at once and overtakes none (I7).
+                            // SAFETY: the batch is detached: only we can reach its nodes (I6).
                             unsafe { self.hand_off_batch(untagged(h), run_callback, &mut panics) };
                             return panics;
                         }
