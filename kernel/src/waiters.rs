@@ -250,10 +250,11 @@ impl<T> WaiterStack<T> {
         debug_assert_eq!(node_addr & p::HEAD_FLAGS, 0);
         // step P1
         let mut h = self.head.load(Acquire);
+        // SAFETY: the node is ours until the CAS publishes it (I6), and `is_callback` never
+        // changes.
+        let callback = unsafe { (*node).is_callback };
         loop {
             // step P2
-            // SAFETY: `is_callback` is immutable and the node ours until the CAS publishes it.
-            let callback = unsafe { (*node).is_callback };
             let w = match p::try_push(addr(h), node_addr, callback) {
                 Some(w) => w,
                 None => return Push::Closed,
@@ -302,44 +303,35 @@ impl<T> WaiterStack<T> {
         let mut h = self.head.load(Acquire);
         // step F2
         loop {
-            match p::drain_step(addr(h)) {
+            // Every arm but the wait is one CAS of `h` to the decision's word; what follows a
+            // success is whether a batch was detached and whether the drain stops there.
+            let (w, stops) = match p::drain_step(addr(h)) {
                 DrainStep::WaitForRemover => {
                     sync::yield_now();
                     h = self.head.load(Acquire);
+                    continue;
                 }
-                DrainStep::Close(w) => match self.head.compare_exchange(
-                    h,
-                    with_addr(ptr::null_mut(), w),
-                    AcqRel,
-                    Acquire,
-                ) {
-                    Ok(_) => return panics,
-                    Err(actual) => h = actual,
-                },
-                DrainStep::Detach(w) => {
-                    let w = with_addr(ptr::null_mut(), w);
-                    match self.head.compare_exchange(h, w, AcqRel, Acquire) {
-                        Ok(_) => {
-                            // SAFETY: the batch is detached: only we can reach its nodes (I6, I7).
-                            unsafe { self.hand_off_batch(untagged(h), run_callback, &mut panics) };
-                            h = self.head.load(Acquire);
-                        }
-                        Err(actual) => h = actual,
+                DrainStep::Detach(w) => (w, false),
+                // CLOSED: with DetachClose the batch held no callback (CALLBACKS was clear), so
+                // one registered from now on runs at once and overtakes none (I7).
+                DrainStep::DetachClose(w) | DrainStep::Close(w) => (w, true),
+            };
+            match self
+                .head
+                .compare_exchange(h, with_addr(ptr::null_mut(), w), AcqRel, Acquire)
+            {
+                Ok(_) => {
+                    let batch = untagged(h);
+                    if !batch.is_null() {
+                        // SAFETY: the batch is detached: only we can reach its nodes (I6, I7).
+                        unsafe { self.hand_off_batch(batch, run_callback, &mut panics) };
                     }
-                }
-                DrainStep::DetachClose(w) => {
-                    let w = with_addr(ptr::null_mut(), w);
-                    match self.head.compare_exchange(h, w, AcqRel, Acquire) {
-                        Ok(_) => {
-                            // No callback in the batch (CALLBACKS was clear): one registered
-                            // from now on runs at once and overtakes none (I7).
-                            // SAFETY: the batch is detached: only we can reach its nodes (I6).
-                            unsafe { self.hand_off_batch(untagged(h), run_callback, &mut panics) };
-                            return panics;
-                        }
-                        Err(actual) => h = actual,
+                    if stops {
+                        return panics;
                     }
+                    h = self.head.load(Acquire);
                 }
+                Err(actual) => h = actual,
             }
         }
     }
