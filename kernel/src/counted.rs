@@ -60,7 +60,8 @@ impl<T> TaskRef<T, NoJob> {
         self,
         v: Result<T, Failure>,
     ) -> Result<Panics, (Result<T, Failure>, State)> {
-        match self.publish(v) {
+        // SAFETY: a counted task, alive while `self` holds the promise's reference (I13).
+        match unsafe { FutureTask::publish(self.ptr.as_ptr(), v) } {
             // The reference goes with `self` (T2).
             Err(v) => Err((v, self.state())),
             Ok(Published::Drained(panics)) => Ok(panics),

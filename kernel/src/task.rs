@@ -438,21 +438,32 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
     /// COMPLETING, whose plain store would erase a concurrent count change); hands it back if a
     /// cancel won. When nobody announced a push (P0) the CAS also gives up the promise's
     /// reference ([`Published::Released`]): the caller must not touch the task again.
+    ///
+    /// The task comes as a pointer, not `&self`: once that CAS has given the reference up,
+    /// another thread may free the task before this function returns, and a reference argument
+    /// would claim the whole task (its plain bytes too) until then. Only the state word and the
+    /// outcome cell are borrowed, and both are interior-mutable.
+    ///
+    /// # Safety
+    /// `task` is a live counted task, and the caller holds its promise's reference (I13).
     #[inline]
-    pub(crate) fn publish(&self, v: Result<T, Failure>) -> Result<Published, Result<T, Failure>> {
+    pub(crate) unsafe fn publish(
+        task: *const Self,
+        v: Result<T, Failure>,
+    ) -> Result<Published, Result<T, Failure>> {
+        // SAFETY: the promise's reference keeps the task alive up to W1's CAS (I13).
+        let (state, outcome) = unsafe { (&(*task).state, &(*task).outcome) };
         let ok = v.is_ok();
         // step W1: SAFETY: the promise is the only writer of a counted task's outcome, and
         // nobody reads it before the CAS below publishes it (I2, I13).
-        self.outcome.with_mut(|o| unsafe { (*o).write(v) });
-        let mut s = self.state.load(Acquire);
+        outcome.with_mut(|o| unsafe { (*o).write(v) });
+        let mut s = state.load(Acquire);
         loop {
             let Some(n) = p::try_publish(s, ok) else {
                 // SAFETY: never published, so still the promise's alone: take it back.
-                return Err(self
-                    .outcome
-                    .with_mut(|o| unsafe { (*o).assume_init_read() }));
+                return Err(outcome.with_mut(|o| unsafe { (*o).assume_init_read() }));
             };
-            match self.state.compare_exchange_weak(s, n, AcqRel, Acquire) {
+            match state.compare_exchange_weak(s, n, AcqRel, Acquire) {
                 Ok(_) => break,
                 Err(actual) => s = actual,
             }
@@ -462,8 +473,9 @@ impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
                 last: p::refs(s) == 1,
             });
         }
-        // step W2
-        Ok(Published::Drained(self.finish_completion()))
+        // step W2: SAFETY: the CAS kept the promise's reference (it found ANNOUNCED), so the
+        // task stays alive through the drain (I13).
+        Ok(Published::Drained(unsafe { &*task }.finish_completion()))
     }
 
     /// P0: before pushing a node onto a counted task's stack, announce it in the state word, so

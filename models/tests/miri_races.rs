@@ -370,6 +370,42 @@ fn promise_set_vs_last_drop() {
     });
 }
 
+/// **the promise's releasing publication × the reader's free** (I13, W1): the reader drops its
+/// handle the moment it sees the task settled, so it may free the task while the promise is
+/// still inside its completion, just after W1's CAS gave the promise's reference up. Past that
+/// CAS the completion may touch nothing of the task, nor hold a reference to it: a `&FutureTask`
+/// argument claims the whole task until its function returns, and Miri's borrow tracker reports
+/// a free under it. Eight rounds per iteration: the window is a few steps wide.
+#[test]
+fn promise_release_vs_reader_free() {
+    run_race("promise_release_vs_reader_free", "I13", |i| {
+        for round in 0..8 {
+            let n = i * 8 + round;
+            let drops = Arc::new(AtomicUsize::new(0));
+            let (p, h) = promise::<Counted>();
+            let reader = thread::spawn(move || {
+                while !h.is_done() {
+                    thread::yield_now();
+                }
+                let seen = h.try_get().map(|r| r.map(|v| v.n).ok());
+                assert_eq!(seen, Some(Some(n)), "I2: the reader's value");
+                drop(h);
+            });
+            let v = Counted {
+                n,
+                drops: Arc::clone(&drops),
+            };
+            assert!(p.set(v).is_ok(), "nobody cancels");
+            reader.join().unwrap();
+            assert_eq!(
+                drops.load(SeqCst),
+                1,
+                "I13: the task was not freed exactly once"
+            );
+        }
+    });
+}
+
 // ---- I11: foreign code may panic -------------------------------------------------------------
 
 /// **a panicking wake × an older sleeper × a timed waiter × completion** (I3, I6, I11): the
