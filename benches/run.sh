@@ -25,6 +25,11 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
+# Every loop of every contender starts on a 64-byte boundary. The sub-nanosecond rows (P2, P3)
+# time loops of a few instructions, which on this CPU run measurably slower when they cross a
+# 64-byte line; without this, where the linker happens to place a loop (which any unrelated
+# change moves) decides those rows.
+export RUSTFLAGS="${RUSTFLAGS:-} -C llvm-args=-align-loops=64"
 
 crit=(--noplot)
 java=0
