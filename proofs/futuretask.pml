@@ -21,9 +21,11 @@
  * at counted_new(NREFS) and carries the count (bits 8..) through every transition:
  *   0 promise   set(v) / fail(e) / dropped unset (a broken promise), nondeterministically:
  *               W1 (outcome write, CAS NEW -> NORMAL/EXCEPTIONAL, or take the value back when a
- *               cancel won); announced (some pusher's P0 came first): W2 (the drain above),
- *               then T2 of its own reference; unannounced: the W1 CAS also gave the reference
- *               up (no W2, no T2; T3 if it was the last)
+ *               cancel won); announced (some pusher's P0 came first): the W1 CAS sets
+ *               DRAIN_HELD (the promise keeps its reference), W2 (the drain above), then W3 (T2
+ *               of its reference, DRAIN_HELD cleared in the same fetch_sub: DRAIN_REF);
+ *               unannounced: the W1 CAS also gave the reference up (no W2, no W3; T3 if it was
+ *               the last)
  *   1 canceller cancel_and_interrupt(): C1 goes straight to INTERRUPTED (no C2..C5), then C6
  *               (the drain) only if a pusher announced (must_drain), T2
  *   2..5        the waiters and the callback's registrar as above; each announces itself (P0)
@@ -31,6 +33,17 @@
  *               waiter returns, the callback runs at once); each holds one reference and
  *               releases it (T2) when it returns or is dropped
  *     cloner    holds one reference, clones it (T1), releases both (T2)  (-DWITH_CLONER=0)
+ *     taker     (-DWITH_TAKER=1) a handle that takes the outcome by value (T4) at any time;
+ *               -DUNTIMED_TAKES=1: the untimed get's handle takes it once the get returned.
+ *               T4 loads the word (take_step): Pending, Shared -> the handle is handed back and
+ *               dropped (T2); NoOutcome -> T2; Last -> move, plain store of s|MOVED, T3;
+ *               AfterDrain (two references, DRAIN_HELD: the other is the draining promise's)
+ *               -> T5 (loop on the head word: CLOSED -> go on, CALLBACKS/DRAINING -> give up,
+ *               handed back, T2; else look again), move, fetch_sub(REF - MOVED), T3 if last.
+ *               Ghost `moved`: the outcome is moved at most once and never read after the move
+ *               (every read_outcome and callback run asserts !moved); T3 asserts the word owns
+ *               the outcome (drops it) iff it was published and not moved. TAKE_COMPLETE (the
+ *               promise and one handle, no callback): an outcome found published is taken
  *   T2 takes the last reference's fast path (a count of 1: no read-modify-write) or fetch_sub;
  *   T3 frees. I13: every access to the task's words asserts !freed; T3 asserts it runs once and
  *   that the drain is over (CLOSED, or the stack never used when nobody announced; every
@@ -47,6 +60,7 @@
  *     single_winner       [] (wins <= 1)                                    I1
  *     callbacks_run       <> callback ran                                   I7 liveness
  *     task_freed          <> freed (a counted task only)                    I13 liveness
+ *     take_ends           [] (in T5 -> <> left T5) (a taker only)           T5 terminates
  *
  * Mutants (spin -a -DMUTANT_...):
  *   MUTANT_NO_CLOSED_CHECK   push ignores CLOSED and parks ("missing re-check after push")
@@ -67,6 +81,13 @@
  *                            (a waiter never returns; -DCOUNTED_TASK=1)
  *   MUTANT_PUBLISH_IGNORES_ANNOUNCE W1 always gives up the promise's reference and skips W2's
  *                            drain, ANNOUNCED or not (a waiter never returns; -DCOUNTED_TASK=1)
+ *   MUTANT_TAKE_IGNORES_DRAIN_HELD T4 takes AfterDrain with any two references: the other
+ *                            reader reads the outcome after the move (-DWITH_TAKER=1)
+ *   MUTANT_TAKE_SKIPS_CLOSE  T5 never waits for CLOSED: a callback still to run in the drain
+ *                            reads the outcome after the move (-DWITH_TAKER=1, callback)
+ *   MUTANT_PUBLISH_WITHOUT_DRAIN_HELD W1 does not set DRAIN_HELD (and W3 subtracts REF only:
+ *                            the protocol without the flag): a waiting taker alone with the
+ *                            promise finds two references and no flag, Shared (completeness)
  * (the stateright model has more mutants; see proofs/README.md)
  */
 
@@ -80,9 +101,12 @@
 #define INTERRUPTING 5
 #define INTERRUPTED  6
 #define STARTED      8
+#define MOVED        16
 #define COUNTED      32
 #define ANNOUNCED    64
+#define DRAIN_HELD   128
 #define REF          256
+#define DRAIN_REF    384
 #define LOCKED       1
 #define DIRTY        2
 #define DRAINING     4
@@ -138,9 +162,14 @@
 #else
 #define PUBLISH_RELEASES(s) (((s) & ANNOUNCED) == 0)
 #endif
-/* try_publish(s, ok) (W1): Some(PUBLISH_TO(s, ok)) iff CAN_PUBLISH(s) */
+/* try_publish(s, ok) (W1): Some(PUBLISH_TO(s, ok)) iff CAN_PUBLISH(s); a promise that keeps its
+   reference for the drain marks it DRAIN_HELD (released with it by W3) */
 #define CAN_PUBLISH(s)      (PHASE(s) == NEW && IS_COUNTED(s))
+#ifndef MUTANT_PUBLISH_WITHOUT_DRAIN_HELD
+#define PUBLISH_TO(s, ok)   ((FINISH_COMPLETE(s, ok) - (PUBLISH_RELEASES(s) -> REF : 0)) | (PUBLISH_RELEASES(s) -> 0 : DRAIN_HELD))
+#else
 #define PUBLISH_TO(s, ok)   (FINISH_COMPLETE(s, ok) - (PUBLISH_RELEASES(s) -> REF : 0))
+#endif
 /* must_drain(s): the winner out of NEW (C6) drains the stack */
 #define MUST_DRAIN(s)       (!IS_COUNTED(s) || ((s) & ANNOUNCED) != 0)
 /* announce_step(s) (P0): Push iff ANNOUNCE_PUSH(s); Settled iff ANNOUNCE_SETTLED(s); else
@@ -152,6 +181,21 @@
 #endif
 #define ANNOUNCE_SETTLED(s) (!ANNOUNCE_PUSH(s) && PHASE(s) != NEW)
 #define ANNOUNCE_TO(s)      ((s) | ANNOUNCED)
+/* owns_outcome(s): published (NORMAL, EXCEPTIONAL) and not moved out */
+#define OWNS_OUTCOME(s)     ((PHASE(s) == NORMAL || PHASE(s) == EXCEPTIONAL) && ((s) & MOVED) == 0)
+/* take_step(s) (T4): Pending iff TAKE_PENDING(s); NoOutcome iff TAKE_NO_OUTCOME(s);
+   Last(TAKE_LAST_TO(s)) iff TAKE_LAST(s); AfterDrain(TAKE_AFTER_DRAIN_BY(s)) iff
+   TAKE_AFTER_DRAIN(s); else Shared */
+#define TAKE_PENDING(s)     (!IS_SETTLED(s))
+#define TAKE_NO_OUTCOME(s)  (IS_SETTLED(s) && !OWNS_OUTCOME(s))
+#define TAKE_LAST(s)        (OWNS_OUTCOME(s) && REFS(s) == 1)
+#define TAKE_LAST_TO(s)     ((s) | MOVED)
+#ifdef MUTANT_TAKE_IGNORES_DRAIN_HELD
+#define TAKE_AFTER_DRAIN(s) (OWNS_OUTCOME(s) && REFS(s) == 2)
+#else
+#define TAKE_AFTER_DRAIN(s) (OWNS_OUTCOME(s) && REFS(s) == 2 && ((s) & DRAIN_HELD) != 0)
+#endif
+#define TAKE_AFTER_DRAIN_BY(s) (REF - MOVED)
 #define HEAD_PTR(h)         ((h) & 224)            /* h & !HEAD_FLAGS on a byte */
 #define ADDR(i)             (((i) + 1) * NODE_ALIGN)
 #define NODE_AT(a)          ((a) / NODE_ALIGN - 1)
@@ -188,6 +232,13 @@
 /* unlock_step(h): SweepAgain(UNLOCK_TO(h)) iff UNLOCK_AGAIN(h); else Release(UNLOCK_TO(h)) */
 #define UNLOCK_AGAIN(h)     (((h) & DIRTY) != 0)
 #define UNLOCK_TO(h)        (UNLOCK_AGAIN(h) -> ((h) & (255 - DIRTY)) : ((h) & (255 - LOCKED)))
+/* take_head_step(h) (T5): Take iff TAKE_HEAD_GO(h); Callbacks iff TAKE_HEAD_GIVE_UP(h); else Wait */
+#ifdef MUTANT_TAKE_SKIPS_CLOSE
+#define TAKE_HEAD_GO(h)     true
+#else
+#define TAKE_HEAD_GO(h)     (((h) & CLOSED) != 0)
+#endif
+#define TAKE_HEAD_GIVE_UP(h) (!TAKE_HEAD_GO(h) && ((h) & (CALLBACKS | DRAINING)) != 0)
 /* node_try_notify(n): Some(NOTIFY_TO(n)) iff CAN_NOTIFY(n) */
 #define CAN_NOTIFY(n)       ((n) == NODE_WAITING || (n) == NODE_ABANDONED)
 #define NOTIFY_TO(n)        NODE_NOTIFYING
@@ -218,6 +269,15 @@
 #ifndef WITH_CLONER
 #define WITH_CLONER COUNTED_TASK
 #endif
+/* a counted task's takers (T4, T5): -DWITH_TAKER=1 adds a handle that takes the outcome at any
+   time, without waiting (Pending: it drops the handle); -DUNTIMED_TAKES=1 makes the untimed
+   get's handle take the outcome once the get returned */
+#ifndef WITH_TAKER
+#define WITH_TAKER 0
+#endif
+#ifndef UNTIMED_TAKES
+#define UNTIMED_TAKES 0
+#endif
 #define RUNNER 0
 #define PROMISE 0         /* the promise takes the runner's thread id (a counted task has no runner) */
 #define CANCELLER 1
@@ -228,8 +288,12 @@
 #define NT 6
 #define NWAITERS (WITH_UNTIMED + WITH_TIMED + WITH_ASYNC)
 /* a counted task's references: the promise, the canceller, every waiter, the callback's
-   registrar and the cloner */
-#define NREFS (1 + WITH_CANCELLER + NWAITERS + WITH_CB + WITH_CLONER)
+   registrar, the cloner and the taker */
+#define NREFS (1 + WITH_CANCELLER + NWAITERS + WITH_CB + WITH_CLONER + WITH_TAKER)
+/* completeness of the take: with the promise and one handle only (no other handle, no
+   callback), a taker that finds the outcome published takes it (never Shared, never T5's
+   give-up) */
+#define TAKE_COMPLETE (NREFS == 2)
 
 /* ---- shared words ---- */
 int state = NEW;          /* int: a counted task's word carries its count (bits 8..) */
@@ -261,6 +325,8 @@ bit runner_in_run = 0;    /* the runner is between R3 and leaving run() (I5) */
 byte seen[NT];            /* I9: phase + 1 last observed by each thread */
 bit freed = 0;            /* I13: the counted task was freed (T3) */
 byte nleft = 0;           /* I13: reference holders that finished (their last T2 done) */
+bit moved = 0;            /* I13: a taker moved the outcome out (T4) */
+byte t5s = 0;             /* takers in T5's loop */
 
 /* I13: every access to the task's words (state, head, outcome, runner, sleep word, the callback
    node it owns) asserts that the task is not freed */
@@ -278,7 +344,13 @@ inline observe(me, s) {
    failure for EXCEPTIONAL); I13: the cell is the task's */
 inline read_outcome(s) {
   assert(IS_SETTLED(s));
-  assert(!freed && (PHASE(s) != NORMAL || outcome == 1) && (PHASE(s) != EXCEPTIONAL || outcome == 2))
+  /* I13: no read of the outcome after its move (T4) */
+  assert(!freed && (PHASE(s) != NORMAL || outcome == 1) && (PHASE(s) != EXCEPTIONAL || outcome == 2) && !moved)
+}
+/* a done-callback runs (reads the outcome): once (I7), on a settled task (I2), not after the
+   outcome's move (I13) */
+inline run_callback(s) {
+  live(); assert(IS_SETTLED(s) && !moved); assert(cbran == 0); cbran++; nfreed[CB] = 1
 }
 /* I6: a non-owner touches a node only before it is released and freed */
 inline touch(i) {
@@ -353,7 +425,7 @@ inline finish_completion(me) {
            od;
            if                                                /* run the batch's callbacks */
            :: mycb ->
-              atomic { live(); assert(IS_SETTLED(state)); assert(cbran == 0); cbran++; nfreed[CB] = 1; mycb = 0 }
+              atomic { run_callback(state); mycb = 0 }
            :: else -> skip
            fi;
            if :: closing -> closing = 0; break :: else -> skip fi   /* DetachClose: the drain is over */
@@ -466,7 +538,9 @@ inline free_task() {
   atomic {                                                   /* T3 */
     assert(!freed); freed = 1;
     assert(head == CLOSED || ((state & ANNOUNCED) == 0 && head == 0));   /* drained, or unused */
-    assert(IS_SETTLED(state)); assert(cbran == WITH_CB)
+    /* the drop drops the outcome iff the word owns it; it must own it iff it was published
+       (not taken back) and not moved out: dropped or moved exactly once */
+    assert(IS_SETTLED(state) && OWNS_OUTCOME(state) == (outcome != 0 && !moved)); assert(cbran == WITH_CB)
   }
 }
 
@@ -491,6 +565,78 @@ inline release_ref() {
 inline holder_done() {
   release_ref();                                             /* T2 */
   nleft++
+}
+
+/* W3: the promise's reference, kept by W1 for the drain (DRAIN_HELD), released after it: T2,
+   with DRAIN_HELD cleared in the same fetch_sub (DRAIN_REF). MUTANT_PUBLISH_WITHOUT_DRAIN_HELD:
+   the protocol without the flag (W1 does not set it, W3 subtracts REF) */
+#ifndef MUTANT_PUBLISH_WITHOUT_DRAIN_HELD
+#define W3_SUB DRAIN_REF
+#else
+#define W3_SUB REF
+#endif
+inline release_after_drain() {
+#ifndef MUTANT_PUBLISH_WITHOUT_DRAIN_HELD
+  /* W3: load [Acquire]; W1 marked the reference kept (DRAIN_HELD) */
+  atomic { live(); s = state; assert(REFS(s) >= 1 && (s & DRAIN_HELD) != 0) };
+#else
+  atomic { live(); s = state; assert(REFS(s) >= 1) };       /* W3: load [Acquire] */
+#endif
+  if
+  :: REFS(s) != 1 ->
+     atomic { live(); s = state; assert(REFS(s) >= 1); state = state - W3_SUB };   /* W3: fetch_sub [Release] */
+     if
+     :: REFS(s) != 1 -> s = 0                                /* not the last */
+     :: else -> s = 0; free_task()                           /* W3: fence [Acquire]; T3 */
+     fi
+  :: else -> s = 0; free_task()                              /* T3 */
+  fi;
+  nleft++
+}
+
+/* T4: the outcome moved out of its cell (ghost): published, moved at most once (I13) */
+inline move_outcome(s) {
+  atomic {
+    live(); assert(OWNS_OUTCOME(s));
+    assert((PHASE(s) != NORMAL || outcome == 1) && (PHASE(s) != EXCEPTIONAL || outcome == 2));
+    assert(!moved); moved = 1
+  }
+}
+
+/* T4 (+ T5): a handle of a counted task gives up its reference for the outcome; Pending, Shared
+   and T5's give-up keep the reference (the handle is handed back), which is then dropped (T2)
+   like any handle's. TAKE_COMPLETE: with no other handle and no callback, an outcome found
+   published is taken */
+inline take_outcome() {
+  atomic { live(); s = state; assert(REFS(s) >= 1) };       /* T4: load [Acquire] */
+  if
+  :: TAKE_PENDING(s) -> s = 0; holder_done()                 /* T4 Pending: handed back; T2 */
+  :: TAKE_NO_OUTCOME(s) -> s = 0; holder_done()              /* T4 NoOutcome (cancelled): T2 */
+  :: TAKE_LAST(s) ->                                         /* T4 Last: nobody else can reach it */
+     move_outcome(s);
+     atomic { live(); assert(state == s); state = TAKE_LAST_TO(s); s = 0 };   /* T4: store [Relaxed] */
+     free_task();                                            /* T3 (MOVED: the outcome is not dropped) */
+     nleft++
+  :: TAKE_AFTER_DRAIN(s) ->          /* T4 AfterDrain: the other reference is the draining promise's */
+     t5s++;
+     do                                                      /* T5: head.load [Acquire], in a loop */
+     :: atomic { TAKE_HEAD_GO(head) -> live(); t5s-- }; break   /* T5 Take: CLOSED, the drain reads no outcome */
+     :: atomic { TAKE_HEAD_GIVE_UP(head) -> live(); t5s--; assert(!TAKE_COMPLETE); s = 0 };   /* T5 Callbacks */
+        holder_done(); goto taken                            /* handed back; T2 */
+     :: atomic { !TAKE_HEAD_GO(head) && !TAKE_HEAD_GIVE_UP(head) -> live() }   /* T5 Wait: yield, look again */
+     od;
+     move_outcome(s);
+     atomic { live(); state = state - TAKE_AFTER_DRAIN_BY(s);   /* T4: fetch_sub [Release] (one REF less, MOVED) */
+              s = state + TAKE_AFTER_DRAIN_BY(s); assert(REFS(s) >= 1) };   /* s: the word it returned */
+     if
+     :: REFS(s) == 1 -> s = 0; free_task()                   /* T4: fence [Acquire]; T3 */
+     :: else -> s = 0
+     fi;
+     nleft++
+  :: else -> assert(!TAKE_COMPLETE); s = 0; holder_done()    /* T4 Shared: handed back; T2 */
+  fi;
+taken:
+  skip
 }
 
 proctype Runner() {
@@ -594,7 +740,8 @@ out:
 
 /* a counted task's promise: set(v), fail(e) or dropped unset (a broken promise: its drop fails
    the task unless it is done), then its reference: given up by the W1 CAS when nobody announced
-   a push, else released (T2) after the drain */
+   a push, else kept (DRAIN_HELD) and released after the drain (W3); released by T2 when a
+   cancel won */
 proctype Promise() {
   int s; byte h, cur, nxt, pay, i; bit ok, okv, aband, mycb, sleepers, closing;   /* closing: F2's DetachClose closed the stack with this batch */
 #ifdef MUTANT_NO_REDRAIN
@@ -624,12 +771,13 @@ proctype Promise() {
   :: else -> s = 0
   fi;
 #ifdef MUTANT_RELEASE_BEFORE_DRAIN
-  release_ref();                                             /* T2 before the drain */
+  release_after_drain();                                     /* W3 before the drain */
   finish_completion(PROMISE);                                /* W2 */
-  nleft++;
   goto done;
 #endif
   finish_completion(PROMISE);                                /* W2 (the promise keeps its reference) */
+  release_after_drain();                                     /* W3 */
+  goto done;
 release:
   holder_done();                                             /* T2 */
 done:
@@ -647,7 +795,7 @@ proctype Cloner() {
 }
 
 /* get(): untimed (timed = 0) or timed */
-proctype Waiter(byte me; bit timed) {
+proctype Waiter(byte me; bit timed; bit take) {
   int s; byte h, cur, nxt, pred, pay, i, e; bit ok, closed, aband, ab, restart, sleepers, settled;
   atomic { s = state; observe(me, s) };                      /* G1 */
   if
@@ -725,7 +873,13 @@ g2:                                                          /* G2: wait out COM
   atomic { IS_SETTLED(state) -> s = state; observe(me, s); read_outcome(s) };
 ret:
   atomic { assert(!pushed[me] || nst[me] == NODE_DONE); nfreed[me] = 1; wret++; s = 0; closed = 0 }
-#if COUNTED_TASK
+#if COUNTED_TASK && UNTIMED_TAKES
+  ;
+  if
+  :: take -> take_outcome()                                  /* T4: the handle takes the outcome */
+  :: else -> holder_done()
+  fi
+#elif COUNTED_TASK
   ; holder_done()
 #endif
 }
@@ -798,20 +952,26 @@ drop:
 #endif
 }
 
+/* a handle that takes the outcome (T4, T5) at any time, without waiting for the task */
+proctype Taker() {
+  int s
+  ; take_outcome()
+}
+
 proctype Callback() {
   int s; byte h; bit ok, closed, settled;
 #if COUNTED_TASK
   announce();                                                /* P0 */
   if
   :: settled ->                      /* settled unannounced: no earlier callback pending, run it now */
-     atomic { live(); assert(IS_SETTLED(s)); assert(cbran == 0); cbran++; nfreed[CB] = 1; settled = 0; s = 0 };
+     atomic { run_callback(s); settled = 0; s = 0 };
      goto ran
   :: else -> skip
   fi;
 #endif
   push(CB);                                                  /* D1 */
   if
-  :: closed -> atomic { live(); assert(IS_SETTLED(state)); assert(cbran == 0); cbran++; nfreed[CB] = 1; closed = 0 }  /* D2 */
+  :: closed -> atomic { run_callback(state); closed = 0 }   /* D2 */
   :: else -> skip
   fi
 #if COUNTED_TASK
@@ -850,10 +1010,10 @@ init {
     run Canceller();
 #endif
 #if WITH_UNTIMED
-    run Waiter(W_UNTIMED, 0);
+    run Waiter(W_UNTIMED, 0, UNTIMED_TAKES);
 #endif
 #if WITH_TIMED
-    run Waiter(W_TIMED, 1);
+    run Waiter(W_TIMED, 1, 0);
 #endif
 #if WITH_ASYNC
     run Async(W_ASYNC);
@@ -864,6 +1024,9 @@ init {
 #if WITH_CLONER
     run Cloner();
 #endif
+#if WITH_TAKER
+    run Taker();
+#endif
   }
 }
 
@@ -872,3 +1035,4 @@ ltl waiters_return { [] (IS_SETTLED(state) -> <> (wret == NWAITERS)) }
 ltl runner_settles { [] (PHASE(state) == INTERRUPTING -> <> runner_left) }
 ltl callbacks_run { <> (cbran == WITH_CB) }
 ltl task_freed { <> freed }
+ltl take_ends { [] (t5s > 0 -> <> (t5s == 0)) }

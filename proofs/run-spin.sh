@@ -31,12 +31,21 @@ echo "== $(spin -V)"
 
 # ---- drift check: the #defines of the model must equal the constants of protocol.rs ----------
 drift=0
+declare -A CONST=()
 while read -r name value; do
-  value=${value//_/} # digit separators (0b1_0000): bash arithmetic rejects them
   case "$value" in
-    0b*) value=$((2#${value#0b})) ;;
+    0b*) value=${value//_/}; value=$((2#${value#0b})) ;; # digit separators (0b1_0000)
     *"<<"*) value=$((value)) ;; # a shift of literals (REF = 1 << 8)
+    [A-Z]*) # a sum of constants defined above it (DRAIN_REF = REF + DRAIN_HELD)
+      sum=0
+      for term in ${value//+/ }; do
+        if [ -z "${CONST[$term]:-}" ]; then echo "run-spin.sh: cannot evaluate $name = $value" >&2; exit 1; fi
+        sum=$((sum + ${CONST[$term]}))
+      done
+      value=$sum ;;
+    *) value=${value//_/} ;;
   esac
+  CONST[$name]=$value
   pml=$(sed -n "s/^#define $name[[:space:]]\{1,\}\([0-9]\{1,\}\).*/\1/p" "$PML" | head -1)
   if [ -z "$pml" ]; then
     continue # not used by the Promela model
@@ -45,7 +54,7 @@ while read -r name value; do
     echo "DRIFT: $name is $value in protocol.rs but $pml in futuretask.pml" >&2
     drift=1
   fi
-done < <(sed -n 's/^pub const \([A-Z_]*\): usize = \([0-9a-fx_b]*\|[0-9]* << [0-9]*\);.*/\1 \2/p' "$PROTOCOL")
+done < <(sed -n 's/^pub const \([A-Z_]*\): usize = \([0-9a-fx_b]*\|[0-9]* << [0-9]*\|[A-Z_]*\( + [A-Z_]*\)*\);.*/\1 \2/p' "$PROTOCOL")
 if [ "$drift" != 0 ]; then exit 1; fi
 echo "== constants agree with kernel/src/protocol.rs"
 
@@ -63,6 +72,10 @@ DEPTH=(-m400000)
 # about 40 s each, and each of its two actors' liveness is checked with the other left out.
 # Without a canceller (-DWITH_CANCELLER=0) every reader of a counted task can leave before it
 # settles, so the promise's W1 may give up the task's last reference and free it itself.
+# Takers (T4, T5; take_ends is T5's liveness): -DWITH_TAKER=1 adds a handle that takes the
+# outcome at any time, -DUNTIMED_TAKES=1 makes the untimed get's handle take it after the get;
+# their configurations leave the cloner out (the taker is the extra handle). "alone" has the
+# promise and the waiting taker only: the take must succeed there (completeness, TAKE_COMPLETE).
 CONFIGS=(
   "untimed+callback|-DWITH_TIMED=0 -DWITH_ASYNC=0"
   "untimed+timed|-DWITH_ASYNC=0 -DWITH_CB=0"
@@ -73,8 +86,29 @@ CONFIGS=(
   "counted: callback|-DCOUNTED_TASK=1 -DWITH_UNTIMED=0 -DWITH_TIMED=0 -DWITH_ASYNC=0|single_winner callbacks_run task_freed"
   "counted: untimed+callback|-DCOUNTED_TASK=1 -DWITH_TIMED=0 -DWITH_ASYNC=0|-"
   "counted: timed, no canceller|-DCOUNTED_TASK=1 -DWITH_CANCELLER=0 -DWITH_UNTIMED=0 -DWITH_ASYNC=0 -DWITH_CB=0|single_winner waiters_return task_freed"
+  "counted: untimed get takes, alone|-DCOUNTED_TASK=1 -DUNTIMED_TAKES=1 -DWITH_CANCELLER=0 -DWITH_CLONER=0 -DWITH_TIMED=0 -DWITH_ASYNC=0 -DWITH_CB=0|single_winner waiters_return task_freed take_ends"
+  "counted: untimed, taker|-DCOUNTED_TASK=1 -DWITH_TAKER=1 -DWITH_CLONER=0 -DWITH_TIMED=0 -DWITH_ASYNC=0 -DWITH_CB=0|single_winner waiters_return task_freed take_ends"
+  "counted: callback, taker|-DCOUNTED_TASK=1 -DWITH_TAKER=1 -DWITH_CLONER=0 -DWITH_UNTIMED=0 -DWITH_TIMED=0 -DWITH_ASYNC=0|single_winner callbacks_run task_freed take_ends"
+  "counted: untimed get takes, callback|-DCOUNTED_TASK=1 -DUNTIMED_TAKES=1 -DWITH_CLONER=0 -DWITH_TIMED=0 -DWITH_ASYNC=0|take_ends"
 )
 LTLS=(single_winner waiters_return runner_settles callbacks_run)
+
+# actors DEFINES...: the threads a configuration runs, in words
+actors() {
+  local d=" $* " out
+  has() { [[ "$d" == *" -D$1 "* ]]; }
+  if has COUNTED_TASK=1; then out="promise (set / fail / dropped)"; else out="runner"; fi
+  has WITH_CANCELLER=0 || out+=", cancel_and_interrupt()"
+  if has COUNTED_TASK=1 && ! has WITH_CLONER=0; then out+=", cloner"; fi
+  if ! has WITH_UNTIMED=0; then
+    if has UNTIMED_TAKES=1; then out+=", untimed get (then takes)"; else out+=", untimed get"; fi
+  fi
+  has WITH_TIMED=0 || out+=", timed get"
+  has WITH_ASYNC=0 || out+=", async waiter"
+  has WITH_CB=0 || out+=", callback"
+  if has WITH_TAKER=1; then out+=", taker"; fi
+  echo "$out"
+}
 
 failures=0
 
@@ -111,12 +145,7 @@ if [ "$MODE" = check ]; then
     IFS='|' read -r name defs_s ltls_s <<<"$cfg"
     read -r -a defs <<<"$defs_s"
     if [ -z "$ltls_s" ]; then ltls=("${LTLS[@]}"); elif [ "$ltls_s" = - ]; then ltls=(); else read -r -a ltls <<<"$ltls_s"; fi
-    cancel=", cancel_and_interrupt()"
-    if [[ " ${defs[*]} " == *" -DWITH_CANCELLER=0 "* ]]; then cancel=""; fi
-    case "$name" in
-      counted:*) echo "== configuration: promise (set / fail / dropped)$cancel, cloner, ${name#counted: }" ;;
-      *) echo "== configuration: runner, cancel_and_interrupt(), $name" ;;
-    esac
+    echo "== configuration: $(actors "${defs[@]}")"
     spin "${defs[@]}" -a futuretask.pml >/dev/null
     # the two verifiers compile in parallel (pan.c is large; this is most of the script's time)
     gcc "${CC_FLAGS[@]}" -DSAFETY -DNOCLAIM -o pan_safety pan.c &
@@ -154,16 +183,15 @@ MUTANTS=(
   "MUTANT_COUNTED_PLAIN_STORE|-DCOUNTED_TASK=1 -DWITH_TIMED=0 -DWITH_ASYNC=0 -DWITH_CB=0"
   "MUTANT_PUSH_WITHOUT_ANNOUNCE|-DCOUNTED_TASK=1 -DWITH_TIMED=0 -DWITH_ASYNC=0 -DWITH_CB=0"
   "MUTANT_PUBLISH_IGNORES_ANNOUNCE|-DCOUNTED_TASK=1 -DWITH_TIMED=0 -DWITH_ASYNC=0 -DWITH_CB=0"
+  "MUTANT_TAKE_IGNORES_DRAIN_HELD|-DCOUNTED_TASK=1 -DWITH_TAKER=1 -DWITH_CLONER=0 -DWITH_TIMED=0 -DWITH_ASYNC=0 -DWITH_CB=0"
+  "MUTANT_TAKE_SKIPS_CLOSE|-DCOUNTED_TASK=1 -DWITH_TAKER=1 -DWITH_CLONER=0 -DWITH_UNTIMED=0 -DWITH_TIMED=0 -DWITH_ASYNC=0"
+  "MUTANT_PUBLISH_WITHOUT_DRAIN_HELD|-DCOUNTED_TASK=1 -DUNTIMED_TAKES=1 -DWITH_CANCELLER=0 -DWITH_CLONER=0 -DWITH_TIMED=0 -DWITH_ASYNC=0 -DWITH_CB=0"
 )
 missed=0
 for m in "${MUTANTS[@]}"; do
   name=${m%%|*}
   read -r -a defs <<<"${m#*|}"
-  if [[ " ${defs[*]} " == *" -DCOUNTED_TASK=1 "* ]]; then
-    echo "== mutant $name (promise, cancel_and_interrupt(), cloner, untimed get)"
-  else
-    echo "== mutant $name (runner, cancel_and_interrupt(), untimed get, callback)"
-  fi
+  echo "== mutant $name ($(actors "${defs[@]}"))"
   rm -f futuretask.pml.trail
   spin -D"$name" "${defs[@]}" -a futuretask.pml >/dev/null
   gcc "${CC_FLAGS[@]}" -DSAFETY -DNOCLAIM -o pan_mutant pan.c

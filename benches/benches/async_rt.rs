@@ -5,8 +5,9 @@
 //!   partner's next request and this response), completes both and awaits both — so it measures
 //!   cell creation, completion, waker registration and wake-up, with no thread ever parking.
 //!   `futuretask` holds each cell as users do: the writer's `Arc<FutureTask<_, NoJob>>` and the
-//!   reader's `TaskHandle`, awaited with `(&handle).await`. `futuretask_no_refcount` is a
-//!   diagnostic floor (see its function), not a contender.
+//!   reader's `TaskHandle`, awaited with `(&handle).await`; `futuretask_promise` makes each cell a
+//!   promise and its reader, and the partner takes the request by value. `futuretask_no_refcount`
+//!   is a diagnostic floor (see its function), not a contender.
 //! * `create_set_await`: one task made, completed and awaited, over and over, inside one
 //!   `block_on` (the await is ready at its first poll): the promise and its reader
 //!   (`futuretask_promise`), an `Arc`'d pending task and a `TaskHandle` (`futuretask_shared`),
@@ -19,7 +20,7 @@
 mod common;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use futuretask::{promise, FutureTask, NoJob, TaskHandle};
+use futuretask::{promise, FutureTask, NoJob, Outcome, Promise, TaskHandle};
 use std::future::Future;
 use std::hint::black_box;
 use std::sync::Arc;
@@ -169,6 +170,50 @@ async fn roundtrip_futuretask(iters: u64) -> Duration {
     elapsed
 }
 
+/// The kernel in the promise form, as a request/response protocol is written with promises:
+/// each cell is a `Promise` (the writer's side, moved into the request or kept for the next
+/// one) and its reader. The partner awaits the request and takes it by value
+/// (`try_into_outcome`: the reader that the promise's drain woke is the last one to read it),
+/// so it owns the response's promise and completes it.
+async fn roundtrip_futuretask_promise(iters: u64) -> Duration {
+    struct FtReq {
+        next: TaskHandle<FtReq>,
+        resp: Promise<u64>,
+    }
+    let (mut req, first) = promise::<FtReq>();
+    let total = WARM + iters;
+    let partner = tokio::spawn(async move {
+        let mut reader = first;
+        for i in 0..total {
+            (&reader).await.ok().unwrap();
+            let Ok(Outcome::Success(FtReq { next, resp })) = reader.try_into_outcome() else {
+                unreachable!("nobody else reads the request")
+            };
+            resp.set(i).ok().unwrap();
+            reader = next;
+        }
+    });
+    let mut start = Instant::now();
+    for i in 0..total {
+        if i == WARM {
+            start = Instant::now();
+        }
+        let (next, next_reader) = promise::<FtReq>();
+        let (resp, resp_reader) = promise::<u64>();
+        req.set(FtReq {
+            next: next_reader,
+            resp,
+        })
+        .ok()
+        .unwrap();
+        black_box(*(&resp_reader).await.ok().unwrap());
+        req = next;
+    }
+    let elapsed = start.elapsed();
+    partner.await.unwrap();
+    elapsed
+}
+
 /// Diagnostic floor, not a contender: the kernel's protocol with the cells' lifetimes managed by
 /// hand instead of by `Arc`, so no reference count is touched. It measures what the best owned
 /// (non-shared) handle API could reach on this protocol: the gap between `futuretask` and this row
@@ -279,6 +324,9 @@ fn p7_async_roundtrip(c: &mut Criterion) {
     let rt = current_thread();
     g.bench_function("futuretask", |b| {
         b.iter_custom(|n| rt.block_on(roundtrip_futuretask(n)))
+    });
+    g.bench_function("futuretask_promise", |b| {
+        b.iter_custom(|n| rt.block_on(roundtrip_futuretask_promise(n)))
     });
     g.bench_function("futuretask_no_refcount", |b| {
         b.iter_custom(|n| rt.block_on(roundtrip_futuretask_no_refcount(n)))

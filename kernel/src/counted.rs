@@ -8,7 +8,7 @@
 //! T2), and so is every other write of a counted task's word (`protocol`, "counted task"), so
 //! no write erases a concurrent count change.
 
-use crate::failure::Failure;
+use crate::failure::{Failure, Outcome};
 use crate::foreign::Panics;
 use crate::protocol as p;
 use crate::sync::Ordering::{Acquire, Relaxed, Release};
@@ -53,7 +53,7 @@ impl<T> TaskRef<T, NoJob> {
         (TaskRef { ptr }, TaskRef { ptr })
     }
 
-    /// The promise's completion (W1, W2), then its reference released (T2 after W2, or in W1's
+    /// The promise's completion (W1, W2), then its reference released (W3 after W2, or in W1's
     /// own CAS, T3 when it was the last). A cancel that won hands the outcome back with the state.
     #[inline]
     pub(crate) fn complete(
@@ -64,7 +64,10 @@ impl<T> TaskRef<T, NoJob> {
         match unsafe { FutureTask::publish(self.ptr.as_ptr(), v) } {
             // The reference goes with `self` (T2).
             Err(v) => Err((v, self.state())),
-            Ok(Published::Drained(panics)) => Ok(panics),
+            Ok(Published::Drained(panics)) => {
+                self.release_after_drain();
+                Ok(panics)
+            }
             Ok(Published::Released { last }) => {
                 let ptr = self.ptr;
                 // W1's CAS gave the reference up: no T2.
@@ -78,6 +81,25 @@ impl<T> TaskRef<T, NoJob> {
         }
     }
 
+    /// W3: the promise's reference, kept by W1 for the drain (DRAIN_HELD), released after it.
+    /// T2, with `DRAIN_HELD` cleared in the same read-modify-write, so a taker (T4) never
+    /// mistakes a later reference for the draining promise.
+    fn release_after_drain(self) {
+        let ptr = self.ptr;
+        std::mem::forget(self);
+        // SAFETY: the promise's reference keeps the task alive until the release below.
+        let word = unsafe { ptr.as_ref() }.state_atomic();
+        // step W3: as T2 (the last reference needs no read-modify-write).
+        if p::refs(word.load(Acquire)) != 1 {
+            if p::refs(word.fetch_sub(p::DRAIN_REF, Release)) != 1 {
+                return;
+            }
+            fence(Acquire);
+        }
+        // step T3: SAFETY: this was the task's last reference (I13).
+        unsafe { free_counted(ptr.as_ptr()) };
+    }
+
     /// The same reference, erased over the closure.
     pub(crate) fn erase(self) -> TaskRef<T> {
         let me = std::mem::ManuallyDrop::new(self);
@@ -86,6 +108,70 @@ impl<T> TaskRef<T, NoJob> {
 }
 
 impl<T> TaskRef<T> {
+    /// T4: the outcome by value for the reference given up, or the reference back while another
+    /// one may still read the outcome (or the task is pending).
+    pub(crate) fn try_into_outcome(self) -> Result<Outcome<T>, Self> {
+        // step T4: the Acquire load orders the outcome's write (W1) before its move, and every
+        // other reference's last use of the task (their Release decrements) before the free.
+        let s = self.word().load(Acquire);
+        if !p::is_counted(s) {
+            return self.try_into_outcome_arc();
+        }
+        match p::take_step(s) {
+            p::Take::Pending | p::Take::Shared => Err(self),
+            // The reference goes with `self` (T2).
+            p::Take::NoOutcome => Ok(Outcome::Cancelled),
+            p::Take::Last(moved) => {
+                // SAFETY: published, and the last reference: nobody else reads it (I13).
+                let out = unsafe { self.move_outcome_out() };
+                // Nobody else can reach the task: a plain store; MOVED keeps the free from
+                // dropping the outcome again.
+                self.word().store(moved, Relaxed);
+                let ptr = self.ptr;
+                std::mem::forget(self);
+                // step T3: SAFETY: the last reference (I13).
+                unsafe { free_counted(ptr.as_ptr().cast::<FutureTask<T, NoJob>>()) };
+                Ok(Outcome::from_result(out))
+            }
+            p::Take::AfterDrain(less) => {
+                // T5: the other reference is the promise's; once its drain has closed the
+                // stack, it reads no outcome any more.
+                if !self.stack().closed_for_take() {
+                    return Err(self);
+                }
+                // SAFETY: published, and no other reference reads it from here on (I13).
+                let out = unsafe { self.move_outcome_out() };
+                let ptr = self.ptr;
+                std::mem::forget(self);
+                // SAFETY: our reference keeps the task alive until the release below.
+                let word = unsafe { ptr.as_ref() }.state_atomic();
+                // step T4: one reference less and MOVED, in one read-modify-write: Release, so
+                // the move happens-before the free by the promise if it goes last.
+                if p::refs(word.fetch_sub(less, Release)) == 1 {
+                    fence(Acquire);
+                    // step T3: SAFETY: the last reference (I13); MOVED: the drop leaves the
+                    // outcome alone.
+                    unsafe { free_counted(ptr.as_ptr().cast::<FutureTask<T, NoJob>>()) };
+                }
+                Ok(Outcome::from_result(out))
+            }
+        }
+    }
+
+    /// O2 through the task's `Arc`, when this is its only reference.
+    fn try_into_outcome_arc(self) -> Result<Outcome<T>, Self> {
+        let me = std::mem::ManuallyDrop::new(self);
+        // SAFETY: the pointer came from `Arc::into_raw`; `me` gives its reference to the `Arc`.
+        let mut arc = unsafe { Arc::from_raw(me.ptr.as_ptr()) };
+        let Some(task) = Arc::get_mut(&mut arc) else {
+            return Err(TaskRef::from_arc(arc));
+        };
+        match task.take_outcome() {
+            Some(out) => Ok(out),
+            None => Err(TaskRef::from_arc(arc)),
+        }
+    }
+
     /// The `Arc`'s reference, moved in.
     pub(crate) fn from_arc(task: Arc<FutureTask<T>>) -> Self {
         let raw = Arc::into_raw(task).cast_mut();
@@ -197,6 +283,9 @@ unsafe fn release_arc<T, J: ?Sized + Job<T>>(task: NonNull<FutureTask<T, J>>) {
 /// `task` is a counted task (made by `counted_pair`) whose last reference the caller released.
 #[inline]
 unsafe fn free_counted<T>(task: *mut FutureTask<T, NoJob>) {
+    // SAFETY: the caller's contract: the task is alive and ours alone.
+    #[cfg(loom)]
+    unsafe { &*task }.outcome_last_look();
     // SAFETY: the caller's contract: made as this `Box`, and nobody else refers to it (I13).
     drop(unsafe { Box::from_raw(task) });
 }

@@ -561,6 +561,14 @@ pub enum Outcome<T> {
 }
 
 impl<T> Outcome<T> {
+    /// A published outcome: success or failure.
+    pub(crate) fn from_result(r: Result<T, Failure>) -> Self {
+        match r {
+            Ok(v) => Outcome::Success(v),
+            Err(f) => Outcome::Failed(f),
+        }
+    }
+
     /// `Ok(value)`, or the reason there is none ([`Error::Failed`] or [`Error::Cancelled`]).
     ///
     /// ```

@@ -2,7 +2,7 @@
 //! or complete it (no `run`, `set`, `fail`), so whoever hands one out keeps the writer's side.
 
 use crate::counted::TaskRef;
-use crate::failure::{Error, Snapshot, State};
+use crate::failure::{Error, Outcome, Snapshot, State};
 use crate::future::{Wait, WhenDone};
 use crate::task::FutureTask;
 use std::fmt;
@@ -322,6 +322,38 @@ impl<T> TaskHandle<T> {
     #[cfg(feature = "diagnostics")]
     pub fn handle_count(&self) -> usize {
         self.0.count()
+    }
+
+    /// The outcome by value, giving up this handle, when no other handle can read it any
+    /// more; otherwise (the task pending, or another handle or the task's owner holding it)
+    /// the handle back, unchanged. `Arc::try_unwrap` for the outcome.
+    ///
+    /// A promise's completion hands its own reference back once it has woken every waiter and
+    /// run every done-callback; the handle it woke does not wait for that: it takes the
+    /// outcome as soon as the wake-up is done, unless a done-callback (which may read the
+    /// outcome) is still to run.
+    ///
+    /// ```
+    /// use futuretask::{promise, Outcome};
+    /// use std::thread;
+    ///
+    /// let (p, reader) = promise::<Vec<u8>>();
+    /// let reader = reader.try_into_outcome().unwrap_err(); // pending: handed back
+    /// let writer = thread::spawn(move || p.set(vec![1, 2]).unwrap());
+    /// reader.get().unwrap(); // wait
+    /// let Ok(Outcome::Success(v)) = reader.try_into_outcome() else { unreachable!() };
+    /// assert_eq!(v, [1, 2]); // moved out, not cloned
+    /// writer.join().unwrap();
+    ///
+    /// let (p, reader) = promise();
+    /// p.set(String::from("shared")).unwrap();
+    /// let other = reader.clone();
+    /// let reader = reader.try_into_outcome().unwrap_err(); // `other` may still read it
+    /// drop(other);
+    /// assert!(matches!(reader.try_into_outcome(), Ok(Outcome::Success(s)) if s == "shared"));
+    /// ```
+    pub fn try_into_outcome(self) -> Result<Outcome<T>, TaskHandle<T>> {
+        self.0.try_into_outcome().map_err(TaskHandle)
     }
 
     /// A handle holding `task`.

@@ -15,6 +15,8 @@
 //!   bit  5      COUNTED     the task's lifetime is counted in this word (a promise's task, I13)
 //!   bit  6      ANNOUNCED   counted only: a thread may push onto the waiter stack (P0), so the
 //!                           completion must drain it
+//!   bit  7      DRAIN_HELD  counted only: W1 kept the promise's reference for its drain; the
+//!                           promise's release after the drain (W3) clears it
 //!   bits 8..    REFS        a counted task's references: its promise and its handles
 //!
 //!          run claims            set / fail / run finishes
@@ -39,6 +41,12 @@
 //! promise's CAS then sees the flag. Without it nobody can be on the stack, so the same CAS also
 //! gives up the promise's reference and the completion touches nothing else; a pusher that comes
 //! later sees the task settled and does not push.
+//!
+//! A counted task's reader may take the outcome by value (T4, `take_step`): as the last
+//! reference, or as one of two when the other is the promise still draining (`DRAIN_HELD`) and
+//! the drain has closed the stack, after which the drain reads no outcome. It sets `MOVED` in the
+//! read-modify-write that gives up its reference, so whichever reference goes last frees a task
+//! whose outcome is gone.
 //!
 //! # Waiter-stack head word
 //!
@@ -85,8 +93,9 @@ pub const INTERRUPTING: usize = 5;
 pub const INTERRUPTED: usize = 6;
 /// Flag: `run` claimed the closure.
 pub const STARTED: usize = 0b1000;
-/// Flag, owner-only: the outcome was moved out (`into_outcome`), so the task's drop must not drop
-/// it. Set on a task that no other handle can reach, so no observer ever sees it.
+/// Flag: the outcome was moved out, so the task's drop must not drop it. Set by the owner
+/// (`into_outcome`, O2) on a task no other handle can reach, or by a counted task's taker (T4)
+/// when no other reference reads the outcome any more.
 pub const MOVED: usize = 0b1_0000;
 
 /// Flag: the task's lifetime is counted in this word, in [`REF`]s (a promise's task, I13).
@@ -99,6 +108,12 @@ pub const MAX_REFS: usize = (usize::MAX >> 8) / 2;
 /// Flag of a counted task: a thread announced that it may push onto the waiter stack (P0), so
 /// the completion must drain the stack. Set only while NEW, never cleared.
 pub const ANNOUNCED: usize = 0b100_0000;
+/// Flag of a counted task: W1 kept the promise's reference for its drain (it found ANNOUNCED),
+/// so of two references one is the promise's until its release after the drain (W3) clears
+/// the flag with its `REF` ([`DRAIN_REF`]). Tells a taker (T4) who the other reference is.
+pub const DRAIN_HELD: usize = 0b1000_0000;
+/// W3: what the promise's release after its drain subtracts: its reference and [`DRAIN_HELD`].
+pub const DRAIN_REF: usize = REF + DRAIN_HELD;
 /// The bits every transition carries along: STARTED, and a counted task's lifetime and
 /// announcement.
 const CARRIED: usize = STARTED | COUNTED | ANNOUNCED | !(REF - 1);
@@ -140,12 +155,17 @@ pub const fn finish_complete(s: usize, success: bool) -> usize {
 
 /// W1: a counted task's promise may publish the outcome it already wrote: the task is still
 /// NEW. Returns the state to CAS in: NORMAL or EXCEPTIONAL, the count carried along, less the
-/// promise's own reference when nobody announced a push ([`publish_releases`]).
+/// promise's own reference when nobody announced a push ([`publish_releases`]), or else with
+/// [`DRAIN_HELD`]: the promise keeps its reference for the drain.
 #[inline(always)]
 pub const fn try_publish(s: usize, success: bool) -> Option<usize> {
     if phase(s) == NEW && is_counted(s) {
         let n = finish_complete(s, success);
-        Some(if publish_releases(s) { n - REF } else { n })
+        Some(if publish_releases(s) {
+            n - REF
+        } else {
+            n | DRAIN_HELD
+        })
     } else {
         None
     }
@@ -188,6 +208,66 @@ pub const fn announce_step(s: usize) -> Announce {
         Announce::Settled
     } else {
         Announce::Set(s | ANNOUNCED)
+    }
+}
+
+/// T4: what a reader of a counted task that gives up its reference for the outcome does, with
+/// state word `s` (its own reference included in the count).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Take {
+    /// Not settled: nothing to take; keep the reference.
+    Pending,
+    /// Settled without an outcome (cancelled): report that; release the reference (T2).
+    NoOutcome,
+    /// The last reference: nobody else can reach the task. Move the outcome out, store the given
+    /// word (MOVED set) and free the task (T3).
+    Last(usize),
+    /// Two references, the other the promise's, held for its drain (DRAIN_HELD): once the drain
+    /// has closed the stack (`take_head_step`), move the outcome out and release the reference
+    /// by subtracting the given amount (one `REF`, MOVED added) in one read-modify-write.
+    AfterDrain(usize),
+    /// Another reference may read the outcome: keep the reference.
+    Shared,
+}
+
+/// T4: the taker's decision for state word `s` of a counted task.
+#[inline(always)]
+pub const fn take_step(s: usize) -> Take {
+    if !is_settled(s) {
+        Take::Pending
+    } else if !owns_outcome(s) {
+        Take::NoOutcome
+    } else if refs(s) == 1 {
+        Take::Last(s | MOVED)
+    } else if refs(s) == 2 && s & DRAIN_HELD != 0 {
+        Take::AfterDrain(REF - MOVED)
+    } else {
+        Take::Shared
+    }
+}
+
+/// T5: what a taker whose other reference is the draining promise does with head word `h`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TakeHead {
+    /// CLOSED: the drain has run every callback and reads no outcome any more: take it.
+    Take,
+    /// A done-callback is pending or running (CALLBACKS, DRAINING): it may read the outcome, and
+    /// it is user code of unbounded length: keep the reference.
+    Callbacks,
+    /// The drain has not closed the stack yet, and no user code runs before it does (it waits
+    /// at most for a remover, F2): look again.
+    Wait,
+}
+
+/// T5: the taker's decision for head word `h`.
+#[inline(always)]
+pub const fn take_head_step(h: usize) -> TakeHead {
+    if h & CLOSED != 0 {
+        TakeHead::Take
+    } else if h & (CALLBACKS | DRAINING) != 0 {
+        TakeHead::Callbacks
+    } else {
+        TakeHead::Wait
     }
 }
 
@@ -634,6 +714,7 @@ mod tests {
             // Nobody announced: the promise's reference goes with its CAS.
             (try_publish(s, true), NORMAL, 2),
             (try_publish(s, false), EXCEPTIONAL, 2),
+            // Announced: it keeps it, for the drain (DRAIN_HELD).
             (try_publish(s | ANNOUNCED, true), NORMAL, 3),
             (try_cancel(s, false), CANCELLED, 3),
             (try_cancel(s, true), INTERRUPTED, 3),
@@ -648,6 +729,48 @@ mod tests {
         assert_eq!(try_publish(NEW, true), None);
         assert_eq!(refs(try_cancel(NEW | STARTED, true).unwrap()), 0);
         assert!(MAX_REFS.checked_mul(2 * REF).is_some());
+    }
+
+    #[test]
+    fn a_taker_moves_the_outcome_only_when_nobody_else_reads_it() {
+        let s = counted_new(2);
+        let a = s | ANNOUNCED;
+        assert_eq!(take_step(s), Take::Pending);
+        assert_eq!(take_step(a), Take::Pending);
+        // W1 released the promise's reference: the reader is the last one.
+        let released = try_publish(s, true).unwrap();
+        assert_eq!(released & DRAIN_HELD, 0);
+        let Take::Last(n) = take_step(released) else {
+            panic!()
+        };
+        assert!(!owns_outcome(n) && refs(n) == 1 && phase(n) == NORMAL);
+        // W1 kept it for the drain: of two references the other is the promise's.
+        let held = try_publish(a, false).unwrap();
+        assert_eq!(held & DRAIN_HELD, DRAIN_HELD);
+        let Take::AfterDrain(d) = take_step(held) else {
+            panic!()
+        };
+        let after = held - d;
+        assert!(!owns_outcome(after) && refs(after) == 1 && phase(after) == EXCEPTIONAL);
+        // The promise's release then clears DRAIN_HELD with its reference (W3).
+        assert_eq!(
+            after - DRAIN_REF,
+            counted_new(0) | ANNOUNCED | EXCEPTIONAL | MOVED
+        );
+        assert_eq!(held - DRAIN_REF, counted_new(1) | ANNOUNCED | EXCEPTIONAL);
+        // A third reference, or two without the promise's drain, may read it: no take.
+        assert_eq!(take_step(held + REF), Take::Shared);
+        assert_eq!(take_step(try_publish(s + REF, true).unwrap()), Take::Shared);
+        assert_eq!(take_step(held - DRAIN_REF + REF), Take::Shared);
+        // Cancelled: no outcome to move, whoever else holds the task.
+        for c in [try_cancel(a, false), try_cancel(s + REF, true)] {
+            assert_eq!(take_step(c.unwrap()), Take::NoOutcome);
+        }
+        assert_eq!(take_head_step(CLOSED), TakeHead::Take);
+        assert_eq!(take_head_step(0x40), TakeHead::Wait);
+        assert_eq!(take_head_step(0x40 | LOCKED), TakeHead::Wait);
+        assert_eq!(take_head_step(0x40 | CALLBACKS), TakeHead::Callbacks);
+        assert_eq!(take_head_step(DRAINING), TakeHead::Callbacks);
     }
 
     #[test]

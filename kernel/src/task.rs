@@ -294,28 +294,50 @@ impl<T, J: Job<T>> FutureTask<T, J> {
     /// let Some(Outcome::Success(v)) = task.into_outcome() else { unreachable!() };
     /// assert_eq!(v, [1, 2]); // moved out, not cloned
     /// ```
-    pub fn into_outcome(self) -> Option<Outcome<T>> {
+    pub fn into_outcome(mut self) -> Option<Outcome<T>> {
+        self.take_outcome()
+    }
+}
+
+impl<T, J: ?Sized + Job<T>> FutureTask<T, J> {
+    /// O2, for the task's only holder (by value, or the last `Arc`): the outcome moved out,
+    /// `None` while pending.
+    pub(crate) fn take_outcome(&mut self) -> Option<Outcome<T>> {
         // step O2: move the outcome out; MOVED tells `Drop` it is gone (owner-only: no other
         // handle exists, so nobody observes the word).
         let s = self.state.load(Acquire);
-        // A counted task is never owned by value: its word takes no plain store (I13).
+        // A counted task is never owned: its word takes no plain store but T4's (I13).
         debug_assert!(!p::is_counted(s));
-        let out = match p::owner_take_outcome(s) {
+        match p::owner_take_outcome(s) {
             Some(moved) => {
                 // SAFETY: settled and we own the task: the outcome is initialised and ours to
                 // move out; MOVED, stored next, keeps `Drop` from dropping it again (I2).
-                let r = self.outcome.with(|o| unsafe { (*o).assume_init_read() });
+                let r = unsafe { self.move_outcome_out() };
                 self.state.store(moved, Relaxed);
-                Some(match r {
-                    Ok(v) => Outcome::Success(v),
-                    Err(f) => Outcome::Failed(f),
-                })
+                Some(Outcome::from_result(r))
             }
             None if p::is_cancelled(s) => Some(Outcome::Cancelled),
             None => None,
-        };
-        drop(self);
-        out
+        }
+    }
+
+    /// Under loom only: the free of a counted task writes its outcome cell once more before the
+    /// memory goes away, so a read of the outcome (a taker's move, a reader's `get`) that is not
+    /// ordered before the free shows as a concurrent access (I13); the real free is a
+    /// deallocation, which loom cannot see.
+    #[cfg(loom)]
+    pub(crate) fn outcome_last_look(&self) {
+        self.outcome.with_mut(|_| ());
+    }
+
+    /// The published outcome, moved out of its cell.
+    ///
+    /// # Safety
+    /// The outcome is published (NORMAL or EXCEPTIONAL read with Acquire), nobody else reads it
+    /// from now on, and MOVED is set in the word before the task's drop reads it (I2, I13).
+    pub(crate) unsafe fn move_outcome_out(&self) -> Result<T, Failure> {
+        // SAFETY: the caller's contract.
+        self.outcome.with(|o| unsafe { (*o).assume_init_read() })
     }
 }
 

@@ -297,6 +297,21 @@ impl<T> WaiterStack<T> {
     /// CAS, after the outcome is published. `run_callback` runs one callback (the caller isolates
     /// its panics). Always finishes — every waiter released, every callback run, the stack CLOSED
     /// — and returns the first panic a waker raised meanwhile, for the caller to resume (I11).
+    /// T5, for a taker whose only other reference is the promise draining this stack: whether
+    /// the drain has closed it (after which it reads no outcome), waiting for the close while no
+    /// user code can run before it; false while a done-callback is pending or running.
+    pub(crate) fn closed_for_take(&self) -> bool {
+        // step T5: Acquire, so that a callback's reads of the outcome, which the drain ran
+        // before its closing CAS, happen-before the taker moves the outcome out (I13).
+        loop {
+            match p::take_head_step(addr(self.head.load(Acquire))) {
+                p::TakeHead::Take => return true,
+                p::TakeHead::Callbacks => return false,
+                p::TakeHead::Wait => sync::yield_now(),
+            }
+        }
+    }
+
     pub(crate) fn close_and_drain(&self, run_callback: &dyn Fn(Callback<T>)) -> Panics {
         let mut panics = Panics::none();
         // step F1

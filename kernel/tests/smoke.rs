@@ -1,6 +1,6 @@
 //! Fast end-to-end checks of the kernel's main paths (the full suites live in `tests/` and `models/`).
 
-use futuretask::{current, promise, Error, FutureTask, State};
+use futuretask::{current, promise, Error, FutureTask, Outcome, State};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
@@ -172,6 +172,80 @@ fn promise_frees_its_task_once() {
     t.add_done_callback(|v| assert!(v.is_ok())); // settled: runs now
     drop(t);
     assert_eq!(drops.load(Ordering::SeqCst), 3, "the reader freed the task");
+}
+
+#[test]
+fn a_handle_takes_the_outcome_by_value_when_nobody_else_reads_it() {
+    #[derive(Debug)]
+    struct Counted(u32, Arc<AtomicUsize>);
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            self.1.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let drops = Arc::new(AtomicUsize::new(0));
+    let value = |n| Counted(n, Arc::clone(&drops));
+    // Pending: handed back; then the last reference takes it (no drop by the free).
+    let (p, t) = promise::<Counted>();
+    let t = t.try_into_outcome().unwrap_err();
+    assert!(p.set(value(1)).is_ok());
+    let Ok(Outcome::Success(v)) = t.try_into_outcome() else {
+        panic!("the last reference takes the value")
+    };
+    assert_eq!((v.0, drops.load(Ordering::SeqCst)), (1, 0));
+    drop(v);
+    assert_eq!(
+        drops.load(Ordering::SeqCst),
+        1,
+        "dropped once, by its taker"
+    );
+    // Another reader holds it: handed back until that reader is gone.
+    let (p, t) = promise::<Counted>();
+    let other = t.clone();
+    assert!(p.set(value(2)).is_ok());
+    let t = t.try_into_outcome().unwrap_err();
+    assert_eq!(other.get().unwrap().0, 2);
+    drop(other);
+    assert!(matches!(
+        t.try_into_outcome(),
+        Ok(Outcome::Success(Counted(2, _)))
+    ));
+    assert_eq!(drops.load(Ordering::SeqCst), 2);
+    // A waiter on another thread, woken by the drain: the take succeeds at once.
+    for _ in 0..100 {
+        let (p, t) = promise::<Counted>();
+        let taker = thread::spawn(move || {
+            t.get().unwrap();
+            match t.try_into_outcome() {
+                Ok(Outcome::Success(v)) => v.0,
+                _ => panic!("nobody else reads it"),
+            }
+        });
+        assert!(p.set(value(3)).is_ok());
+        assert_eq!(taker.join().unwrap(), 3);
+    }
+    assert_eq!(drops.load(Ordering::SeqCst), 102);
+    // A failure and a cancel come out as they are; a broken promise too.
+    let (p, t) = promise::<u8>();
+    p.fail("no").unwrap();
+    assert!(matches!(t.try_into_outcome(), Ok(Outcome::Failed(f)) if !f.is_broken_promise()));
+    let (_p, t) = promise::<u8>();
+    t.cancel();
+    assert!(matches!(t.try_into_outcome(), Ok(Outcome::Cancelled)));
+    let (p, t) = promise::<u8>();
+    drop(p);
+    assert!(matches!(t.try_into_outcome(), Ok(Outcome::Failed(f)) if f.is_broken_promise()));
+    // A task in an `Arc`: taken once the owner's `Arc` is gone, never while it is held.
+    let task = Arc::new(FutureTask::new(|| String::from("arc")));
+    let h = task.handle();
+    task.run();
+    let h = h.try_into_outcome().unwrap_err();
+    drop(task);
+    assert!(matches!(h.try_into_outcome(), Ok(Outcome::Success(s)) if s == "arc"));
+    let task = Arc::new(FutureTask::new(|| 1u8));
+    let h = task.handle();
+    drop(task);
+    assert!(h.try_into_outcome().is_err(), "pending: handed back");
 }
 
 #[test]

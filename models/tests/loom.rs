@@ -30,7 +30,7 @@
 
 #![cfg(loom)]
 
-use futuretask::{current, mock_clock, promise, Error, FutureTask, State};
+use futuretask::{current, mock_clock, promise, Error, FutureTask, Outcome, State};
 use futuretask_models::fault::{planted_panic, quiet_planted_panics, Bombs, Fault, FaultyWaker};
 use futuretask_models::loom_driver::{check, Bound};
 use futuretask_models::{drop_and_poison, poll_once, WakeProbe, TICK};
@@ -967,4 +967,142 @@ fn promise_cancel_lifetime() {
             );
         },
     );
+}
+
+/// A value whose every read and whose drop loom sees: `n` lives in a loom cell that a read reads
+/// and the drop writes, so a read of the value not ordered before its drop (a take that moves it
+/// from under a reader or a callback, which then drops it) is a loom causality violation, even
+/// where the two threads touch nothing else in common.
+#[derive(Debug)]
+struct Watched {
+    n: loom::cell::UnsafeCell<u32>,
+}
+
+impl Watched {
+    fn new(n: u32) -> Self {
+        Watched {
+            n: loom::cell::UnsafeCell::new(n),
+        }
+    }
+
+    fn n(&self) -> u32 {
+        // SAFETY: a plain read of the cell; loom checks it against the drop's write.
+        self.n.with(|p| unsafe { *p })
+    }
+}
+
+impl Drop for Watched {
+    fn drop(&mut self) {
+        // SAFETY: `&mut self`: ours alone; loom checks the reads before it.
+        self.n.with_mut(|p| unsafe { *p = 0 });
+    }
+}
+
+/// **a reader takes the value by value × the promise's set and drain** (I2, I13). Threads: the
+/// promise (sets a value whose drops are counted), main (a blocking `get`, then
+/// `try_into_outcome`). Checks completeness: with no other handle and no callback the take
+/// always succeeds once `get` returned — whether the promise gave its reference up in W1's CAS
+/// (nobody announced: main is the last reference), or still holds it for the drain that woke
+/// main (DRAIN_HELD: T5 waits for the close if main read the value before it) — and reads the
+/// value set; the value is dropped exactly once (by main, never by the free: MOVED), and loom
+/// flags a move or a free not ordered after the write and the other reference's last use.
+/// A W1 that keeps its reference without DRAIN_HELD makes the take fail
+/// (`publish_without_drain_held`). Exhaustive.
+#[test]
+fn promise_take() {
+    check("promise_take", "I2,I13", Bound::Exhaustive, || {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (p, h) = promise::<Counted>();
+        let v = Counted::new(5, &drops);
+        let setter = thread::spawn(move || assert!(p.set(v).is_ok(), "nobody cancels"));
+        assert_eq!(h.get().map(|v| v.n).ok(), Some(5), "I2: main's get");
+        match h.try_into_outcome() {
+            Ok(Outcome::Success(v)) => {
+                assert_eq!(v.n, 5, "I2: the value taken");
+                assert_eq!(
+                    drops.load(SeqCst),
+                    0,
+                    "I13: the value dropped before the take"
+                );
+            }
+            Ok(other) => panic!("I2: took {other:?}"),
+            Err(_) => panic!("I13: nobody else reads the value, yet the take failed"),
+        }
+        setter.join().unwrap();
+        assert_eq!(
+            drops.load(SeqCst),
+            1,
+            "I13: the value was not dropped exactly once"
+        );
+    });
+}
+
+/// **a take × another reader holding the value × the promise's set** (I13). Threads: the
+/// promise (sets a value whose reads and drop loom sees), a reader (`try_get`, then it drops
+/// its handle), main (a blocking `get`, then `try_into_outcome`, which must not take while the
+/// reader may still read: of two references, the other is the promise's only with DRAIN_HELD).
+/// Checks: a take that succeeds reads the value set; loom flags a read of the value not ordered
+/// before its drop (by main after a take, or by the free). A take that treats any second
+/// reference as the draining promise moves the value from under the reader
+/// (`take_ignores_drain_held`). Bound: preemption=3.
+#[test]
+fn promise_take_shared() {
+    check("promise_take_shared", "I13", Bound::Preemption(3), || {
+        let (p, h) = promise::<Watched>();
+        let setter =
+            thread::spawn(move || assert!(p.set(Watched::new(6)).is_ok(), "nobody cancels"));
+        let h2 = h.clone();
+        let reader = thread::spawn(move || {
+            if let Some(v) = h2.try_get() {
+                assert_eq!(v.map(|v| v.n()).ok(), Some(6), "I2: the reader's value");
+            }
+            drop(h2);
+        });
+        assert_eq!(h.get().map(|v| v.n()).ok(), Some(6), "I2: main's get");
+        if let Ok(out) = h.try_into_outcome() {
+            let Outcome::Success(v) = out else {
+                panic!("I2: took {out:?}")
+            };
+            assert_eq!(v.n(), 6, "I2: the value taken");
+        }
+        setter.join().unwrap();
+        reader.join().unwrap();
+    });
+}
+
+/// **a take × a done-callback of the same batch × the promise's drain** (I7, I13). Threads: the
+/// promise (sets a value whose reads and drop loom sees), main (registers a callback that reads
+/// the value, a blocking `get`, then `try_into_outcome`). Main's waiter and the callback are one
+/// batch, detached without closing the stack: the drain wakes main, then runs the callback.
+/// Checks: the callback runs once and reads the value set; a take gives up while a callback is
+/// pending or running (T5: DRAINING or CALLBACKS) and succeeds only after the close, whose
+/// Acquire read orders the callback's read before the move and the drop (loom flags a read of
+/// the value not ordered before its drop). A take that does not wait for the close moves the
+/// value from under the callback (`take_skips_close`). Exhaustive.
+#[test]
+fn promise_take_callback() {
+    check("promise_take_callback", "I7,I13", Bound::Exhaustive, || {
+        // The kernel isolates a callback's panic (I7), so the callback reports what it read.
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (p, h) = promise::<Watched>();
+        h.add_done_callback({
+            let seen = Arc::clone(&seen);
+            move |r| seen.lock().unwrap().push(r.map(|v| v.n()).ok())
+        });
+        let setter =
+            thread::spawn(move || assert!(p.set(Watched::new(8)).is_ok(), "nobody cancels"));
+        assert_eq!(h.get().map(|v| v.n()).ok(), Some(8), "I2: main's get");
+        if let Ok(out) = h.try_into_outcome() {
+            let Outcome::Success(v) = out else {
+                panic!("I2: took {out:?}")
+            };
+            assert_eq!(v.n(), 8, "I2: the value taken");
+        }
+        setter.join().unwrap();
+        assert_eq!(
+            *seen.lock().unwrap(),
+            [Some(8)],
+            "I7: the callback ran once and read the value"
+        );
+    });
 }

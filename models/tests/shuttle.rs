@@ -16,7 +16,9 @@
 mod common;
 
 use common::shuttle::{seen_get, Seen};
-use futuretask::{current, mock_clock, promise, Error, FutureTask, Job, State, TaskHandle};
+use futuretask::{
+    current, mock_clock, promise, Error, FutureTask, Job, Outcome, State, TaskHandle,
+};
 use futuretask_models::fault::{planted_panic, quiet_planted_panics, Fault, FaultyWaker};
 use futuretask_models::shuttle_driver::{both, jitter, replay_from_env};
 use futuretask_models::{drop_and_poison, poll_once, WakeProbe, TICK};
@@ -598,12 +600,17 @@ impl std::error::Error for Dropped {}
 /// What a waiter of the promise's task saw: its value's number, a failure whose error is a
 /// [`Dropped`] (its number), a broken promise (`u32::MAX`), a cancel or a timeout.
 fn seen_promise(r: Result<&Dropped, Error>) -> Seen {
+    // A published value or error is dropped only once no reference can read it (I13).
+    let live = |v: &Dropped| {
+        assert_eq!(v.drops.load(SeqCst), 0, "I13: read after it was dropped");
+        v.n
+    };
     match r {
-        Ok(v) => Seen::Value(v.n),
+        Ok(v) => Seen::Value(live(v)),
         Err(Error::Failed(f)) if f.is_broken_promise() => Seen::Value(u32::MAX),
         Err(Error::Failed(f)) => {
             let e = f.error().and_then(|e| e.downcast_ref::<Dropped>());
-            Seen::Value(100 + e.expect("the failure's error").n)
+            Seen::Value(100 + live(e.expect("the failure's error")))
         }
         Err(Error::Cancelled) => Seen::Cancelled,
         Err(Error::TimedOut) => Seen::TimedOut,
@@ -701,7 +708,25 @@ fn promise_storm() {
     let r = h.clone();
     waiters.push(thread::spawn(move || {
         jitter(8);
-        (seen_promise(r.get()), Vec::new())
+        let seen = seen_promise(r.get());
+        jitter(4);
+        // Then it takes the outcome if nobody else can read it any more (T4).
+        match r.try_into_outcome() {
+            Ok(Outcome::Success(v)) => assert_eq!(Seen::Value(v.n), seen, "I2: the value taken"),
+            Ok(Outcome::Failed(f)) => {
+                let n = f
+                    .error()
+                    .and_then(|e| e.downcast_ref::<Dropped>())
+                    .map(|e| e.n);
+                assert!(
+                    f.is_broken_promise() || n == Some(6),
+                    "I2: the failure taken"
+                );
+            }
+            Ok(Outcome::Cancelled) => assert_eq!(seen, Seen::Cancelled, "I1: the cancel taken"),
+            Err(r) => drop(r),
+        }
+        (seen, Vec::new())
     }));
     let r = h.clone();
     waiters.push(thread::spawn(move || {

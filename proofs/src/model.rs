@@ -4,13 +4,14 @@
 //! Every decision the kernel takes inside a CAS loop is taken here by the same function of
 //! [`crate::protocol`] (`try_start`, `try_begin_complete`, `try_publish`, `publish_releases`,
 //! `try_cancel`, `must_drain`, `announce_step`, `finish_complete`, `finish_interrupt`,
-//! `counted_new`, `refs`, `try_push`, `drain_step`, `remove_step`, `unlink_head`, `unlock_step`,
-//! `node_try_notify`, `phase_reachable`, `phase_edge_allowed`, …), on the same encodings: the
-//! state word and the head word are the very bit patterns of the kernel, node `i` lives at address
+//! `counted_new`, `refs`, `take_step`, `take_head_step`, `owns_outcome`, `try_push`,
+//! `drain_step`, `remove_step`, `unlink_head`, `unlock_step`, `node_try_notify`,
+//! `phase_reachable`, `phase_edge_allowed`, …), on the same encodings: the state word and the
+//! head word are the very bit patterns of the kernel, node `i` lives at address
 //! `(i + 1) * NODE_ALIGN`. The state word is a `u16` (the phase in bits 0..=2, `STARTED`, `MOVED`,
-//! `COUNTED`, `ANNOUNCED` in bits 3..=6, a counted task's count from bit 8, as in the kernel: at
-//! most [`MAX_ACTORS`] + 1 references fit the eight bits above); the head word and node addresses
-//! are `u8`.
+//! `COUNTED`, `ANNOUNCED`, `DRAIN_HELD` in bits 3..=7, a counted task's count from bit 8, as in
+//! the kernel: at most [`MAX_ACTORS`] + 1 references fit the eight bits above); the head word and
+//! node addresses are `u8`.
 //!
 //! # Counted tasks (I13)
 //!
@@ -22,19 +23,32 @@
 //! `try_publish`; a failed CAS, on a cancel, an announcement or a count change, retries with the
 //! word read). Unannounced (`publish_releases`), that CAS also gives up the promise's reference:
 //! no drain, no T2, and the promise frees the task (T3) if that was the last reference; announced,
-//! the promise drains (W2: the F1.. steps of `finish_completion`) and then drops its reference. A
-//! promise dropped without setting first loads the word (`Promise::drop`'s `is_done()`) and then
+//! the CAS sets `DRAIN_HELD`, the promise drains (W2: the F1.. steps of `finish_completion`) and
+//! then drops its reference with `DRAIN_HELD` (W3: T2 subtracting `DRAIN_REF`). A promise
+//! dropped without setting first loads the word (`Promise::drop`'s `is_done()`) and then
 //! publishes the broken-promise failure the same way. Every other actor is a handle: it does its
 //! operation, then drops its reference (T2: the load, then, unless the count was 1, the
-//! `fetch_sub`; T3 the free); a [`Actor::Cloner`] clones first (T1). A reader's interrupting
-//! cancel goes straight to INTERRUPTED (`try_cancel`) and skips C2..C5; a cancel drains only if
+//! `fetch_sub`; T3 the free); a [`Actor::Cloner`] clones first (T1); a [`Actor::Taker`] (after
+//! an untimed `get()`, or at once) takes the outcome by value instead (T4: load, `take_step`;
+//! the last reference moves the outcome out, stores `MOVED` and frees; one of two, the other the
+//! promise's held for its drain, waits for the drain's close, T5 `take_head_step`, moves the
+//! outcome out and gives its reference up with `MOVED` in one `fetch_sub`; refused, it drops its
+//! reference with T2). A reader's interrupting cancel goes straight to INTERRUPTED
+//! (`try_cancel`) and skips C2..C5; a cancel drains only if
 //! `must_drain` (a pusher announced). The ghost state keeps the references each thread holds and
 //! the number of frees; `I13 counted lifetime` checks that the task is freed at most once, by a
 //! thread that holds the last reference, after the protocol is over with it (the stack drained and
 //! CLOSED, or never used when nobody announced; every node handed off, every callback run), that
 //! no step of any thread touches the task after the free, and that it is freed once every thread
 //! has finished (no leak); `I13 no lost count` checks that the word's count is the references held
-//! until the free. Every write of the state word must be an edge `phase_edge_allowed` allows (the
+//! until the free. The ghost also counts the moves of the outcome: `I13 outcome moved once`
+//! checks that it is moved at most once, only while nobody else may read it (every other
+//! reference held is the promise's, with every registered callback run), that no reader (a get,
+//! a wait, an async wait, an observer's `try_get`) and no callback reads it after the move, and
+//! that the free drops it iff it was published and not moved (so it is dropped or moved exactly
+//! once); `I13 take completes` checks that a taker whose `get()` returned an outcome, with no
+//! other handle and no callback ([`Config::take_must_succeed`]: the promise and that taker), is
+//! never refused. Every write of the state word must be an edge `phase_edge_allowed` allows (the
 //! counted edges for a counted word: never through COMPLETING or INTERRUPTING), checked under I9.
 //!
 //! Reductions (each one removes only interleavings that cannot change what any thread observes;
@@ -67,11 +81,16 @@
 //! * W1's outcome write, before its load, is folded into the winning W1 CAS: nobody reads the cell
 //!   before the CAS publishes NORMAL or EXCEPTIONAL, and a promise that loses takes its value back
 //!   unread (it touches the cell while it holds its reference, so I13 is not weakened);
+//! * the taker's move of the outcome out of its cell (private to the taker from its decision on)
+//!   is folded into the step that decides it: T4's load for the last reference, T5's head load
+//!   after the drain (so a read by anyone else from that decision on is flagged, a stricter check);
+//!   T5's yield loop on `Wait` is one step, enabled once the head word decides (`Take` or
+//!   `Callbacks`);
 //! * W2 is no transition of its own: the winning W1 CAS moves the promise to F1 (or, when it gave
-//!   up the promise's reference, out of the protocol); the Acquire fence of T2 is a no-op in this
-//!   sequentially consistent model, and so is T1's `MAX_REFS` check (it never fires with a
-//!   handful of references); the `is_counted` Relaxed loads that select the counted path of T1 and
-//!   T2 read a bit fixed before any reference is shared.
+//!   up the promise's reference, out of the protocol); the Acquire fences of T2, W3 and T4 are
+//!   no-ops in this sequentially consistent model, and so is T1's `MAX_REFS` check (it never
+//!   fires with a handful of references); the `is_counted` Relaxed loads that select the counted
+//!   path of T1, T2 and T4 read a bit fixed before any reference is shared.
 //!
 //! The sleep word (H6) is a small counter in the state; the futex is a thread status: `GFutex`
 //! atomically compares the word with the value read at `G7Word` and either returns (changed) or
@@ -129,15 +148,28 @@ pub enum Actor {
     /// Calls `is_done()` then `try_get()`.
     Observer,
     /// The promise of a counted task (`promise()`, I13): publishes once (W1), then, if a pusher
-    /// announced, drains (W2) and drops its reference (T2, T3); if none did, W1's CAS dropped it
-    /// (T3 if it was the last). Its presence makes the task counted: every other actor is then a
-    /// handle of it, holding one reference from the start and dropping it when done.
+    /// announced, drains (W2) and drops its reference and `DRAIN_HELD` (W3, T3); if none did,
+    /// W1's CAS dropped it (T3 if it was the last); if a cancel won, it drops it (T2, T3). Its
+    /// presence makes the task counted: every other actor is then a handle of it, holding one
+    /// reference from the start and dropping it when done.
     Promise {
         /// How the promise ends.
         end: PromiseEnd,
     },
     /// A handle of a counted task that clones itself (T1), then drops both references (T2, T3).
     Cloner,
+    /// A handle of a counted task that gives itself up for the outcome (`try_into_outcome`, T4):
+    /// first, if `wait`, a blocking `get()` (untimed, as [`Actor::Waiter`]); then T4's load and
+    /// `take_step`: the last reference moves the outcome out and frees the task (T3); one of two
+    /// with the promise still holding its reference for the drain (`DRAIN_HELD`) waits for the
+    /// drain to close the stack (T5), moves the outcome out and gives its reference up with
+    /// `MOVED` in one `fetch_sub`; a pending task, another reference, or a done-callback still to
+    /// run (T5) refuses the take: the handle is handed back and dropped (T2); a cancelled task has
+    /// no outcome to move: the reference goes (T2).
+    Taker {
+        /// `get()` first; without it the take may find the task pending.
+        wait: bool,
+    },
 }
 
 /// How an [`Actor::Promise`] ends.
@@ -196,11 +228,21 @@ pub enum Mutation {
     /// A callback's push leaves `CALLBACKS` clear: the drain closes the stack with the batch that
     /// holds it (DetachClose), and a callback registered after the close runs before it.
     CallbackPushUnflagged,
+    /// T4 takes any second reference for the draining promise's (`AfterDrain` for every count of
+    /// two, `DRAIN_HELD` or not): the outcome is moved out from under another reader.
+    TakeIgnoresDrainHeld,
+    /// T5 does not wait for the drain to close the stack (always `Take`): the outcome is moved
+    /// out before a done-callback of the drain reads it.
+    TakeSkipsClose,
+    /// W1 keeps the promise's reference for the drain without setting `DRAIN_HELD` (W3 still
+    /// subtracts `DRAIN_REF`, as the kernel's mutant): a taker that waited for the value, with no
+    /// other handle and no callback, is refused (and W3 corrupts the count).
+    PublishWithoutDrainHeld,
 }
 
 impl Mutation {
     /// Every mutation (without [`Mutation::None`]).
-    pub const ALL: [Mutation; 14] = [
+    pub const ALL: [Mutation; 17] = [
         Mutation::NoClosedCheckOnPush,
         Mutation::CloseWithoutRedrain,
         Mutation::PublishBeforeWrite,
@@ -215,6 +257,9 @@ impl Mutation {
         Mutation::PushWithoutAnnounce,
         Mutation::PublishIgnoresAnnounce,
         Mutation::CallbackPushUnflagged,
+        Mutation::TakeIgnoresDrainHeld,
+        Mutation::TakeSkipsClose,
+        Mutation::PublishWithoutDrainHeld,
     ];
 }
 
@@ -259,8 +304,9 @@ impl Config {
     /// `S` set, `Sf` fail, `W` untimed get, `T` timed get, `A<n>` async with `n` re-polls,
     /// `A<n>d` the same and droppable, `CB` callback, `O` observer (is_done, try_get); a counted
     /// task (I13): `P` promise that sets, `Pf` one that fails, `Pd` one dropped without setting
-    /// (broken promise), `H` a handle that clones itself and drops both references (with a
-    /// promise, every other actor is a handle holding one reference).
+    /// (broken promise), `H` a handle that clones itself and drops both references, `K` a handle
+    /// that waits (`get()`) and then takes the outcome by value (T4), `K0` one that takes at once
+    /// (with a promise, every other actor is a handle holding one reference).
     /// Flags: `+sleep` (closure sleeps), `+fail` (closure may panic), `+spurious`, `+lin`
     /// (LinearizabilityTester). Example: `R,C+,W,T,A1d,CB`.
     pub fn parse(spec: &str) -> Result<Self, String> {
@@ -303,6 +349,8 @@ impl Config {
                     end: PromiseEnd::Broken,
                 },
                 "H" => Actor::Cloner,
+                "K" => Actor::Taker { wait: true },
+                "K0" => Actor::Taker { wait: false },
                 a if a.starts_with('A') => {
                     let may_drop = a.ends_with('d');
                     let digits = a[1..].trim_end_matches('d');
@@ -332,8 +380,8 @@ impl Config {
 
     /// The actors make a valid configuration: at most [`MAX_ACTORS`], at most
     /// [`MAX_CALLBACKS`] callbacks; a counted task (with a promise) has one promise, and neither a
-    /// runner nor a setter (it has no closure, and only its promise completes it); a cloner only
-    /// on a counted task.
+    /// runner nor a setter (it has no closure, and only its promise completes it); a cloner and a
+    /// taker only on a counted task.
     fn validate(actors: &[Actor]) -> Result<(), String> {
         if actors.len() > MAX_ACTORS {
             return Err(format!("between 1 and {MAX_ACTORS} actors"));
@@ -358,6 +406,9 @@ impl Config {
         if promises == 0 && actors.contains(&Actor::Cloner) {
             return Err("a cloner (H) needs a counted task: add a promise (P, Pf, Pd)".into());
         }
+        if promises == 0 && actors.iter().any(|a| matches!(a, Actor::Taker { .. })) {
+            return Err("a taker (K, K0) needs a counted task: add a promise (P, Pf, Pd)".into());
+        }
         Ok(())
     }
 
@@ -366,6 +417,15 @@ impl Config {
         self.actors
             .iter()
             .any(|a| matches!(a, Actor::Promise { .. }))
+    }
+
+    /// The take must succeed once the taker's `get()` returned an outcome (I13, completeness):
+    /// the configuration is the promise and one taker that waits, so no other handle and no
+    /// callback may read the outcome.
+    pub fn take_must_succeed(&self) -> bool {
+        self.actors.len() == 2
+            && self.counted()
+            && self.actors.contains(&Actor::Taker { wait: true })
     }
 
     /// Builder: apply a mutation.
@@ -516,15 +576,24 @@ pub enum Pc {
     // observer
     OIsDone,
     OTryGet,
-    // the promise of a counted task: `Promise::drop`'s `is_done()`, then W1 (W2 is F1..)
+    // the promise of a counted task: `Promise::drop`'s `is_done()`, then W1 (W2 is F1..), then
+    // W3 (its reference released after the drain)
     WIsDone,
     W1Load,
     W1Cas,
+    W3Load,
+    W3Sub,
     // a counted task's references
     T1,
     T2Load,
     T2Sub,
     T3,
+    // a taker: T4 (load and `take_step`; the plain store of the last reference, or the
+    // `fetch_sub` of one of two), T5 (the head load of `take_head_step`)
+    T4Load,
+    T4Store,
+    T4Sub,
+    T5,
 }
 
 /// What a node carries for its owner.
@@ -607,6 +676,9 @@ pub struct Thread {
     /// Completer: the batch being handed off was detached with the stack closed (F2's
     /// DetachClose), so the drain ends with it.
     pub closing: bool,
+    /// Ghost, taker: its `get()` returned an outcome to take (a value or a failure), so, where
+    /// [`Config::take_must_succeed`], the take must not be refused.
+    pub waited: bool,
 }
 
 /// Ghost state: counters and flags used only by the properties.
@@ -635,6 +707,8 @@ pub struct Ghost {
     pub decided: Option<Outcome>,
     /// Counted task: how many times the task was freed (T3; I13).
     pub frees: u8,
+    /// Counted task: how many times a taker moved the outcome out (T4; I13).
+    pub moves: u8,
 }
 
 /// I1 violated by a transition.
@@ -660,6 +734,13 @@ pub const BAD_LIN: u16 = 1 << 10;
 /// I13 violated by a transition (a touch of the task after its free, a second free, a free while
 /// another reference is held or before the protocol finished with the task).
 pub const BAD_I13: u16 = 1 << 11;
+/// I13 (the outcome's ownership) violated by a transition: a second move, a read of the outcome
+/// (a reader returning it, a callback) after the move, a move while another reference may still
+/// read it, or a free that drops the outcome although it was moved, or leaks it.
+pub const BAD_MOVE: u16 = 1 << 12;
+/// I13 (completeness) violated: a take refused where nobody else can read the outcome
+/// ([`Config::take_must_succeed`]).
+pub const BAD_TAKE: u16 = 1 << 13;
 
 /// The whole model state.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -815,7 +896,7 @@ impl FutureTaskModel {
             Actor::Canceller { interrupt } => Op::Cancel { interrupt },
             Actor::Setter { fail } => Op::Set { fail },
             Actor::Waiter { timed: true } => Op::TimedGet,
-            Actor::Waiter { timed: false } => Op::Get,
+            Actor::Waiter { timed: false } | Actor::Taker { .. } => Op::Get,
             Actor::Async { .. } => Op::Await,
             Actor::Observer if th.pc == Pc::OIsDone => Op::IsDone,
             Actor::Observer => Op::TryGet,
@@ -896,9 +977,14 @@ impl FutureTaskModel {
     }
 
     /// The outcome a reader of a settled state reports (reading the outcome cell when the phase
-    /// says it was written: I2).
+    /// says it was written: I2; never after a taker moved it out: I13).
     fn outcome_of(st: &mut State, s: u16) -> Outcome {
         match phase(s as usize) {
+            NORMAL | EXCEPTIONAL if st.ghost.moves > 0 => {
+                // I13: the outcome is read after a taker moved it out.
+                st.ghost.bad |= BAD_MOVE;
+                st.outcome.unwrap_or(Outcome::Failed)
+            }
             NORMAL | EXCEPTIONAL => match st.outcome {
                 Some(o) => o,
                 None => {
@@ -959,6 +1045,10 @@ impl FutureTaskModel {
         }
         if matches!(phase(st.state as usize), NORMAL | EXCEPTIONAL) && st.outcome.is_none() {
             st.ghost.bad |= BAD_I7;
+        }
+        if matches!(phase(st.state as usize), NORMAL | EXCEPTIONAL) && st.ghost.moves > 0 {
+            // I13: the callback reads an outcome a taker moved out.
+            st.ghost.bad |= BAD_MOVE;
         }
         let id = c as u8 + 1;
         if st.ghost.cb_ran.contains(&id) {
@@ -1025,9 +1115,13 @@ impl FutureTaskModel {
                 }
             }
             Actor::Promise { .. } => {
-                // W2 is over: the promise drops its reference (T2).
+                // W2 is over: the promise drops the reference W1 kept for it (W3; none left
+                // under ReleaseBeforeDrain, which dropped it before the drain).
                 self.ret(st, t, Ret::Won);
                 self.finish(st, t);
+                if st.threads[t].refs > 0 {
+                    st.threads[t].pc = Pc::W3Load;
+                }
             }
             a => unreachable!("{a:?} does not complete"),
         }
@@ -1054,6 +1148,11 @@ impl FutureTaskModel {
         let o = Self::outcome_of(st, s);
         self.ret(st, t, Ret::Out(o));
         match self.actor(t) {
+            Actor::Taker { .. } => {
+                // The get is over: the take (T4) comes next, with an outcome to take or not.
+                self.finish(st, t);
+                st.threads[t].waited = o != Outcome::Cancelled;
+            }
             Actor::Async { .. } => {
                 let th = &mut st.threads[t];
                 th.s = 0;
@@ -1071,20 +1170,27 @@ impl FutureTaskModel {
     }
 
     /// The thread is done; its node (if it has one) is freed. A handle of a counted task then
-    /// drops its references (T2).
+    /// drops its references (T2); a taker first tries to take the outcome (T4).
     fn finish(&self, st: &mut State, t: usize) {
         // Locals of a returned thread are dead: clear them so equal futures merge. The runner's
         // permit stays (a leftover permit is allowed; I5 checks that no unpark comes later).
         let permit = self.actor(t) == Actor::Runner && st.threads[t].permit;
         let refs = st.threads[t].refs;
+        let taker = matches!(self.actor(t), Actor::Taker { .. });
         st.threads[t] = Thread {
-            pc: if refs > 0 { Pc::T2Load } else { Pc::Finished },
+            pc: match refs {
+                0 => Pc::Finished,
+                _ if taker => Pc::T4Load,
+                _ => Pc::T2Load,
+            },
             permit,
             refs,
             ..Thread::default()
         };
         match self.actor(t) {
-            Actor::Waiter { .. } | Actor::Async { .. } => Self::free_own_node(st, t),
+            Actor::Waiter { .. } | Actor::Async { .. } | Actor::Taker { .. } => {
+                Self::free_own_node(st, t)
+            }
             _ => {}
         }
     }
@@ -1117,10 +1223,73 @@ impl FutureTaskModel {
     /// [`Mutation::PublishIgnoresAnnounce`], the unannounced one (the reference given up) always.
     fn publish_decision(&self, s: u16, ok: bool) -> Option<usize> {
         let s = s as usize;
-        if self.mutation() == Mutation::PublishIgnoresAnnounce {
-            return try_publish(s & !ANNOUNCED, ok).map(|n| n | (s & ANNOUNCED));
+        match self.mutation() {
+            Mutation::PublishIgnoresAnnounce => {
+                try_publish(s & !ANNOUNCED, ok).map(|n| n | (s & ANNOUNCED))
+            }
+            Mutation::PublishWithoutDrainHeld => try_publish(s, ok).map(|n| n & !DRAIN_HELD),
+            _ => try_publish(s, ok),
         }
-        try_publish(s, ok)
+    }
+
+    /// T4's decision on state word `s`: the kernel's `take_step`, or, under
+    /// [`Mutation::TakeIgnoresDrainHeld`], `AfterDrain` for any two references.
+    fn take_decision(&self, s: u16) -> Take {
+        let s = s as usize;
+        match (take_step(s), self.mutation()) {
+            (Take::Shared, Mutation::TakeIgnoresDrainHeld) => match take_step(s | DRAIN_HELD) {
+                after @ Take::AfterDrain(_) => after,
+                _ => Take::Shared,
+            },
+            (take, _) => take,
+        }
+    }
+
+    /// T5's decision on head word `h`: the kernel's `take_head_step`, or, under
+    /// [`Mutation::TakeSkipsClose`], `Take` always.
+    fn take_head_decision(&self, h: u8) -> TakeHead {
+        if self.mutation() == Mutation::TakeSkipsClose {
+            return TakeHead::Take;
+        }
+        take_head_step(h as usize)
+    }
+
+    /// The take is refused (pending, another reference, a callback still to run): the handle is
+    /// handed back and dropped (T2). I13 (completeness): not after the taker's `get()` returned
+    /// an outcome, where nobody else can read it ([`Config::take_must_succeed`]).
+    fn refuse_take(&self, st: &mut State, t: usize) {
+        if st.threads[t].waited && self.cfg.take_must_succeed() {
+            st.ghost.bad |= BAD_TAKE;
+        }
+        let th = &mut st.threads[t];
+        th.s = 0;
+        th.pc = Pc::T2Load;
+    }
+
+    /// The taker moves the outcome out (the ghost of `move_outcome_out`, folded into the step
+    /// that decided it: T4's load for the last reference, T5's head load after the drain; the
+    /// cell is private to the taker from there on, and a read by anyone else from the decision
+    /// on is flagged). I13: the outcome is published and moved at most once, nobody reads it
+    /// afterwards, and no other reference may still read it: each one held by someone else is
+    /// the promise's, with every registered callback already run.
+    fn move_outcome(&self, st: &mut State, t: usize, s: u16) {
+        let o = Self::outcome_of(st, s);
+        // The take's result is `try_get`'s at this point: the value or the failure decided.
+        self.lp(st, Op::TryGet, Ret::Out(o));
+        if !owns_outcome(s as usize) || st.ghost.moves > 0 {
+            st.ghost.bad |= BAD_MOVE;
+        }
+        let others_may_read = (0..self.cfg.actors.len()).any(|u| {
+            u != t && st.threads[u].refs > 0 && !matches!(self.actor(u), Actor::Promise { .. })
+        }) || st
+            .ghost
+            .cb_reg
+            .iter()
+            .any(|&c| c != 0 && !st.ghost.cb_ran.contains(&c));
+        if others_may_read {
+            st.ghost.bad |= BAD_MOVE;
+        }
+        st.ghost.moves = st.ghost.moves.saturating_add(1);
     }
 
     /// W1's CAS from `s` gives up the promise's reference (and W2 is skipped).
@@ -1183,7 +1352,7 @@ impl FutureTaskModel {
         let pay = match self.actor(t) {
             // An untimed waiter sleeps on the sleep word, a timed one parks.
             Actor::Waiter { timed: true } => Some(Payload::Thread(t as u8)),
-            Actor::Waiter { timed: false } => Some(Payload::Sleeper),
+            Actor::Waiter { timed: false } | Actor::Taker { .. } => Some(Payload::Sleeper),
             Actor::Async { .. } => Some(Payload::Waker(t as u8, st.threads[t].gen)),
             _ => None, // a callback node: its closure is not modelled
         };
@@ -1515,6 +1684,13 @@ impl FutureTaskModel {
                     out.push(Alt::Go);
                 }
             }
+            Pc::T5 => {
+                // T5's yield loop (`Wait`: the drain has not closed the stack, and runs no user
+                // code before it does) is one step, enabled once the head word decides.
+                if self.take_head_decision(st.head) != TakeHead::Wait {
+                    out.push(Alt::Go);
+                }
+            }
             _ => out.push(Alt::Go),
         }
     }
@@ -1587,6 +1763,15 @@ impl FutureTaskModel {
                 }
                 Actor::Cloner => {
                     st.threads[t].pc = Pc::T1;
+                    self.step(st, t, Alt::Go);
+                }
+                Actor::Taker { wait: true } => {
+                    self.invoke(st, t, Op::Get);
+                    st.threads[t].pc = Pc::G1;
+                    self.step(st, t, Alt::Go);
+                }
+                Actor::Taker { wait: false } => {
+                    st.threads[t].pc = Pc::T4Load;
                     self.step(st, t, Alt::Go);
                 }
             },
@@ -1985,7 +2170,9 @@ impl FutureTaskModel {
                 let h = st.head;
                 // I9: a blocking get that saw the task done never waits (an async poll that saw
                 // COMPLETING registers instead: it must not block the executor).
-                if matches!(self.actor(t), Actor::Waiter { .. }) && Self::saw_done(st, t) {
+                if matches!(self.actor(t), Actor::Waiter { .. } | Actor::Taker { .. })
+                    && Self::saw_done(st, t)
+                {
                     st.ghost.bad |= BAD_I9;
                 }
                 self.push_from(st, t, h);
@@ -2000,7 +2187,7 @@ impl FutureTaskModel {
                     th.w = 0;
                     match self.actor(t) {
                         Actor::Waiter { timed: true } => th.pc = Pc::G7,
-                        Actor::Waiter { timed: false } => th.pc = Pc::G7Word,
+                        Actor::Waiter { timed: false } | Actor::Taker { .. } => th.pc = Pc::G7Word,
                         Actor::Async { .. } => {
                             th.registered = true;
                             th.pc = Pc::APending;
@@ -2434,6 +2621,30 @@ impl FutureTaskModel {
                 }
             }
 
+            Pc::W3Load => {
+                // W3: the reference W1 kept for the drain, released after it: as T2's load
+                // (a count of 1 is the last reference: free without a read-modify-write).
+                let s = st.state;
+                st.threads[t].pc = if refs(s as usize) == 1 {
+                    Pc::T3
+                } else {
+                    Pc::W3Sub
+                };
+            }
+            Pc::W3Sub => {
+                // W3: old = state.fetch_sub(DRAIN_REF) [Release]: the reference and DRAIN_HELD in
+                // one read-modify-write, so no taker takes a later reference for the promise's.
+                // Not the last: return; the last: fence [Acquire] (a no-op here), then T3.
+                let old = st.state;
+                Self::write_state(st, old.wrapping_sub(DRAIN_REF as u16) as usize);
+                st.threads[t].refs -= 1;
+                if refs(old as usize) != 1 {
+                    self.after_release(st, t);
+                } else {
+                    st.threads[t].pc = Pc::T3;
+                }
+            }
+
             // ---- a counted task's references (counted.rs) ----
             Pc::T1 => {
                 // T1: state.fetch_add(REF) [Relaxed], from a reference this thread holds. The
@@ -2484,9 +2695,83 @@ impl FutureTaskModel {
                 {
                     st.ghost.bad |= BAD_I13;
                 }
+                // The task's drop drops the outcome iff the word owns it (published, not
+                // MOVED): I13, exactly when it was published and no taker moved it out, so the
+                // outcome is dropped or moved exactly once.
+                let published = st.outcome.is_some();
+                if owns_outcome(st.state as usize) != (published && st.ghost.moves == 0) {
+                    st.ghost.bad |= BAD_MOVE;
+                }
                 st.ghost.frees = st.ghost.frees.saturating_add(1);
                 st.threads[t].refs = 0;
                 self.after_release(st, t);
+            }
+
+            // ---- a taker (counted.rs `try_into_outcome`, waiters.rs `closed_for_take`) ----
+            Pc::T4Load => {
+                // T4: s = state.load [Acquire]; `take_step(s)`.
+                let s = st.state;
+                self.observe(st, t, s);
+                match self.take_decision(s) {
+                    Take::Pending => {
+                        self.lp(st, Op::TryGet, Ret::NotYet);
+                        self.refuse_take(st, t);
+                    }
+                    Take::Shared => self.refuse_take(st, t),
+                    Take::NoOutcome => {
+                        // Cancelled: reported, nothing to move; the reference goes (T2).
+                        self.lp(st, Op::TryGet, Ret::Out(Outcome::Cancelled));
+                        st.threads[t].pc = Pc::T2Load;
+                    }
+                    Take::Last(n) => {
+                        // T4: the last reference: nobody else can reach the task; the outcome is
+                        // moved out (ghost), then MOVED stored.
+                        self.move_outcome(st, t, s);
+                        st.threads[t].s = n as u16;
+                        st.threads[t].pc = Pc::T4Store;
+                    }
+                    Take::AfterDrain(d) => {
+                        // T4: the other reference is the draining promise's: T5 first.
+                        st.threads[t].s = d as u16;
+                        st.threads[t].pc = Pc::T5;
+                    }
+                }
+            }
+            Pc::T4Store => {
+                // T4: state.store(n) [Relaxed] (n = s | MOVED), a plain store: nobody else can
+                // reach the task; then T3, whose drop leaves the moved outcome alone.
+                let n = st.threads[t].s;
+                Self::write_state(st, n as usize);
+                st.threads[t].s = 0;
+                st.threads[t].pc = Pc::T3;
+            }
+            Pc::T5 => {
+                // T5: h = head.load [Acquire]; `take_head_step(h)` (`Wait` is not enabled: the
+                // yield loop's re-reads are stutter steps).
+                match self.take_head_decision(st.head) {
+                    TakeHead::Take => {
+                        // CLOSED: the drain reads no outcome any more; move it out (ghost).
+                        let s = st.state;
+                        self.move_outcome(st, t, s);
+                        st.threads[t].pc = Pc::T4Sub;
+                    }
+                    TakeHead::Callbacks => self.refuse_take(st, t),
+                    TakeHead::Wait => unreachable!("T5 is enabled only when the head decides"),
+                }
+            }
+            Pc::T4Sub => {
+                // T4: old = state.fetch_sub(d) [Release] (d = REF - MOVED: one reference less and
+                // MOVED set in one read-modify-write). Not the last: return; the last: fence
+                // [Acquire] (a no-op here), then T3.
+                let (old, d) = (st.state, st.threads[t].s);
+                Self::write_state(st, old.wrapping_sub(d) as usize);
+                st.threads[t].refs -= 1;
+                st.threads[t].s = 0;
+                if refs(old as usize) != 1 {
+                    self.after_release(st, t);
+                } else {
+                    st.threads[t].pc = Pc::T3;
+                }
             }
         }
     }
@@ -2561,14 +2846,25 @@ impl FutureTaskModel {
     pub fn describe(&self, st: &State) -> String {
         let counted = if is_counted(st.state as usize) {
             format!(
-                " (counted, {} refs{}; freed {} times)",
+                " (counted, {} refs{}{}{}; freed {} times, outcome moved {} times)",
                 refs(st.state as usize),
                 if st.state as usize & ANNOUNCED != 0 {
                     ", announced"
                 } else {
                     ""
                 },
-                st.ghost.frees
+                if st.state as usize & DRAIN_HELD != 0 {
+                    ", drain held"
+                } else {
+                    ""
+                },
+                if st.state as usize & MOVED != 0 {
+                    ", MOVED"
+                } else {
+                    ""
+                },
+                st.ghost.frees,
+                st.ghost.moves
             )
         } else {
             String::new()
@@ -2770,6 +3066,8 @@ impl Model for FutureTaskModel {
                     } => Pc::WIsDone,
                     Actor::Promise { .. } => Pc::W1Load,
                     Actor::Cloner => Pc::T1,
+                    Actor::Taker { wait: true } => Pc::G1,
+                    Actor::Taker { wait: false } => Pc::T4Load,
                 },
                 pc => pc,
             };
@@ -2844,6 +3142,12 @@ impl Model for FutureTaskModel {
             }),
             Property::always("I13 no lost count", |m: &Self, s: &State| {
                 !m.cfg.counted() || s.ghost.frees > 0 || m.count_matches(s)
+            }),
+            Property::always("I13 outcome moved once", |_, s: &State| {
+                s.ghost.bad & BAD_MOVE == 0 && s.ghost.moves <= 1
+            }),
+            Property::always("I13 take completes", |_, s: &State| {
+                s.ghost.bad & BAD_TAKE == 0
             }),
         ];
         if self.cfg.counted() {
@@ -2965,6 +3269,7 @@ impl FutureTaskModel {
                     | Actor::Observer
                     | Actor::Cloner
                     | Actor::Waiter { timed: true }
+                    | Actor::Taker { wait: false }
             )
         };
         if actors.iter().all(leaves_unannounced) {
@@ -2977,7 +3282,81 @@ impl FutureTaskModel {
                 },
             ));
         }
+        if actors.iter().any(|a| matches!(a, Actor::Taker { .. })) {
+            examples.extend(Self::taker_examples());
+        }
         examples
+    }
+
+    /// The examples (`sometimes`) of a counted configuration with a taker. Which ones a
+    /// configuration reaches depends on its actors: the tests name the ones each must reach.
+    pub fn taker_examples() -> Vec<Property<Self>> {
+        // A taker at T4's load that will decide `take`.
+        fn at_t4(m: &FutureTaskModel, s: &State, take: fn(Take) -> bool) -> bool {
+            (0..m.cfg.actors.len()).any(|t| {
+                // A taker that does not wait loads at its first step.
+                let at = match m.actor(t) {
+                    Actor::Taker { wait } => {
+                        s.threads[t].pc == Pc::T4Load || (!wait && s.threads[t].pc == Pc::Idle)
+                    }
+                    _ => false,
+                };
+                at && take(m.take_decision(s.state))
+            })
+        }
+        // A taker at T5 that will decide `head`.
+        fn at_t5(m: &FutureTaskModel, s: &State, head: TakeHead) -> bool {
+            s.threads.iter().any(|t| t.pc == Pc::T5) && m.take_head_decision(s.head) == head
+        }
+        vec![
+            Property::sometimes(
+                "a taker moves the outcome as the last reference",
+                |_, s: &State| s.threads.iter().any(|t| t.pc == Pc::T4Store),
+            ),
+            Property::sometimes(
+                "a taker moves the outcome after the promise's drain closed",
+                |_, s: &State| s.threads.iter().any(|t| t.pc == Pc::T4Sub),
+            ),
+            Property::sometimes(
+                "the promise frees the task after a taker's move (W3)",
+                |m: &Self, s: &State| {
+                    s.ghost.moves == 1
+                        && m.promise_thread(s).pc == Pc::T3
+                        && (0..m.cfg.actors.len()).all(|t| {
+                            matches!(m.actor(t), Actor::Promise { .. }) || s.threads[t].refs == 0
+                        })
+                },
+            ),
+            Property::sometimes(
+                "a taker frees the task after its fetch_sub",
+                |m: &Self, s: &State| {
+                    s.ghost.moves == 1
+                        && (0..m.cfg.actors.len()).any(|t| {
+                            matches!(m.actor(t), Actor::Taker { .. })
+                                && s.threads[t].pc == Pc::T3
+                                && s.threads[t].refs == 0
+                        })
+                },
+            ),
+            Property::sometimes("a take finds the task pending", |m: &Self, s: &State| {
+                at_t4(m, s, |d| d == Take::Pending)
+            }),
+            Property::sometimes(
+                "a take is refused: another reference",
+                |m: &Self, s: &State| at_t4(m, s, |d| d == Take::Shared),
+            ),
+            Property::sometimes("a take finds the task cancelled", |m: &Self, s: &State| {
+                at_t4(m, s, |d| d == Take::NoOutcome)
+            }),
+            Property::sometimes(
+                "a take waits for the drain to close (T5)",
+                |m: &Self, s: &State| at_t5(m, s, TakeHead::Wait),
+            ),
+            Property::sometimes(
+                "a take is refused: a done-callback is still to run (T5)",
+                |m: &Self, s: &State| at_t5(m, s, TakeHead::Callbacks),
+            ),
+        ]
     }
 
     /// The examples (`sometimes`) the uncounted quick and big configurations must reach.

@@ -47,6 +47,31 @@ fn assert_checked<C: Checker<FutureTaskModel>>(checker: &C, require_examples: bo
     }
 }
 
+/// Checks every property exhaustively (breadth-first): the `always` properties must hold, and
+/// the `sometimes` examples named in `required` must be reached (the others are reported).
+fn check_reaching(name: &str, cfg: Config, required: &[&'static str]) {
+    let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let start = Instant::now();
+    let checker = FutureTaskModel::new(cfg)
+        .checker()
+        .threads(threads())
+        .spawn_bfs()
+        .join();
+    report(name, &checker, start);
+    assert_checked(&checker, false);
+    let properties = checker.model().properties();
+    for want in required {
+        assert!(
+            properties.iter().any(|p| p.name == *want),
+            "[{name}] no example {want:?}"
+        );
+        assert!(
+            checker.discovery(want).is_some(),
+            "[{name}] example not reached: {want}"
+        );
+    }
+}
+
 /// Same, depth-first when `dfs` (far less memory: only fingerprints are kept), with progress.
 fn check_with(name: &str, cfg: Config, dfs: bool, require_examples: bool) {
     let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
@@ -193,6 +218,103 @@ fn counted_broken() {
 #[test]
 fn counted_release() {
     check_with("counted-release P,T,O,H", cfg("P,T,O,H"), false, true);
+}
+
+// The taker's examples (`FutureTaskModel::taker_examples`), named by the tests below.
+const TAKE_LAST: &str = "a taker moves the outcome as the last reference";
+const TAKE_AFTER_DRAIN: &str = "a taker moves the outcome after the promise's drain closed";
+const TAKE_PROMISE_FREES: &str = "the promise frees the task after a taker's move (W3)";
+const TAKE_TAKER_FREES: &str = "a taker frees the task after its fetch_sub";
+const TAKE_PENDING: &str = "a take finds the task pending";
+const TAKE_SHARED: &str = "a take is refused: another reference";
+const TAKE_CANCELLED: &str = "a take finds the task cancelled";
+const TAKE_WAITS: &str = "a take waits for the drain to close (T5)";
+const TAKE_CALLBACKS: &str = "a take is refused: a done-callback is still to run (T5)";
+
+/// A counted task's reader takes the outcome by value (T4, T5; the promise's W3): the promise
+/// (sets, fails, or is dropped unset) and a taker that waits (`get()`) and then takes. Nobody
+/// else can read the outcome, so the take must succeed (I13 take completes): as the last
+/// reference (W1 gave the promise's up, or W3 came first), or after the drain closed the stack
+/// while the promise still holds its reference (DRAIN_HELD), whoever of the two frees the task.
+#[test]
+fn take() {
+    for (name, spec) in [
+        ("take", "P,K"),
+        ("take-fail", "Pf,K"),
+        ("take-unset", "Pd,K"),
+    ] {
+        check_reaching(
+            &format!("{name} {spec}"),
+            cfg(spec),
+            &[
+                TAKE_LAST,
+                TAKE_AFTER_DRAIN,
+                TAKE_PROMISE_FREES,
+                TAKE_TAKER_FREES,
+            ],
+        );
+    }
+}
+
+/// Takers beside other readers: a taker that waits, one that takes at once (it may find the task
+/// pending), an observer (is_done, try_get) and a cloning handle. A take while another reference
+/// is held is refused, and no reader reads the outcome after it was moved.
+#[test]
+fn take_readers() {
+    check_reaching(
+        "take-readers P,K,K0,O,H",
+        cfg("P,K,K0,O,H"),
+        &[TAKE_LAST, TAKE_AFTER_DRAIN, TAKE_PENDING, TAKE_SHARED],
+    );
+}
+
+/// A taker and two done-callbacks, whose registrars drop their references once registered: the
+/// drain wakes the taker in a batch with a callback (detached without closing, DRAINING), so the
+/// take gives up while the callbacks are to run (T5) and moves the outcome only once the drain
+/// closed the stack; a callback registered after the close runs at once, by a registrar that
+/// still holds its reference (the take is refused). Then a callback and a timed get that may
+/// abandon its node and sweep the stack (LOCKED, DIRTY) while the drain hands the batch off.
+#[test]
+fn take_callbacks() {
+    check_reaching(
+        "take-callbacks P,K,CB,CB",
+        cfg("P,K,CB,CB"),
+        &[TAKE_LAST, TAKE_AFTER_DRAIN, TAKE_SHARED, TAKE_CALLBACKS],
+    );
+    check_reaching(
+        "take-timed P,K,CB,T",
+        cfg("P,K,CB,T"),
+        &[TAKE_LAST, TAKE_AFTER_DRAIN, TAKE_SHARED, TAKE_CALLBACKS],
+    );
+}
+
+/// A taker that takes at once while the promise drains for an async waiter that may re-poll and
+/// be dropped (its node unlinked by its own sweep): the take waits for the close (T5); the
+/// promise fails, and a waiting taker moves the failure out.
+#[test]
+fn take_async() {
+    check_reaching(
+        "take-async Pf,K,K0,A1d",
+        cfg("Pf,K,K0,A1d"),
+        &[TAKE_LAST, TAKE_AFTER_DRAIN, TAKE_PENDING, TAKE_WAITS],
+    );
+}
+
+/// Takers racing a reader's cancel_and_interrupt() and an untimed get: a cancelled task has no
+/// outcome to move (the taker reports the cancel and drops its reference, T2); a broken promise
+/// racing a plain cancel(), a taker, a callback and an observer.
+#[test]
+fn take_cancel() {
+    check_reaching(
+        "take-cancel P,C+,K,K0,W",
+        cfg("P,C+,K,K0,W"),
+        &[TAKE_LAST, TAKE_AFTER_DRAIN, TAKE_CANCELLED, TAKE_SHARED],
+    );
+    check_reaching(
+        "take-broken Pd,C,K,CB,O",
+        cfg("Pd,C,K,CB,O"),
+        &[TAKE_LAST, TAKE_AFTER_DRAIN, TAKE_CANCELLED, TAKE_CALLBACKS],
+    );
 }
 
 /// The full tier's counted configuration (`--include-ignored`), the big configuration's
@@ -462,6 +584,9 @@ fn counted_mutations_need_a_counted_task() {
         Mutation::CountedInterruptStore,
         Mutation::PushWithoutAnnounce,
         Mutation::PublishIgnoresAnnounce,
+        Mutation::TakeIgnoresDrainHeld,
+        Mutation::TakeSkipsClose,
+        Mutation::PublishWithoutDrainHeld,
     ] {
         let _serial = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
         let checker = FutureTaskModel::new(cfg("S,C+,W").with_mutation(m))
@@ -482,8 +607,41 @@ fn mutation_callback_push_unflagged() {
     assert!(v.contains(&"I7 callbacks"), "{v:?}");
 }
 
+/// T4 takes any second reference for the draining promise's: after the promise's W3 the
+/// other reference is the observer's, and the taker moves the outcome while the observer may
+/// still read it (I13 outcome moved once: a move with another reference held, then the
+/// observer's try_get reading the moved outcome).
+#[test]
+fn mutation_take_ignores_drain_held() {
+    let v = find_counterexample("P,K,O", Mutation::TakeIgnoresDrainHeld, true);
+    assert!(v.contains(&"I13 outcome moved once"), "{v:?}");
+}
+
+/// T5 does not wait for the close: the drain wakes the taker in a batch with a callback (whose
+/// registrar dropped its reference), the taker moves the outcome out, and the drain's callback
+/// then reads it (I13 outcome moved once).
+#[test]
+fn mutation_take_skips_close() {
+    let v = find_counterexample("P,K,CB", Mutation::TakeSkipsClose, true);
+    assert!(v.contains(&"I13 outcome moved once"), "{v:?}");
+}
+
+/// W1 keeps the promise's reference without DRAIN_HELD: the taker, woken by the drain with
+/// nobody else holding the task, finds two references it cannot tell from a reader's and is
+/// refused (I13 take completes); W3's DRAIN_REF then also corrupts the count.
+#[test]
+fn mutation_publish_without_drain_held() {
+    let v = find_counterexample_until(
+        "P,K",
+        Mutation::PublishWithoutDrainHeld,
+        HasDiscoveries::AnyOf(["I13 take completes"].into()),
+        true,
+    );
+    assert!(v.contains(&"I13 take completes"), "{v:?}");
+}
+
 /// Every mutation is covered by a test above.
 #[test]
 fn every_mutation_has_a_test() {
-    assert_eq!(Mutation::ALL.len(), 14);
+    assert_eq!(Mutation::ALL.len(), 17);
 }

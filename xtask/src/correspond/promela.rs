@@ -107,6 +107,57 @@ const SPECS: &[Spec] = &[
         },
     },
     Spec {
+        name: "OWNS_OUTCOME",
+        params: &["s"],
+        rust: |v| b(p::owns_outcome(v[0])),
+    },
+    Spec {
+        name: "TAKE_PENDING",
+        params: &["s"],
+        rust: |v| b(p::take_step(v[0]) == p::Take::Pending),
+    },
+    Spec {
+        name: "TAKE_NO_OUTCOME",
+        params: &["s"],
+        rust: |v| b(p::take_step(v[0]) == p::Take::NoOutcome),
+    },
+    Spec {
+        name: "TAKE_LAST",
+        params: &["s"],
+        rust: |v| b(matches!(p::take_step(v[0]), p::Take::Last(_))),
+    },
+    Spec {
+        name: "TAKE_LAST_TO",
+        params: &["s"],
+        rust: |v| match p::take_step(v[0]) {
+            p::Take::Last(n) => Some(n),
+            _ => None,
+        },
+    },
+    Spec {
+        name: "TAKE_AFTER_DRAIN",
+        params: &["s"],
+        rust: |v| b(matches!(p::take_step(v[0]), p::Take::AfterDrain(_))),
+    },
+    Spec {
+        name: "TAKE_AFTER_DRAIN_BY",
+        params: &["s"],
+        rust: |v| match p::take_step(v[0]) {
+            p::Take::AfterDrain(d) => Some(d),
+            _ => None,
+        },
+    },
+    Spec {
+        name: "TAKE_HEAD_GO",
+        params: &["h"],
+        rust: |v| b(p::take_head_step(v[0]) == p::TakeHead::Take),
+    },
+    Spec {
+        name: "TAKE_HEAD_GIVE_UP",
+        params: &["h"],
+        rust: |v| b(p::take_head_step(v[0]) == p::TakeHead::Callbacks),
+    },
+    Spec {
         name: "IS_COUNTED",
         params: &["s"],
         rust: |v| b(p::is_counted(v[0])),
