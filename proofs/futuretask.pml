@@ -85,9 +85,9 @@
  *                            reader reads the outcome after the move (-DWITH_TAKER=1)
  *   MUTANT_TAKE_SKIPS_CLOSE  T5 never waits for CLOSED: a callback still to run in the drain
  *                            reads the outcome after the move (-DWITH_TAKER=1, callback)
- *   MUTANT_PUBLISH_WITHOUT_DRAIN_HELD W1 does not set DRAIN_HELD (and W3 subtracts REF only:
- *                            the protocol without the flag): a waiting taker alone with the
- *                            promise finds two references and no flag, Shared (completeness)
+ *   MUTANT_PUBLISH_WITHOUT_DRAIN_HELD W1 does not set DRAIN_HELD (W3 still subtracts
+ *                            DRAIN_REF): a waiting taker alone with the promise finds two
+ *                            references and no flag, Shared (completeness)
  * (the stateright model has more mutants; see proofs/README.md)
  */
 
@@ -569,12 +569,8 @@ inline holder_done() {
 
 /* W3: the promise's reference, kept by W1 for the drain (DRAIN_HELD), released after it: T2,
    with DRAIN_HELD cleared in the same fetch_sub (DRAIN_REF). MUTANT_PUBLISH_WITHOUT_DRAIN_HELD:
-   the protocol without the flag (W1 does not set it, W3 subtracts REF) */
-#ifndef MUTANT_PUBLISH_WITHOUT_DRAIN_HELD
+   W1 does not set the flag, and W3, unchanged, still subtracts DRAIN_REF, as the kernel's mutant */
 #define W3_SUB DRAIN_REF
-#else
-#define W3_SUB REF
-#endif
 inline release_after_drain() {
 #ifndef MUTANT_PUBLISH_WITHOUT_DRAIN_HELD
   /* W3: load [Acquire]; W1 marked the reference kept (DRAIN_HELD) */

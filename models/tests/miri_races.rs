@@ -384,9 +384,15 @@ fn promise_release_vs_reader_free() {
             let drops = Arc::new(AtomicUsize::new(0));
             let (p, h) = promise::<Counted>();
             let reader = thread::spawn(move || {
-                // `get` re-reads the word a while before it announces a push (G4): it often
-                // sees the releasing CAS at once and frees the task from here.
-                assert_eq!(h.get().map(|v| v.n).ok(), Some(n), "I2: the reader's value");
+                // Peeking never announces a push, so W1 always gives the promise's reference up
+                // in its CAS, and the reader frees the task as soon as it sees the value.
+                let seen = loop {
+                    match h.try_get() {
+                        Some(r) => break r.map(|v| v.n).ok(),
+                        None => thread::yield_now(),
+                    }
+                };
+                assert_eq!(seen, Some(n), "I2: the reader's value");
                 drop(h);
             });
             let v = Counted {
