@@ -283,7 +283,7 @@ unsafe fn release_arc<T, J: ?Sized + Job<T>>(task: NonNull<FutureTask<T, J>>) {
 /// `task` is a counted task (made by `counted_pair`) whose last reference the caller released.
 #[inline]
 unsafe fn free_counted<T>(task: *mut FutureTask<T, NoJob>) {
-    // SAFETY: the caller's contract: the task is alive and ours alone.
+    // SAFETY: the caller's contract: the task is alive and ours alone (I13).
     #[cfg(loom)]
     unsafe { &*task }.outcome_last_look();
     // SAFETY: the caller's contract: made as this `Box`, and nobody else refers to it (I13).

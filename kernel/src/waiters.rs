@@ -293,10 +293,6 @@ impl<T> WaiterStack<T> {
         }
     }
 
-    /// F1/F2: the completer's drain loop. Called exactly once, by the unique winner of the state
-    /// CAS, after the outcome is published. `run_callback` runs one callback (the caller isolates
-    /// its panics). Always finishes — every waiter released, every callback run, the stack CLOSED
-    /// — and returns the first panic a waker raised meanwhile, for the caller to resume (I11).
     /// T5, for a taker whose only other reference is the promise draining this stack: whether
     /// the drain has closed it (after which it reads no outcome), waiting for the close while no
     /// user code can run before it; false while a done-callback is pending or running.
@@ -312,6 +308,10 @@ impl<T> WaiterStack<T> {
         }
     }
 
+    /// F1/F2: the completer's drain loop. Called exactly once, by the unique winner of the state
+    /// CAS, after the outcome is published. `run_callback` runs one callback (the caller isolates
+    /// its panics). Always finishes — every waiter released, every callback run, the stack CLOSED
+    /// — and returns the first panic a waker raised meanwhile, for the caller to resume (I11).
     pub(crate) fn close_and_drain(&self, run_callback: &dyn Fn(Callback<T>)) -> Panics {
         let mut panics = Panics::none();
         // step F1
